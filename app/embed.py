@@ -1,0 +1,237 @@
+"""Embed: one Coassemble iframe on a host page — the facade host developers use.
+
+    from app.embed import Embed
+    course = Embed(document.getElementById("course"), signed_url)
+    @course.on("course:progress")
+    def show(event):
+        bar.value = event.data["progress"]
+
+Flow, one way: bridge.js batches raw messages -> `_consume` routes each to its Embed by frame ->
+origin check -> `parse_message` -> `state.apply` -> handlers and DOM events -> once per batch,
+persist and notify watchers (the UI renders from state). Several embeds on one page share the one
+bridge listener but nothing else: each has its own frame, origins, state, log and handlers.
+"""
+
+import json
+
+from pyscript import window
+from pyscript.ffi import create_proxy
+
+from app.eventlog import EventLog
+from app.protocol import Rejection, parse_message
+from app.state import state_for
+from app.storage import Store
+
+_embeds = {}  # bridge frame id -> Embed
+_consumer = []  # the proxy handed to the bridge, kept alive for the page's lifetime
+
+
+def origin_of(url):
+    """scheme://host[:port] of `url`, resolved against the page like the browser does."""
+    try:
+        return window.URL.new(url, window.location.href).origin
+    except Exception:
+        return ""
+
+
+def _storage_key(kind, url):
+    # Signed embed URLs carry a fresh token in the query on every page load: key by origin and
+    # path so a learner's record survives the next signed URL for the same course.
+    parsed = window.URL.new(url, window.location.href)
+    return "coursewire:v1:%s:%s%s" % (kind, parsed.origin, parsed.pathname)
+
+
+class Embed:
+    def __init__(self, container, url=None, kind="player", origins=None, rules=None, persist=True,
+                 storage_key=None, title=None, dom_events=True):
+        if kind not in ("player", "builder"):
+            raise ValueError("kind must be 'player' or 'builder', not %r" % (kind,))
+        bridge = window.coursewireBridge
+        self.container = container
+        self.kind = kind
+        self.dom_events = dom_events
+        self.title = title or ("Course builder" if kind == "builder" else "Course")
+        self._handlers = {}  # name -> [(handler, once)]
+        self._watchers = []
+        self._pending = {}
+        self._log_changed = False
+        self.log = EventLog()
+        self.notices = []  # sentences the page should show once (storage trouble, bad rules ...)
+
+        # Restore before any message is applied, so nothing is applied twice or lost.
+        frame_id = bridge.mountedIn(container)
+        if frame_id:
+            url = url or bridge.iframe(frame_id).src
+        if not url:
+            raise ValueError("Embed needs the course URL (or a container the page already mounted)")
+        self.url = url
+        self.origins = list(origins) if origins else [origin_of(url)]
+        self.store = Store(storage_key or _storage_key(kind, url)) if persist else None
+        self.state = self._restore(rules)
+        self.frame_id = frame_id or bridge.mount(container, url, self.title)
+        _embeds[self.frame_id] = self
+        _connect()
+
+    # --- listeners (player.js-style) -----------------------------------------------------------
+
+    def on(self, name, handler=None, once=False):
+        """Call handler(event) for each accepted event called `name` ("*" for all).
+
+        Without a handler it is a decorator: `@embed.on("course:completed")`.
+        """
+        if handler is None:
+            return lambda fn: self.on(name, fn, once) or fn
+        self._handlers.setdefault(name, []).append((handler, once))
+        return handler
+
+    def once(self, name, handler=None):
+        return self.on(name, handler, once=True)
+
+    def off(self, name, handler=None):
+        """Remove one handler, or every handler for `name` when none is given."""
+        if handler is None:
+            self._handlers.pop(name, None)
+        elif name in self._handlers:
+            self._handlers[name] = [h for h in self._handlers[name] if h[0] is not handler]
+
+    def watch(self, fn):
+        """Call fn(changes) once per batch of messages that changed state or the log."""
+        self._watchers.append(fn)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def remount(self, url=None):
+        """Replace the iframe with a fresh session (after session:expired); keeps the record."""
+        if url:
+            self.url = url
+        window.coursewireBridge.remount(self.frame_id, self.url, self.title)
+
+    def destroy(self):
+        """Remove the iframe and stop all handling for this embed."""
+        window.coursewireBridge.unmount(self.frame_id)
+        _embeds.pop(self.frame_id, None)
+        self._handlers = {}
+        self._watchers = []
+
+    def reset(self):
+        """Forget this course's record: fresh state, stored copy removed."""
+        self.state = state_for(self.kind, self.state.rules if self.kind == "player" else None)
+        if self.store:
+            self.store.clear()
+        self._pending["reset"] = True
+        self._flush()
+
+    def clear_quiz(self):
+        self._merge(self.state.clear_quiz())
+        self._flush()
+
+    # --- the message path -----------------------------------------------------------------------
+
+    def _restore(self, rules):
+        state = state_for(self.kind, rules)
+        if not self.store:
+            return state
+        record, problem = self.store.load()
+        if record is not None:
+            restored, problem = type(state).from_dict(record, rules) if self.kind == "player" \
+                else type(state).from_dict(record)
+            if problem is None:
+                state = restored
+        if problem:
+            self.notices.append("The saved record for this course could not be used (%s); "
+                                "starting fresh." % problem)
+        if self.store.notice:
+            self.notices.append(self.store.notice)
+        return state
+
+    def _receive(self, origin, kind, payload, now, out):
+        if origin not in self.origins:
+            self._reject("wrong origin (%s)" % origin, payload, now, origin)
+            return
+        if kind == "opaque":
+            self._reject("unreadable data (%s)" % payload, payload, now, origin)
+            return
+        result = parse_message(payload)
+        if isinstance(result, Rejection):
+            self._reject(result.reason, payload, now, origin)
+            return
+        self.log.add_event(result, now, origin)
+        self._log_changed = True
+        if not result.known:
+            return  # logged for the inspector, otherwise ignored
+        self._merge(self.state.apply(result, now))
+        self._dispatch(result)
+        if self.dom_events:
+            out.append([self.frame_id, result.name, result.to_dict()])
+
+    def _reject(self, reason, payload, now, origin):
+        self.log.add_rejection(reason, payload, now, origin)
+        self._log_changed = True
+
+    def _dispatch(self, event):
+        for name in (event.name, "*"):
+            entries = self._handlers.get(name)
+            if not entries:
+                continue
+            for handler, once in list(entries):
+                if once:
+                    self.off(name, handler)
+                try:
+                    handler(event)
+                except Exception as error:
+                    # A host's bug must not stop other handlers or later events.
+                    message = "handler %s for %s raised %s: %s" % (
+                        getattr(handler, "__name__", "?"), event.name, type(error).__name__, error)
+                    self._reject(message, event.raw, self.log_time(), "")
+                    window.console.error("Coursewire: " + message)
+
+    def log_time(self):
+        return window.Date.new().toISOString()
+
+    def _merge(self, changes):
+        for part, detail in changes.items():
+            if isinstance(detail, list):
+                self._pending.setdefault(part, []).extend(detail)
+            else:
+                self._pending[part] = detail
+
+    def _flush(self):
+        changes, self._pending = self._pending, {}
+        if changes and self.store:
+            self.store.save(self.state.to_dict())
+            if self.store.notice and self.store.notice not in self.notices:
+                self.notices.append(self.store.notice)
+        if self._log_changed:
+            changes["log"] = True
+            self._log_changed = False
+        if changes:
+            for fn in list(self._watchers):
+                fn(changes)
+
+
+def _consume(batch_json):
+    """Called by the bridge with every message that arrived since the last call."""
+    now = window.Date.new().toISOString()
+    out = []
+    for frame_id, origin, kind, payload in json.loads(batch_json):
+        embed = _embeds.get(frame_id)
+        if embed is not None:
+            embed._receive(origin, kind, payload, now, out)
+        else:
+            # Not from any course frame (the page itself, a sibling frame, a popup ...).
+            for other in _embeds.values():
+                other._reject("not from this course's frame (source mismatch)", payload, now, origin)
+    for embed in list(_embeds.values()):
+        embed._flush()
+    return json.dumps(out) if out else ""
+
+
+def _connect():
+    if not _consumer:
+        _consumer.append(create_proxy(_consume))
+        window.coursewireBridge.connect(_consumer[0])
+
+
+def embeds():
+    """Every live embed on this page, in mount order."""
+    return list(_embeds.values())

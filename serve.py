@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Serve Coursewire on one origin and the demo harness on a second one.
+
+    python3 serve.py                # app on http://127.0.0.1:8000, harness on http://localhost:8001
+    python3 serve.py --open         # ... and open the course page in a browser
+
+The two hosts differ on purpose: a real Coassemble course is always cross-site to the page that
+embeds it, so every message must cross a real origin boundary here too. Standard library only.
+"""
+
+import argparse
+import errno
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import webbrowser
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+MODULES = os.path.join(ROOT, "node_modules")
+
+# URL prefix -> (folder in node_modules, the only files served from it). Only what the browser
+# needs at run time is exposed: no source maps of the runtime, no package internals.
+RUNTIME = {
+    "/runtime/pyscript/": ("@pyscript/core/dist", None),  # None: every .js/.css in dist
+    "/runtime/pyodide/": (
+        "pyodide",
+        {"pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"},
+    ),
+    "/runtime/micropython/": (
+        "@micropython/micropython-webassembly-pyscript",
+        {"micropython.mjs", "micropython.wasm"},
+    ),
+}
+# What the app origin serves from the project itself; everything else (tests, node_modules,
+# dotfiles, the venv) answers 404.
+APP_FILES = {"index.html", "builder.html", "pyscript.toml", "mpy.toml"}
+APP_FOLDERS = ("app/", "examples/")
+# Files whose presence means `npm ci` has run.
+RUNTIME_MARKERS = [
+    os.path.join(MODULES, "@pyscript/core/dist/core.js"),
+    os.path.join(MODULES, "pyodide/pyodide.asm.wasm"),
+    os.path.join(MODULES, "@micropython/micropython-webassembly-pyscript/micropython.wasm"),
+]
+
+TYPES = {
+    ".mjs": "text/javascript",
+    ".js": "text/javascript",
+    ".wasm": "application/wasm",
+    ".json": "application/json",
+    ".toml": "text/plain; charset=utf-8",
+    ".py": "text/plain; charset=utf-8",
+    ".zip": "application/zip",
+    ".css": "text/css",
+    ".html": "text/html; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+
+
+class CliError(Exception):
+    """A mistake or missing piece the user can fix: printed as one sentence, no traceback."""
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """Static files with correct types, CORS for the wrapper, and quiet logs by default."""
+
+    extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map, **TYPES)
+    verbose = False
+
+    def end_headers(self):
+        # A host site on another origin may load the wrapper and the runtime from here.
+        self.send_header("Access-Control-Allow-Origin", "*")
+        if self.path.startswith("/runtime/"):
+            self.send_header("Cache-Control", "public, max-age=86400")
+        else:
+            self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format, *args):
+        if self.verbose:
+            super().log_message(format, *args)
+
+    def resolve(self, url_path):
+        """The file behind url_path, or None when it is not served."""
+        raise NotImplementedError
+
+    def translate_path(self, path):
+        url_path = path.split("?", 1)[0].split("#", 1)[0]
+        url_path = http.server.urllib.parse.unquote(url_path)
+        if "/." in url_path or "\\" in url_path:
+            return ""  # no dotfiles, no traversal
+        found = self.resolve(url_path)
+        return found if found and os.path.isfile(found) else ""
+
+    def send_head(self):
+        if not self.translate_path(self.path):
+            self.send_error(404, "Not found")
+            return None
+        return super().send_head()
+
+
+class AppHandler(Handler):
+    harness_origin = ""
+
+    def resolve(self, url_path):
+        if url_path == "/":
+            url_path = "/index.html"
+        for prefix, (folder, allowed) in RUNTIME.items():
+            if url_path.startswith(prefix):
+                name = url_path[len(prefix):]
+                if "/" in name:
+                    return None
+                if allowed is None and not name.endswith((".js", ".css")):
+                    return None
+                if allowed is not None and name not in allowed:
+                    return None
+                return os.path.join(MODULES, folder, name)
+        rel = url_path.lstrip("/")
+        if rel in APP_FILES or rel.startswith(APP_FOLDERS):
+            return os.path.join(ROOT, rel)
+        return None
+
+    def do_GET(self):
+        if self.path.split("?", 1)[0] == "/config.js":
+            return self.send_config()
+        return super().do_GET()
+
+    def send_config(self):
+        # Tells the pages where the demo harness lives, since its port is a command-line choice.
+        body = ("window.coursewireConfig = {harnessOrigin: %r};\n" % self.harness_origin).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/javascript")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class HarnessHandler(Handler):
+    def resolve(self, url_path):
+        if url_path == "/":
+            url_path = "/index.html"
+        return os.path.join(ROOT, "harness", url_path.lstrip("/"))
+
+
+def ensure_runtime():
+    """Install the pinned PyScript/Pyodide/MicroPython runtime from the lockfile on first run."""
+    if all(os.path.isfile(marker) for marker in RUNTIME_MARKERS):
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        raise CliError(
+            "The browser runtime is not installed yet and npm was not found: install Node.js "
+            "and npm (on Debian or Ubuntu: sudo apt-get install -y npm), then run this again."
+        )
+    print("Installing the pinned PyScript runtime with npm ci (first run only)...", flush=True)
+    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT)
+    if result.returncode != 0 or not all(os.path.isfile(m) for m in RUNTIME_MARKERS):
+        raise CliError("npm ci did not install the runtime; see npm's message above.")
+
+
+def bind_address(host):
+    # "localhost" may resolve to ::1 first; binding IPv4 keeps both names on one loopback stack.
+    return "127.0.0.1" if host == "localhost" else host
+
+
+def make_server(host, port, handler):
+    try:
+        server = http.server.ThreadingHTTPServer((bind_address(host), port), handler)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise CliError(
+                "Port %d on %s is already in use: stop the program using it or pick another "
+                "port with --port / --harness-port." % (port, host)
+            )
+        raise CliError("Cannot listen on %s:%d: %s." % (host, port, error.strerror or error))
+    server.daemon_threads = True
+    return server
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Serve Coursewire and its demo harness on two origins.")
+    parser.add_argument("--host", default="127.0.0.1", help="host name of the app origin (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port of the app origin (default 8000)")
+    parser.add_argument(
+        "--harness-host",
+        default=None,
+        help="host name of the harness origin; must differ from --host (default localhost, or 127.0.0.1 when --host is localhost)",
+    )
+    parser.add_argument("--harness-port", type=int, default=8001, help="port of the harness origin (default 8001)")
+    parser.add_argument("--open", action="store_true", help="open the course page in a browser")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    if args.harness_host is None:
+        args.harness_host = "127.0.0.1" if args.host == "localhost" else "localhost"
+    if args.harness_host == args.host:
+        parser.error("--harness-host must differ from --host, so that the course is cross-site as on Coassemble")
+    for name in ("port", "harness_port"):
+        if not 0 <= getattr(args, name) <= 65535:
+            parser.error("--%s must be between 0 and 65535" % name.replace("_", "-"))
+    return args
+
+
+def url(host, port):
+    return "http://%s:%d" % (host, port)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    ensure_runtime()
+    Handler.verbose = args.verbose
+    harness = make_server(args.harness_host, args.harness_port, HarnessHandler)
+    AppHandler.harness_origin = url(args.harness_host, harness.server_address[1])
+    try:
+        app = make_server(args.host, args.port, AppHandler)
+    except CliError:
+        harness.server_close()
+        raise
+    app_url = url(args.host, app.server_address[1])
+    threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (app, harness)]
+    for thread in threads:
+        thread.start()
+    print("Coursewire:   %s/  (builder: %s/builder.html)" % (app_url, app_url))
+    print("Demo harness: %s/" % AppHandler.harness_origin)
+    print("Press Ctrl-C to stop.", flush=True)
+    if args.open:
+        webbrowser.open(app_url + "/")
+    try:
+        while any(t.is_alive() for t in threads):
+            threads[0].join(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping.")
+    finally:
+        for server in (app, harness):
+            server.shutdown()
+            server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except CliError as error:
+        print("serve.py: %s" % error, file=sys.stderr)
+        sys.exit(2)

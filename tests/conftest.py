@@ -1,0 +1,151 @@
+"""Shared test fixtures: serve.py on free ports, real Chromium, and a guard on every page.
+
+Every browser test fails on a page error, a console error, or a request to any host other than
+the app origin and the harness origin.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARTIFACTS = os.path.join(ROOT, "test-artifacts")
+RUNTIMES = ["py", "mpy"]
+BOOT_TIMEOUT_MS = 60_000  # Pyodide boots in ~3 s here; a loaded CI machine may take far longer
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Servers:
+    def __init__(self, app, harness):
+        self.app = app  # http://127.0.0.1:PORT
+        self.harness = harness  # http://localhost:PORT
+
+    def origins(self):
+        return {self.app, self.harness}
+
+
+@pytest.fixture(scope="session")
+def servers():
+    app_port, harness_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(app_port),
+         "--harness-port", str(harness_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    app = "http://127.0.0.1:%d" % app_port
+    deadline = time.time() + 120  # the first run may install the runtime with npm ci
+    while True:
+        try:
+            urllib.request.urlopen(app + "/index.html", timeout=2).close()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("serve.py exited: " + proc.stdout.read())
+            if time.time() > deadline:
+                proc.kill()
+                raise RuntimeError("serve.py did not start")
+            time.sleep(0.1)
+    yield Servers(app, "http://localhost:%d" % harness_port)
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    args = dict(browser_type_launch_args)
+    if os.path.exists("/usr/bin/chromium"):
+        args["executable_path"] = "/usr/bin/chromium"
+    args["args"] = [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    ]
+    return args
+
+
+class PageGuard:
+    """Collects what must never happen on a page; checked when the test ends."""
+
+    def __init__(self, page, servers):
+        self.errors = []
+        self.allowed_console = []  # regexes a test expects to see (a raising host handler ...)
+        self.origins = servers.origins()
+        page.on("pageerror", lambda error: self.errors.append("page error: %s" % error))
+        page.on("console", self._console)
+        page.on("request", self._request)
+
+    def expect_console_error(self, pattern):
+        self.allowed_console.append(re.compile(pattern))
+
+    def _console(self, message):
+        if message.type == "error" and not any(p.search(message.text) for p in self.allowed_console):
+            self.errors.append("console error: %s" % message.text[:500])
+
+    def _request(self, request):
+        url = request.url
+        if url.startswith(("data:", "blob:", "about:")):
+            return
+        origin = "/".join(url.split("/", 3)[:3])
+        if origin not in self.origins:
+            self.errors.append("request to a third host: %s" % url)
+
+    def check(self):
+        assert not self.errors, "\n".join(self.errors)
+
+
+@pytest.fixture(autouse=True)
+def _guard_every_page(request):
+    """Attach a PageGuard to every test that uses a page, so none can forget it."""
+    if "page" not in request.fixturenames:
+        yield None
+        return
+    guard = PageGuard(request.getfixturevalue("page"), request.getfixturevalue("servers"))
+    request.node.page_guard = guard
+    yield guard
+    guard.check()
+
+
+@pytest.fixture
+def guard(request, _guard_every_page):
+    return _guard_every_page
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request):
+    return request.param
+
+
+def open_app(page, servers, path="index.html", runtime="py", query=""):
+    """Open a Coursewire page and wait until Python handles messages."""
+    sep = "&" if "?" in path else "?"
+    page.goto("%s/%s%sruntime=%s%s" % (servers.app, path, sep, runtime, ("&" + query) if query else ""))
+    page.wait_for_selector("html[data-listening='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
+    assert page.get_attribute("html", "data-runtime") == runtime
+    return page
+
+
+def harness_frame(page, name="player.html", timeout_ms=15_000):
+    """The harness iframe's Frame (Playwright only refreshes page.frames inside its own calls)."""
+    waited = 0
+    while waited < timeout_ms:
+        for frame in page.frames:
+            if name in frame.url:
+                return frame
+        page.wait_for_timeout(50)
+        waited += 50
+    raise AssertionError("no frame for %s" % name)
+
+
+def screenshot(page, name):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, name + ".png"), full_page=True)
