@@ -1,0 +1,1 @@
+"""Coursewire: the host side of an embedded Coassemble course."""
