@@ -25,7 +25,14 @@
 
   var container = document.getElementById("course-frame");
   var harness = (window.coursewireConfig || {}).harnessOrigin || "";
-  var src = params.get("src") || harness + (page === "builder" ? "/builder.html" : "/player.html");
+  var src = params.get("src");
+  if (!src) {
+    // The demo harness; the page's other parameters (script=, speed=, burst= ...) drive it.
+    var forwarded = new URLSearchParams(location.search);
+    ["runtime", "src", "back"].forEach(function (key) { forwarded.delete(key); });
+    var query = forwarded.toString();
+    src = harness + (page === "builder" ? "/builder.html" : "/player.html") + (query ? "?" + query : "");
+  }
   try {
     coursewireBridge.mount(container, src, page === "builder" ? "Course builder" : "Course");
   } catch (error) {

@@ -1,0 +1,79 @@
+"""The no-code snippet's entry: mount every [data-coursewire] element on the host page.
+
+    <div data-coursewire="player" data-src="SIGNED_URL"></div>
+
+Attributes: data-coursewire ("player" | "builder"), data-src (the embed URL), optional
+data-origins (space-separated allow-list; default the URL's origin), data-rules (JSON unlock
+rules), data-progress-target (CSS selector of a <progress> or any element to keep in step),
+data-coursewire-defer (skip for now). Each accepted event is re-dispatched on the element as a
+bubbling CustomEvent named like the event ("course:progress", "back" ...). Running this twice
+mounts nothing twice: mounted elements are marked data-coursewire-initialized.
+"""
+
+import json
+
+from pyscript import document, window
+
+from app.embed import Embed
+from app.rules import validate_rules
+
+
+def _progress_widget(embed, target):
+    """Keep `target` in step with the course's progress: <progress> value, or ARIA + a CSS var."""
+    def update(_event):
+        value = embed.state.progress
+        if target.tagName == "PROGRESS":
+            target.max = 100
+            target.value = value
+        else:
+            target.setAttribute("role", "progressbar")
+            target.setAttribute("aria-valuemin", "0")
+            target.setAttribute("aria-valuemax", "100")
+            target.setAttribute("aria-valuenow", str(value))
+            target.style.setProperty("--coursewire-progress", "%d%%" % value)
+        target.setAttribute("data-progress", str(value))
+
+    embed.on("course:progress", update)
+    embed.on("course:completed", update)
+    update(None)
+
+
+def mount(element):
+    """Mount one element; returns its Embed, or None (the reason goes on the element and console)."""
+    try:
+        kind = element.getAttribute("data-coursewire") or "player"
+        rules = None
+        if element.getAttribute("data-rules"):
+            rules, problems = validate_rules(json.loads(element.getAttribute("data-rules")))
+            for problem in problems:
+                window.console.warn("Coursewire: ignored an unlock rule: " + problem)
+        origins = (element.getAttribute("data-origins") or "").split() or None
+        embed = Embed(element, element.getAttribute("data-src") or None, kind=kind, origins=origins,
+                      rules=rules)
+    except Exception as error:
+        message = "%s: %s" % (type(error).__name__, error)
+        element.setAttribute("data-coursewire-error", message)
+        window.console.error("Coursewire could not mount an embed: " + message)
+        return None
+    selector = element.getAttribute("data-progress-target")
+    target = document.querySelector(selector) if selector else None
+    if target:
+        _progress_widget(embed, target)
+    element.setAttribute("data-coursewire-initialized", "true")
+    return embed
+
+
+def mount_all():
+    nodes = document.querySelectorAll("[data-coursewire]")
+    mounted = []
+    for i in range(nodes.length):
+        element = nodes.item(i)
+        if element.hasAttribute("data-coursewire-initialized") or element.hasAttribute("data-coursewire-defer"):
+            continue
+        embed = mount(element)
+        if embed:
+            mounted.append(embed)
+    return mounted
+
+
+mount_all()

@@ -1,0 +1,138 @@
+"""The course page's widgets: progress bar, next steps, feedback, quiz answer log and controls.
+
+Reads CourseState, never writes it: controls go through the Embed (clear_quiz, reset), and the
+redraw comes back through Embed.watch like every other change.
+"""
+
+from pyscript import document
+
+from app import present
+from app.ui import (Inspector, Notices, SessionPill, announce, by_id, confirm_flow, download, el,
+                    local_clock, on_click, show)
+
+
+class CourseView:
+    def __init__(self, embed):
+        self.embed = embed
+        self.session = SessionPill(embed)
+        self.inspector = Inspector(embed)
+        self.notices = Notices()
+        self.opened_steps = set()
+        confirm_flow("clear-log", "clear-confirm", "clear-yes", "clear-no", embed.clear_quiz,
+                     before_open=self._count_for_clear)
+        confirm_flow("reset", "reset-confirm", "reset-yes", "reset-no", embed.reset)
+        on_click("export-csv", lambda _e: download(
+            "quiz-answers.csv", "text/csv", present.quiz_csv(self.embed.state.quiz)))
+        on_click("export-json", lambda _e: download(
+            "quiz-answers.json", "application/json", present.quiz_json(self.embed.state.quiz)))
+        on_click("steps", self._open_step)
+        embed.watch(self.render)
+        self.render(None)
+
+    def render(self, changes):
+        """Redraw what `changes` names; None (first paint, reset) redraws everything."""
+        every = changes is None or "reset" in changes
+        if every or "session" in changes:
+            self.session.render()
+        if every or "progress" in changes or "status" in changes:
+            self._progress()
+        if every or "feedback" in changes:
+            by_id("feedback-status").textContent = present.feedback_text(self.embed.state.feedback)
+        if every or "quiz" in changes:
+            self._quiz(None if every else changes["quiz"])
+        if every or "unlocks" in changes:
+            self._steps()
+            if not every and changes["unlocks"]:
+                announce("Unlocked: " + ", ".join(self._label(i) for i in changes["unlocks"]))
+        if every or "log" in changes:
+            self.inspector.render()
+        self.notices.render(self.embed.notices)
+
+    def _progress(self):
+        state = self.embed.state
+        bar = by_id("progress")
+        bar.setAttribute("aria-valuenow", str(state.progress))
+        bar.setAttribute("aria-valuetext", present.progress_text(state.progress, state.status))
+        by_id("progress-fill").style.width = "%d%%" % state.progress
+        by_id("progress-text").textContent = "%d%%" % state.progress
+        by_id("course-status").textContent = state.status
+
+    def _quiz(self, new_entries):
+        """Newest first: new rows go on top. None, or a log shorter than the table, redraws."""
+        body = by_id("quiz-log")
+        quiz = self.embed.state.quiz
+        if new_entries is None or len(quiz) < body.childElementCount:
+            body.textContent = ""
+            new_entries = quiz
+        if new_entries:
+            fragment = document.createDocumentFragment()
+            for entry in reversed(new_entries):
+                fragment.appendChild(self._quiz_row(entry))
+            body.prepend(fragment)
+        show(by_id("quiz-empty"), not quiz)
+
+    def _quiz_row(self, entry):
+        cells = present.quiz_cells(entry)
+        cells[0] = local_clock(entry.get("time")) or "—"
+        row = el("tr")
+        row.setAttribute("data-quiz-entry", str(entry["seq"]))
+        row.setAttribute("data-event", entry["event"])
+        row.setAttribute("data-result", present.result_of(entry))
+        classes = ("time", "screen", "question", "answer", "result", "attempt")
+        for text, cls in zip(cells, classes):
+            row.appendChild(el("td", text, cls))
+        return row
+
+    def _count_for_clear(self):
+        count = len(self.embed.state.quiz)
+        by_id("clear-question").textContent = "Clear all %d recorded answer%s? This cannot be undone." % (
+            count, "" if count == 1 else "s")
+
+    def _label(self, rule_id):
+        for rule in self.embed.state.rules:
+            if rule["id"] == rule_id:
+                return rule.get("label") or rule_id
+        return rule_id
+
+    def _steps(self):
+        box = by_id("steps")
+        box.textContent = ""
+        state = self.embed.state
+        for rule in state.rules:
+            unlocked = rule["id"] in state.unlocked
+            item = el("li")
+            item.setAttribute("data-step", rule["id"])
+            item.setAttribute("data-unlocked", "true" if unlocked else "false")
+            text = el("div")
+            text.appendChild(el("div", rule.get("label") or rule["id"]))
+            text.appendChild(el("div", "Unlocked" if unlocked else "Locked: " + _condition(rule), "state"))
+            item.appendChild(text)
+            button = el("button", "Go" if rule["id"] not in self.opened_steps else "Opened")
+            button.type = "button"
+            button.id = "next-step" if rule["id"] == "next-step" else "step-" + rule["id"]
+            button.disabled = not unlocked
+            button.setAttribute("aria-label", "Go to " + (rule.get("label") or rule["id"]))
+            button.setAttribute("data-step", rule["id"])
+            item.appendChild(button)
+            box.appendChild(item)
+
+    def _open_step(self, event):
+        # One delegated listener for every step button (they are rebuilt on each unlock).
+        button = event.target.closest("button[data-step]")
+        if button is None or button.disabled:
+            return
+        step = button.getAttribute("data-step")
+        self.opened_steps.add(step)
+        announce("Opened: " + self._label(step))
+        self._steps()
+
+
+def _condition(rule):
+    when = rule["when"]
+    if when == "completed":
+        return "finish the course"
+    if when == "progress":
+        return "reach %d%%" % rule["at"]
+    if when == "screen-complete":
+        return "complete screen %s" % rule["screen"]
+    return "pass the quiz on screen %s" % rule["screen"]

@@ -1,0 +1,191 @@
+"""DOM helpers and the widgets both demo pages share: session pill, inspector, notices.
+
+Everything from the iframe goes in through `textContent` / `setAttribute`, never innerHTML.
+Widgets redraw only what a batch changed (`changes` from Embed.watch).
+"""
+
+import sys
+
+from pyscript import document, window
+from pyscript.ffi import create_proxy
+
+from app.present import SESSION_TEXT, text_of
+
+INSPECTOR_ROWS = 500
+
+
+def by_id(element_id):
+    return document.getElementById(element_id)
+
+
+def el(tag, text=None, cls=None):
+    node = document.createElement(tag)
+    if text is not None:
+        node.textContent = text
+    if cls:
+        node.className = cls
+    return node
+
+
+def show(node, visible):
+    node.hidden = not visible
+
+
+def local_clock(iso):
+    """HH:MM:SS in the viewer's time zone for an ISO timestamp from the state."""
+    if not iso:
+        return None
+    date = window.Date.new(iso)
+    parts = (date.getHours(), date.getMinutes(), date.getSeconds())
+    return "%02d:%02d:%02d" % parts
+
+
+def announce(text):
+    """Say `text` through the polite live region (screen readers)."""
+    region = by_id("announcer")
+    region.textContent = ""
+    region.textContent = text
+
+
+def download(filename, mime, text):
+    link = document.createElement("a")
+    link.href = "data:%s;charset=utf-8,%s" % (mime, window.encodeURIComponent(text))
+    link.download = filename
+    document.body.appendChild(link)
+    link.click()
+    link.remove()
+
+
+def runtime_label():
+    impl = sys.implementation
+    name = "Pyodide" if impl.name == "cpython" else "MicroPython"
+    version = ".".join(str(part) for part in impl.version[:2])
+    by_id("runtime-label").textContent = "%s · Python %s" % (name, version) if name == "Pyodide" \
+        else "MicroPython %s" % version
+
+
+def confirm_flow(trigger_id, box_id, yes_id, no_id, on_yes, before_open=None):
+    """A two-step control: the trigger reveals an inline confirmation (no blocking dialog)."""
+    box = by_id(box_id)
+
+    def open_box(_event):
+        if before_open:
+            before_open()
+        show(box, True)
+        by_id(no_id).focus()
+
+    def close_box(_event):
+        show(box, False)
+        by_id(trigger_id).focus()
+
+    def confirm(_event):
+        show(box, False)
+        on_yes()
+        by_id(trigger_id).focus()
+
+    on_click(trigger_id, open_box)
+    on_click(no_id, close_box)
+    on_click(yes_id, confirm)
+
+
+_listeners = []  # proxies kept alive for the page's lifetime
+
+
+def on_click(element_id, fn):
+    proxy = create_proxy(fn)
+    _listeners.append(proxy)
+    by_id(element_id).addEventListener("click", proxy)
+
+
+class SessionPill:
+    """#session-status and #reconnect: what the course session is doing, and the way back."""
+
+    def __init__(self, embed, on_reconnect=None):
+        self.embed = embed
+        self.reconnecting = False
+        self.pill = by_id("session-status")
+        self.button = by_id("reconnect")
+        on_click("reconnect", self._reconnect)
+        self.on_reconnect = on_reconnect
+
+    def _reconnect(self, _event):
+        self.reconnecting = True
+        self.embed.remount()
+        self.render()
+        if self.on_reconnect:
+            self.on_reconnect()
+
+    def render(self):
+        state = self.embed.state
+        session = state.session
+        if self.reconnecting and session in ("expired", "error"):
+            text, session = "Reconnecting…", "waiting"
+        else:
+            self.reconnecting = False
+            text = SESSION_TEXT.get(session, session)
+            message = getattr(state, "session_error", None)
+            if session == "error" and message:
+                text = "Session error: " + text_of(message)
+        self.pill.textContent = text
+        self.pill.setAttribute("data-session", session)
+        show(self.button, session in ("expired", "error") and not self.reconnecting)
+
+
+class Inspector:
+    """#event-log: every message received, newest first, capped; rows built only while open."""
+
+    def __init__(self, embed):
+        self.log = embed.log
+        self.list = by_id("event-log")
+        self.counts = by_id("event-counts")
+        self.details = by_id("inspector")
+        self.shown_seq = 0
+        self._toggle = create_proxy(lambda _event: self.render())
+        self.details.addEventListener("toggle", self._toggle)
+
+    def render(self):
+        log = self.log
+        self.counts.textContent = "%d accepted · %d rejected" % (log.accepted_count, log.rejected_count)
+        if not self.details.open:
+            return
+        fresh = [e for e in log.newest(INSPECTOR_ROWS) if e["seq"] > self.shown_seq]
+        if not fresh:
+            return
+        if len(fresh) >= INSPECTOR_ROWS:
+            self.list.textContent = ""
+        fragment = document.createDocumentFragment()
+        for entry in fresh:  # newest first
+            fragment.appendChild(self._row(entry))
+        self.list.prepend(fragment)
+        self.shown_seq = fresh[0]["seq"]
+        while self.list.childElementCount > INSPECTOR_ROWS:
+            self.list.lastElementChild.remove()
+
+    def _row(self, entry):
+        row = el("li")
+        row.appendChild(el("span", local_clock(entry["time"]) or "", "time"))
+        if entry["accepted"]:
+            row.setAttribute("data-event-name", entry["name"])
+            row.appendChild(el("span", entry["name"], "name"))
+        else:
+            row.setAttribute("data-rejected", entry["reason"])
+            row.appendChild(el("span", "rejected: " + entry["reason"], "name"))
+        detail = entry["preview"]
+        if entry.get("origin"):
+            detail = "from %s  %s" % (entry["origin"], detail)
+        row.appendChild(el("code", detail))
+        return row
+
+
+class Notices:
+    """#notices: one-off sentences (storage refused, record unreadable ...), each shown once."""
+
+    def __init__(self):
+        self.box = by_id("notices")
+        self.shown = set()
+
+    def render(self, notices):
+        for text in notices:
+            if text not in self.shown:
+                self.shown.add(text)
+                self.box.appendChild(el("p", text))
