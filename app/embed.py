@@ -144,9 +144,13 @@ class Embed:
             self.notices.append(self.store.notice)
         return state
 
-    def _receive(self, origin, kind, payload, now, out):
+    def _receive(self, origin, from_frame, kind, payload, now, out):
+        # Origin first, as Coassemble's own plugin checks; then the source window (bridge.js).
         if origin not in self.origins:
             self._reject("wrong origin (%s)" % origin, payload, now, origin)
+            return
+        if not from_frame:
+            self._reject("wrong source (not this embed's course frame)", payload, now, origin)
             return
         if kind == "opaque":
             self._reject("unreadable data (%s)" % payload, payload, now, origin)
@@ -182,11 +186,8 @@ class Embed:
                     # A host's bug must not stop other handlers or later events.
                     message = "handler %s for %s raised %s: %s" % (
                         getattr(handler, "__name__", "?"), event.name, type(error).__name__, error)
-                    self._reject(message, event.raw, self.log_time(), "")
+                    self._reject(message, event.raw, window.Date.new().toISOString(), "")
                     window.console.error("Coursewire: " + message)
-
-    def log_time(self):
-        return window.Date.new().toISOString()
 
     def _merge(self, changes):
         for part, detail in changes.items():
@@ -216,11 +217,12 @@ def _consume(batch_json):
     for frame_id, origin, kind, payload in json.loads(batch_json):
         embed = _embeds.get(frame_id)
         if embed is not None:
-            embed._receive(origin, kind, payload, now, out)
+            embed._receive(origin, True, kind, payload, now, out)
         else:
-            # Not from any course frame (the page itself, a sibling frame, a popup ...).
+            # Not from any course frame (the page itself, a sibling frame, a popup ...): every
+            # embed records why it refused it.
             for other in _embeds.values():
-                other._reject("not from this course's frame (source mismatch)", payload, now, origin)
+                other._receive(origin, False, kind, payload, now, out)
     for embed in list(_embeds.values()):
         embed._flush()
     return json.dumps(out) if out else ""
