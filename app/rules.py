@@ -89,6 +89,8 @@ def _clean_rule(rule):
     if not isinstance(label, str):
         return None, "label must be a string"
     when = rule.get("when")
+    if when is None:
+        return None, "when is missing (one of %s)" % _CONDITION_NAMES
     if not isinstance(when, str) or when not in CONDITIONS:
         return None, "when must be one of %s (got %r)" % (_CONDITION_NAMES, when)
     clean = {"id": rule_id, "label": label, "when": when}
