@@ -12,6 +12,7 @@ import argparse
 import errno
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -123,15 +124,30 @@ class AppHandler(Handler):
         return None
 
     def do_GET(self):
-        if self.path.split("?", 1)[0] == "/config.js":
-            return self.send_config()
+        path = self.path.split("?", 1)[0]
+        if path == "/config.js":
+            # Tells the pages where the demo harness lives, since its port is a command-line choice.
+            return self.send_text("window.coursewireConfig = {harnessOrigin: %r};\n" % self.harness_origin,
+                                  "text/javascript")
+        if path in ("/pyscript.toml", "/mpy.toml"):
+            return self.send_pyscript_config(path)
         return super().do_GET()
 
-    def send_config(self):
-        # Tells the pages where the demo harness lives, since its port is a command-line choice.
-        body = ("window.coursewireConfig = {harnessOrigin: %r};\n" % self.harness_origin).encode()
+    def send_pyscript_config(self, path):
+        # PyScript resolves `interpreter` against the *page*, not the config file (files and
+        # js_modules are config-relative). Making it absolute lets any page, on any path or any
+        # origin, use this config: that is what the drop-in snippet needs.
+        host = self.headers.get("Host", "")
+        with open(os.path.join(ROOT, path.lstrip("/")), encoding="utf-8") as f:
+            text = f.read()
+        if re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]+)?|\[[0-9A-Fa-f:.]+\](:[0-9]+)?", host):
+            text = text.replace('interpreter = "./', 'interpreter = "http://%s/' % host, 1)
+        return self.send_text(text, TYPES[".toml"])
+
+    def send_text(self, text, content_type):
+        body = text.encode("utf-8")
         self.send_response(200)
-        self.send_header("Content-Type", "text/javascript")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
