@@ -7,6 +7,10 @@ Pyodide and MicroPython. The wire format is described in shared/protocol.md.
 it returns a value and never raises. It first turns the input into a fresh copy made
 only of plain JSON values (`json_copy`); everything after that works on dicts, lists,
 strings, numbers, booleans and None, so it cannot be surprised.
+
+Every runtime gives the same answer for any text JSON.stringify can produce. Malformed
+text can still differ: MicroPython's json accepts trailing commas, leading zeros and
+unknown escapes, and refuses a raw NUL inside a string, where CPython does the opposite.
 """
 
 import json
@@ -90,7 +94,7 @@ def parse_message(raw):
         if not raw.strip():
             return Rejection("empty message", raw)
         try:
-            decoded = json.loads(raw)
+            decoded = _loads(raw)
         except Exception:  # ValueError on bad text; CPython's RecursionError on absurd nesting
             return Rejection("not JSON", raw)
     else:
@@ -101,6 +105,61 @@ def parse_message(raw):
             return _interpret(message, raw)
         reason = "not an object (got %s)" % json_type(message)
     return Rejection(reason, raw)
+
+
+# Make CPython's json (Pyodide's too) judge text the way MicroPython's does where it is
+# cheap to: allow raw control characters inside strings, and refuse NaN and Infinity,
+# which are not JSON. MicroPython's json.loads takes no options at all.
+def _refuse_constant(name):
+    raise ValueError(name + " is not JSON")
+
+
+try:
+    json.loads("1", strict=False, parse_constant=_refuse_constant)
+    _LOADS_OPTIONS = {"strict": False, "parse_constant": _refuse_constant}
+except TypeError:
+    _LOADS_OPTIONS = {}
+
+
+def _loads(text):
+    if "\\ud" in text or "\\uD" in text:
+        text = _decode_surrogate_escapes(text)
+    return json.loads(text, **_LOADS_OPTIONS)
+
+
+def _decode_surrogate_escapes(text):
+    """Replace each escaped UTF-16 surrogate pair with its character, and a lone half with U+FFFD.
+
+    MicroPython's json decodes the two halves separately into invalid UTF-8, and CPython
+    keeps a lone half as a string that cannot be encoded. Decoding them here gives one
+    answer everywhere. Escaped backslashes are skipped, so a literal "\\\\ud83d" is kept.
+    """
+    parts = []
+    copied = 0
+    i = text.find("\\")
+    while i != -1:
+        code = _hex4(text, i + 2) if text[i + 1 : i + 2] == "u" else None
+        if code is None or not 0xD800 <= code <= 0xDFFF:
+            i = text.find("\\", i + 2)  # any other escape, including an escaped backslash
+            continue
+        low = _hex4(text, i + 8) if text[i + 6 : i + 8] == "\\u" else None
+        if code <= 0xDBFF and low is not None and 0xDC00 <= low <= 0xDFFF:
+            char, end = chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)), i + 12
+        else:
+            char, end = "\ufffd", i + 6
+        parts.append(text[copied:i])
+        parts.append(char)
+        copied = end
+        i = text.find("\\", end)
+    parts.append(text[copied:])
+    return "".join(parts)
+
+
+def _hex4(text, start):
+    digits = text[start : start + 4]
+    if len(digits) == 4 and all(c in "0123456789abcdefABCDEF" for c in digits):
+        return int(digits, 16)
+    return None
 
 
 def _interpret(message, raw):

@@ -96,7 +96,8 @@ def check_result(result, raw):
     assert result.raw is raw
     if isinstance(result, Event):
         assert isinstance(result.data, dict)
-        json.dumps(result.to_dict(), allow_nan=False)  # strict JSON: safe for a DOM event's detail
+        # Strict JSON with no lone surrogates: safe for a DOM event's detail and for storage.
+        json.dumps(result.to_dict(), allow_nan=False, ensure_ascii=False).encode("utf-8")
     else:
         assert isinstance(result.reason, str) and result.reason
 

@@ -353,9 +353,50 @@ def test_a_hostile_object_is_rejected():
     assert reason(Hostile(type="back")) == "not JSON-able"
 
 
-def test_nan_in_a_payload_becomes_null():
-    result = accepted('{"type":"screen","event":"answer","data":{"score":NaN,"answer":[Infinity]}}')
+def test_nan_in_an_object_payload_becomes_null():
+    result = accepted({"type": "screen", "event": "answer", "data": {"score": float("nan"), "answer": [float("-inf")]}})
     assert result.data == {"score": None, "answer": [None]}
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_literals_are_not_json(literal):
+    # CPython's json would accept them; MicroPython's does not, and neither does JSON.
+    assert reason('{"type":"screen","event":"answer","data":{"score":%s}}' % literal) == "not JSON"
+
+
+def test_raw_control_characters_in_strings_are_accepted():
+    # MicroPython's json accepts them, so CPython's is told to as well.
+    assert accepted('{"type":"course","event":"feedback","data":{"comment":"a\tb\x01"}}').data == {"comment": "a\tb\x01"}
+
+
+def text_with(escaped):
+    return '{"type":"course","event":"feedback","data":{"comment":"%s"}}' % escaped
+
+
+@pytest.mark.parametrize(
+    "escaped, comment",
+    [
+        ("\\ud83d\\ude00", "\U0001f600"),
+        ("\\uD83D\\uDE00!", "\U0001f600!"),
+        ("a\\ud83c\\uddfa\\ud83c\\uddf8b", "a\U0001f1fa\U0001f1f8b"),
+        ("\\ud83d", "\ufffd"),  # a lone high half
+        ("\\ude00x", "\ufffdx"),  # a lone low half
+        ("\\ude00\\ud83d", "\ufffd\ufffd"),  # halves in the wrong order
+        ("\\ud83d\\u0041", "\ufffdA"),
+        ("\\\\ud83d", "\\ud83d"),  # an escaped backslash, then plain text
+        ("\\\\\\ud83d\\ude00", "\\\U0001f600"),
+        ("\\u00e9\\n", "\u00e9\n"),
+        ("\\ud83", None),
+    ],
+)
+def test_surrogate_escapes_decode_the_same_on_every_runtime(escaped, comment):
+    raw = text_with(escaped)
+    if comment is None:
+        assert reason(raw) == "not JSON"
+    else:
+        data = accepted(raw).data
+        assert data == {"comment": comment}
+        data["comment"].encode("utf-8")  # never a lone surrogate
 
 
 # -- Event and Rejection values --
