@@ -267,6 +267,7 @@
     const counter = h("p", { class: "load-count", role: "status" }, "Waiting to start…");
     const settings = [...harness.params.entries()].filter(([name]) => name !== "origin");
     navEl.hidden = true;
+    document.body.dataset.mode = "load";
     screenEl.dataset.screenType = "load";
     screenEl.replaceChildren(
       h("p", { class: "eyebrow" }, "Test mode"),

@@ -188,7 +188,7 @@
       play.setAttribute("aria-pressed", String(playing));
       play.textContent = playing ? "Pause video" : "Play video";
     });
-    return h("div", {}, video, h("p", { class: "transcript" }, h("strong", {}, "Transcript: "), screen.transcript));
+    return h("div", { class: "stack" }, video, h("p", { class: "transcript" }, h("strong", {}, "Transcript: "), screen.transcript));
   }
 
   /** An element holding one of the constant SVG drawings below (never user text). */
@@ -259,7 +259,7 @@
     sync();
     return h(
       "div",
-      {},
+      { class: "stack" },
       h(
         "fieldset",
         { class: "question" },
@@ -364,11 +364,11 @@
     sync();
     return h(
       "div",
-      {},
+      { class: "stack" },
       h("p", { class: "lead" }, `${groups.length} questions. You need ${screen.passMark} correct to pass.`),
       groups.map((g) => g.fieldset),
-      h("div", { class: "actions" }, submit, retry),
-      note
+      note, // the result reads before the Retry button it explains
+      h("div", { class: "actions" }, submit, retry)
     );
   }
 
@@ -397,7 +397,7 @@
     describeRating();
     return h(
       "div",
-      {},
+      { class: "stack" },
       h("fieldset", { class: "question" }, h("legend", {}, screen.question), h("div", { class: "ratings" }, options)),
       note,
       h("p", { class: "lead" }, "Select Finish course when you are ready.")
@@ -439,13 +439,13 @@
   const VIDEO_SVG = `<svg viewBox="0 0 320 180" role="img" aria-label="Video still: a padlock beside the words correct horse battery staple">
     <defs><linearGradient id="sky" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="#1e3a5f"/><stop offset="1" stop-color="#0f1f33"/></linearGradient></defs>
     <rect width="320" height="180" fill="url(#sky)"/>
-    <g transform="translate(62 52)" fill="none" stroke="#9cc3ff" stroke-width="6">
+    <g transform="translate(48 52)" fill="none" stroke="#9cc3ff" stroke-width="6">
       <path d="M12 36V24a22 22 0 0 1 44 0v12"/><rect x="0" y="36" width="68" height="52" rx="8" fill="#9cc3ff" stroke="none"/>
       <circle cx="34" cy="58" r="7" fill="#0f1f33" stroke="none"/><rect x="31" y="60" width="6" height="14" rx="3" fill="#0f1f33" stroke="none"/>
     </g>
     <g font-family="system-ui, sans-serif" font-size="13" fill="#e6efff">
-      <text x="152" y="78">correct-horse-</text><text x="152" y="98">battery-staple</text>
-      <text x="152" y="124" font-size="10" fill="#9cc3ff">28 characters · easy to remember</text>
+      <text x="140" y="78">correct-horse-</text><text x="140" y="98">battery-staple</text>
+      <text x="140" y="124" font-size="10" fill="#9cc3ff">28 characters, easy to recall</text>
     </g></svg>`;
 
   const CHECK_SVG = `<svg viewBox="0 0 48 48" width="48" height="48"><circle cx="24" cy="24" r="24" fill="currentColor"/>
