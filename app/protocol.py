@@ -15,8 +15,8 @@ unknown escapes, and refuses a raw NUL inside a string, where CPython does the o
 
 import json
 
-# A real Coassemble message is a few hundred characters. Anything past these limits
-# is refused before any work proportional to its size is done.
+# A real Coassemble message is a few hundred characters, a few levels deep. Text past
+# the size limit is refused before it is parsed.
 MAX_MESSAGE_CHARS = 65536
 MAX_DEPTH = 32
 

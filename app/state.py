@@ -55,7 +55,7 @@ class CourseState:
 
     def apply(self, event, now):
         """Fold one parsed message in. Returns {part: True, "quiz": [new entries], "unlocks": [ids]}."""
-        if not isinstance(event, Event):
+        if not _usable(event):
             return {}
         status = self.status
         changes = {}
@@ -308,7 +308,7 @@ class BuilderState:
 
     def apply(self, event, now):
         """Fold one parsed message in. Returns {part: True} for each changed part."""
-        if not isinstance(event, Event) or event.name not in self._HANDLERS:
+        if not _usable(event) or event.name not in self._HANDLERS:
             return {}
         changes = {}
         self._HANDLERS[event.name](self, event.data, now, changes)
@@ -400,6 +400,11 @@ def state_for(kind, rules=None):
 
 
 # -- helpers for reading payloads --
+
+
+def _usable(event):
+    # parse_message only makes Events with a dict of data; anything else is ignored.
+    return isinstance(event, Event) and isinstance(event.data, dict)
 
 
 def _append_capped(items, item, cap):

@@ -459,6 +459,7 @@ def test_bad_rules_are_dropped_and_reported():
         parse_message('{"type":"back"}'),
         Event("course", "progress", {}, None),  # hand-built, without the progress the parser guarantees
         Event("course", "progress", {"progress": float("inf")}, None),
+        Event("course", "feedback", None, None),
         None,
         "course:progress",
         {"type": "course", "event": "completed"},
@@ -693,7 +694,16 @@ def test_builder_back_requests_are_counted():
 
 
 @pytest.mark.parametrize(
-    "ignored", [progress(50), event("course", "completed"), screen("start", id="s"), event("x", "y"), parse_message("[]"), None]
+    "ignored",
+    [
+        progress(50),
+        event("course", "completed"),
+        screen("start", id="s"),
+        event("x", "y"),
+        parse_message("[]"),
+        Event("session", "error", ["not", "a", "dict"], None),
+        None,
+    ],
 )
 def test_builder_ignores_player_and_unknown_events(ignored):
     state = BuilderState()
