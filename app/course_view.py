@@ -78,9 +78,10 @@ class CourseView:
         row.setAttribute("data-quiz-entry", str(entry["seq"]))
         row.setAttribute("data-event", entry["event"])
         row.setAttribute("data-result", present.result_of(entry))
-        classes = ("time", "screen", "question", "answer", "result", "attempt")
-        for text, cls in zip(cells, classes):
-            row.appendChild(el("td", text, cls))
+        for text, label in zip(cells, present.QUIZ_COLUMNS):
+            cell = el("td", text, label.lower())
+            cell.setAttribute("data-label", label)  # the column name, shown on narrow screens
+            row.appendChild(cell)
         return row
 
     def _count_for_clear(self):

@@ -204,7 +204,7 @@ def test_screenshots_at_phone_and_desktop_widths(page, servers, runtime):
         screenshot(page, "course-start-%s-%d" % (runtime, width))
         page.click("#reset")
         page.click("#reset-yes")
-        open_app(page, servers, runtime=runtime, query="script=fail-then-pass&speed=60")
+        open_app(page, servers, runtime=runtime, query="script=fail-then-pass&speed=400")
         page.wait_for_selector("#quiz-log [data-event='retry']", timeout=30_000)
         page.click("#inspector summary")
         screenshot(page, "course-mid-quiz-%s-%d" % (runtime, width))
