@@ -51,8 +51,16 @@
     if (!consumer || queue.length === 0) return;
     var batch = queue;
     queue = [];
-    var out = consumer(JSON.stringify(batch));
+    var out = consumer(asciiJson(batch));
     if (out) dispatch(JSON.parse(out));
+  }
+
+  // MicroPython's JS-to-Python string conversion mangles characters outside the BMP (emoji):
+  // hand Python ASCII-only JSON, every other character as a \uXXXX escape, decoded in Python.
+  function asciiJson(value) {
+    return JSON.stringify(value).replace(/[\u007f-\uffff]/g, function (c) {
+      return "\\u" + ("000" + c.charCodeAt(0).toString(16)).slice(-4);
+    });
   }
 
   function dispatch(events) {

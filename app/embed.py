@@ -18,7 +18,7 @@ from pyscript import window
 from pyscript.ffi import create_proxy
 
 from app.eventlog import EventLog
-from app.protocol import Rejection, parse_message
+from app.protocol import Rejection, json_loads, parse_message
 from app.state import state_for
 from app.storage import Store
 
@@ -214,7 +214,7 @@ def _consume(batch_json):
     """Called by the bridge with every message that arrived since the last call."""
     now = window.Date.new().toISOString()
     out = []
-    for frame_id, origin, kind, payload in json.loads(batch_json):
+    for frame_id, origin, kind, payload in json_loads(batch_json):
         embed = _embeds.get(frame_id)
         if embed is not None:
             embed._receive(origin, True, kind, payload, now, out)

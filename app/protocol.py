@@ -94,7 +94,7 @@ def parse_message(raw):
         if not raw.strip():
             return Rejection("empty message", raw)
         try:
-            decoded = _loads(raw)
+            decoded = json_loads(raw)
         except Exception:  # ValueError on bad text; CPython's RecursionError on absurd nesting
             return Rejection("not JSON", raw)
     else:
@@ -121,7 +121,8 @@ except TypeError:
     _LOADS_OPTIONS = {}
 
 
-def _loads(text):
+def json_loads(text):
+    """json.loads with one meaning on every runtime (see above); raises ValueError on bad text."""
     if "\\ud" in text or "\\uD" in text:
         text = _decode_surrogate_escapes(text)
     return json.loads(text, **_LOADS_OPTIONS)

@@ -17,8 +17,10 @@ from .rules import DEFAULT_RULES, is_met, validate_rules
 
 RECORD_VERSION = 1
 
-# Logs grow with time spent on the page, so they keep only their newest entries.
-QUIZ_LOG_CAP = 200
+# Logs grow with time spent on the page, so they keep only their newest entries. The quiz log is
+# the learner's record: its cap is far above any real course (a few dozen answers) and keeps the
+# stored record well inside localStorage's ~5 MB, so in practice no answer is ever dropped.
+QUIZ_LOG_CAP = 5000
 FEEDBACK_HISTORY_CAP = 50
 BUILDER_ERRORS_CAP = 50
 

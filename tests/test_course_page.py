@@ -215,3 +215,15 @@ def test_screenshots_at_phone_and_desktop_widths(page, servers, runtime):
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.click("#reset")
         page.click("#reset-yes")
+
+
+def test_text_outside_ascii_survives_both_ways(page, servers, runtime):
+    # MicroPython's JS<->Python string conversion mangles astral characters; the bridge and the
+    # renderer must not let it show.
+    text = "Café ☕ — 😀 naïve 中文"
+    open_app(page, servers, runtime=runtime)
+    harness_frame(page).evaluate(
+        "(t) => harness.post({type: 'screen', event: 'answer', data: {id: 'q', question: t, answer: t}})", text)
+    page.wait_for_selector("#quiz-log [data-quiz-entry]")
+    row = quiz_rows(page)[0]
+    assert row[5] == text and row[6] == text
