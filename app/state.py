@@ -308,6 +308,13 @@ class BuilderState:
         self.revision = 0
         self.back_requested = 0
 
+    @property
+    def session_error(self):
+        """The latest error's message while the session is in error (as CourseState has it)."""
+        if self.session == "error" and self.errors:
+            return self.errors[-1]["message"]
+        return None
+
     def apply(self, event, now):
         """Fold one parsed message in. Returns {part: True} for each changed part."""
         if not _usable(event) or event.name not in self._HANDLERS:

@@ -851,3 +851,16 @@ def test_replay_accepts_objects_and_text_alike():
     messages = [{"type": "course", "event": "progress", "data": {"progress": 30}}, '{"type":"course","event":"start"}']
     record = replay("player", messages)
     assert (record["progress"], record["started_at"]) == (30, "2026-01-01T00:00:00.000Z")
+
+
+def test_builder_session_error_is_the_latest_message_while_in_error():
+    from app.protocol import parse_message
+    from app.state import BuilderState
+
+    state = BuilderState()
+    assert state.session_error is None
+    state.apply(parse_message('{"type":"session","event":"error","data":{"message":"first"}}'), "t1")
+    state.apply(parse_message('{"type":"session","event":"error","data":{"message":"second"}}'), "t2")
+    assert state.session_error == "second"
+    state.apply(parse_message('{"type":"session","event":"ready"}'), "t3")
+    assert state.session_error is None and state.error_count == 2
