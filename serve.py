@@ -38,7 +38,7 @@ RUNTIME = {
 # What the app origin serves from the project itself; everything else (tests, node_modules,
 # dotfiles, the venv) answers 404.
 APP_FILES = {"index.html", "builder.html", "pyscript.toml", "mpy.toml"}
-APP_FOLDERS = ("app/", "examples/")
+APP_FOLDERS = ("app/", "examples/", "bench/")
 # Files whose presence means `npm ci` has run.
 RUNTIME_MARKERS = [
     os.path.join(MODULES, "@pyscript/core/dist/core.js"),

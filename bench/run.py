@@ -1,0 +1,503 @@
+#!/usr/bin/env python3
+"""Coursewire benchmark: Pyodide, MicroPython and a plain-JS floor page, measured in one run.
+
+    .venv/bin/python bench/run.py                 # 5 runs, 5,000-event bursts (~6-8 min on 2 cores)
+    .venv/bin/python bench/run.py --runs 3 --events 2000
+    .venv/bin/python bench/run.py --quick         # smoke: 1 load per figure, 200 events (~1 min)
+    .venv/bin/python bench/run.py --targets floor,mpy   # a subset
+
+Starts serve.py on free ports, drives Debian Chromium with Playwright, and writes a table to
+stdout and everything measured to bench/results/latest.json (or --output). See bench/README.md
+for what each figure means and how it is measured.
+"""
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+
+from playwright.sync_api import sync_playwright
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "results", "latest.json")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+TARGETS = {  # name -> (label, page path and runtime query)
+    "floor": ("JS floor", "bench/floor.html?"),
+    "mpy": ("MicroPython", "index.html?runtime=mpy&"),
+    "py": ("Pyodide", "index.html?runtime=py&"),
+}
+BOOT_TIMEOUT_MS = 90_000
+SETTLE_MS = 800  # quiet time after "listening" before a burst or stream starts
+
+# Runs in the top page only (Playwright also injects it into the harness iframe, which returns at
+# once). MutationObservers record, on the page's clock (performance.timeOrigin + now, epoch ms,
+# the clock the harness stamps with), when Python (or the floor) starts listening and when
+# #event-counts / #progress change. An observer callback runs at the end of the task that changed
+# the DOM, so its time is "DOM updated" (not painted), and it costs one text read per batch.
+INSTRUMENT = r"""
+(() => {
+  if (window.top !== window) return;
+  const now = () => performance.timeOrigin + performance.now();
+  const params = new URLSearchParams(location.search);
+  const expect = params.has("burst") ? Number(params.get("burst")) + 1 : null;  // + session:ready
+  const B = window.__bench = { listeningAt: null, samples: [], doneAt: null, expect };
+  // Keep every WebAssembly.Memory the page makes, to read its size (Python's heap lives there).
+  // (CDP Runtime.queryObjects would find them without this, but hangs on the MicroPython page.)
+  const memories = new Set();
+  const keep = (result) => {
+    const instance = result && result.instance ? result.instance : result;
+    try {
+      for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) memories.add(value);
+    } catch (e) {}
+    return result;
+  };
+  for (const name of ["instantiate", "instantiateStreaming"]) {
+    const original = WebAssembly[name];
+    WebAssembly[name] = function () { return original.apply(this, arguments).then(keep); };
+  }
+  WebAssembly.Memory = new Proxy(WebAssembly.Memory, {
+    construct(target, args) { const memory = new target(...args); memories.add(memory); return memory; },
+  });
+  B.wasmBytes = () => { let sum = 0; for (const m of memories) sum += m.buffer.byteLength; return sum; };
+  new MutationObserver(() => {
+    if (B.listeningAt === null && document.documentElement.getAttribute("data-listening") === "true") {
+      B.listeningAt = now();
+    }
+  }).observe(document, { attributes: true, attributeFilter: ["data-listening"], subtree: true });
+  document.addEventListener("DOMContentLoaded", () => {
+    const counts = document.getElementById("event-counts");
+    const bar = document.getElementById("progress");
+    const check = () => {
+      const t = now();
+      const accepted = parseInt(counts.textContent, 10);
+      B.samples.push(t, accepted);
+      if (B.doneAt === null && B.expect !== null && accepted >= B.expect &&
+          bar.getAttribute("aria-valuenow") === "100") B.doneAt = t;
+    };
+    const observer = new MutationObserver(check);
+    observer.observe(counts, { childList: true, characterData: true, subtree: true });
+    observer.observe(bar, { attributes: true, attributeFilter: ["aria-valuenow"] });
+  });
+})();
+"""
+
+
+def log(*parts):
+    if os.environ.get("BENCH_DEBUG"):
+        print("[bench]", *parts, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_servers():
+    app_port, harness_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(app_port), "--harness-port", str(harness_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    app = "http://127.0.0.1:%d" % app_port
+    deadline = time.time() + 120
+    while True:
+        try:
+            urllib.request.urlopen(app + "/bench/floor.html", timeout=2).close()
+            return proc, app
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("serve.py exited: " + proc.stdout.read())
+            if time.time() > deadline:
+                proc.kill()
+                raise SystemExit("serve.py did not start")
+            time.sleep(0.1)
+
+
+class Load:
+    """One cold page load: a fresh browser context (empty cache and storage), instrumented."""
+
+    def __init__(self, browser, app, target, query, notes):
+        self.context = browser.new_context()
+        self.context.add_init_script(INSTRUMENT)
+        self.page = self.context.new_page()
+        self.notes = notes
+        self.requests = {}
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: notes.append("%s page error: %s" % (target, e)))
+        self.page.on("request", self._request)
+        self.target = target
+        log(target, "load", query)
+        self.page.goto("%s/%s%s" % (app, TARGETS[target][1], query), wait_until="commit")
+        self.page.wait_for_selector("html[data-listening='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
+        self.page.wait_for_function("window.__bench.listeningAt !== null", timeout=5000)
+
+    def _console(self, message):
+        text = message.text
+        if message.type in ("error", "warning") and ("preload" in text or message.type == "error"):
+            self.notes.append("%s console %s: %s" % (self.target, message.type, text[:300]))
+
+    def _request(self, request):
+        self.requests[request.url] = self.requests.get(request.url, 0) + 1
+
+    def frame(self, name="player.html", timeout_ms=20_000):
+        waited = 0
+        while waited < timeout_ms:
+            for frame in self.page.frames:
+                if name in frame.url:
+                    return frame
+            self.page.wait_for_timeout(50)
+            waited += 50
+        raise RuntimeError("no harness frame")
+
+    def bench(self):
+        return self.page.evaluate("window.__bench")
+
+    def accepted(self):
+        return self.page.evaluate("parseInt(document.getElementById('event-counts').textContent, 10)")
+
+    def wait_script_done(self, timeout_ms=60_000):
+        frame = self.frame()
+        frame.wait_for_function("document.documentElement.dataset.scriptDone === 'true'", timeout=timeout_ms,
+                                polling=200)
+        return frame
+
+    def wait_accepted(self, n, timeout_ms=60_000):
+        self.page.wait_for_function(
+            "parseInt(document.getElementById('event-counts').textContent, 10) >= %d" % n,
+            timeout=timeout_ms, polling=100)
+
+    def duplicates(self):
+        return sorted(url for url, n in self.requests.items() if n > 1 and "/runtime/" in url)
+
+    def close(self):
+        self.context.close()
+
+
+def startup(browser, app, target, events, notes):
+    """Figures 1 and 2, and events lost while Python was starting: `burst=N&delay=0`, so the whole
+    burst is normally posted before Python listens and must wait in bridge.js."""
+    load = Load(browser, app, target, "burst=%d&delay=0" % events, notes)
+    try:
+        frame = load.wait_script_done()
+        sent = frame.evaluate("harness.sent.length")
+        burst_at = frame.evaluate("harness.burstStartedAt")
+        try:
+            load.wait_accepted(sent, timeout_ms=60_000)
+        except Exception:
+            pass
+        load.page.wait_for_timeout(300)  # anything extra (duplicates) would show up now
+        b = load.bench()
+        nav = load.page.evaluate("performance.timeOrigin")
+        # Resource Timing: the iframe's navigation entry, startTime relative to this page's
+        # navigation start (Chromium reports cross-site iframe navigations to the parent).
+        iframe_start = load.page.evaluate("""() => {
+            const e = performance.getEntriesByType('resource').find(r => r.initiatorType === 'iframe'
+                && r.name.includes('/player.html'));
+            return e ? e.startTime : null; }""")
+        accepted = load.accepted()
+        return {
+            "iframe_requested_ms": iframe_start,
+            "listening_ms": b["listeningAt"] - nav,
+            "sent": sent,
+            "sent_before_listening": sent if burst_at < b["listeningAt"] else 1,
+            "accepted": accepted,
+            "lost": sent - accepted,
+            "runtime_fetched_twice": load.duplicates(),
+        }
+    finally:
+        load.close()
+
+
+# Starts the harness's own load generator (harness/load.js, the code behind `burst=N` and
+# `rate=R&count=N`) again in an iframe loaded with `burst=0`, once the page has listened for
+# SETTLE_MS: a `delay=` parameter cannot do that, since Python's start-up time varies by seconds.
+REARM = """([mode, params]) => {
+    for (const [name, value] of Object.entries(params)) harness.params.set(name, String(value));
+    delete document.documentElement.dataset.scriptDone;
+    harness.load.start(mode, document.getElementById('screen'), document.getElementById('nav'));
+}"""
+
+
+def ready_load(browser, app, target, notes):
+    """A cold load with the harness in load mode (it posts session:ready, then nothing)."""
+    load = Load(browser, app, target, "burst=0", notes)
+    frame = load.wait_script_done()
+    load.wait_accepted(1)
+    load.page.wait_for_timeout(SETTLE_MS)
+    return load, frame
+
+
+def burst(browser, app, target, events, notes):
+    """Figure 3: harness burst of `events` through the whole pipeline, from burstStartedAt (harness
+    clock) to the first DOM update showing all of them (counter) and progress 100."""
+    load, frame = ready_load(browser, app, target, notes)
+    try:
+        load.page.evaluate("(n) => { window.__bench.expect = n; window.__bench.doneAt = null; }", events + 1)
+        frame.evaluate(REARM, ["burst", {"burst": events, "delay": 0}])
+        frame.wait_for_function("document.documentElement.dataset.scriptDone === 'true'", timeout=60_000, polling=200)
+        sent = frame.evaluate("harness.sent.length")
+        started = frame.evaluate("harness.burstStartedAt")
+        try:
+            load.page.wait_for_function("window.__bench.doneAt !== null", timeout=60_000, polling=200)
+        except Exception:
+            notes.append("%s burst: the last event never reached the DOM" % target)
+        b = load.bench()
+        accepted = load.accepted()
+        return {
+            "burst_ms": (b["doneAt"] - started) if b["doneAt"] else None,
+            "sent": sent,
+            "accepted": accepted,
+            "lost": sent - accepted,
+        }
+    finally:
+        load.close()
+
+
+def percentile(values, p):
+    values = sorted(values)
+    if not values:
+        return None
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def stream(browser, app, target, count, notes):
+    """Figure 4: harness stream `rate=60&count=N`. Per event: the first DOM update whose accepted
+    counter covers it (counter - 1 for session:ready >= seq) minus its data.sentAt (harness clock)."""
+    load, frame = ready_load(browser, app, target, notes)
+    try:
+        load.page.evaluate("window.__bench.samples = []")
+        frame.evaluate(REARM, ["rate", {"rate": 60, "count": count, "delay": 0}])
+        frame.wait_for_function("document.documentElement.dataset.scriptDone === 'true'",
+                                timeout=count * 50 + 60_000, polling=500)
+        sent = frame.evaluate("harness.sent.map(s => JSON.parse(s)).filter(m => m.data && m.data.sentAt)"
+                              ".map(m => [m.data.seq, m.data.sentAt])")
+        try:
+            load.wait_accepted(len(sent) + 1, timeout_ms=30_000)
+        except Exception:
+            pass
+        b = load.bench()
+        samples = b["samples"]
+        pairs = [(samples[i], samples[i + 1]) for i in range(0, len(samples), 2)]
+        latencies, j = [], 0
+        for seq, sent_at in sorted(sent):
+            while j < len(pairs) and pairs[j][1] - 1 < seq:
+                j += 1
+            if j < len(pairs):
+                latencies.append(pairs[j][0] - sent_at)
+        accepted = load.accepted()
+        return {
+            "p50_ms": percentile(latencies, 50),
+            "p95_ms": percentile(latencies, 95),
+            "max_ms": max(latencies) if latencies else None,
+            "measured": len(latencies),
+            "sent": len(sent) + 1,
+            "accepted": accepted,
+            "lost": len(sent) + 1 - accepted,
+        }
+    finally:
+        load.close()
+
+
+POST_MANY = """async ([from, n, total]) => {
+    // Chunks of 500 posted synchronously like a burst, a macrotask apart.
+    for (let i = from; i < from + n; i++) {
+        harness.post({type: 'course', event: 'progress', data: {progress: Math.floor(i * 100 / total), seq: i}});
+        if (i % 500 === 0) await new Promise(r => setTimeout(r, 0));
+    }
+    return harness.sent.length;
+}"""
+
+
+def heap(browser, app, target, events, notes):
+    """Figure 5: JS heap (CDP Runtime.getHeapUsage after HeapProfiler.collectGarbage) of the page's
+    renderer before and after `events` course:progress messages, then after as many again; and
+    the total byteLength of every WebAssembly.Memory the page made (hooked by INSTRUMENT), which is
+    where Pyodide and MicroPython keep Python's heap. The harness iframe is cross-site, so it
+    runs in another renderer process and is in neither figure."""
+    load, frame = ready_load(browser, app, target, notes)
+    try:
+        cdp = load.context.new_cdp_session(load.page)
+
+        def measure():
+            for _ in range(2):
+                cdp.send("HeapProfiler.collectGarbage")
+            usage = cdp.send("Runtime.getHeapUsage")
+            wasm = load.page.evaluate("window.__bench.wasmBytes()")
+            return usage["usedSize"], wasm
+
+        log(target, "heap: measuring")
+        before = measure()
+        sent = 1
+        after = []
+        for k in range(2):
+            sent = frame.evaluate(POST_MANY, [k * events + 1, events, 2 * events])
+            load.wait_accepted(sent, timeout_ms=120_000)
+            load.page.wait_for_timeout(300)
+            after.append(measure())
+        accepted = load.accepted()
+        mb = 1024 * 1024
+        return {
+            "js_heap_before_mb": before[0] / mb,
+            "js_heap_growth_mb": (after[0][0] - before[0]) / mb,
+            "js_heap_growth_second_mb": (after[1][0] - after[0][0]) / mb,
+            "wasm_before_mb": before[1] / mb,
+            "wasm_growth_mb": (after[0][1] - before[1]) / mb,
+            "wasm_growth_second_mb": (after[1][1] - after[0][1]) / mb,
+            "sent": sent,
+            "accepted": accepted,
+            "lost": sent - accepted,
+        }
+    finally:
+        load.close()
+
+
+def summary(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+FIGURES = [  # key, label, (phase, field), unit
+    ("iframe_requested", "1. nav -> course iframe requested", ("startup", "iframe_requested_ms"), "ms"),
+    ("lost_starting", "   events lost while starting", ("startup", "lost"), ""),
+    ("listening", "2. nav -> listening", ("startup", "listening_ms"), "ms"),
+    ("burst", "3. burst of N, start -> last in DOM", ("burst", "burst_ms"), "ms"),
+    ("lost_burst", "   events lost in burst", ("burst", "lost"), ""),
+    ("latency_p50", "4. event -> DOM at 60/s, p50", ("stream", "p50_ms"), "ms"),
+    ("latency_p95", "   event -> DOM at 60/s, p95", ("stream", "p95_ms"), "ms"),
+    ("lost_stream", "   events lost in stream", ("stream", "lost"), ""),
+    ("heap_growth", "5. JS heap growth, H events", ("heap", "js_heap_growth_mb"), "MB"),
+    ("heap_growth_second", "   JS heap growth, next H", ("heap", "js_heap_growth_second_mb"), "MB"),
+    ("wasm_growth", "   wasm memory growth, H events", ("heap", "wasm_growth_mb"), "MB"),
+    ("lost_heap", "   events lost in heap test", ("heap", "lost"), ""),
+]
+
+
+def fmt(s, unit):
+    if s is None:
+        return "n/a"
+    digits = 2 if unit == "MB" else (1 if unit == "ms" and s["median"] < 100 else 0)
+    one = lambda v: "%.*f" % (digits, v)
+    if s["min"] == s["max"]:
+        return one(s["median"])
+    return "%s [%s-%s]" % (one(s["median"]), one(s["min"]), one(s["max"]))
+
+
+def table(result, targets, events, heap_events):
+    names = [t for t in targets]
+    lines = []
+    header = "%-44s" % "figure (median [min-max])" + "".join("%-24s" % TARGETS[t][0] for t in names)
+    header += "".join("%-10s" % ("%s/floor" % t) for t in names if t != "floor" and "floor" in names)
+    lines.append(header)
+    lines.append("-" * len(header))
+    for key, label, _, unit in FIGURES:
+        label = label.replace("N", "{:,}".format(events), 1) if "burst of N" in label else label
+        label = label.replace(" H", " {:,}".format(heap_events))
+        row = "%-44s" % ("%s%s" % (label, " (%s)" % unit if unit else ""))
+        for t in names:
+            row += "%-24s" % fmt(result["figures"][t].get(key), unit)
+        floor = result["figures"].get("floor", {}).get(key) if "floor" in names else None
+        for t in names:
+            if t == "floor" or "floor" not in names:
+                continue
+            mine = result["figures"][t].get(key)
+            if key.startswith("lost") or not (floor and mine) or not floor["median"] or key.startswith(("heap", "wasm")):
+                row += "%-10s" % "-"
+            else:
+                row += "%-10s" % ("%.2fx" % (mine["median"] / floor["median"]))
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="cold loads per figure and target (default 5)")
+    parser.add_argument("--events", type=int, default=5000, help="burst size (default 5000)")
+    parser.add_argument("--stream", type=int, default=600, help="events in the 60/s stream (default 600 = 10 s)")
+    parser.add_argument("--heap-events", type=int, default=10000, help="events between heap samples (default 10000)")
+    parser.add_argument("--targets", default="floor,mpy,py", help="comma-separated subset of floor,mpy,py")
+    parser.add_argument("--quick", action="store_true", help="smoke test: 1 run, 200 events everywhere")
+    parser.add_argument("--output", default=RESULTS, help="JSON results file (default bench/results/latest.json)")
+    parser.add_argument("--headed", action="store_true", help="show the browser")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs, args.events, args.stream, args.heap_events = 1, 200, 200, 200
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    for t in targets:
+        if t not in TARGETS:
+            parser.error("unknown target %r" % t)
+
+    started = time.time()
+    proc, app = start_servers()
+    notes = []
+    raw = {t: {"startup": [], "burst": [], "stream": [], "heap": []} for t in targets}
+    try:
+        with sync_playwright() as pw:
+            launch = {"headless": not args.headed, "args": CHROMIUM_ARGS}
+            if os.path.exists(CHROMIUM):
+                launch["executable_path"] = CHROMIUM
+            browser = pw.chromium.launch(**launch)
+            version = browser.version
+            # Warm the OS file cache and serve.py once, outside the measurement.
+            for t in targets:
+                Load(browser, app, t, "burst=0", notes).close()
+            for run in range(args.runs):
+                for t in targets:  # interleaved, so drift hits every target alike
+                    s = startup(browser, app, t, args.events, notes)
+                    raw[t]["startup"].append(s)
+                    raw[t]["burst"].append(burst(browser, app, t, args.events, notes))
+                    raw[t]["stream"].append(stream(browser, app, t, args.stream, notes))
+                    raw[t]["heap"].append(heap(browser, app, t, args.heap_events, notes))
+                    print("run %d/%d %-6s listening %.0f ms, burst %s ms (%.0f s elapsed)" % (
+                        run + 1, args.runs, t, s["listening_ms"], _r(raw[t]["burst"][-1]["burst_ms"]),
+                        time.time() - started), file=sys.stderr, flush=True)
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+    figures = {t: {key: summary([r.get(field) for r in raw[t][phase]]) for key, _, (phase, field), _ in FIGURES}
+               for t in targets}
+    result = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "chromium": version},
+        "settings": {"runs": args.runs, "events": args.events, "stream": args.stream, "rate": 60,
+                     "heap_events": args.heap_events, "quick": args.quick},
+        "seconds": round(time.time() - started, 1),
+        "figures": figures,
+        "raw": raw,
+        "notes": sorted(set(notes)),
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    with open(args.output, "w") as f:
+        json.dump(result, f, indent=1)
+    print("Coursewire bench, %s, %d CPUs, Chromium %s, %d run(s), %.0f s" % (
+        result["date"], os.cpu_count(), version, args.runs, result["seconds"]))
+    print(table(result, targets, args.events, args.heap_events))
+    for note in result["notes"]:
+        print("note: " + note)
+    print("results: " + os.path.relpath(args.output, os.getcwd()))
+    return 0
+
+
+def _r(v):
+    return "n/a" if v is None else "%.0f" % v
+
+
+if __name__ == "__main__":
+    sys.exit(main())

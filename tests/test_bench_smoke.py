@@ -1,0 +1,29 @@
+"""bench/run.py --quick works end to end: every figure is produced for both runtimes and the JS
+floor, and no event is lost. Timings are never asserted (this machine's speed is not a test)."""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIGURES = ["iframe_requested", "listening", "burst", "latency_p50", "latency_p95", "heap_growth",
+           "wasm_growth"]
+LOST = ["lost_starting", "lost_burst", "lost_stream", "lost_heap"]
+
+
+def test_quick_bench_produces_every_figure_and_loses_nothing(tmp_path):
+    output = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--quick",
+                           "--output", str(output)], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads(output.read_text())
+    assert set(result["figures"]) == {"floor", "mpy", "py"}
+    for target, figures in result["figures"].items():
+        for key in FIGURES:
+            assert figures[key] is not None and isinstance(figures[key]["median"], (int, float)), (target, key)
+        for key in LOST:
+            assert figures[key]["max"] == 0, (target, key, result["raw"][target])
+    for target in ("floor", "mpy", "py"):
+        assert "JS floor" in done.stdout and "MicroPython" in done.stdout and "Pyodide" in done.stdout
+        assert not [n for n in result["notes"] if "page error" in n], result["notes"]
