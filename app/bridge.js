@@ -15,10 +15,11 @@
 
   var frames = []; // [{id, iframe, win, container}]
   var nextId = 1;
-  var queue = []; // [frameId, origin, kind, payload]: kind "text" | "json" | "opaque"
+  var queue = []; // [frameId, origin, kind, payload]: kind "text" | "json" (JSON text) | "opaque" | "large"
   var consumer = null; // Python callable(batchJson) -> domEventsJson
   var scheduled = false;
   var listening = false;
+  var MAX_TEXT = 65536; // app/protocol.py MAX_MESSAGE_CHARS
 
   function frameIdOf(source) {
     for (var i = 0; i < frames.length; i++) if (frames[i].win === source) return frames[i].id;
@@ -29,15 +30,24 @@
     var data = event.data;
     var entry = [frameIdOf(event.source), event.origin, "text", data];
     if (typeof data !== "string") {
-      // Structured objects are converted here, once, so Python never touches a JS proxy.
+      // Structured objects become JSON text here, once: Python never touches a JS proxy, checks
+      // their size and depth exactly like the strings Coassemble sends, and the batch it parses
+      // stays a few levels deep however deeply a hostile object nests (deep nesting in one
+      // json.loads overflowed Pyodide's stack: a fatal error, from any window that can post).
       try {
         var json = JSON.stringify(data);
         entry[2] = json === undefined ? "opaque" : "json";
-        entry[3] = json === undefined ? typeof data : JSON.parse(json);
+        entry[3] = json === undefined ? typeof data : json;
       } catch (e) {
         entry[2] = "opaque";
         entry[3] = Object.prototype.toString.call(data);
       }
+    }
+    if (typeof entry[3] === "string" && entry[3].length > MAX_TEXT) {
+      // Python refuses it for its size anyway (protocol.MAX_MESSAGE_CHARS), and parsing megabytes
+      // of batch JSON takes MicroPython seconds: hand over its length and its start only.
+      entry[2] = "large";
+      entry[3] = [entry[3].length, entry[3].slice(0, 300)];
     }
     queue.push(entry);
     if (consumer && !scheduled) {

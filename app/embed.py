@@ -155,6 +155,9 @@ class Embed:
         if kind == "opaque":
             self._reject("unreadable data (%s)" % payload, payload, now, origin)
             return
+        if kind == "large":  # bridge.js kept only [length, start] of a text past the size limit
+            self._reject("too large (%d characters)" % payload[0], payload[1], now, origin)
+            return
         result = parse_message(payload)
         if isinstance(result, Rejection):
             self._reject(result.reason, payload, now, origin)

@@ -93,6 +93,8 @@ def parse_message(raw):
             return Rejection("too large (%d characters)" % len(raw), raw)
         if not raw.strip():
             return Rejection("empty message", raw)
+        if _nests_deeper_than(raw, MAX_DEPTH):
+            return Rejection("nested too deeply", raw)
         try:
             decoded = json_loads(raw)
         except Exception:  # ValueError on bad text; CPython's RecursionError on absurd nesting
@@ -126,6 +128,36 @@ def json_loads(text):
     if "\\ud" in text or "\\uD" in text:
         text = _decode_surrogate_escapes(text)
     return json.loads(text, **_LOADS_OPTIONS)
+
+
+def _nests_deeper_than(text, limit):
+    """True if JSON text opens more than `limit` arrays or objects inside one another.
+
+    Checked before parsing: json.loads recurses once per level, and on Pyodide a few thousand
+    levels can overflow the WebAssembly stack, a fatal error no `except` catches. Brackets in
+    strings do not count; text with few brackets at all is not scanned.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    in_string = escaped = False
+    for c in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c == "[" or c == "{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif c == "]" or c == "}":
+            depth -= 1
+    return False
 
 
 def _decode_surrogate_escapes(text):
