@@ -6,7 +6,7 @@ Reads BuilderState; `back` navigates to the configured URL (default: the course 
 from pyscript import window
 
 from app import present
-from app.ui import Inspector, Notices, SessionPill, by_id, confirm_flow, el, local_clock, show
+from app.ui import Inspector, Notices, SessionPill, by_id, confirm_flow, dom_text, el, local_clock, show
 
 
 class BuilderView:
@@ -32,8 +32,8 @@ class BuilderView:
         if every or "session" in changes:
             self.session.render()
         if every or "course" in changes:
-            by_id("course-id").textContent = present.text_of(state.course_id) if state.course_id else "Not created yet"
-            by_id("course-title").textContent = present.text_of(state.course_title)
+            by_id("course-id").textContent = dom_text(present.text_of(state.course_id)) if state.course_id else "Not created yet"
+            by_id("course-title").textContent = dom_text(present.text_of(state.course_title))
         if every or "draft" in changes:
             by_id("draft-status").textContent = present.draft_text(local_clock(state.draft_saved_at), state.revision)
         if every or "errors" in changes:

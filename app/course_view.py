@@ -7,7 +7,7 @@ redraw comes back through Embed.watch like every other change.
 from pyscript import document
 
 from app import present
-from app.ui import (Inspector, Notices, SessionPill, announce, by_id, confirm_flow, download, el,
+from app.ui import (Inspector, Notices, SessionPill, announce, by_id, confirm_flow, dom_text, download, el,
                     local_clock, on_click, show)
 
 
@@ -37,7 +37,7 @@ class CourseView:
         if every or "progress" in changes or "status" in changes:
             self._progress()
         if every or "feedback" in changes:
-            by_id("feedback-status").textContent = present.feedback_text(self.embed.state.feedback)
+            by_id("feedback-status").textContent = dom_text(present.feedback_text(self.embed.state.feedback))
         if every or "quiz" in changes:
             self._quiz(None if every else changes["quiz"])
         if every or "unlocks" in changes:

@@ -18,10 +18,16 @@ def by_id(element_id):
     return document.getElementById(element_id)
 
 
+def dom_text(text):
+    """Text as the DOM should get it on both runtimes: MicroPython cuts a string at its first NUL
+    when it hands it to JavaScript, so NUL becomes U+FFFD (what HTML's own parser makes of it)."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def el(tag, text=None, cls=None):
     node = document.createElement(tag)
     if text is not None:
-        node.textContent = text
+        node.textContent = dom_text(text)
     if cls:
         node.className = cls
     return node
@@ -49,7 +55,7 @@ def announce(text):
 
 def download(filename, mime, text):
     link = document.createElement("a")
-    link.href = "data:%s;charset=utf-8,%s" % (mime, window.encodeURIComponent(text))
+    link.href = "data:%s;charset=utf-8,%s" % (mime, window.encodeURIComponent(dom_text(text)))
     link.download = filename
     document.body.appendChild(link)
     link.click()
@@ -126,7 +132,7 @@ class SessionPill:
             message = getattr(state, "session_error", None)
             if session == "error" and message:
                 text = "Session error: " + text_of(message)
-        self.pill.textContent = text
+        self.pill.textContent = dom_text(text)
         self.pill.setAttribute("data-session", session)
         show(self.button, session in ("expired", "error") and not self.reconnecting)
 
