@@ -5,7 +5,8 @@
 Attributes: data-coursewire ("player" | "builder"), data-src (the embed URL), optional
 data-origins (space-separated allow-list; default the URL's origin), data-rules (JSON unlock
 rules), data-progress-target (CSS selector of a <progress> or any element to keep in step),
-data-coursewire-defer (skip for now). Each accepted event is re-dispatched on the element as a
+data-storage-key (where the record is kept; default derived from the URL — give one to each of
+several embeds of the same course), data-coursewire-defer (skip for now). Each accepted event is re-dispatched on the element as a
 bubbling CustomEvent named like the event ("course:progress", "back" ...). Running this twice
 mounts nothing twice: mounted elements are marked data-coursewire-initialized.
 """
@@ -49,7 +50,7 @@ def mount(element):
                 window.console.warn("Coursewire: ignored an unlock rule: " + problem)
         origins = (element.getAttribute("data-origins") or "").split() or None
         embed = Embed(element, element.getAttribute("data-src") or None, kind=kind, origins=origins,
-                      rules=rules)
+                      rules=rules, storage_key=element.getAttribute("data-storage-key") or None)
     except Exception as error:
         message = "%s: %s" % (type(error).__name__, error)
         element.setAttribute("data-coursewire-error", message)

@@ -4,11 +4,14 @@ Every browser test fails on a page error, a console error, or a request to any h
 the app origin and the harness origin.
 """
 
+import functools
+import http.server
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -59,6 +62,47 @@ def servers():
     yield Servers(app, "http://localhost:%d" % harness_port)
     proc.terminate()
     proc.wait(10)
+
+
+class Pages:
+    """Test-only pages on a third origin (127.0.0.1, another port): a host site elsewhere.
+
+    (Pages fulfilled by page.route cannot embed the harness: Chromium treats a routed document
+    as public and blocks its iframe's navigation to a local address.)
+    """
+
+    def __init__(self, root, origin):
+        self.root = root
+        self.origin = origin
+
+    def put(self, name, html):
+        with open(os.path.join(self.root, name), "w", encoding="utf-8") as f:
+            f.write(html)
+        return "%s/%s" % (self.origin, name)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def pages(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("pages"))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Pages(root, "http://127.0.0.1:%d" % server.server_address[1])
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def host_page(pages, guard):
+    """put(name, html) -> URL of a page on the third origin, allowed by this test's guard."""
+    guard.origins.add(pages.origin)
+    return pages.put
 
 
 @pytest.fixture(scope="session")

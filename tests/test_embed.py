@@ -1,0 +1,182 @@
+"""The drop-in wrapper: the no-code snippet (DOM CustomEvents, progress widget, cross-origin
+loading), several isolated embeds on one page, and the Python API (on/off/once/"*"/decorator,
+raising handlers, destroy)."""
+
+import json
+
+from conftest import BOOT_TIMEOUT_MS, ROOT, harness_frame
+
+PLAYER_NAMES = {"session:ready", "course:start", "course:progress", "screen:answer", "screen:failed",
+                "screen:retry", "course:feedback", "course:completed"}
+
+
+def names_sent(frame):
+    """Names of the messages the harness posted, in order (as the host should see them)."""
+    sent = frame.evaluate("harness.sent.filter(m => typeof m === 'string')")
+    names = []
+    for text in sent:
+        message = json.loads(text)
+        names.append(message["type"] + (":" + message["event"] if message.get("event") else ""))
+    return names
+
+
+def example_elsewhere(servers, name, runtime):
+    """examples/<name> as a host site on another origin would have it: absolute URLs to the
+    Coursewire server, and the wrapper tag for `runtime` (the examples use mpy)."""
+    with open(ROOT + "/examples/" + name, encoding="utf-8") as f:
+        html = f.read()
+    if runtime == "py":
+        html = html.replace('<script type="mpy" src="/app/automount.py" config="/mpy.toml">',
+                            '<script type="py" src="/app/automount.py" config="/pyscript.toml">')
+    for path in ("/runtime/", "/app/", "/mpy.toml", "/pyscript.toml", "/config.js"):
+        html = html.replace('"%s' % path, '"%s%s' % (servers.app, path))
+    return html
+
+
+def embed_frames(page, keys):
+    """{key: Frame} for the harness iframes mounted with ?embed=<key>."""
+    frames = {}
+    for _ in range(300):
+        for frame in page.frames:
+            for key in keys:
+                if "embed=" + key in frame.url:
+                    frames[key] = frame
+        if len(frames) == len(keys):
+            return frames
+        page.wait_for_timeout(50)
+    raise AssertionError("harness frames missing: %s" % (set(keys) - set(frames)))
+
+
+def wait_mounted(page, selector="[data-coursewire]"):
+    page.wait_for_selector(selector + "[data-coursewire-initialized='true']", state="attached",
+                           timeout=BOOT_TIMEOUT_MS)
+
+
+def test_example_host_site_on_another_origin_receives_dom_events_in_order(page, servers, runtime, host_page):
+    url = host_page("shop-%s.html" % runtime, example_elsewhere(servers, "host-site.html", runtime))
+    page.goto(url + "?script=fail-then-pass&speed=20")
+    wait_mounted(page)
+    page.wait_for_selector("#done:not([hidden])", timeout=30_000)
+    frame = harness_frame(page)
+    page.wait_for_function("window.received.includes('course:completed')")
+    expected = [n for n in names_sent(frame) if n in PLAYER_NAMES]
+    assert page.evaluate("window.received") == expected
+    assert page.get_attribute("#bar", "value") == "100"  # the data-progress-target widget
+    answers = page.eval_on_selector_all("#answers li", "items => items.length")
+    assert answers == expected.count("screen:answer")
+
+
+def test_example_host_site_as_served_by_coursewire(page, servers):
+    page.goto(servers.app + "/examples/host-site.html?script=perfect&speed=0")
+    wait_mounted(page)
+    page.wait_for_selector("#done:not([hidden])", timeout=30_000)
+    assert page.evaluate("window.received[0]") == "session:ready"
+    assert page.get_attribute("#bar", "value") == "100"
+
+
+def test_several_embeds_on_one_page_stay_isolated(page, servers, runtime, host_page):
+    page.goto(host_page("several-%s.html" % runtime, example_elsewhere(servers, "several.html", runtime))
+              + "?burst=0")
+    page.wait_for_function(
+        "document.querySelectorAll('[data-coursewire-initialized]').length === 3", timeout=BOOT_TIMEOUT_MS)
+    page.evaluate("""() => {
+        window.seen = {first: [], second: [], builder: []};
+        for (const id of Object.keys(window.seen))
+            for (const name of ['course:progress', 'course:created'])
+                document.getElementById(id).addEventListener(name, e => window.seen[id].push(e.detail.name));
+    }""")
+    frames = embed_frames(page, ("first", "second", "builder"))
+    for frame in frames.values():  # (interval polling: offscreen iframes get no animation frames)
+        frame.wait_for_function("!!window.harness", polling=100)
+    frames["first"].evaluate("harness.post({type: 'course', event: 'progress', data: {progress: 40}})")
+    frames["builder"].evaluate("harness.post({type: 'course', event: 'created', data: {id: 'c1', title: 'T'}})")
+    frames["second"].evaluate("harness.post({type: 'course', event: 'progress', data: {progress: 70}})")
+    page.wait_for_function("window.seen.second.length === 1")
+    assert page.evaluate("window.seen") == {
+        "first": ["course:progress"], "second": ["course:progress"], "builder": ["course:created"]}
+    assert page.get_attribute("#first-progress", "value") == "40"
+    assert page.get_attribute("#second-progress", "value") == "70"
+
+
+API_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="module" src="%(app)s/runtime/pyscript/core.js"></script></head>
+<body><div id="course"></div><div id="other"></div>
+<script>window.calls = []; window.HARNESS = "%(harness)s";</script>
+<script type="%(runtime)s" config="%(app)s/%(config)s">
+from pyscript import document, window
+from pyscript.ffi import create_proxy
+from app.embed import Embed
+
+# burst=0: the harness posts session:ready and then only what the test sends.
+course = Embed(document.getElementById("course"), window.HARNESS + "/player.html?embed=course&burst=0")
+other = Embed(document.getElementById("other"), window.HARNESS + "/player.html?embed=other&burst=0",
+              persist=False)
+
+def record(tag):
+    def handler(event):
+        window.calls.push(tag + " " + event.name)
+    return handler
+
+course.on("course:progress", record("on"))
+course.once("course:progress", record("once"))
+course.on("*", record("any"))
+
+@course.on("screen:answer")
+def answered(event):
+    window.calls.push("decorated " + event.data["answer"])
+
+def boom(event):
+    raise RuntimeError("host bug")
+
+course.on("course:progress", boom)
+course.on("course:progress", record("after-boom"))
+removed = record("removed")
+course.on("course:progress", removed)
+course.off("course:progress", removed)
+other.on("*", record("other"))
+window.destroyCourse = create_proxy(lambda: course.destroy())
+document.body.setAttribute("data-ready", "true")
+</script></body></html>"""
+
+
+def open_api_page(page, servers, runtime, host_page):
+    config = "mpy.toml" if runtime == "mpy" else "pyscript.toml"
+    html = API_PAGE % {"app": servers.app, "harness": servers.harness, "runtime": runtime, "config": config}
+    page.goto(host_page("api-%s.html" % runtime, html))
+    page.wait_for_selector("body[data-ready='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
+    frames = embed_frames(page, ("course", "other"))
+    page.wait_for_function("window.calls.includes('other session:ready')")
+    page.evaluate("window.calls.length = 0")
+    return frames
+
+
+def post(frame, message):
+    frame.evaluate("(m) => harness.post(m)", message)
+
+
+def test_python_api_on_off_once_wildcard_decorator_and_a_raising_handler(page, servers, runtime, guard, host_page):
+    guard.expect_console_error(r"Coursewire: handler boom for course:progress raised RuntimeError: host bug")
+    frames = open_api_page(page, servers, runtime, host_page)
+    post(frames["course"], {"type": "course", "event": "progress", "data": {"progress": 10}})
+    post(frames["course"], {"type": "course", "event": "progress", "data": {"progress": 20}})
+    post(frames["course"], {"type": "screen", "event": "answer", "data": {"id": "q", "answer": "B"}})
+    page.wait_for_function("window.calls.includes('any screen:answer')")
+    assert page.evaluate("window.calls") == [
+        "on course:progress", "once course:progress", "after-boom course:progress", "any course:progress",
+        "on course:progress", "after-boom course:progress", "any course:progress",
+        "decorated B", "any screen:answer",
+    ]
+    # The other embed heard none of it.
+    assert not [c for c in page.evaluate("window.calls") if c.startswith("other")]
+
+
+def test_destroy_removes_the_iframe_and_stops_all_handling(page, servers, runtime, host_page):
+    frames = open_api_page(page, servers, runtime, host_page)
+    page.evaluate("window.destroyCourse()")
+    assert page.locator("#course iframe").count() == 0
+    # Nothing from the page can reach the destroyed embed; the other keeps working.
+    page.evaluate("window.postMessage(JSON.stringify({type: 'course', event: 'progress', data: {progress: 5}}), '*')")
+    post(frames["other"], {"type": "course", "event": "progress", "data": {"progress": 30}})
+    page.wait_for_function("window.calls.includes('other course:progress')")
+    assert page.evaluate("window.calls") == ["other course:progress"]
