@@ -137,6 +137,8 @@ class Embed:
                 else type(state).from_dict(record)
             if problem is None:
                 state = restored
+            else:
+                self.store.set_aside()  # e.g. a newer version's record: kept, never overwritten
         if problem:
             self.notices.append("The saved record for this course could not be used (%s); "
                                 "starting fresh." % problem)

@@ -17,6 +17,7 @@ class Store:
         self.key = key
         self.available = True  # False after the first refusal: memory only from then on
         self.notice = None  # the one sentence to show the user about storage, or None
+        self._text = None  # what `load` read
 
     def _call(self, op, value=""):
         answer = json.loads(window.coursewireBridge.storage(op, self.key, value))
@@ -35,14 +36,23 @@ class Store:
 
         Unreadable text is moved aside under "<key>:unreadable", so nothing is silently lost.
         """
-        text = self._call("get")
+        text = self._text = self._call("get")
         if text is None:
             return None, None
         try:
-            return json.loads(text), None
+            record = json.loads(text)
         except Exception:
             self._call("set-aside", text)
             return None, "the stored record was not valid JSON"
+        if record is None:
+            self._call("set-aside", text)
+            return None, "the stored record was null"
+        return record, None
+
+    def set_aside(self):
+        """Move the text `load` read under "<key>:unreadable" (a record the page could not use)."""
+        if self._text is not None:
+            self._call("set-aside", self._text)
 
     def save(self, record):
         if self.available:
