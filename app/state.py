@@ -329,10 +329,13 @@ class BuilderState:
         self._set_session("ready", changes)
 
     def _session_error(self, data, now, changes):
+        shown = self.session_error
         _append_capped(self.errors, {"message": _message(data), "time": now}, BUILDER_ERRORS_CAP)
         self.error_count += 1
         changes["errors"] = True
         self._set_session("error", changes)
+        if self.session_error != shown:
+            changes["session"] = True  # the pill shows the latest message, even if already in error
 
     def _session_expired(self, data, now, changes):
         self.expired = True

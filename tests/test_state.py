@@ -659,13 +659,16 @@ def test_builder_errors_are_each_recorded():
     run(state, event("session", "ready"))
     assert state.apply(event("session", "error", message="Save failed"), "t2") == {"errors": True, "session": True}
     assert state.apply(event("session", "error", message="Save failed"), "t3") == {"errors": True}
-    assert state.apply(event("session", "error"), "t4") == {"errors": True}
+    assert state.apply(event("session", "error"), "t4") == {"errors": True, "session": True}  # message gone
     assert state.errors == [
         {"message": "Save failed", "time": "t2"},
         {"message": "Save failed", "time": "t3"},
         {"message": None, "time": "t4"},
     ]
     assert (state.error_count, state.session) == (3, "error")
+    # A new message while already in error: the session pill must show it.
+    assert state.apply(event("session", "error", message="Quota"), "t5") == {"errors": True, "session": True}
+    assert state.session_error == "Quota"
 
 
 def test_builder_error_list_keeps_the_newest_but_counts_all():
