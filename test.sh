@@ -9,7 +9,12 @@ fail() { echo "test.sh: $*" >&2; exit 2; }
 command -v npm >/dev/null || fail "npm is missing: install Node.js and npm (sudo apt-get install -y npm) and run this again."
 command -v python3 >/dev/null || fail "python3 is missing: install it (sudo apt-get install -y python3 python3-venv)."
 if [ ! -x /usr/bin/chromium ] && [ -z "${PLAYWRIGHT_BROWSERS_PATH:-}" ]; then
-  fail "Chromium is missing: install it (sudo apt-get install -y chromium) and run this again."
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "Installing Chromium for the browser tests (apt-get install chromium) ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    fail "Chromium is missing: install it (sudo apt-get install -y chromium) and run this again."
+  fi
 fi
 
 if [ ! -x .venv/bin/python ]; then
