@@ -19,7 +19,7 @@ from pyscript.ffi import create_proxy
 
 from app.eventlog import EventLog
 from app.protocol import Rejection, json_loads, parse_message
-from app.state import state_for
+from app.state import restore_state, state_for
 from app.storage import Store
 
 _embeds = {}  # bridge frame id -> Embed
@@ -115,7 +115,7 @@ class Embed:
 
     def reset(self):
         """Forget this course's record: fresh state, stored copy removed."""
-        self.state = state_for(self.kind, self.state.rules if self.kind == "player" else None)
+        self.state = state_for(self.kind, getattr(self.state, "rules", None))
         if self.store:
             self.store.clear()
         self._pending["reset"] = True
@@ -133,8 +133,7 @@ class Embed:
             return state
         record, problem = self.store.load()
         if record is not None:
-            restored, problem = type(state).from_dict(record, rules) if self.kind == "player" \
-                else type(state).from_dict(record)
+            restored, problem = restore_state(self.kind, record, rules)
             if problem is None:
                 state = restored
             else:

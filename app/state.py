@@ -411,6 +411,13 @@ def state_for(kind, rules=None):
     raise ValueError("unknown embed kind %r (expected 'player' or 'builder')" % (kind,))
 
 
+def restore_state(kind, record, rules=None):
+    """(state, reason) from a stored record of an embed of `kind`; see from_dict."""
+    if kind == "player":
+        return CourseState.from_dict(record, rules)
+    return BuilderState.from_dict(record)
+
+
 # -- helpers for reading payloads --
 
 

@@ -867,3 +867,12 @@ def test_builder_session_error_is_the_latest_message_while_in_error():
     assert state.session_error == "second"
     state.apply(parse_message('{"type":"session","event":"ready"}'), "t3")
     assert state.session_error is None and state.error_count == 2
+
+
+def test_restore_state_picks_the_reducer_for_the_kind():
+    from app.state import BuilderState, CourseState, restore_state
+
+    builder, reason = restore_state("builder", BuilderState().to_dict())
+    assert isinstance(builder, BuilderState) and reason is None
+    course, reason = restore_state("player", {"version": 99})
+    assert isinstance(course, CourseState) and reason
