@@ -12,6 +12,7 @@ from pyscript.ffi import create_proxy
 from app.present import SESSION_TEXT, text_of
 
 INSPECTOR_ROWS = 500
+_listeners = []  # event-listener proxies, kept alive for the page's lifetime
 
 
 def by_id(element_id):
@@ -92,9 +93,6 @@ def confirm_flow(trigger_id, box_id, yes_id, no_id, on_yes, before_open=None):
     on_click(trigger_id, open_box)
     on_click(no_id, close_box)
     on_click(yes_id, confirm)
-
-
-_listeners = []  # proxies kept alive for the page's lifetime
 
 
 def on_click(element_id, fn):
