@@ -220,13 +220,15 @@ def _consume(batch_json):
     out = []
     for frame_id, origin, kind, payload in json_loads(batch_json):
         embed = _embeds.get(frame_id)
-        if embed is not None:
-            embed._receive(origin, True, kind, payload, now, out)
-        else:
-            # Not from any course frame (the page itself, a sibling frame, a popup ...): every
-            # embed records why it refused it.
-            for other in _embeds.values():
-                other._receive(origin, False, kind, payload, now, out)
+        # Not from any course frame (the page itself, a sibling frame, a popup ...): every embed
+        # records why it refused it.
+        for target, from_frame in ([(embed, True)] if embed else [(e, False) for e in _embeds.values()]):
+            try:
+                target._receive(origin, from_frame, kind, payload, now, out)
+            except Exception as error:
+                # A bug of ours must cost one message, never the batch or the listener.
+                target._reject("internal error: %s: %s" % (type(error).__name__, error), payload, now, origin)
+                window.console.error("Coursewire: internal error on a message: %r" % (error,))
     for embed in list(_embeds.values()):
         embed._flush()
     # One json.dumps per DOM event, joined (same text): MicroPython's json.dumps grows its output
