@@ -64,6 +64,9 @@ class Embed:
             url = url or bridge.iframe(frame_id).src
         if not url:
             raise ValueError("Embed needs the course URL (or a container the page already mounted)")
+        if not origin_of(url).startswith(("http://", "https://")):
+            # A javascript: or data: "course" would run in, or spoof, the host page.
+            raise ValueError("Embed needs an http(s) course URL, not %r" % (url[:80],))
         self.url = url
         self.origins = list(origins) if origins else [origin_of(url)]
         self.store = Store(storage_key or _storage_key(kind, url)) if persist else None

@@ -74,6 +74,18 @@ def test_example_host_site_as_served_by_coursewire(page, servers):
     assert page.get_attribute("#bar", "value") == "100"
 
 
+def test_a_script_url_is_refused_with_a_clear_reason(page, servers, runtime, host_page, guard):
+    guard.expect_console_error(r"Coursewire could not mount an embed: ValueError: Embed needs an http\(s\) course URL")
+    html = example_elsewhere(servers, "host-site.html", runtime).replace(
+        'course.dataset.src = window.coursewireConfig.harnessOrigin + "/player.html" + location.search;',
+        'course.dataset.src = "javascript:window.__pwned = 1";')
+    page.goto(host_page("evil-%s.html" % runtime, html))
+    page.wait_for_selector("[data-coursewire-error]", state="attached", timeout=BOOT_TIMEOUT_MS)
+    assert "http(s) course URL" in page.get_attribute("#course", "data-coursewire-error")
+    assert page.locator("#course iframe").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
 def test_several_embeds_on_one_page_stay_isolated(page, servers, runtime, host_page):
     page.goto(host_page("several-%s.html" % runtime, example_elsewhere(servers, "several.html", runtime))
               + "?burst=0")
