@@ -227,3 +227,11 @@ def test_text_outside_ascii_survives_both_ways(page, servers, runtime):
     page.wait_for_selector("#quiz-log [data-quiz-entry]")
     row = quiz_rows(page)[0]
     assert row[5] == text and row[6] == text
+
+
+def test_a_script_url_in_src_is_refused_plainly(page, servers, runtime):
+    open_app(page, servers, runtime=runtime, query="src=javascript:window.__pwned%3D1")
+    assert page.locator("#course-frame iframe").count() == 0
+    assert page.inner_text("#session-status") == (
+        "No course: Coursewire: refusing to embed a non-web URL (javascript:)")
+    assert page.evaluate("window.__pwned") is None
