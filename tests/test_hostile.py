@@ -527,7 +527,8 @@ def test_malformed_storm_is_survived_and_state_stays_exact(page, servers, runtim
                         answers_lost=len(answers) - len(rows), click_worst_ms=round(worst, 1),
                         click_median_ms=round(sorted(probe["latencies"])[len(probe["latencies"]) // 2], 1),
                         clicks=len(probe["latencies"]), over_100ms=sum(t > RESPONSIVE_MS for t in probe["latencies"]),
-                        answers=len(answers), progress=expected_progress)
+                        answers=len(answers), progress=expected_progress,
+                        record_kb=round(len(json.dumps(stored_record(page))) / 1024))
     assert worst <= RESPONSIVE_BOUND_MS, "a click waited %.0f ms during the storm" % worst
 
 
