@@ -99,14 +99,36 @@ def parse_message(raw):
             decoded = json_loads(raw)
         except Exception:  # ValueError on bad text; CPython's RecursionError on absurd nesting
             return Rejection("not JSON", raw)
+        if not _may_hold_infinity(raw):
+            # Freshly decoded, depth already bounded, only string keys and JSON values: the copy
+            # below would change nothing, and it is most of the parse time of a typical message.
+            return _classify(decoded, raw)
     else:
         decoded = raw
     message, reason = json_copy(decoded)
     if reason is None:
-        if isinstance(message, dict):
-            return _interpret(message, raw)
-        reason = "not an object (got %s)" % json_type(message)
+        return _classify(message, raw)
     return Rejection(reason, raw)
+
+
+def _classify(message, raw):
+    if isinstance(message, dict):
+        return _interpret(message, raw)
+    return Rejection("not an object (got %s)" % json_type(message), raw)
+
+
+def _may_hold_infinity(text):
+    """Could json.loads(text) contain an infinite float? Only a number with an exponent
+    ("1e999") or of 300+ digits overflows; text that has neither needs no sanitising copy."""
+    if len(text) > 300:
+        return True
+    for start in _EXPONENT_STARTS:  # a few substring searches in C, no loop over characters
+        if start in text:
+            return True
+    return False
+
+
+_EXPONENT_STARTS = tuple(digit + letter for digit in "0123456789." for letter in "eE")
 
 
 # Make CPython's json (Pyodide's too) judge text the way MicroPython's does where it is
