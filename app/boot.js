@@ -9,20 +9,7 @@
   var page = root.getAttribute("data-page");
   root.setAttribute("data-runtime", runtime);
 
-  if (runtime === "py") {
-    // Pyodide's big files are requested only after PyScript and pyodide.mjs have loaded; ask now.
-    ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json", "pyodide.asm.mjs"].forEach(function (name) {
-      var link = document.createElement("link");
-      link.rel = name.slice(-4) === ".mjs" ? "modulepreload" : "preload";
-      if (link.rel === "preload") {
-        link.as = "fetch";
-        link.crossOrigin = "anonymous";
-      }
-      link.href = "runtime/pyodide/" + name;
-      document.head.appendChild(link);
-    });
-  }
-
+  // The course first: it must not wait for anything of ours.
   var container = document.getElementById("course-frame");
   var harness = (window.coursewireConfig || {}).harnessOrigin || "";
   var src = params.get("src");
@@ -38,6 +25,23 @@
   } catch (error) {
     container.setAttribute("data-mount-error", error.message);
   }
+
+  // The runtime's files are requested only once PyScript (and, for Pyodide, pyodide.mjs) has
+  // loaded and read its config; ask for them now, after the course, so both download together.
+  var files = runtime === "py"
+    ? ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json",
+       "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs"]
+    : ["micropython/micropython.wasm", "micropython/micropython.mjs"];
+  files.forEach(function (name) {
+    var link = document.createElement("link");
+    link.rel = name.slice(-4) === ".mjs" ? "modulepreload" : "preload";
+    if (link.rel === "preload") {
+      link.as = "fetch";
+      link.crossOrigin = "anonymous";
+    }
+    link.href = "runtime/" + name;
+    document.head.appendChild(link);
+  });
 
   var script = document.createElement("script");
   script.type = runtime;
