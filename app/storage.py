@@ -5,11 +5,17 @@ something unreadable. None of that may stop the page: the record then lives in m
 the page says so once. Every localStorage call goes through the bridge's `storage` helper, which
 catches the JS exception in JS (some JS errors escape MicroPython's try/except, so none may reach
 Python).
+
+The quiz log, the one part that grows, is kept in chunks of QUIZ_CHUNK entries under
+"<key>:quiz:N", so a save writes the record's small rest and only the chunks that changed: the
+cost of a save follows what changed, not how long the learner has been answering.
 """
 
 import json
 
 from pyscript import window
+
+QUIZ_CHUNK = 50
 
 
 class Store:
@@ -18,9 +24,11 @@ class Store:
         self.available = True  # False after the first refusal: memory only from then on
         self.notice = None  # the one sentence to show the user about storage, or None
         self._text = None  # what `load` read
+        self._quiz_saved = None  # (first seq, entries) of the quiz log as last loaded or saved
+        self._chunks = 0  # quiz chunks in storage
 
-    def _call(self, op, value=""):
-        answer = json.loads(window.coursewireBridge.storage(op, self.key, value))
+    def _call(self, op, value="", key=None):
+        answer = json.loads(window.coursewireBridge.storage(op, key or self.key, value))
         if "error" in answer:
             if self.available:
                 self.available = False
@@ -30,6 +38,9 @@ class Store:
                 )
             return None
         return answer.get("value")
+
+    def _chunk_key(self, i):
+        return "%s:quiz:%d" % (self.key, i)
 
     def load(self):
         """(record, problem): the stored record (None if there is none) and why it was unusable.
@@ -47,7 +58,36 @@ class Store:
         if record is None:
             self._call("set-aside", text)
             return None, "the stored record was null"
+        if isinstance(record, dict) and "quiz_count" in record:
+            problem = self._load_quiz(record)
+            if problem:
+                self._call("set-aside", text)
+                return None, problem
         return record, None
+
+    def _load_quiz(self, record):
+        entries = record.pop("quiz_count")
+        if not isinstance(entries, int) or isinstance(entries, bool) or entries < 0:
+            return "the stored quiz log was unreadable"
+        count = (entries + QUIZ_CHUNK - 1) // QUIZ_CHUNK
+        quiz = []
+        for i in range(count):
+            try:
+                part = json.loads(self._call("get", key=self._chunk_key(i)))
+            except Exception:
+                part = None
+            if not isinstance(part, list):
+                return "part %d of the stored quiz log was missing or unreadable" % (i + 1)
+            quiz.extend(part)
+        # A chunk may hold entries written after this record (a save cut short): not its own.
+        record["quiz"] = quiz[:entries]
+        self._chunks = count
+        self._remember(record["quiz"])
+        return None
+
+    def _remember(self, quiz):
+        first = quiz[0].get("seq") if quiz and isinstance(quiz[0], dict) else None
+        self._quiz_saved = (first, len(quiz))
 
     def set_aside(self):
         """Move the text `load` read under "<key>:unreadable" (a record the page could not use)."""
@@ -55,9 +95,36 @@ class Store:
             self._call("set-aside", self._text)
 
     def save(self, record):
-        if self.available:
-            self._call("set", json.dumps(record))
+        if not self.available:
+            return
+        quiz = record.get("quiz")
+        if isinstance(quiz, list):
+            record = dict(record)
+            del record["quiz"]
+            record["quiz_count"] = len(quiz)
+            self._save_quiz(quiz)
+            if not self.available:
+                return  # a chunk was refused: the last complete record stays as it was
+        # The chunks first: the record never counts entries that are not written yet.
+        self._call("set", json.dumps(record))
+
+    def _save_quiz(self, quiz):
+        count = (len(quiz) + QUIZ_CHUNK - 1) // QUIZ_CHUNK
+        start = 0
+        saved = self._quiz_saved
+        if saved and quiz and quiz[0].get("seq") == saved[0] and len(quiz) >= saved[1]:
+            start = saved[1] // QUIZ_CHUNK  # entries are only ever appended: full chunks stand
+        for i in range(start, count):
+            self._call("set", json.dumps(quiz[i * QUIZ_CHUNK:(i + 1) * QUIZ_CHUNK]), self._chunk_key(i))
+        for i in range(count, self._chunks):  # the log was cleared or trimmed
+            self._call("remove", key=self._chunk_key(i))
+        self._chunks = count
+        self._remember(quiz)
 
     def clear(self):
         if self.available:
+            for i in range(self._chunks):
+                self._call("remove", key=self._chunk_key(i))
+            self._chunks = 0
+            self._quiz_saved = None
             self._call("remove")

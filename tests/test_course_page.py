@@ -235,3 +235,21 @@ def test_a_script_url_in_src_is_refused_plainly(page, servers, runtime):
     assert page.inner_text("#session-status") == (
         "No course: Coursewire: refusing to embed a non-web URL (javascript:)")
     assert page.evaluate("window.__pwned") is None
+
+
+def test_a_long_quiz_log_is_stored_in_chunks_and_restored_whole(page, servers, runtime):
+    open_app(page, servers, runtime=runtime, query="burst=0")
+    frame = harness_frame(page)
+    frame.evaluate("""() => { for (let i = 1; i <= 120; i++)
+        harness.post({type: 'screen', event: 'answer', data: {id: 'q' + (i % 7), answer: 'answer ' + i}}); }""")
+    page.wait_for_selector("#quiz-log [data-quiz-entry='120']")
+    keys = page.evaluate("Object.keys(localStorage).sort()")
+    assert [k.rsplit(":", 1)[1] for k in keys if ":quiz:" in k] == ["0", "1", "2"]  # 50 + 50 + 20
+    open_app(page, servers, runtime=runtime, query="burst=0")
+    page.wait_for_selector("#quiz-log [data-quiz-entry='120']")
+    answers = page.eval_on_selector_all("#quiz-log [data-quiz-entry]", "rows => rows.map(r => r.cells[3].textContent)")
+    assert answers == ["answer %d" % i for i in range(120, 0, -1)]
+    # Clearing the log removes the chunks too.
+    page.click("#clear-log")
+    page.click("#clear-yes")
+    assert not [k for k in page.evaluate("Object.keys(localStorage)") if ":quiz:" in k]

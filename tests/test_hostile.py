@@ -577,10 +577,18 @@ def test_markup_and_script_urls_from_the_course_stay_inert_text(page, servers, r
 
 
 def stored_record(page):
-    """The course record in localStorage (the one key Coursewire writes for the course page)."""
+    """The course record in localStorage, its quiz log put back together from its chunks
+    ("<key>:quiz:N", see app/storage.py)."""
     return page.evaluate("""() => {
-        const keys = Object.keys(localStorage).filter((k) => k.startsWith('coursewire:v1:player:') && !k.endsWith(':unreadable'));
-        return keys.length === 1 ? JSON.parse(localStorage.getItem(keys[0])) : keys;
+        const keys = Object.keys(localStorage).filter((k) => k.startsWith('coursewire:v1:player:')
+                                                         && !k.endsWith(':unreadable') && !k.includes(':quiz:'));
+        if (keys.length !== 1) return keys;
+        const record = JSON.parse(localStorage.getItem(keys[0]));
+        const quiz = [];
+        for (let i = 0; quiz.length < record.quiz_count; i++)
+            quiz.push(...JSON.parse(localStorage.getItem(keys[0] + ':quiz:' + i)));
+        record.quiz = quiz.slice(0, record.quiz_count);
+        return record;
     }""")
 
 
@@ -769,7 +777,7 @@ def test_corrupt_stored_record_starts_fresh_with_a_notice_and_keeps_the_text(pag
     course = boot(page, servers, runtime)
     post_all(course, [progress(40), answer("C1", "yes")])
     page.wait_for_selector("#progress[aria-valuenow='40']")
-    key = page.evaluate("Object.keys(localStorage).find((k) => k.startsWith('coursewire:v1:player:'))")
+    key = page.evaluate("Object.keys(localStorage).find((k) => k.startsWith('coursewire:v1:player:') && !k.includes(':quiz:'))")
     for junk in CORRUPT:
         page.evaluate("([k, v]) => { localStorage.removeItem(k + ':unreadable'); localStorage.setItem(k, v) }",
                       [key, junk])
