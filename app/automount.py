@@ -16,7 +16,6 @@ import json
 from pyscript import document, window
 
 from app.embed import Embed
-from app.rules import validate_rules
 
 
 def _progress_widget(embed, target):
@@ -43,11 +42,7 @@ def mount(element):
     """Mount one element; returns its Embed, or None (the reason goes on the element and console)."""
     try:
         kind = element.getAttribute("data-coursewire") or "player"
-        rules = None
-        if element.getAttribute("data-rules"):
-            rules, problems = validate_rules(json.loads(element.getAttribute("data-rules")))
-            for problem in problems:
-                window.console.warn("Coursewire: ignored an unlock rule: " + problem)
+        rules = json.loads(element.getAttribute("data-rules") or "null")
         origins = (element.getAttribute("data-origins") or "").split() or None
         embed = Embed(element, element.getAttribute("data-src") or None, kind=kind, origins=origins,
                       rules=rules, storage_key=element.getAttribute("data-storage-key") or None)
@@ -60,6 +55,8 @@ def mount(element):
     target = document.querySelector(selector) if selector else None
     if target:
         _progress_widget(embed, target)
+    for notice in embed.notices:  # an ignored unlock rule, storage refused ...
+        window.console.warn("Coursewire: " + notice)
     element.setAttribute("data-coursewire-initialized", "true")
     return embed
 

@@ -71,6 +71,8 @@ class Embed:
         self.origins = list(origins) if origins else [origin_of(url)]
         self.store = Store(storage_key or _storage_key(kind, url)) if persist else None
         self.state = self._restore(rules)
+        for problem in getattr(self.state, "rule_errors", ()):
+            self.notices.append("An unlock rule was ignored: %s." % problem)
         self.frame_id = frame_id or bridge.mount(container, url, self.title)
         _embeds[self.frame_id] = self
         _connect()
