@@ -7,13 +7,13 @@ A rule is plain data, so a host developer can write it as JSON in a data attribu
     {"id": "intro",     "label": "Intro",     "when": "screen-complete", "screen": "s1"}
     {"id": "quiz",      "label": "Quiz",      "when": "quiz-passed", "screen": "s4"}
 
-A quiz screen counts as passed when (CourseState tracks this on each screen record):
-  - a screen:answer for it says "correct": true, or
-  - a screen:complete arrives for it after at least one answer in the current attempt,
-    when no answer in that attempt was marked "correct": false and no screen:failed
-    came (a screen:retry starts a new attempt). This covers quizzes that do not
-    report correctness but only let a learner continue once they have passed.
-Passing is remembered; a later failure does not undo it.
+A quiz screen counts as passed (CourseState tracks this on each screen record) when a
+screen:complete arrives for it after an answer in the current attempt that was not marked
+"correct": false, and no screen:failed came in that attempt (a screen:retry starts a new one).
+A quiz screen completes when its requirement is met, so this is "answered correctly" for a
+one-question quiz and "passed" for a scored one. One correct answer alone is not enough: a
+scored quiz asks several questions and can still be failed. Passing is remembered; a later
+failure does not undo it.
 """
 
 from .protocol import as_id, json_type

@@ -186,12 +186,10 @@ class CourseState:
     def _screen_answer(self, screen, data, now, changes):
         attempt = _attempt(screen, data, 0)
         correct = data.get("correct")
-        if screen is not None:
+        if screen is not None and correct is not False:
+            # Credit for the attempt; passing itself waits for the screen's completion (a scored
+            # quiz asks several questions and can still be failed), see app/rules.py.
             screen["answered"] = True
-            if correct is True:
-                screen["passed"] = True
-            elif correct is False:
-                screen["failed"] = True
         self._log_quiz("answer", screen, data, attempt, now, changes)
 
     def _screen_failed(self, screen, data, now, changes):
@@ -449,9 +447,8 @@ def _new_screen(screen_id):
         "started": False,
         "ended": False,
         "completed": False,
-        # Quiz bookkeeping (see app/rules.py): the current attempt number; whether it has
-        # answers; whether it failed (a screen:failed, or an answer marked incorrect);
-        # whether the screen was ever passed.
+        # Quiz bookkeeping (see app/rules.py): the current attempt number; whether it has an
+        # answer not marked incorrect; whether a screen:failed came; whether it was ever passed.
         "attempt": 1,
         "answered": False,
         "failed": False,

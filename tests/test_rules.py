@@ -160,8 +160,9 @@ QUIZ = {"id": "q", "when": "quiz-passed", "screen": "s1"}
     "events, passed",
     [
         ([], False),
-        ([screen("answer", id="s1", correct=True)], True),
-        ([screen("answer", id="s2", correct=True)], False),
+        ([screen("answer", id="s1", correct=True)], False),  # one right answer is not a pass
+        ([screen("answer", id="s1", correct=True), screen("complete", id="s1")], True),
+        ([screen("answer", id="s2", correct=True), screen("complete", id="s2")], False),
         ([screen("answer", id="s1", correct=False)], False),
         ([screen("answer", id="s1")], False),
         ([screen("complete", id="s1")], False),  # no answers: not a quiz
@@ -179,9 +180,9 @@ QUIZ = {"id": "q", "when": "quiz-passed", "screen": "s1"}
             ],
             True,
         ),
-        ([screen("failed", id="s1"), screen("answer", id="s1", correct=True)], True),
+        ([screen("failed", id="s1"), screen("answer", id="s1", correct=True), screen("complete", id="s1")], False),
         # Passing is remembered: a later failure does not undo it.
-        ([screen("answer", id="s1", correct=True), screen("failed", id="s1")], True),
+        ([screen("answer", id="s1", correct=True), screen("complete", id="s1"), screen("failed", id="s1")], True),
     ],
 )
 def test_quiz_passed(events, passed):

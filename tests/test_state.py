@@ -416,7 +416,8 @@ def test_each_rule_unlocks_once_in_order():
     assert state.apply(progress(49), "t1") == {"progress": True, "status": True}
     assert state.apply(progress(50), "t2") == {"progress": True, "unlocks": ["half"]}
     assert state.apply(screen("complete", id="s1"), "t3") == {"screens": True, "unlocks": ["intro"]}
-    assert state.apply(screen("answer", id="q", correct=True), "t4")["unlocks"] == ["quiz"]
+    assert "unlocks" not in state.apply(screen("answer", id="q", correct=True), "t4")
+    assert state.apply(screen("complete", id="q"), "t4")["unlocks"] == ["quiz"]
     assert state.apply(event("course", "completed"), "t5")["unlocks"] == ["done"]
     assert state.unlocked == ["half", "intro", "quiz", "done"]
 
@@ -428,7 +429,8 @@ def test_one_message_can_unlock_several_steps():
 
 def test_an_unlocked_step_stays_unlocked():
     state = CourseState(RULES)
-    run(state, screen("answer", id="q", correct=True), screen("failed", id="q"), screen("retry", id="q"))
+    run(state, screen("answer", id="q", correct=True), screen("complete", id="q"), screen("failed", id="q"),
+        screen("retry", id="q"))
     assert state.unlocked == ["quiz"]
     assert "unlocks" not in state.apply(screen("answer", id="q", correct=False), "t9")
 
