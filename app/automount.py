@@ -45,7 +45,8 @@ def mount(element):
         rules = json.loads(element.getAttribute("data-rules") or "null")
         origins = (element.getAttribute("data-origins") or "").split() or None
         embed = Embed(element, element.getAttribute("data-src") or None, kind=kind, origins=origins,
-                      rules=rules, storage_key=element.getAttribute("data-storage-key") or None)
+                      rules=rules, storage_key=element.getAttribute("data-storage-key") or None,
+                      dom_events=True)
     except Exception as error:
         message = "%s: %s" % (type(error).__name__, error)
         element.setAttribute("data-coursewire-error", message)

@@ -42,8 +42,15 @@ def _storage_key(kind, url):
 
 
 class Embed:
+    """One course (kind="player") or builder (kind="builder") iframe in `container`.
+
+    origins: the allowed message origins (default: the URL's own); rules: unlock rules (see
+    app/rules.py); persist/storage_key: keep the record in localStorage; dom_events: also
+    re-dispatch each accepted event as a bubbling CustomEvent on `container` (the snippet does).
+    """
+
     def __init__(self, container, url=None, kind="player", origins=None, rules=None, persist=True,
-                 storage_key=None, title=None, dom_events=True):
+                 storage_key=None, title=None, dom_events=False):
         if kind not in ("player", "builder"):
             raise ValueError("kind must be 'player' or 'builder', not %r" % (kind,))
         bridge = window.coursewireBridge
