@@ -91,14 +91,12 @@ def parse_message(raw):
     if isinstance(raw, str):
         if len(raw) > MAX_MESSAGE_CHARS:
             return Rejection("too large (%d characters)" % len(raw), raw)
-        if not raw.strip():
-            return Rejection("empty message", raw)
         if _nests_deeper_than(raw, MAX_DEPTH):
             return Rejection("nested too deeply", raw)
         try:
             decoded = json_loads(raw)
         except Exception:  # ValueError on bad text; CPython's RecursionError on absurd nesting
-            return Rejection("not JSON", raw)
+            return Rejection("not JSON" if raw.strip() else "empty message", raw)
         if not _may_hold_infinity(raw):
             # Freshly decoded, depth already bounded, only string keys and JSON values: the copy
             # below would change nothing, and it is most of the parse time of a typical message.
@@ -147,7 +145,7 @@ except TypeError:
 
 def json_loads(text):
     """json.loads with one meaning on every runtime (see above); raises ValueError on bad text."""
-    if "\\ud" in text or "\\uD" in text:
+    if "\\u" in text and ("\\ud" in text or "\\uD" in text):  # one scan for most text
         text = _decode_surrogate_escapes(text)
     return json.loads(text, **_LOADS_OPTIONS)
 
