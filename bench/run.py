@@ -15,15 +15,15 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from datetime import datetime, timezone
 
 from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from serving import start_serve  # noqa: E402 (the same start-up the tests use)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results", "latest.json")
@@ -98,30 +98,12 @@ def log(*parts):
         print("[bench]", *parts, file=sys.stderr, flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_servers():
-    app_port, harness_port = free_port(), free_port()
-    proc = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(app_port), "--harness-port", str(harness_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    app = "http://127.0.0.1:%d" % app_port
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(app + "/bench/floor.html", timeout=2).close()
-            return proc, app
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit("serve.py exited: " + proc.stdout.read())
-            if time.time() > deadline:
-                proc.kill()
-                raise SystemExit("serve.py did not start")
-            time.sleep(0.1)
+    try:
+        proc, app, _harness = start_serve(probe="/bench/floor.html")
+    except RuntimeError as error:
+        raise SystemExit(str(error))
+    return proc, app
 
 
 class Load:

@@ -8,25 +8,15 @@ import functools
 import http.server
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from serving import ROOT, start_serve
+
 ARTIFACTS = os.path.join(ROOT, "test-artifacts")
 RUNTIMES = ["py", "mpy"]
 BOOT_TIMEOUT_MS = 60_000  # Pyodide boots in ~3 s here; a loaded CI machine may take far longer
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Servers:
@@ -40,26 +30,8 @@ class Servers:
 
 @pytest.fixture(scope="session")
 def servers():
-    app_port, harness_port = free_port(), free_port()
-    proc = subprocess.Popen(
-        [sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(app_port),
-         "--harness-port", str(harness_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    app = "http://127.0.0.1:%d" % app_port
-    deadline = time.time() + 120  # the first run may install the runtime with npm ci
-    while True:
-        try:
-            urllib.request.urlopen(app + "/index.html", timeout=2).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError("serve.py exited: " + proc.stdout.read())
-            if time.time() > deadline:
-                proc.kill()
-                raise RuntimeError("serve.py did not start")
-            time.sleep(0.1)
-    yield Servers(app, "http://localhost:%d" % harness_port)
+    proc, app, harness = start_serve()
+    yield Servers(app, harness)
     proc.terminate()
     proc.wait(10)
 

@@ -24,7 +24,8 @@ import threading
 
 import pytest
 
-from conftest import BOOT_TIMEOUT_MS, ROOT, free_port, open_app
+from conftest import BOOT_TIMEOUT_MS, ROOT, open_app
+from serving import free_port
 
 FULL = os.environ.get("COURSEWIRE_FULL") == "1"
 SPOOF_PER_SOURCE = 100 if FULL else 10  # x 6 sources x 2 runtimes

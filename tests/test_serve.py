@@ -8,7 +8,8 @@ import sys
 import urllib.error
 import urllib.request
 
-from conftest import ROOT, free_port
+from conftest import ROOT
+from serving import free_port
 
 
 def fetch(url):
