@@ -11,6 +11,9 @@ from app.ui import (Inspector, Notices, SessionPill, announce, by_id, confirm_fl
                     local_clock, on_click, show)
 
 
+QUIZ_ROWS = 200
+
+
 class CourseView:
     def __init__(self, embed):
         self.embed = embed
@@ -58,7 +61,11 @@ class CourseView:
         by_id("course-status").textContent = state.status
 
     def _quiz(self, new_entries):
-        """Newest first: new rows go on top. None, or a log shorter than the table, redraws."""
+        """Newest first: new rows go on top. None, or a log shorter than the table, redraws.
+
+        The table holds the newest QUIZ_ROWS entries (a flood must not grow the DOM without
+        end); the record and the exports keep every entry.
+        """
         body = by_id("quiz-log")
         quiz = self.embed.state.quiz
         if new_entries is None or len(quiz) < body.childElementCount:
@@ -66,10 +73,17 @@ class CourseView:
             new_entries = quiz
         if new_entries:
             fragment = document.createDocumentFragment()
-            for entry in reversed(new_entries):
+            for entry in reversed(new_entries[-QUIZ_ROWS:]):
                 fragment.appendChild(self._quiz_row(entry))
             body.prepend(fragment)
+            while body.childElementCount > QUIZ_ROWS:
+                body.lastElementChild.remove()
         show(by_id("quiz-empty"), not quiz)
+        more = by_id("quiz-more")
+        show(more, len(quiz) > QUIZ_ROWS)
+        if len(quiz) > QUIZ_ROWS:
+            more.textContent = "Showing the newest %d of %d entries; the exports hold them all." % (
+                QUIZ_ROWS, len(quiz))
 
     def _quiz_row(self, entry):
         cells = present.quiz_cells(entry)

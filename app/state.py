@@ -248,7 +248,9 @@ class CourseState:
             "feedback_history": [dict(item) for item in self.feedback_history],
             "screens": {key: dict(screen) for key, screen in self.screens.items()},
             "screen_order": list(self.screen_order),
-            "quiz": [dict(entry) for entry in self.quiz],
+            # Entries are never changed once logged, so the record may share them (a save
+            # during a long session must not copy thousands of them).
+            "quiz": list(self.quiz),
             "quiz_seq": self.quiz_seq,
             "unlocked": list(self.unlocked),
         }

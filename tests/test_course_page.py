@@ -267,3 +267,18 @@ def test_steps_unlock_one_by_one_and_never_lock_again(page, servers, runtime):
     page.wait_for_selector("#next-step:not([disabled])")
     states = page.eval_on_selector_all("#steps li", "items => items.map(i => [i.dataset.step, i.dataset.unlocked])")
     assert states == [["cheat-sheet", "true"], ["practical", "true"], ["next-step", "true"]]
+
+
+def test_the_table_shows_the_newest_200_entries_and_says_so(page, servers, runtime):
+    open_app(page, servers, runtime=runtime, query="burst=0")
+    assert page.is_hidden("#quiz-more")
+    harness_frame(page).evaluate("""() => { for (let i = 1; i <= 230; i++)
+        harness.post({type: 'screen', event: 'answer', data: {id: 'q', answer: 'answer ' + i}}); }""")
+    page.wait_for_selector("#quiz-log [data-quiz-entry='230']")
+    page.wait_for_selector("#quiz-more:visible")
+    assert page.inner_text("#quiz-more") == "Showing the newest 200 of 230 entries; the exports hold them all."
+    seqs = page.eval_on_selector_all("#quiz-log [data-quiz-entry]", "rows => rows.map(r => +r.dataset.quizEntry)")
+    assert seqs == list(range(230, 30, -1))
+    with page.expect_download() as download:
+        page.click("#export-json")
+    assert len(json.load(open(download.value.path(), encoding="utf-8"))["quiz"]) == 230
