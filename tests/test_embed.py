@@ -158,7 +158,8 @@ def open_api_page(page, servers, runtime, host_page):
     page.goto(host_page("api-%s.html" % runtime, html))
     page.wait_for_selector("body[data-ready='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
     frames = embed_frames(page, ("course", "other"))
-    page.wait_for_function("window.calls.includes('other session:ready')")
+    # Both frames' own session:ready first, so the test starts from a quiet page.
+    page.wait_for_function("window.calls.includes('other session:ready') && window.calls.includes('any session:ready')")
     page.evaluate("window.calls.length = 0")
     return frames
 
