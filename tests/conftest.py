@@ -156,6 +156,9 @@ def harness_frame(page, name="player.html", timeout_ms=15_000):
     while waited < timeout_ms:
         for frame in page.frames:
             if name in frame.url and frame != page.main_frame:
+                # Its script may still be loading; interval polling, since an offscreen
+                # cross-origin frame gets no animation frames.
+                frame.wait_for_function("!!window.harness", polling=100, timeout=timeout_ms)
                 return frame
         page.wait_for_timeout(50)
         waited += 50
