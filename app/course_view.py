@@ -43,9 +43,9 @@ class CourseView:
             by_id("feedback-status").textContent = dom_text(present.feedback_text(self.embed.state.feedback))
         if every or "quiz" in changes:
             self._quiz(None if every else changes["quiz"])
-        if every or "unlocks" in changes:
+        if every or "unlocks" in changes or "screens" in changes:  # (titles name the steps' screens)
             self._steps()
-            if not every and changes["unlocks"]:
+            if not every and changes.get("unlocks"):
                 announce("Unlocked: " + ", ".join(self._label(i) for i in changes["unlocks"]))
         if every or "log" in changes:
             self.inspector.render()
@@ -120,7 +120,7 @@ class CourseView:
             item.setAttribute("data-unlocked", "true" if unlocked else "false")
             text = el("div")
             text.appendChild(el("div", rule.get("label") or rule["id"]))
-            text.appendChild(el("div", "Unlocked" if unlocked else "Locked: " + _condition(rule), "state"))
+            text.appendChild(el("div", "Unlocked" if unlocked else "Locked: " + _condition(rule, state.screens), "state"))
             item.appendChild(text)
             button = el("button", "Go" if rule["id"] not in self.opened_steps else "Opened")
             button.type = "button"
@@ -142,12 +142,14 @@ class CourseView:
         self._steps()
 
 
-def _condition(rule):
+def _condition(rule, screens):
     when = rule["when"]
     if when == "completed":
         return "finish the course"
     if when == "progress":
         return "reach %d%%" % rule["at"]
+    screen = screens.get(rule["screen"]) or {}
+    name = present.text_of(screen.get("title") or rule["screen"])
     if when == "screen-complete":
-        return "complete screen %s" % rule["screen"]
-    return "pass the quiz on screen %s" % rule["screen"]
+        return "complete “%s”" % name
+    return "pass the quiz “%s”" % name

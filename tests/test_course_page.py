@@ -282,3 +282,13 @@ def test_the_table_shows_the_newest_200_entries_and_says_so(page, servers, runti
     with page.expect_download() as download:
         page.click("#export-json")
     assert len(json.load(open(download.value.path(), encoding="utf-8"))["quiz"]) == 230
+
+
+def test_a_locked_step_names_its_screen_by_title_once_known(page, servers, runtime):
+    open_app(page, servers, runtime=runtime, query="burst=0")
+    practical = "li[data-step='practical'] .state"
+    assert page.inner_text(practical) == "Locked: pass the quiz \u201cknowledge-check\u201d"
+    harness_frame(page).evaluate(
+        "harness.post({type: 'screen', event: 'start', data: {id: 'knowledge-check', title: 'Knowledge check'}})")
+    page.wait_for_selector(practical + ":has-text('Knowledge check')")
+    assert page.inner_text(practical) == "Locked: pass the quiz \u201cKnowledge check\u201d"
