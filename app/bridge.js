@@ -164,9 +164,6 @@
         setTimeout(drain, 0);
       }
     },
-    pending: function () {
-      return queue.length;
-    },
     // localStorage, with its exceptions (private mode, quota, sandbox) turned into an answer.
     storage: function (op, key, value) {
       try {

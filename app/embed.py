@@ -232,15 +232,13 @@ def _consume(batch_json):
     out = []
     for frame_id, origin, kind, payload in json_loads(batch_json):
         embed = _embeds.get(frame_id)
-        # Not from any course frame (the page itself, a sibling frame, a popup ...): every embed
-        # records why it refused it.
-        for target, from_frame in ([(embed, True)] if embed else [(e, False) for e in _embeds.values()]):
-            try:
-                target._receive(origin, from_frame, kind, payload, now, out)
-            except Exception as error:
-                # A bug of ours must cost one message, never the batch or the listener.
-                target._reject("internal error: %s: %s" % (type(error).__name__, error), payload, now, origin)
-                window.console.error("Coursewire: internal error on a message: %r" % (error,))
+        if embed is not None:
+            _receive_safely(embed, origin, True, kind, payload, now, out)
+        else:
+            # Not from any course frame (the page itself, a sibling frame, a popup ...): every
+            # embed records why it refused it.
+            for other in _embeds.values():
+                _receive_safely(other, origin, False, kind, payload, now, out)
     for embed in list(_embeds.values()):
         embed._flush()
     # One json.dumps per DOM event, joined (same text): MicroPython's json.dumps grows its output
@@ -248,12 +246,16 @@ def _consume(batch_json):
     return "[" + ", ".join([json.dumps(item) for item in out]) + "]" if out else ""
 
 
+def _receive_safely(embed, origin, from_frame, kind, payload, now, out):
+    try:
+        embed._receive(origin, from_frame, kind, payload, now, out)
+    except Exception as error:
+        # A bug of ours must cost one message, never the batch or the listener.
+        embed._reject("internal error: %s: %s" % (type(error).__name__, error), payload, now, origin)
+        window.console.error("Coursewire: internal error on a message: %r" % (error,))
+
+
 def _connect():
     if not _consumer:
         _consumer.append(create_proxy(_consume))
         window.coursewireBridge.connect(_consumer[0])
-
-
-def embeds():
-    """Every live embed on this page, in mount order."""
-    return list(_embeds.values())
