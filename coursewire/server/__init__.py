@@ -1,0 +1,1 @@
+"""What a host's backend imports (CPython only; never shipped to the browser)."""

@@ -1,0 +1,65 @@
+"""The host server's configuration, read once from the environment.
+
+Secrets (the Coassemble API key, the webhook secret, the admin token, the token secret) live
+only here and in the objects that need them: `repr` never shows them, and nothing that answers a
+request or writes a log line may include them.
+"""
+
+import os
+
+COASSEMBLE_API_URL = "https://api.coassemble.com"
+
+
+def _flag(value):
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class Settings:
+    """Everything the server routes need to know. Missing values are None (the route that needs
+    one answers that it is not configured, in one sentence)."""
+
+    SECRET_FIELDS = ("api_key", "webhook_secret", "admin_token", "token_secret")
+
+    def __init__(self, workspace_id=None, api_key=None, api_url=COASSEMBLE_API_URL, webhook_secret=None,
+                 admin_token=None, database=None, allow_edit=False, mint_timeout_s=10.0,
+                 token_secret=None):
+        self.workspace_id = workspace_id  # COASSEMBLE_WORKSPACE_ID
+        self.api_key = api_key  # COASSEMBLE_API_KEY
+        self.api_url = (api_url or COASSEMBLE_API_URL).rstrip("/")  # COASSEMBLE_API_URL
+        self.webhook_secret = webhook_secret  # COASSEMBLE_WEBHOOK_SECRET
+        self.admin_token = admin_token  # COURSEWIRE_ADMIN_TOKEN: GET /api/records
+        # DATABASE_URL (postgresql://...) wins over COURSEWIRE_DB (an SQLite file path).
+        self.database = database
+        self.allow_edit = allow_edit  # COURSEWIRE_ALLOW_EDIT=1: /api/embed-url may mint builder URLs
+        self.mint_timeout_s = mint_timeout_s  # COASSEMBLE_TIMEOUT (seconds)
+        # COURSEWIRE_SECRET: signs report tokens. None: the store keeps a generated one, so tokens
+        # survive a restart.
+        self.token_secret = token_secret
+
+    @classmethod
+    def from_env(cls, env=None):
+        env = os.environ if env is None else env
+        timeout = env.get("COASSEMBLE_TIMEOUT")
+        try:
+            timeout = float(timeout) if timeout else 10.0
+        except ValueError:
+            raise ValueError("COASSEMBLE_TIMEOUT must be a number of seconds, not %r" % timeout)
+        return cls(
+            workspace_id=env.get("COASSEMBLE_WORKSPACE_ID") or None,
+            api_key=env.get("COASSEMBLE_API_KEY") or None,
+            api_url=env.get("COASSEMBLE_API_URL") or COASSEMBLE_API_URL,
+            webhook_secret=env.get("COASSEMBLE_WEBHOOK_SECRET") or None,
+            admin_token=env.get("COURSEWIRE_ADMIN_TOKEN") or None,
+            database=env.get("DATABASE_URL") or env.get("COURSEWIRE_DB") or None,
+            allow_edit=_flag(env.get("COURSEWIRE_ALLOW_EDIT")),
+            mint_timeout_s=timeout,
+            token_secret=env.get("COURSEWIRE_SECRET") or None,
+        )
+
+    def __repr__(self):
+        shown = []
+        for name, value in sorted(vars(self).items()):
+            if name in self.SECRET_FIELDS:
+                value = "<set>" if value else None
+            shown.append("%s=%r" % (name, value))
+        return "Settings(%s)" % ", ".join(shown)
