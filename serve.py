@@ -17,7 +17,9 @@ import shutil
 import subprocess
 import sys
 import threading
+import urllib.parse
 import webbrowser
+import wsgiref.handlers
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 MODULES = os.path.join(ROOT, "node_modules")
@@ -101,9 +103,110 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             return None
         return super().send_head()
 
+    # Routes under these prefixes go to `wsgi_app` (a PEP 3333 application), everything else is a
+    # static file. None: no application on this origin.
+    wsgi_prefixes = ()
+    wsgi_app = None
+
+    @classmethod
+    def mount(cls, app):
+        """Serve `app` (a WSGI application) under this origin's `wsgi_prefixes`."""
+        cls.wsgi_app = staticmethod(app)
+
+    def _wsgi_route(self):
+        path = self.path.split("?", 1)[0]
+        return self.wsgi_app is not None and path.startswith(self.wsgi_prefixes)
+
+    def do_GET(self):
+        if self._wsgi_route():
+            return run_wsgi(self, self.wsgi_app)
+        return super().do_GET()
+
+    def do_HEAD(self):
+        if self._wsgi_route():
+            return run_wsgi(self, self.wsgi_app)
+        return super().do_HEAD()
+
+    def do_POST(self):
+        if self._wsgi_route():
+            return run_wsgi(self, self.wsgi_app)
+        self.send_error(405, "Only GET and HEAD are served here")
+
+    def do_OPTIONS(self):
+        if self._wsgi_route():
+            return run_wsgi(self, self.wsgi_app)
+        self.send_error(405, "Only GET and HEAD are served here")
+
+
+class _BodyReader:
+    """wsgi.input that ends at Content-Length, so an application can never block on the socket."""
+
+    def __init__(self, stream, length):
+        self.stream = stream
+        self.left = length
+
+    def read(self, size=-1):
+        if size is None or size < 0 or size > self.left:
+            size = self.left
+        data = self.stream.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readline(self, size=-1):
+        if size is None or size < 0 or size > self.left:
+            size = self.left
+        data = self.stream.readline(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def __iter__(self):
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
+
+
+def run_wsgi(handler, app):
+    """Answer the request `handler` holds with the WSGI application `app` (the same application
+    gunicorn runs in production; here it shares serve.py's port with the static files)."""
+    path, _, query = handler.path.partition("?")
+    try:
+        length = int(handler.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = -1
+    if length < 0:
+        handler.send_error(400, "Content-Length is not a number")
+        return
+    environ = {
+        "REQUEST_METHOD": handler.command,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": urllib.parse.unquote(path, "latin-1"),
+        "QUERY_STRING": query,
+        "CONTENT_TYPE": handler.headers.get("Content-Type", ""),
+        "CONTENT_LENGTH": str(length) if length else "",
+        "SERVER_NAME": handler.server.server_address[0],
+        "SERVER_PORT": str(handler.server.server_address[1]),
+        "SERVER_PROTOCOL": handler.request_version,
+        "REMOTE_ADDR": handler.client_address[0],
+    }
+    for name, value in handler.headers.items():
+        key = "HTTP_" + name.upper().replace("-", "_")
+        if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+            environ[key] = environ[key] + "," + value if key in environ else value
+    runner = wsgiref.handlers.SimpleHandler(
+        _BodyReader(handler.rfile, length), handler.wfile, sys.stderr, environ,
+        multithread=True, multiprocess=False)
+    runner.http_version = "1.1"
+    runner.origin_server = True
+    runner.server_software = "Coursewire"
+    handler.close_connection = True  # one request per connection on these routes
+    runner.run(app)
+
 
 class AppHandler(Handler):
     harness_origin = ""
+    wsgi_prefixes = ("/api/", "/webhooks/")
 
     def resolve(self, url_path):
         if url_path == "/":
@@ -154,6 +257,8 @@ class AppHandler(Handler):
 
 
 class HarnessHandler(Handler):
+    wsgi_prefixes = ("/api/",)
+
     def resolve(self, url_path):
         if url_path == "/":
             url_path = "/index.html"
