@@ -11,6 +11,7 @@ embeds it, so every message must cross a real origin boundary here too. Standard
 import argparse
 import errno
 import http.server
+import io
 import os
 import re
 import shutil
@@ -21,26 +22,18 @@ import urllib.parse
 import webbrowser
 import wsgiref.handlers
 
-ROOT = os.path.dirname(os.path.abspath(__file__))
-MODULES = os.path.join(ROOT, "node_modules")
+from coursewire import deploy
 
-# URL prefix -> (folder in node_modules, the only files served from it). Only what the browser
-# needs at run time is exposed: no source maps of the runtime, no package internals.
-RUNTIME = {
-    "/runtime/pyscript/": ("@pyscript/core/dist", None),  # None: every .js/.css in dist
-    "/runtime/pyodide/": (
-        "pyodide",
-        {"pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"},
-    ),
-    "/runtime/micropython/": (
-        "@micropython/micropython-webassembly-pyscript",
-        {"micropython.mjs", "micropython.wasm"},
-    ),
-}
-# What the app origin serves from the project itself; everything else (tests, node_modules,
-# dotfiles, the venv) answers 404.
+ROOT = deploy.ROOT
+MODULES = deploy.MODULES
+# What the app origin serves from the project itself, besides the runtime files (coursewire/deploy.py
+# says which). Everything else (tests, the server module, node_modules, dotfiles, the venv) is 404.
 APP_FILES = {"index.html", "builder.html", "pyscript.toml", "mpy.toml"}
 APP_FOLDERS = ("app/", "examples/", "bench/")
+# The library's browser side; never coursewire/server/ or coursewire/deploy.py (CPython only).
+LIBRARY_FOLDERS = ("coursewire/core/", "coursewire/browser/")
+LIBRARY_FILES = set(deploy.library_paths())
+CONFIGS = {"pyscript.toml", "mpy.toml"} | set(deploy.LIBRARY_CONFIGS.values())
 # Files whose presence means `npm ci` has run.
 RUNTIME_MARKERS = [
     os.path.join(MODULES, "@pyscript/core/dist/core.js"),
@@ -67,10 +60,15 @@ class CliError(Exception):
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files with correct types, CORS for the wrapper, and quiet logs by default."""
+    """Static files confined to their folders, with correct types, CORS for the wrapper, a timeout
+    per connection, and quiet logs by default. GET and HEAD always agree (same status, headers)."""
 
     extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map, **TYPES)
     verbose = False
+    # Seconds a connection may sit idle or half-sent before it is closed, so slow or half-open
+    # clients cannot hold a thread each for as long as they like.
+    timeout = 30
+    served_root = ROOT  # every file served lies under this folder (checked after symlinks)
 
     def end_headers(self):
         # A host site on another origin may load the wrapper and the runtime from here.
@@ -85,19 +83,46 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         if self.verbose:
             super().log_message(format, *args)
 
-    def resolve(self, url_path):
-        """The file behind url_path, or None when it is not served."""
+    def relative_path(self):
+        """The request's path relative to the site root ("" for "/"), or None when it can never be
+        served: not absolute, a dot segment (traversal or dotfile), a backslash or a NUL."""
+        raw = self.path.split("?", 1)[0].split("#", 1)[0]
+        if not raw.startswith("/"):
+            return None
+        path = urllib.parse.unquote(raw)
+        if "\\" in path or "\x00" in path:
+            return None
+        parts = path.split("/")[1:]
+        if any(part.startswith(".") for part in parts):
+            return None
+        return "/".join(parts)
+
+    def resolve(self, rel):
+        """The file behind a clean relative path, or None when it is not served."""
         raise NotImplementedError
 
+    def generated(self, rel):
+        """(text, content type) of a response made here rather than read from a file, or None."""
+        return None
+
     def translate_path(self, path):
-        url_path = path.split("?", 1)[0].split("#", 1)[0]
-        url_path = http.server.urllib.parse.unquote(url_path)
-        if "/." in url_path or "\\" in url_path:
-            return ""  # no dotfiles, no traversal
-        found = self.resolve(url_path)
-        return found if found and os.path.isfile(found) else ""
+        rel = self.relative_path()
+        found = self.resolve(rel) if rel is not None else None
+        if not found or not os.path.isfile(found):
+            return ""
+        real, root = os.path.realpath(found), os.path.realpath(self.served_root)
+        return found if real.startswith(root + os.sep) else ""
 
     def send_head(self):
+        rel = self.relative_path()
+        made = self.generated(rel) if rel is not None else None
+        if made is not None:
+            body = made[0].encode("utf-8")
+            self.send_response(200)
+            self.send_header("Content-Type", made[1])
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)  # do_GET copies it out, do_HEAD does not: they agree
         if not self.translate_path(self.path):
             self.send_error(404, "Not found")
             return None
@@ -206,63 +231,43 @@ def run_wsgi(handler, app):
 
 class AppHandler(Handler):
     harness_origin = ""
+    public_url = None  # --public-url: the origin as browsers reach it (behind a proxy)
     wsgi_prefixes = ("/api/", "/webhooks/")
 
-    def resolve(self, url_path):
-        if url_path == "/":
-            url_path = "/index.html"
-        for prefix, (folder, allowed) in RUNTIME.items():
-            if url_path.startswith(prefix):
-                name = url_path[len(prefix):]
-                if "/" in name:
-                    return None
-                if allowed is None and not name.endswith((".js", ".css")):
-                    return None
-                if allowed is not None and name not in allowed:
-                    return None
-                return os.path.join(MODULES, folder, name)
-        rel = url_path.lstrip("/")
-        if rel in APP_FILES or rel.startswith(APP_FOLDERS):
+    def resolve(self, rel):
+        if rel == "":
+            rel = "index.html"
+        if rel.startswith("runtime/"):
+            return deploy.runtime_file(rel)
+        if rel in APP_FILES or rel in LIBRARY_FILES or rel.startswith(APP_FOLDERS + LIBRARY_FOLDERS):
             return os.path.join(ROOT, rel)
         return None
 
-    def do_GET(self):
-        path = self.path.split("?", 1)[0]
-        if path == "/config.js":
+    def generated(self, rel):
+        if rel == "config.js":
             # Tells the pages where the demo harness lives, since its port is a command-line choice.
-            return self.send_text("window.coursewireConfig = {harnessOrigin: %r};\n" % self.harness_origin,
-                                  "text/javascript")
-        if path in ("/pyscript.toml", "/mpy.toml"):
-            return self.send_pyscript_config(path)
-        return super().do_GET()
+            return "window.coursewireConfig = {harnessOrigin: %r};\n" % self.harness_origin, "text/javascript"
+        if rel in CONFIGS:
+            return deploy.config_text(rel, "%s/%s" % (self.site_url(), rel)), TYPES[".toml"]
+        return None
 
-    def send_pyscript_config(self, path):
-        # PyScript resolves `interpreter` against the *page*, not the config file (files and
-        # js_modules are config-relative). Making it absolute lets any page, on any path or any
-        # origin, use this config: that is what the drop-in snippet needs.
+    def site_url(self):
+        """Where browsers reach this origin: --public-url, else scheme-relative from the Host header
+        (so a page served over HTTPS by a proxy in front of us asks for HTTPS)."""
+        if self.public_url:
+            return self.public_url
         host = self.headers.get("Host", "")
-        with open(os.path.join(ROOT, path.lstrip("/")), encoding="utf-8") as f:
-            text = f.read()
-        if re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]+)?|\[[0-9A-Fa-f:.]+\](:[0-9]+)?", host):
-            text = text.replace('interpreter = "./', 'interpreter = "http://%s/' % host, 1)
-        return self.send_text(text, TYPES[".toml"])
-
-    def send_text(self, text, content_type):
-        body = text.encode("utf-8")
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        if not re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]+)?|\[[0-9A-Fa-f:.]+\](:[0-9]+)?", host):
+            host = "%s:%d" % self.server.server_address[:2]
+        return "//" + host
 
 
 class HarnessHandler(Handler):
     wsgi_prefixes = ("/api/",)
+    served_root = os.path.join(ROOT, "harness")
 
-    def resolve(self, url_path):
-        if url_path == "/":
-            url_path = "/index.html"
-        return os.path.join(ROOT, "harness", url_path.lstrip("/"))
+    def resolve(self, rel):
+        return os.path.join(self.served_root, rel or "index.html")
 
 
 def ensure_runtime():
@@ -300,8 +305,16 @@ def make_server(host, port, handler):
     return server
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a command-line mistake as one sentence (CliError), not usage + error."""
+
+    def error(self, message):
+        raise CliError(message[:1].upper() + message[1:].rstrip(".") + " (see --help).")
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Serve Coursewire and its demo harness on two origins.")
+    parser = _Parser(description="Serve Coursewire and its demo harness on two origins. "
+                                 "`serve.py build DIR --base-url URL` writes the static build instead.")
     parser.add_argument("--host", default="127.0.0.1", help="host name of the app origin (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port of the app origin (default 8000)")
     parser.add_argument(
@@ -310,6 +323,9 @@ def parse_args(argv):
         help="host name of the harness origin; must differ from --host (default localhost, or 127.0.0.1 when --host is localhost)",
     )
     parser.add_argument("--harness-port", type=int, default=8001, help="port of the harness origin (default 8001)")
+    parser.add_argument("--public-url", default=None,
+                        help="the app origin as browsers reach it, e.g. https://coursewire.example behind a "
+                             "proxy (default: taken from each request's Host header, scheme-relative)")
     parser.add_argument("--open", action="store_true", help="open the course page in a browser")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
@@ -320,7 +336,57 @@ def parse_args(argv):
     for name in ("port", "harness_port"):
         if not 0 <= getattr(args, name) <= 65535:
             parser.error("--%s must be between 0 and 65535" % name.replace("_", "-"))
+    if args.public_url is not None:
+        try:
+            args.public_url = deploy.check_base_url(args.public_url)
+        except ValueError as error:
+            parser.error(str(error).replace("--base-url", "--public-url"))
     return args
+
+
+def parse_build_args(argv):
+    parser = _Parser(prog="serve.py build",
+                     description="Write the library, its configs and the runtime files it needs into DIR, "
+                                 "for any static file server at --base-url.")
+    parser.add_argument("dir", metavar="DIR", help="the folder to write (new, empty, or an earlier build)")
+    parser.add_argument("--base-url", required=True,
+                        help="the URL DIR will be served at, e.g. https://coursewire.example/")
+    parser.add_argument("--runtime", choices=("both", "py", "mpy"), default="both",
+                        help="which runtimes to include (default both; Pyodide adds ~13 MB)")
+    args = parser.parse_args(argv)
+    try:
+        args.base_url = deploy.check_base_url(args.base_url)
+    except ValueError as error:
+        parser.error(str(error))
+    return args
+
+
+BUILD_MARKER = ".coursewire-build"
+
+
+def build(argv):
+    """`serve.py build DIR --base-url URL`: the static folder a host site deploys."""
+    args = parse_build_args(argv)
+    ensure_runtime()
+    dest = os.path.abspath(args.dir)
+    if os.path.isfile(dest):
+        raise CliError("%s is a file; give a folder to write the build into." % args.dir)
+    if os.path.isdir(dest) and os.listdir(dest):
+        if not os.path.isfile(os.path.join(dest, BUILD_MARKER)):
+            raise CliError("%s is not empty and holds no earlier Coursewire build; choose a new or "
+                           "empty folder." % args.dir)
+        for name in ("coursewire", "runtime"):  # an earlier build: replaced whole, nothing stale
+            shutil.rmtree(os.path.join(dest, name), ignore_errors=True)
+    os.makedirs(dest, exist_ok=True)
+    runtimes = ("py", "mpy") if args.runtime == "both" else (args.runtime,)
+    written = deploy.build(dest, args.base_url, runtimes)
+    with open(os.path.join(dest, BUILD_MARKER), "w", encoding="utf-8") as f:
+        f.write("Written by `serve.py build` for %s; rebuilt in place by the same command.\n" % args.base_url)
+    size = sum(os.path.getsize(os.path.join(dest, path)) for path in written)
+    print("Wrote %d files (%.1f MB) to %s for %s/." % (len(written), size / 1e6, args.dir, args.base_url))
+    print("Snippet: %s/coursewire/browser/automount.py with config %s/%s" % (
+        args.base_url, args.base_url, deploy.LIBRARY_CONFIGS[runtimes[-1]]))
+    return 0
 
 
 def url(host, port):
@@ -328,9 +394,13 @@ def url(host, port):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["build"]:
+        return build(argv[1:])
     args = parse_args(argv)
     ensure_runtime()
     Handler.verbose = args.verbose
+    AppHandler.public_url = args.public_url
     harness = make_server(args.harness_host, args.harness_port, HarnessHandler)
     AppHandler.harness_origin = url(args.harness_host, harness.server_address[1])
     try:

@@ -1,1 +1,1 @@
-"""Coursewire: the host side of an embedded Coassemble course."""
+"""The demo app: the course and builder pages built on the Coursewire library."""

@@ -5,7 +5,8 @@ Reads BuilderState; `back` navigates to the configured URL (default: the course 
 
 from pyscript import window
 
-from app import present
+from coursewire.core import changes as C
+from coursewire.core import present
 from app.ui import Inspector, Notices, SessionPill, by_id, confirm_flow, dom_text, el, local_clock, show
 
 
@@ -27,18 +28,18 @@ class BuilderView:
         window.location.assign(self.back_url)
 
     def render(self, changes):
-        every = changes is None or "reset" in changes
+        every = changes is None or C.RESET in changes
         state = self.embed.state
-        if every or "session" in changes:
+        if every or C.SESSION in changes:
             self.session.render()
-        if every or "course" in changes:
+        if every or C.COURSE in changes:
             by_id("course-id").textContent = dom_text(present.text_of(state.course_id)) if state.course_id else "Not created yet"
             by_id("course-title").textContent = dom_text(present.text_of(state.course_title))
-        if every or "draft" in changes:
+        if every or C.DRAFT in changes:
             by_id("draft-status").textContent = present.draft_text(local_clock(state.draft_saved_at), state.revision)
-        if every or "errors" in changes:
+        if every or C.ERRORS in changes:
             self._errors()
-        if every or "log" in changes:
+        if every or C.LOG in changes:
             self.inspector.render()
         self.notices.render(self.embed.notices)
 

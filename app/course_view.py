@@ -6,7 +6,8 @@ redraw comes back through Embed.watch like every other change.
 
 from pyscript import document
 
-from app import present
+from coursewire.core import changes as C
+from coursewire.core import present
 from app.ui import (Inspector, Notices, SessionPill, announce, by_id, confirm_flow, dom_text, download, el,
                     local_clock, on_click, show)
 
@@ -34,20 +35,20 @@ class CourseView:
 
     def render(self, changes):
         """Redraw what `changes` names; None (first paint, reset) redraws everything."""
-        every = changes is None or "reset" in changes
-        if every or "session" in changes:
+        every = changes is None or C.RESET in changes
+        if every or C.SESSION in changes:
             self.session.render()
-        if every or "progress" in changes or "status" in changes:
+        if every or C.PROGRESS in changes or C.STATUS in changes:
             self._progress()
-        if every or "feedback" in changes:
+        if every or C.FEEDBACK in changes:
             by_id("feedback-status").textContent = dom_text(present.feedback_text(self.embed.state.feedback))
-        if every or "quiz" in changes:
-            self._quiz(None if every else changes["quiz"])
-        if every or "unlocks" in changes or "screens" in changes:  # (titles name the steps' screens)
+        if every or C.QUIZ in changes:
+            self._quiz(None if every else changes[C.QUIZ])
+        if every or C.UNLOCKS in changes or C.SCREENS in changes:  # (titles name the steps' screens)
             self._steps()
-            if not every and changes.get("unlocks"):
-                announce("Unlocked: " + ", ".join(self._label(i) for i in changes["unlocks"]))
-        if every or "log" in changes:
+            if not every and changes.get(C.UNLOCKS):
+                announce("Unlocked: " + ", ".join(self._label(i) for i in changes[C.UNLOCKS]))
+        if every or C.LOG in changes:
             self.inspector.render()
         self.notices.render(self.embed.notices)
 

@@ -3,8 +3,8 @@
 from pyscript import document, window
 
 from app.builder_view import BuilderView
-from app.embed import Embed
 from app.ui import by_id, runtime_label
+from coursewire.browser.embed import Embed
 
 
 def back_url():
@@ -28,5 +28,5 @@ container = by_id("course-frame")
 if container.getAttribute("data-mount-error"):
     by_id("session-status").textContent = "No builder: " + container.getAttribute("data-mount-error")
 else:
-    view = BuilderView(Embed(container, kind="builder"), back_url())
+    view = BuilderView(Embed(container, product="builder"), back_url())
 document.documentElement.setAttribute("data-listening", "true")

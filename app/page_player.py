@@ -1,12 +1,11 @@
 """Entry point of index.html: the course page, built on the same Embed a host site uses."""
 
-import json
-
 from pyscript import document
 
 from app.course_view import CourseView
-from app.embed import Embed
 from app.ui import by_id, runtime_label
+from coursewire.browser.embed import Embed
+from coursewire.core.jsonsafe import parse_json
 
 runtime_label()
 container = by_id("course-frame")
@@ -14,6 +13,6 @@ if container.getAttribute("data-mount-error"):
     by_id("session-status").textContent = "No course: " + container.getAttribute("data-mount-error")
 else:
     # boot.js mounted the iframe before Python started; the Embed adopts it.
-    rules = json.loads(container.getAttribute("data-rules") or "null")
-    view = CourseView(Embed(container, kind="player", rules=rules))
+    rules, _ = parse_json(container.getAttribute("data-rules") or "null", 65536)
+    view = CourseView(Embed(container, product="player", rules=rules))
 document.documentElement.setAttribute("data-listening", "true")

@@ -9,7 +9,8 @@ import sys
 from pyscript import document, window
 from pyscript.ffi import create_proxy
 
-from app.present import SESSION_TEXT, text_of
+from coursewire.core.eventlog import ACCEPTED, REJECTED
+from coursewire.core.present import SESSION_TEXT, text_of
 
 INSPECTOR_ROWS = 500
 _listeners = []  # event-listener proxies, kept alive for the page's lifetime
@@ -168,12 +169,15 @@ class Inspector:
     def _row(self, entry):
         row = el("li")
         row.appendChild(el("span", local_clock(entry["time"]) or "", "time"))
-        if entry["accepted"]:
+        if entry["outcome"] == ACCEPTED:
             row.setAttribute("data-event-name", entry["name"])
             row.appendChild(el("span", entry["name"], "name"))
-        else:
+        elif entry["outcome"] == REJECTED:
             row.setAttribute("data-rejected", entry["reason"])
             row.appendChild(el("span", "rejected: " + entry["reason"], "name"))
+        else:  # a host's handler raised on an accepted event
+            row.setAttribute("data-handler-error", entry["reason"])
+            row.appendChild(el("span", "handler error: " + entry["reason"], "name"))
         detail = entry["preview"]
         if entry.get("origin"):
             detail = "from %s  %s" % (entry["origin"], detail)

@@ -1,7 +1,9 @@
 """Shared test fixtures: serve.py on free ports, real Chromium, and a guard on every page.
 
 Every browser test fails on a page error, a console error, or a request to any host other than
-the app origin and the harness origin.
+the app origin and the harness origin. Tests under tests/browser/ and tests/harness/ (and any test
+that takes Playwright's `page`) carry the `browser` marker, so `pytest -m "not browser"` runs the
+CPython tests alone, without Chromium or Playwright.
 """
 
 import functools
@@ -13,6 +15,35 @@ import threading
 import pytest
 
 from serving import ROOT, start_serve
+
+BROWSER_FOLDERS = ("browser", "harness")  # under tests/: everything there needs Chromium
+
+
+def _playwright_installed():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def pytest_ignore_collect(collection_path, config):
+    # Without Playwright, `-m "not browser"` must still collect: the browser folders import it.
+    if collection_path.name in BROWSER_FOLDERS and collection_path.parent.name == "tests":
+        if not _playwright_installed():
+            if "not browser" in (config.getoption("markexpr") or ""):
+                return True
+            raise pytest.UsageError(
+                "Playwright is not installed: run ./test.sh (it installs the test dependencies), "
+                "or `pytest -m \"not browser\"` for the CPython tests alone.")
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = os.path.relpath(str(item.path), os.path.join(ROOT, "tests")).split(os.sep)[0]
+        if folder in BROWSER_FOLDERS or "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
 
 ARTIFACTS = os.path.join(ROOT, "test-artifacts")
 RUNTIMES = ["py", "mpy"]

@@ -4,8 +4,8 @@ Each message i is stamped 2026-01-01T00:00:00.000Z plus i seconds, computed with
 arithmetic (the core reads no clock), so every runtime produces the same final state.
 """
 
-from .protocol import parse_message
-from .state import state_for
+from coursewire.core.records import record_of, state_for
+from coursewire.core.wire import parse_message
 
 _SECONDS_IN_JANUARY = 31 * 24 * 3600
 
@@ -20,9 +20,9 @@ def timestamp(i):
     return "2026-01-%02dT%02d:%02d:%02d.000Z" % (days + 1, hours, minutes, seconds)
 
 
-def replay(kind, raw_messages):
-    """Apply each raw message to a fresh "player" or "builder" state; return its to_dict()."""
-    state = state_for(kind)
+def replay(product, raw_messages):
+    """Apply each raw message to a fresh "player" or "builder" state; return its record."""
+    state = state_for(product)
     for i, raw in enumerate(raw_messages):
         state.apply(parse_message(raw), timestamp(i))
-    return state.to_dict()
+    return record_of(state)

@@ -6,16 +6,19 @@ Attributes: data-coursewire ("player" | "builder"), data-src (the embed URL), op
 data-origins (space-separated allow-list; default the URL's origin), data-rules (JSON unlock
 rules), data-progress-target (CSS selector of a <progress> or any element to keep in step),
 data-storage-key (where the record is kept; default derived from the URL — give one to each of
-several embeds of the same course), data-coursewire-defer (skip for now). Each accepted event is re-dispatched on the element as a
-bubbling CustomEvent named like the event ("course:progress", "back" ...). Running this twice
-mounts nothing twice: mounted elements are marked data-coursewire-initialized.
+several embeds of the same course), data-coursewire-defer (skip for now). Each accepted event is
+re-dispatched on the element as a bubbling CustomEvent named like the event ("course:progress",
+"back" ...). Running this twice mounts nothing twice: mounted elements are marked
+data-coursewire-initialized. An element that cannot be mounted gets data-coursewire-error (the
+reason, also on the console) and never stops the others.
 """
-
-import json
 
 from pyscript import document, window
 
-from app.embed import Embed
+from coursewire.browser.embed import Embed
+from coursewire.core.jsonsafe import parse_json
+
+MAX_RULES_CHARS = 65536  # a host's rules are a few hundred characters
 
 
 def _progress_widget(embed, target):
@@ -38,23 +41,44 @@ def _progress_widget(embed, target):
     update(None)
 
 
+def _rules(element):
+    text = element.getAttribute("data-rules")
+    if not text:
+        return None
+    rules, reason = parse_json(text, MAX_RULES_CHARS)  # the limits every message gets
+    if reason is not None:
+        raise ValueError("data-rules is not usable JSON (%s)" % reason)
+    return rules
+
+
+def _progress_target(element):
+    selector = element.getAttribute("data-progress-target")
+    if not selector:
+        return None
+    try:
+        target = document.querySelector(selector)
+    except Exception:
+        raise ValueError("data-progress-target is not a valid CSS selector (%s)" % selector[:80])
+    if target is None:
+        raise ValueError("data-progress-target matches no element (%s)" % selector[:80])
+    return target
+
+
 def mount(element):
     """Mount one element; returns its Embed, or None (the reason goes on the element and console)."""
     try:
-        kind = element.getAttribute("data-coursewire") or "player"
-        rules = json.loads(element.getAttribute("data-rules") or "null")
+        product = element.getAttribute("data-coursewire") or "player"
         origins = (element.getAttribute("data-origins") or "").split() or None
-        embed = Embed(element, element.getAttribute("data-src") or None, kind=kind, origins=origins,
-                      rules=rules, storage_key=element.getAttribute("data-storage-key") or None,
+        target = _progress_target(element)
+        embed = Embed(element, element.getAttribute("data-src") or None, product=product, origins=origins,
+                      rules=_rules(element), storage_key=element.getAttribute("data-storage-key") or None,
                       dom_events=True)
     except Exception as error:
         message = "%s: %s" % (type(error).__name__, error)
         element.setAttribute("data-coursewire-error", message)
         window.console.error("Coursewire could not mount an embed: " + message)
         return None
-    selector = element.getAttribute("data-progress-target")
-    target = document.querySelector(selector) if selector else None
-    if target:
+    if target is not None:
         _progress_widget(embed, target)
     for notice in embed.notices:  # an ignored unlock rule, storage refused ...
         window.console.warn("Coursewire: " + notice)

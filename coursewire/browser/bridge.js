@@ -15,11 +15,11 @@
 
   var frames = []; // [{id, iframe, win, container}]
   var nextId = 1;
-  var queue = []; // [frameId, origin, kind, payload]: kind "text" | "json" (JSON text) | "opaque" | "large"
+  var queue = []; // [frameId, origin, form, payload]: form "text" | "json" | "opaque" | "large" (core/session.py)
   var consumer = null; // Python callable(batchJson) -> domEventsJson
   var scheduled = false;
   var listening = false;
-  var MAX_TEXT = 65536; // app/protocol.py MAX_MESSAGE_CHARS
+  var MAX_TEXT = 65536; // coursewire/core/wire.py MAX_MESSAGE_CHARS
   var SLICE = 100; // messages per Python call (~15-40 ms of work on a 2-core machine)
 
   function frameIdOf(source) {
@@ -108,7 +108,7 @@
     var iframe = document.createElement("iframe");
     iframe.src = url;
     iframe.title = title || "Embedded course";
-    iframe.setAttribute("allow", "fullscreen; autoplay; clipboard-write");
+    iframe.setAttribute("allow", "fullscreen; autoplay; presentation; clipboard-write"); // as Coassemble's embed starter asks
     iframe.className = "coursewire-frame";
     iframe.width = "100%"; // attributes, not inline style: a host's CSS can still size it
     iframe.height = "560";
@@ -170,10 +170,7 @@
         var ls = window.localStorage;
         if (op === "get") return JSON.stringify({ value: ls.getItem(key) });
         if (op === "set") ls.setItem(key, value);
-        else if (op === "set-aside") {
-          ls.setItem(key + ":unreadable", value);
-          ls.removeItem(key);
-        } else if (op === "remove") ls.removeItem(key);
+        else if (op === "remove") ls.removeItem(key);
         return "{}";
       } catch (e) {
         return JSON.stringify({ error: (e && e.name) || String(e) });

@@ -1,14 +1,19 @@
 """A bounded record of the messages an embed received, for the inspector panel.
 
-Entries are appended oldest-first to a list that is cut back to the newest `cap` once it
-reaches twice that: adding is O(1) amortised (no insert at the front per message) and
-memory stays under 2 x cap entries of at most a few hundred characters each. Readers
-get entries newest-first.
+Each entry says what became of one message: `outcome` is ACCEPTED (with the event's name),
+REJECTED (with the reason) or HANDLER_ERROR (accepted, but a host's handler raised: the reason
+says which). Entries are appended oldest-first to a list that is cut back to the newest `cap`
+once it reaches twice that: adding is O(1) amortised (no insert at the front per message) and
+memory stays under 2 x cap entries of at most a few hundred characters each. Readers get
+entries newest-first.
 """
 
 import json
 
 PREVIEW_CHARS = 300
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+HANDLER_ERROR = "handler-error"
 
 
 class EventLog:
@@ -19,25 +24,31 @@ class EventLog:
         self.total = 0
         self.accepted_count = 0
         self.rejected_count = 0
+        self.handler_error_count = 0
         self._items = []
 
     def add_event(self, event, now, origin):
         """Record an accepted Event (known or not). Returns the new entry."""
         self.accepted_count += 1
-        return self._add(now, origin, True, event.name, None, event.raw)
+        return self._add(now, origin, ACCEPTED, event.name, None, event.raw)
 
     def add_rejection(self, reason, raw, now, origin):
         """Record a refused message and why. Returns the new entry."""
         self.rejected_count += 1
-        return self._add(now, origin, False, None, reason, raw)
+        return self._add(now, origin, REJECTED, None, reason, raw)
 
-    def _add(self, now, origin, accepted, name, reason, raw):
+    def add_handler_error(self, reason, event, now):
+        """Record that a host's handler raised on an accepted Event. Returns the new entry."""
+        self.handler_error_count += 1
+        return self._add(now, "", HANDLER_ERROR, event.name, reason, event.raw)
+
+    def _add(self, now, origin, outcome, name, reason, raw):
         self.total += 1
         entry = {
             "seq": self.total,
             "time": now,
             "origin": origin,
-            "accepted": accepted,
+            "outcome": outcome,
             "name": name,
             "reason": reason,
             "preview": preview(raw),

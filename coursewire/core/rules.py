@@ -16,7 +16,8 @@ scored quiz asks several questions and can still be failed. Passing is remembere
 failure does not undo it.
 """
 
-from .protocol import as_id, json_type
+from coursewire.core.jsonsafe import json_type
+from coursewire.core.wire import as_id
 
 DEFAULT_RULES = [{"id": "next-step", "label": "Next step", "when": "completed"}]
 

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from serving import ROOT  # noqa: E402
 FIGURES = ["iframe_requested", "listening", "burst", "latency_p50", "latency_p95", "heap_growth",
            "wasm_growth"]
 LOST = ["lost_starting", "lost_burst", "lost_stream", "lost_heap"]

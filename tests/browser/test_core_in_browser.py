@@ -4,20 +4,20 @@ MicroPython end in exactly the state CPython reaches."""
 import json
 import os
 
-from app.replay import replay
 from conftest import BOOT_TIMEOUT_MS, ROOT
+from replay import replay
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,">
-<script>window.RECORDED = %s;</script>
+<script>window.RECORDED = RECORDED_LITERAL;</script>
 <script type="module" src="/runtime/pyscript/core.js"></script></head>
-<body><script type="%s" config="/%s">
+<body><script type="RUNTIME" config="/CONFIG">
+REPLAY_SOURCE
 import json
 from pyscript import document, window
-from app.protocol import json_loads
-from app.replay import replay
+from coursewire.core.jsonsafe import json_loads
 recorded = json_loads(window.RECORDED)  # ASCII-only text, as bridge.js hands it over
 result = {"player": replay("player", recorded["player"]), "builder": replay("builder", recorded["builder"])}
 document.body.setAttribute("data-result", json.dumps(result))
@@ -39,8 +39,12 @@ def test_recorded_sequences_end_in_the_same_state_as_on_cpython(page, servers, r
     # ASCII-only JSON, as bridge.js hands messages to Python (MicroPython's string conversion
     # mangles characters outside the BMP; the fixtures contain an emoji).
     literal = json.dumps(json.dumps(messages, ensure_ascii=True)).replace("</", "<\\/")
-    config = "mpy.toml" if runtime == "mpy" else "pyscript.toml"
-    html = PAGE % (literal, runtime, config)
+    config = "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml"
+    # tests/replay.py is test code, not part of the library: its source goes into the page itself.
+    with open(os.path.join(ROOT, "tests", "replay.py"), encoding="utf-8") as f:
+        replay_source = f.read()
+    html = (PAGE.replace("RECORDED_LITERAL", literal).replace("RUNTIME", runtime).replace("CONFIG", config)
+            .replace("REPLAY_SOURCE", replay_source))
     page.route(servers.app + "/replay-test.html", lambda route: route.fulfill(body=html, content_type="text/html"))
     page.goto(servers.app + "/replay-test.html")
     page.wait_for_selector("body[data-result]", state="attached", timeout=BOOT_TIMEOUT_MS)

@@ -26,9 +26,9 @@ def example_elsewhere(servers, name, runtime):
     with open(ROOT + "/examples/" + name, encoding="utf-8") as f:
         html = f.read()
     if runtime == "py":
-        html = html.replace('<script type="mpy" src="/app/automount.py" config="/mpy.toml">',
-                            '<script type="py" src="/app/automount.py" config="/pyscript.toml">')
-    for path in ("/runtime/", "/app/", "/mpy.toml", "/pyscript.toml", "/config.js"):
+        html = html.replace('<script type="mpy" src="/coursewire/browser/automount.py" config="/coursewire/mpy.toml">',
+                            '<script type="py" src="/coursewire/browser/automount.py" config="/coursewire/pyscript.toml">')
+    for path in ("/runtime/", "/coursewire/", "/config.js"):
         html = html.replace('"%s' % path, '"%s%s' % (servers.app, path))
     return html
 
@@ -75,13 +75,14 @@ def test_example_host_site_as_served_by_coursewire(page, servers):
 
 
 def test_a_script_url_is_refused_with_a_clear_reason(page, servers, runtime, host_page, guard):
-    guard.expect_console_error(r"Coursewire could not mount an embed: ValueError: Embed needs an http\(s\) course URL")
+    guard.expect_console_error(r"Coursewire could not mount an embed: ValueError: the course URL must be http\(s\), not javascript:")
     html = example_elsewhere(servers, "host-site.html", runtime).replace(
         'course.dataset.src = window.coursewireConfig.harnessOrigin + "/player.html" + location.search;',
         'course.dataset.src = "javascript:window.__pwned = 1";')
     page.goto(host_page("evil-%s.html" % runtime, html))
     page.wait_for_selector("[data-coursewire-error]", state="attached", timeout=BOOT_TIMEOUT_MS)
-    assert "http(s) course URL" in page.get_attribute("#course", "data-coursewire-error")
+    assert page.get_attribute("#course", "data-coursewire-error") == (
+        "ValueError: the course URL must be http(s), not javascript:")
     assert page.locator("#course iframe").count() == 0
     assert page.evaluate("window.__pwned") is None
 
@@ -118,7 +119,7 @@ API_PAGE = """<!doctype html>
 <script type="%(runtime)s" config="%(app)s/%(config)s">
 from pyscript import document, window
 from pyscript.ffi import create_proxy
-from app.embed import Embed
+from coursewire.browser.embed import Embed
 
 # burst=0: the harness posts session:ready and then only what the test sends.
 course = Embed(document.getElementById("course"), window.HARNESS + "/player.html?embed=course&burst=0")
@@ -153,7 +154,7 @@ document.body.setAttribute("data-ready", "true")
 
 
 def open_api_page(page, servers, runtime, host_page):
-    config = "mpy.toml" if runtime == "mpy" else "pyscript.toml"
+    config = "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml"
     html = API_PAGE % {"app": servers.app, "harness": servers.harness, "runtime": runtime, "config": config}
     page.goto(host_page("api-%s.html" % runtime, html))
     page.wait_for_selector("body[data-ready='true']", state="attached", timeout=BOOT_TIMEOUT_MS)

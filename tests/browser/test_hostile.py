@@ -160,7 +160,7 @@ def progress(value, **extra):
 
 
 def answer_text(given):
-    """How the quiz log shows an answer (app/present.text_of for the shapes used here)."""
+    """How the quiz log shows an answer (coursewire/core/present.text_of for the shapes used here)."""
     text = ", ".join(given) if isinstance(given, list) else given
     return text.replace("\x00", "\ufffd")  # NUL is shown as U+FFFD (app/ui.dom_text)
 
@@ -341,7 +341,7 @@ ANSWER_TEXTS = ["A", "Passphrase", "emoji \U0001f600 \U0001f510", "\u05e9\u05dc\
 
 
 def spec_percent(value):
-    """Progress as Coursewire documents it (protocol.md, app/state.py): a number or plain decimal
+    """Progress as Coursewire documents it (docs/protocol.md, coursewire/core/course.py): a number or plain decimal
     string, floored, clamped into 0..100; anything else is not progress."""
     if isinstance(value, bool):
         return None
@@ -584,7 +584,7 @@ def test_markup_and_script_urls_from_the_course_stay_inert_text(page, servers, r
 
 def stored_record(page):
     """The course record in localStorage, its quiz log put back together from its chunks
-    ("<key>:quiz:N", see app/storage.py)."""
+    ("<key>:quiz:N", see coursewire/core/store.py)."""
     return page.evaluate("""() => {
         const keys = Object.keys(localStorage).filter((k) => k.startsWith('coursewire:v1:player:')
                                                          && !k.endsWith(':unreadable') && !k.includes(':quiz:'));

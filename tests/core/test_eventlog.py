@@ -1,9 +1,9 @@
-"""app/eventlog.py: the inspector's bounded, newest-first record of messages."""
+"""coursewire/core/eventlog.py: the inspector's bounded, newest-first record of messages."""
 
 import pytest
 
-from app.eventlog import PREVIEW_CHARS, EventLog, preview
-from app.protocol import parse_message
+from coursewire.core.eventlog import PREVIEW_CHARS, EventLog, preview
+from coursewire.core.wire import parse_message
 
 ORIGIN = "https://acme.coassemble.com"
 
@@ -21,7 +21,7 @@ def test_entries_record_accepted_and_rejected_messages():
         "seq": 1,
         "time": "t1",
         "origin": ORIGIN,
-        "accepted": True,
+        "outcome": "accepted",
         "name": "session:ready",
         "reason": None,
         "preview": '{"type":"session","event":"ready"}',
@@ -30,7 +30,7 @@ def test_entries_record_accepted_and_rejected_messages():
         "seq": 2,
         "time": "t2",
         "origin": "https://evil.example",
-        "accepted": False,
+        "outcome": "rejected",
         "name": None,
         "reason": "not JSON",
         "preview": "{oops",
@@ -42,7 +42,7 @@ def test_entries_record_accepted_and_rejected_messages():
 def test_unknown_events_are_accepted_entries():
     log = EventLog()
     entry = log.add_event(parse_message('{"type":"course","event":"bookmark"}'), "t1", ORIGIN)
-    assert (entry["accepted"], entry["name"]) == (True, "course:bookmark")
+    assert (entry["outcome"], entry["name"]) == ("accepted", "course:bookmark")
 
 
 def test_the_log_keeps_only_the_newest_cap_entries():
@@ -115,3 +115,13 @@ def test_long_previews_are_shortened():
     assert len(shortened) == PREVIEW_CHARS and shortened.endswith("\u2026")
     assert len(preview({"pad": "z" * 10000})) == PREVIEW_CHARS
     assert preview("\u00e9" * 1000) == "\u00e9" * (PREVIEW_CHARS - 1) + "\u2026"  # characters, not bytes
+
+
+def test_a_handler_error_is_its_own_outcome_and_count():
+    log = EventLog()
+    event = parse_message('{"type":"course","event":"progress","data":{"progress":5}}')
+    log.add_event(event, "t1", ORIGIN)
+    entry = log.add_handler_error("handler show for course:progress raised KeyError: 'x'", event, "t1")
+    assert (entry["outcome"], entry["name"], entry["reason"]) == (
+        "handler-error", "course:progress", "handler show for course:progress raised KeyError: 'x'")
+    assert (log.accepted_count, log.rejected_count, log.handler_error_count) == (1, 0, 1)

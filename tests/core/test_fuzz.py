@@ -5,8 +5,11 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.protocol import KNOWN_NAMES, Event, Rejection, parse_message
-from app.state import BuilderState, CourseState
+from coursewire.core.builder import BuilderState
+from coursewire.core.course import CourseState
+from coursewire.core.records import record_of, restore
+from coursewire.core.wire import KNOWN_NAMES, Event, Rejection, parse_message
+from replay import timestamp
 
 RULES = [
     {"id": "half", "when": "progress", "at": 50},
@@ -120,7 +123,7 @@ def test_any_python_value_parses_without_raising(value):
 
 
 def apply_all(state, raws):
-    return [state.apply(parse_message(raw), "t%d" % i) for i, raw in enumerate(raws)]
+    return [state.apply(parse_message(raw), timestamp(i)) for i, raw in enumerate(raws)]
 
 
 @given(st.lists(mutated_messages(), max_size=30))
@@ -157,20 +160,20 @@ def test_records_are_strict_json_and_round_trip(raws):
     course, builder = CourseState(RULES), BuilderState()
     apply_all(course, raws)
     apply_all(builder, raws)
-    for state, cls, extra in ((course, CourseState, (RULES,)), (builder, BuilderState, ())):
-        record = state.to_dict()
+    for state, product in ((course, "player"), (builder, "builder")):
+        record = record_of(state)
         text = json.dumps(record, allow_nan=False)
-        restored, reason = cls.from_dict(json.loads(text), *extra)
+        restored, reason = restore(product, json.loads(text), RULES)
         assert reason is None
-        assert restored.to_dict() == record
+        assert record_of(restored) == record
 
 
 @given(json_values | python_values)
-def test_from_dict_never_raises(value):
-    for cls in (CourseState, BuilderState):
-        state, reason = cls.from_dict(value)
+def test_restore_never_raises(value):
+    for product in ("player", "builder"):
+        state, reason = restore(product, value)
         assert reason is not None
-        json.dumps(state.to_dict(), allow_nan=False)
+        json.dumps(record_of(state), allow_nan=False)
 
 
 @st.composite
@@ -178,7 +181,7 @@ def damaged_records(draw):
     """A real course record with one value somewhere inside replaced."""
     state = CourseState(RULES)
     apply_all(state, draw(st.lists(messages(), min_size=1, max_size=15)))
-    record = state.to_dict()
+    record = record_of(state)
     target = record
     while True:
         keys = list(target) if isinstance(target, dict) else list(range(len(target)))
@@ -195,15 +198,15 @@ def damaged_records(draw):
 
 @given(damaged_records())
 def test_damaged_records_restore_or_are_refused(record):
-    state, reason = CourseState.from_dict(record, RULES)
+    state, reason = restore("player", record, RULES)
     assert reason is None or reason.startswith(("corrupt record: ", "unknown version", "not a course record"))
-    record_out = state.to_dict()
+    record_out = record_of(state)
     json.dumps(record_out, allow_nan=False)
     if reason is None:
-        again, reason_again = CourseState.from_dict(json.loads(json.dumps(record_out)), RULES)
-        assert reason_again is None and again.to_dict() == record_out
+        again, reason_again = restore("player", json.loads(json.dumps(record_out)), RULES)
+        assert reason_again is None and record_of(again) == record_out
     else:
-        assert record_out == CourseState(RULES).to_dict()
+        assert record_out == record_of(CourseState(RULES))
 
 
 def _outcome(result):

@@ -1,12 +1,12 @@
-"""app/rules.py: validating host-written rules, and each unlock condition."""
+"""coursewire/core/rules.py: validating host-written rules, and each unlock condition."""
 
 import json
 
 import pytest
 
-from app.protocol import parse_message
-from app.rules import DEFAULT_RULES, is_met, validate_rules
-from app.state import CourseState
+from coursewire.core.wire import parse_message
+from coursewire.core.rules import DEFAULT_RULES, is_met, validate_rules
+from coursewire.core.course import CourseState
 
 
 def feed(state, *messages):

@@ -1,22 +1,19 @@
-"""app/protocol.py: every known event, every alias and every rejection reason."""
+"""coursewire/core/wire.py and jsonsafe.py: every known event, alias, field and rejection reason."""
 
 import json
 
 import pytest
 
-from app.protocol import (
+from coursewire.core.jsonsafe import MAX_DEPTH, is_number, json_copy, json_type, parse_json
+from coursewire.core.wire import (
     BUILDER_NAMES,
     KNOWN_NAMES,
-    MAX_DEPTH,
     MAX_MESSAGE_CHARS,
     PLAYER_NAMES,
     Event,
     Rejection,
     as_id,
     as_percent,
-    is_number,
-    json_copy,
-    json_type,
     parse_message,
 )
 
@@ -81,6 +78,7 @@ def test_known_names_are_the_documented_ones():
         "session:expired",
         "course:created",
         "course:updated",
+        "course:generated",
         "back",
     }
     assert KNOWN_NAMES == set(PLAYER_NAMES) | set(BUILDER_NAMES)
@@ -477,3 +475,49 @@ def test_json_type_names():
 def test_json_copy_accepts_a_custom_budget():
     assert json_copy([1, 2, 3], max_values=4) == ([1, 2, 3], None)
     assert json_copy([1, 2, 3], max_values=3) == (None, "too large (more than 3 values)")
+
+
+# -- an Event validates itself when it is built (h11-style): an unusable one cannot exist --
+
+
+@pytest.mark.parametrize("args, reason", [
+    (("course", "progress", {}), "progress is missing"),
+    (("course", "progress", {"progress": float("inf")}), "progress is not a finite number"),
+    (("course", "progress", {"progress": "12%"}), "progress is not a finite number"),
+    (("course", "feedback", None), "data is not an object"),
+    (("session", "error", ["not", "a", "dict"]), "data is not an object"),
+    (("", "ready", {}), "missing type"),
+    ((None, "ready", {}), "missing type"),
+    (("course", 5, {}), "event is not a string"),
+])
+def test_an_event_with_unusable_fields_cannot_be_built(args, reason):
+    with pytest.raises(ValueError) as raised:
+        Event(*args)
+    assert raised.value.args[0] == reason
+
+
+def test_fields_hold_the_checked_values_the_reducers_read():
+    answer = accepted(wire({"type": "screen", "event": "answer", "data": {
+        "id": 7, "title": "Q", "index": "2", "type": None, "question": {"q": 1}, "answer": ["a"],
+        "correct": "yes", "score": float("1e400") if False else 0.5, "attempt": 0}}))
+    assert answer.fields == {"id": "7", "title": "Q", "index": None, "type": None, "question": {"q": 1},
+                             "answer": ["a"], "correct": None, "score": 0.5, "attempt": None}
+    assert answer.data["index"] == "2"  # handlers get the payload as sent
+    assert accepted(wire({"type": "session", "event": "error", "data": {"message": 5}})).fields == {"message": None}
+    assert accepted(wire({"type": "course", "event": "start"})).fields == {}
+
+
+@pytest.mark.parametrize("event", ["created", "updated", "generated"])
+def test_builder_saves_read_id_and_title(event):
+    result = accepted(wire({"type": "course", "event": event, "data": {"id": 42, "title": "AI course"}}))
+    assert result.known and result.fields == {"id": "42", "title": "AI course"}
+
+
+def test_parse_json_applies_size_and_depth_limits_before_parsing():
+    assert parse_json("[1]", 3) == ([1], None)
+    assert parse_json("[1, 2]", 3)[1] == "too large (6 characters)"
+    assert parse_json("[" * 100000 + "]" * 100000, 10**6)[1] == "nested too deeply"
+    assert parse_json("", 10)[1] == "empty"
+    assert parse_json("{'a': 1}", 100)[1] == "not JSON"
+    assert parse_json('{"a": 1e400}', 100) == ({"a": None}, None)
+    assert parse_json(None, 10)[1] == "not text (got null)"

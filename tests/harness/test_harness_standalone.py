@@ -15,7 +15,7 @@ import urllib.parse
 import pytest
 from playwright.sync_api import sync_playwright
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from serving import ROOT  # noqa: E402
 HARNESS_DIR = os.path.join(ROOT, "harness")
 LAUNCH_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",

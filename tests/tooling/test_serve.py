@@ -8,6 +8,8 @@ import sys
 import urllib.error
 import urllib.request
 
+import pytest
+
 from conftest import ROOT
 from serving import free_port
 
@@ -29,20 +31,85 @@ def test_runtime_files_have_the_types_browsers_require(servers):
     assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_only_run_time_files_and_the_app_are_served(servers):
+def test_only_run_time_files_the_library_and_the_app_are_served(servers):
     for path in ("/node_modules/pyodide/package.json", "/runtime/pyodide/package.json",
-                 "/runtime/pyscript/core.js.map", "/tests/conftest.py", "/.git/config",
-                 "/serve.py", "/runtime/pyodide/../../package.json", "/app/../serve.py"):
+                 "/runtime/pyscript/core.js.map", "/runtime/pyscript/codemirror_view-BsXnWedx.js",
+                 "/tests/conftest.py", "/.git/config", "/serve.py", "/runtime/pyodide/../../package.json",
+                 "/app/../serve.py", "/coursewire/server/settings.py", "/coursewire/deploy.py",
+                 "/coursewire/server/", "/coursewire/core/", "/requirements-dev.txt"):
         assert fetch(servers.app + path)[0] == 404, path
-    for path in ("/", "/builder.html", "/app/embed.py", "/pyscript.toml", "/examples/host-site.html"):
+    for path in ("/", "/builder.html", "/app/ui.py", "/pyscript.toml", "/examples/host-site.html",
+                 "/coursewire/core/session.py", "/coursewire/browser/embed.py", "/coursewire/browser/bridge.js",
+                 "/coursewire/browser/automount.py", "/coursewire/mpy.toml", "/coursewire/__init__.py"):
         assert fetch(servers.app + path)[0] == 200, path
+
+
+def raw_request(origin, line, timeout=5):
+    """Send one raw request line (a client that does not normalise its path) and read the answer."""
+    host, port = origin.split("//", 1)[1].rsplit(":", 1)
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=timeout) as conn:
+        conn.sendall(("%s\r\nHost: %s:%s\r\nConnection: close\r\n\r\n" % (line, host, port)).encode())
+        answer = b""
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return answer.decode("latin-1")
+            answer += chunk
+
+
+@pytest.mark.parametrize("line", [
+    "GET ../serve.py HTTP/1.1", "GET ..%2fserve.py HTTP/1.1", "GET /..%2fserve.py HTTP/1.1",
+    "GET /%2e%2e/serve.py HTTP/1.1", "GET /..%5cserve.py HTTP/1.1", "GET //etc/passwd HTTP/1.1",
+    "GET /../README.md HTTP/1.1", "GET /%2e%2e%2ftests%2fconftest.py HTTP/1.1",
+    "GET ../node_modules/pyodide/package.json HTTP/1.1", "GET http://x/../serve.py HTTP/1.1",
+])
+def test_no_request_line_reaches_a_file_outside_what_each_origin_serves(servers, line):
+    for origin in (servers.app, servers.harness):
+        answer = raw_request(origin, line)
+        assert answer.startswith("HTTP/1.0 404") or answer.startswith("HTTP/1.0 400"), (origin, line, answer[:200])
+        assert "ensure_runtime" not in answer and "Coursewire" not in answer.split("\r\n\r\n", 1)[-1][:2000]
+
+
+@pytest.mark.parametrize("path", ["/mpy.toml", "/pyscript.toml", "/coursewire/mpy.toml", "/config.js", "/",
+                                  "/coursewire/core/wire.py", "/runtime/pyscript/core.js", "/nothing-here"])
+def test_head_agrees_with_get(servers, path):
+    get = fetch(servers.app + path)
+    request = urllib.request.Request(servers.app + path, method="HEAD")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            head = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        head = error.code, error.headers, b""
+    assert head[0] == get[0], path
+    assert head[2] == b""
+    if get[0] == 200:
+        assert head[1]["Content-Length"] == get[1]["Content-Length"] == str(len(get[2])), path
+        assert head[1]["Content-Type"] == get[1]["Content-Type"], path
+
+
+def test_stalled_clients_do_not_stop_others_being_served(servers):
+    import serve
+
+    assert serve.Handler.timeout == 30  # what each connection gets; the test uses a shorter copy
+    host, port = "127.0.0.1", int(servers.app.rsplit(":", 1)[1])
+    # Many clients that send half a request and stall must not stop others from being served.
+    stalled = []
+    for _ in range(50):
+        conn = socket.create_connection((host, port), timeout=5)
+        conn.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n")  # no blank line: never finishes
+        stalled.append(conn)
+    try:
+        assert fetch(servers.app + "/index.html")[0] == 200
+    finally:
+        for conn in stalled:
+            conn.close()
 
 
 def test_the_harness_is_on_a_second_origin_with_its_own_files(servers):
     assert servers.harness.split(":")[1] != servers.app.split(":")[1]  # another host name
     assert fetch(servers.harness + "/player.html")[0] == 200
     assert fetch(servers.harness + "/index.html")[0] == 200
-    assert fetch(servers.harness + "/app/embed.py")[0] == 404
+    assert fetch(servers.harness + "/coursewire/browser/embed.py")[0] == 404
     status, _, body = fetch(servers.app + "/config.js")
     assert status == 200 and servers.harness.encode() in body
 
@@ -71,8 +138,10 @@ def test_same_host_for_both_origins_is_refused():
 
 
 def test_missing_runtime_without_npm_says_what_to_install(tmp_path):
-    # A copy of serve.py with no node_modules beside it, on a PATH with no npm.
+    # A copy of serve.py and the library with no node_modules beside it, on a PATH with no npm.
     shutil.copy(os.path.join(ROOT, "serve.py"), tmp_path / "serve.py")
+    shutil.copytree(os.path.join(ROOT, "coursewire"), tmp_path / "coursewire",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     env = dict(os.environ, PATH=str(tmp_path))
     result = run_serve([], env=env, script=str(tmp_path / "serve.py"))
     assert result.returncode == 2
@@ -94,3 +163,48 @@ def test_ctrl_c_stops_both_servers_cleanly():
     for port in (app_port, harness_port):
         with socket.socket() as s:
             s.bind(("127.0.0.1", port))  # free again
+
+
+def test_a_half_open_connection_is_closed_by_the_server():
+    # The real timeout, measured on its own server with a short one (30 s in serve.py).
+    import threading
+    import time
+
+    import serve
+
+    class Quick(serve.AppHandler):
+        timeout = 1
+
+    server = serve.make_server("127.0.0.1", 0, Quick)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        conn = socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10)
+        conn.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n")
+        started = time.monotonic()
+        assert conn.recv(100) == b""  # the server hung up
+        assert time.monotonic() - started < 8
+        conn.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("args, sentence", [
+    (["build"], "The following arguments are required: DIR, --base-url (see --help)."),
+    (["build", "out", "--base-url", "ftp://x"], "--base-url must be the http(s) URL the folder will be served at"),
+    (["build", "out", "--base-url", "https://cdn.example/?q=1"], "--base-url must be the http(s) URL"),
+    (["--port", "x"], "Argument --port: invalid int value: 'x' (see --help)."),
+    (["--public-url", "cdn.example"], "--public-url must be the http(s) URL"),
+])
+def test_command_line_mistakes_get_one_sentence(args, sentence, tmp_path):
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py")] + args, capture_output=True,
+                            text=True, timeout=30, cwd=str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and sentence in result.stderr
+
+
+def test_build_refuses_a_folder_that_is_not_empty_and_not_a_build(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    result = run_serve(["build", str(tmp_path), "--base-url", "https://cdn.example/"])
+    assert result.returncode == 2 and "is not empty" in result.stderr and "Traceback" not in result.stderr
+    assert os.listdir(tmp_path) == ["keep.txt"]

@@ -1,0 +1,133 @@
+"""What a host site deploys, and how its configs point at the runtime (CPython only; not shipped).
+
+The same answers serve both ways of deploying Coursewire:
+- `serve.py` serves these files (and the demo pages) from the project;
+- `python3 serve.py build DIR --base-url URL` copies them into DIR for any static file server.
+
+PyScript 0.7.31 resolves a config's `[files]` and `js_modules` against the config file but its
+`interpreter` against the *page*. The configs in the repository therefore write `interpreter`
+relative to the config file, like every other path, and `config_text` makes it absolute against
+the URL the config is served from: `https://cdn.example/coursewire/mpy.toml` (a build) or
+`//host/coursewire/mpy.toml` (serve.py, scheme-relative, so a page behind HTTPS gets HTTPS).
+"""
+
+import os
+import posixpath
+import re
+import shutil
+import tomllib
+import urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODULES = os.path.join(ROOT, "node_modules")
+
+# The host-site configs (the library only), and the snippet's entry script beside them.
+LIBRARY_CONFIGS = {"py": "coursewire/pyscript.toml", "mpy": "coursewire/mpy.toml"}
+SNIPPET_ENTRY = "coursewire/browser/automount.py"
+
+# URL folder -> (folder in node_modules, which of its files the browser may fetch). Nothing else
+# of the runtime packages is exposed or copied: no source maps, no package internals.
+RUNTIME = {
+    "runtime/pyscript/": "@pyscript/core/dist",
+    "runtime/pyodide/": "pyodide",
+    "runtime/micropython/": "@micropython/micropython-webassembly-pyscript",
+}
+INTERPRETER_FILES = {
+    "runtime/pyodide/": ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+                         "pyodide-lock.json"),
+    "runtime/micropython/": ("micropython.mjs", "micropython.wasm"),
+}
+# The PyScript chunks a page of ours fetches (core.js, its plugins' entry chunks, the TOML reader)
+# and the zip reader for zipped [files]. Not CodeMirror or xterm (~750 KB), which only
+# <py-editor> and <py-terminal> elements load. A chunk's name is "<name>-<hash>.js".
+_USED_PYSCRIPT = re.compile(
+    r"^(core|deprecations-manager|donkey|error|py-editor|py-game|py-terminal|toml|zip)(-[A-Za-z0-9_-]+)?\.(js|css)$")
+
+
+def runtime_file(url_path):
+    """The file in node_modules behind a runtime URL path ("runtime/pyodide/pyodide.mjs"), or None
+    when that path is not something a page of ours may fetch."""
+    for prefix, folder in RUNTIME.items():
+        if not url_path.startswith(prefix):
+            continue
+        name = url_path[len(prefix):]
+        if "/" in name or not name:
+            return None
+        if prefix in INTERPRETER_FILES:
+            allowed = name in INTERPRETER_FILES[prefix]
+        else:
+            allowed = bool(_USED_PYSCRIPT.match(name))
+        return os.path.join(MODULES, folder, name) if allowed else None
+    return None
+
+
+def runtime_paths(runtimes):
+    """URL paths of every runtime file pages on `runtimes` ("py", "mpy") may fetch."""
+    paths = []
+    dist = os.path.join(MODULES, RUNTIME["runtime/pyscript/"])
+    for name in sorted(os.listdir(dist)):
+        if runtime_file("runtime/pyscript/" + name):
+            paths.append("runtime/pyscript/" + name)
+    if "py" in runtimes:
+        paths += ["runtime/pyodide/" + name for name in INTERPRETER_FILES["runtime/pyodide/"]]
+    if "mpy" in runtimes:
+        paths += ["runtime/micropython/" + name for name in INTERPRETER_FILES["runtime/micropython/"]]
+    return paths
+
+
+def config_text(config_path, config_url):
+    """The config at `config_path` (relative to the project) with `interpreter` made absolute
+    against `config_url`, the URL the config is fetched from."""
+    with open(os.path.join(ROOT, config_path), encoding="utf-8") as f:
+        text = f.read()
+
+    def absolute(match):
+        return 'interpreter = "%s"' % urllib.parse.urljoin(config_url, match.group(1))
+
+    return re.sub(r'^interpreter = "([^"]+)"', absolute, text, count=1, flags=re.M)
+
+
+def library_paths():
+    """Project-relative paths of every file the host-site configs load, the configs included."""
+    paths = set(LIBRARY_CONFIGS.values()) | {SNIPPET_ENTRY}
+    for config in LIBRARY_CONFIGS.values():
+        with open(os.path.join(ROOT, config), "rb") as f:
+            parsed = tomllib.load(f)
+        base = posixpath.dirname(config)
+        sources = list(parsed.get("files", {})) + list(parsed.get("js_modules", {}).get("main", {}))
+        paths.update(posixpath.normpath(posixpath.join(base, source)) for source in sources)
+    return sorted(paths)
+
+
+def check_base_url(base_url):
+    """The base URL without its trailing slash, or ValueError with one sentence."""
+    parsed = urllib.parse.urlsplit(base_url or "")
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise ValueError("--base-url must be the http(s) URL the folder will be served at, such as "
+                         "https://coursewire.example/ (got %r)" % (base_url,))
+    return base_url.rstrip("/")
+
+
+def build(dest, base_url, runtimes=("py", "mpy")):
+    """Write the library, its configs (interpreter absolute under `base_url`) and the runtime files
+    they need into `dest`, laid out as they are served. Returns the list of paths written."""
+    base_url = check_base_url(base_url)
+    written = []
+    for path in library_paths():
+        target = os.path.join(dest, path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if path in LIBRARY_CONFIGS.values():
+            runtime = "py" if path == LIBRARY_CONFIGS["py"] else "mpy"
+            if runtime not in runtimes:
+                continue
+            with open(target, "w", encoding="utf-8") as f:
+                f.write(config_text(path, "%s/%s" % (base_url, path)))
+        else:
+            shutil.copyfile(os.path.join(ROOT, path), target)
+        written.append(path)
+    for path in runtime_paths(runtimes):
+        target = os.path.join(dest, path)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(runtime_file(path), target)
+        written.append(path)
+    return written
