@@ -21,6 +21,10 @@ import urllib.parse
 import webbrowser
 import wsgiref.handlers
 
+from coursewire.server.settings import Settings
+from coursewire.server.store import StoreError, open_store
+from coursewire.server.wsgi import make_app
+
 ROOT = os.path.dirname(os.path.abspath(__file__))
 MODULES = os.path.join(ROOT, "node_modules")
 
@@ -41,6 +45,8 @@ RUNTIME = {
 # dotfiles, the venv) answers 404.
 APP_FILES = {"index.html", "builder.html", "pyscript.toml", "mpy.toml"}
 APP_FOLDERS = ("app/", "examples/", "bench/")
+# The demo's learner record when neither --db nor DATABASE_URL / COURSEWIRE_DB says otherwise.
+DEMO_DATABASE = os.path.join(ROOT, "var", "coursewire.sqlite3")
 # Files whose presence means `npm ci` has run.
 RUNTIME_MARKERS = [
     os.path.join(MODULES, "@pyscript/core/dist/core.js"),
@@ -310,6 +316,13 @@ def parse_args(argv):
         help="host name of the harness origin; must differ from --host (default localhost, or 127.0.0.1 when --host is localhost)",
     )
     parser.add_argument("--harness-port", type=int, default=8001, help="port of the harness origin (default 8001)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH",
+        help="the learner record: an SQLite file, created on first run, or a postgresql:// URL "
+        "(default: DATABASE_URL, else COURSEWIRE_DB, else var/coursewire.sqlite3 in the project)",
+    )
     parser.add_argument("--open", action="store_true", help="open the course page in a browser")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
@@ -331,6 +344,15 @@ def main(argv=None):
     args = parse_args(argv)
     ensure_runtime()
     Handler.verbose = args.verbose
+    settings = Settings.from_env()
+    settings.database = args.db or settings.database or DEMO_DATABASE
+    if settings.database == DEMO_DATABASE:
+        os.makedirs(os.path.dirname(DEMO_DATABASE), exist_ok=True)
+    try:
+        store = open_store(settings.database)
+    except StoreError as error:
+        raise CliError(str(error))
+    AppHandler.mount(make_app(settings, store=store))
     harness = make_server(args.harness_host, args.harness_port, HarnessHandler)
     AppHandler.harness_origin = url(args.harness_host, harness.server_address[1])
     try:
@@ -344,6 +366,7 @@ def main(argv=None):
         thread.start()
     print("Coursewire:   %s/  (builder: %s/builder.html)" % (app_url, app_url))
     print("Demo harness: %s/" % AppHandler.harness_origin)
+    print("Learner record: %s" % store.describe())
     print("Press Ctrl-C to stop.", flush=True)
     if args.open:
         webbrowser.open(app_url + "/")
