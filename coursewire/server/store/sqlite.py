@@ -18,8 +18,9 @@ BUSY_TIMEOUT_S = 30
 class SQLiteRecordStore(RecordStore):
     backend = "sqlite"
 
-    def __init__(self, path):
+    def __init__(self, path, busy_timeout_s=BUSY_TIMEOUT_S):
         self.path = os.path.abspath(path)
+        self.busy_timeout_s = busy_timeout_s
         folder = os.path.dirname(self.path)
         if not os.path.isdir(folder):
             raise StoreError("Cannot create the SQLite database %s: its folder does not exist." % self.path)
@@ -28,9 +29,9 @@ class SQLiteRecordStore(RecordStore):
         RecordStore.__init__(self)
 
     def _connect(self):
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
         try:
-            conn.execute("PRAGMA busy_timeout = %d" % (BUSY_TIMEOUT_S * 1000))
+            conn.execute("PRAGMA busy_timeout = %d" % (self.busy_timeout_s * 1000))
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if mode.lower() != "wal":
                 raise StoreError("SQLite cannot use write-ahead logging for %s (it stays in %s mode)." % (self.path, mode))
