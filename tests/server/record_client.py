@@ -205,3 +205,17 @@ class Gunicorn:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def print_figures(capsys, title, lines):
+    """Figures straight to the terminal (tests never fail on timing; they show it)."""
+    load = os.getloadavg()
+    with capsys.disabled():
+        print("\n  == %s  (machine: %d cores, load average %.2f %.2f %.2f)" % ((title, os.cpu_count()) + load))
+        for line in lines:
+            print("     " + line)
