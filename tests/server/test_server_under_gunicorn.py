@@ -70,3 +70,24 @@ def test_a_body_announced_over_1_mib_is_refused_413_before_it_is_read(server):
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413")
     assert json.loads(body) == {"error": "The request body is larger than 1048576 bytes."}
+
+
+def test_a_chunked_delivery_is_read_and_verified_like_any_other(server):
+    import http.client
+    body = delivery_body("course.commenced", course="101", learner="chunked")
+    headers = delivery_headers(body)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("POST", "/webhooks/coassemble", body=iter([body[:100], body[100:]]), headers=headers,
+                     encode_chunked=True)
+        response = conn.getresponse()
+        assert (response.status, json.loads(response.read())) == (200, {"status": "applied"})
+    finally:
+        conn.close()
+    big = iter([b"x" * 65536] * 16 + [b"x"])  # 1 MiB + 1 byte, with no Content-Length to refuse it up front
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.request("POST", "/webhooks/coassemble", body=big, headers=headers, encode_chunked=True)
+        assert conn.getresponse().status == 413
+    finally:
+        conn.close()
