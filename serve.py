@@ -21,10 +21,6 @@ import urllib.parse
 import webbrowser
 import wsgiref.handlers
 
-from coursewire.server.settings import Settings
-from coursewire.server.store import StoreError, open_store
-from coursewire.server.wsgi import make_app
-
 ROOT = os.path.dirname(os.path.abspath(__file__))
 MODULES = os.path.join(ROOT, "node_modules")
 
@@ -344,6 +340,12 @@ def main(argv=None):
     args = parse_args(argv)
     ensure_runtime()
     Handler.verbose = args.verbose
+    # Imported here, once the command line and the runtime are known good (those errors must not
+    # depend on the library package being importable).
+    from coursewire.server.settings import Settings
+    from coursewire.server.store import StoreError, open_store
+    from coursewire.server.wsgi import make_app
+
     settings = Settings.from_env()
     settings.database = args.db or settings.database or DEMO_DATABASE
     if settings.database == DEMO_DATABASE:

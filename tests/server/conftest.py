@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from record_client import free_port
+from .record_client import free_port
 
 REQUIRE_POSTGRES = os.environ.get("COURSEWIRE_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

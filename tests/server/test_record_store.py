@@ -14,7 +14,7 @@ from coursewire.server.store import StoreError, open_store
 from coursewire.server.store.migrations import LATEST_VERSION, MIGRATIONS, TABLES
 from coursewire.server.store.sqlite import SQLiteRecordStore
 from coursewire.server.wsgi import Context, make_app
-from record_client import ROOT, WsgiClient, batch, event, settings
+from .record_client import ROOT, WsgiClient, batch, event, settings
 
 T = "2026-11-15T08:00:00.000Z"
 
@@ -88,7 +88,7 @@ def test_an_unusable_sqlite_path_is_one_sentence(tmp_path, where, sentence):
 
 @pytest.mark.postgres
 def test_an_unreachable_postgres_is_one_sentence_without_the_password(postgres_server):
-    from record_client import free_port
+    from .record_client import free_port
     url = "postgresql://coursewire:hunter2-password@127.0.0.1:%d/records" % free_port()
     with pytest.raises(StoreError) as caught:
         open_store(url)

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 
-from record_client import (ADMIN_TOKEN, ROOT, WEBHOOK_SECRET, delivery_body, delivery_headers, free_port,
+from .record_client import (ADMIN_TOKEN, ROOT, WEBHOOK_SECRET, delivery_body, delivery_headers, free_port,
                            http_request, server_env)
 
 

@@ -9,7 +9,7 @@ import time
 
 from coursewire.server.store import open_store
 from coursewire.server.wsgi import Context
-from record_client import (Gunicorn, batch, delivery_body, delivery_headers, event, http_request, print_figures,
+from .record_client import (Gunicorn, batch, delivery_body, delivery_headers, event, http_request, print_figures,
                            settings)
 
 DELIVERY_SENDERS, DELIVERIES_EACH = 8, 40

@@ -8,7 +8,7 @@ import threading
 import time
 
 from coursewire.server.store import open_store
-from record_client import Gunicorn, delivery_body, delivery_headers, http_request, percentile, print_figures
+from .record_client import Gunicorn, delivery_body, delivery_headers, http_request, percentile, print_figures
 
 DELIVERIES = 1000
 REPEATS = 100

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from coursewire.server.wsgi import Context, make_app
-from record_client import WEBHOOK_SECRET, WsgiClient, delivery_body, delivery_headers, settings
+from .record_client import WEBHOOK_SECRET, WsgiClient, delivery_body, delivery_headers, settings
 
 
 @pytest.fixture
