@@ -4,6 +4,7 @@ database (three times in one run). Senders retry only what was not acknowledged.
 2xx is in the database (checked while the server is dead, and again at the end), and nothing is
 applied twice. On both backends; the figures are printed."""
 
+import http.client
 import threading
 import time
 
@@ -45,8 +46,8 @@ def send_until_acknowledged(server_holder, method, path, make_request, ledger, d
             if 200 <= answer.status < 300:
                 return answer
             assert answer.status >= 500, answer  # a 4xx would be a bug in this test or the server
-        except OSError:
-            pass
+        except (OSError, http.client.HTTPException):
+            pass  # refused, reset, or cut off mid-answer by the kill: not acknowledged
         with ledger.lock:
             ledger.refused += 1
         time.sleep(delay)
