@@ -23,6 +23,9 @@ import webbrowser
 import wsgiref.handlers
 
 from coursewire import deploy
+from coursewire.server.settings import Settings
+from coursewire.server.store import StoreError, open_store
+from coursewire.server.wsgi import make_app
 
 ROOT = deploy.ROOT
 MODULES = deploy.MODULES
@@ -34,6 +37,8 @@ APP_FOLDERS = ("app/", "examples/", "bench/")
 LIBRARY_FOLDERS = ("coursewire/core/", "coursewire/browser/")
 LIBRARY_FILES = set(deploy.library_paths())
 CONFIGS = {"pyscript.toml", "mpy.toml"} | set(deploy.LIBRARY_CONFIGS.values())
+# The demo's learner record when neither --db nor DATABASE_URL / COURSEWIRE_DB says otherwise.
+DEMO_DATABASE = os.path.join(ROOT, "var", "coursewire.sqlite3")
 # Files whose presence means `npm ci` has run.
 RUNTIME_MARKERS = [
     os.path.join(MODULES, "@pyscript/core/dist/core.js"),
@@ -326,6 +331,13 @@ def parse_args(argv):
     parser.add_argument("--public-url", default=None,
                         help="the app origin as browsers reach it, e.g. https://coursewire.example behind a "
                              "proxy (default: taken from each request's Host header, scheme-relative)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="PATH",
+        help="the learner record: an SQLite file, created on first run, or a postgresql:// URL "
+        "(default: DATABASE_URL, else COURSEWIRE_DB, else var/coursewire.sqlite3 in the project)",
+    )
     parser.add_argument("--open", action="store_true", help="open the course page in a browser")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
@@ -401,6 +413,15 @@ def main(argv=None):
     ensure_runtime()
     Handler.verbose = args.verbose
     AppHandler.public_url = args.public_url
+    settings = Settings.from_env()
+    settings.database = args.db or settings.database or DEMO_DATABASE
+    if settings.database == DEMO_DATABASE:
+        os.makedirs(os.path.dirname(DEMO_DATABASE), exist_ok=True)
+    try:
+        store = open_store(settings.database)
+    except StoreError as error:
+        raise CliError(str(error))
+    AppHandler.mount(make_app(settings, store=store))
     harness = make_server(args.harness_host, args.harness_port, HarnessHandler)
     AppHandler.harness_origin = url(args.harness_host, harness.server_address[1])
     try:
@@ -414,6 +435,7 @@ def main(argv=None):
         thread.start()
     print("Coursewire:   %s/  (builder: %s/builder.html)" % (app_url, app_url))
     print("Demo harness: %s/" % AppHandler.harness_origin)
+    print("Learner record: %s" % store.describe())
     print("Press Ctrl-C to stop.", flush=True)
     if args.open:
         webbrowser.open(app_url + "/")

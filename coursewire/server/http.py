@@ -48,6 +48,13 @@ class Request:
             return self._body
         text = self.environ.get("CONTENT_LENGTH") or ""
         if text.strip() == "":
+            if "chunked" in self.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+                # No length up front (gunicorn passes chunked bodies through): read one byte past
+                # the limit to know whether it is too large.
+                self._body = self._read_at_most(limit + 1)
+                if len(self._body) > limit:
+                    raise Refusal(413, "The request body is larger than %d bytes." % limit)
+                return self._body
             length = 0
         else:
             try:
@@ -70,16 +77,61 @@ class Request:
         self._body = b"".join(chunks)
         return self._body
 
+    def _read_at_most(self, size):
+        stream = self.environ["wsgi.input"]
+        chunks = []
+        while size > 0:
+            chunk = stream.read(min(size, 65536))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def text(self, limit):
+        """The body as UTF-8 text; 400 when it is not."""
+        try:
+            return self.body(limit).decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refusal(400, "The request body is not UTF-8 text.")
+
     def json_object(self, limit):
         """The body parsed as a JSON object; 400 with the reason otherwise."""
-        raw = self.body(limit)
-        try:
-            value = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise Refusal(400, "The request body is not JSON.")
-        if not isinstance(value, dict):
-            raise Refusal(400, "The request body must be a JSON object.")
-        return value
+        return parse_json_object(self.text(limit))
+
+
+def parse_json_object(text):
+    """`text` parsed as a JSON object whose every string a database can store; Refusal(400)
+    otherwise. (PostgreSQL text cannot hold NUL, and no UTF-8 can hold an unpaired surrogate
+    escape such as "\\ud800": refusing them here keeps both backends giving one answer.)"""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise Refusal(400, "The request body is not JSON.")
+    if not isinstance(value, dict):
+        raise Refusal(400, "The request body must be a JSON object.")
+    if not _storable(value):
+        raise Refusal(400, "The request body holds text no database can store (a NUL character or an unpaired surrogate).")
+    return value
+
+
+def _storable(value):
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 def json_answer(start_response, status, payload, headers=()):

@@ -8,27 +8,68 @@ any other exception is logged (without secrets) and answered 500 in one sentence
 import logging
 import time
 
+from coursewire.server import records_api, reports, tokens, webhooks
 from coursewire.server.http import Refusal, Request, json_answer
 from coursewire.server.settings import Settings
+from coursewire.server.store import StoreUnavailable, open_store
 
 log = logging.getLogger("coursewire.server")
 
 
 class Context:
-    """What routes share: the settings and the services built from them."""
+    """What routes share: the settings and the services built from them.
 
-    def __init__(self, settings, clock=time.time):
+    `store` is the learner record (coursewire.server.store.open_store), or None when no database
+    is configured: the routes that need it then answer 503 in one sentence.
+    """
+
+    def __init__(self, settings, clock=time.time, store=None, report_token_ttl_s=tokens.REPORT_TOKEN_TTL_S):
         self.settings = settings
         self.clock = clock
+        self._store = store
+        self.report_token_ttl_s = report_token_ttl_s
+
+    @property
+    def store(self):
+        if self._store is None:
+            raise Refusal(503, "The learner record has no database: set DATABASE_URL or COURSEWIRE_DB.")
+        return self._store
+
+    def _report_token_secret(self):
+        if self.settings.token_secret:
+            return self.settings.token_secret
+        try:
+            return self.store.token_secret()  # generated once, kept in the database
+        except StoreUnavailable:
+            raise Refusal(503, "The learner record is unavailable; try again shortly.")
+
+    def issue_report_token(self, course, learner):
+        """An opaque report token binding (course, learner), for the page beside its signed embed
+        URL. ValueError (one sentence) for an invalid course or learner id."""
+        return tokens.issue_report_token(self._report_token_secret(), course, learner, self.clock(),
+                                         self.report_token_ttl_s)
+
+    def read_report_token(self, token):
+        """(course, learner) a report token binds; tokens.TokenRefused otherwise."""
+        return tokens.read_report_token(self._report_token_secret(), token, self.clock())
 
 
-# (method, path) -> route. Each module that serves a route adds itself here.
-ROUTES = {}
+# (method, path) -> route(request, context) -> (status, payload).
+ROUTES = {
+    ("POST", "/webhooks/coassemble"): webhooks.receive,
+    ("POST", "/api/events"): reports.receive_batch,
+    ("GET", "/api/records"): records_api.list_records,
+}
 
 
-def make_app(settings=None, context=None):
-    """The WSGI application for `settings` (default: from the environment)."""
-    context = context or Context(settings or Settings.from_env())
+def make_app(settings=None, context=None, store=None):
+    """The WSGI application for `settings` (default: from the environment). Without `context`
+    or `store`, the learner record is opened (and migrated) from settings.database when set."""
+    if context is None:
+        settings = settings or Settings.from_env()
+        if store is None and settings.database:
+            store = open_store(settings.database)
+        context = Context(settings, store=store)
 
     def app(environ, start_response):
         request = Request(environ)

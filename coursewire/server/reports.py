@@ -1,0 +1,123 @@
+"""POST /api/events: batches of what a learner's page saw, each event applied at most once.
+
+A batch (JSON; sent as application/json by fetch, or as text/plain by navigator.sendBeacon):
+
+    {"token": "<report token from the embed-URL route>",
+     "session": "<the page's session id: 8-64 of A-Z a-z 0-9 _ ->",
+     "events": [{"seq": 1, "type": "course", "event": "progress", "data": {"progress": 40},
+                 "time": "2026-11-28T08:51:27.123Z"}, ...],
+     "course": "<optional: refused unless the token's>", "learner": "<optional, the same>"}
+
+`seq` numbers the page session's events from 1; (session, seq) is the idempotency key, so a
+retried batch, or one half new and half already stored, applies only what is new. Each event is
+read by the browser's own wire parser (`parse_message`), so the server accepts exactly what the
+page accepts. An event's `time` is when the page saw it; a time later than the server's clock
+is taken as now.
+
+    200 {"applied": n, "duplicates": m}     after the commit
+    401 missing, forged, expired token, or a course/learner the token is not for
+    400 malformed batch (the sentence names the field)    413 too large    415 other content types
+    503 the database is unavailable (retry)
+"""
+
+import logging
+
+from coursewire.server.evidence import ReportedEvent
+from coursewire.server.http import Refusal
+from coursewire.server.ids import course_id, learner_id
+from coursewire.server.store.errors import StoreUnavailable
+from coursewire.server.times import iso, parse_iso
+from coursewire.server.tokens import TokenRefused
+
+from coursewire.core.wire import Rejection, parse_message  # the same parser the page runs
+
+MAX_BATCH_BYTES = 512 * 1024
+MAX_BATCH_EVENTS = 500
+MAX_SEQ = 2 ** 53 - 1  # JavaScript's largest exact integer: the page counts with Numbers
+SESSION_MIN_CHARS, SESSION_MAX_CHARS = 8, 64
+_SESSION_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+BATCH_FIELDS = frozenset(("token", "session", "events", "course", "learner"))
+EVENT_FIELDS = frozenset(("seq", "type", "event", "data", "time"))
+CONTENT_TYPES = ("application/json", "text/plain")
+
+log = logging.getLogger("coursewire.server.reports")
+
+
+def receive_batch(request, context):
+    content_type = (request.header("Content-Type") or "").split(";", 1)[0].strip().lower()
+    if content_type not in CONTENT_TYPES:
+        raise Refusal(415, "Send the batch as application/json or text/plain.")
+    batch = request.json_object(MAX_BATCH_BYTES)
+    now = context.clock()
+    try:
+        course, learner = context.read_report_token(batch.get("token"))
+    except TokenRefused as refusal:
+        raise Refusal(401, str(refusal))
+    _check_claim(batch, "course", course_id, course)
+    _check_claim(batch, "learner", learner_id, learner)
+    unknown = sorted(set(batch) - BATCH_FIELDS)
+    if unknown:
+        raise Refusal(400, "The batch has an unknown field %r." % unknown[0][:40])
+    session = _session(batch.get("session"))
+    events = _events(batch.get("events"), now)
+    try:
+        applied, duplicates = context.store.record_events(course, learner, session, events, iso(now))
+    except StoreUnavailable as error:
+        log.warning("report batch not stored: %s", error)
+        raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.")
+    return 200, {"applied": applied, "duplicates": duplicates}
+
+
+def _check_claim(batch, field, check, bound):
+    # A page may say whom it reports for; a token for someone else is then refused outright.
+    if field not in batch:
+        return
+    try:
+        claimed = check(batch[field], field)
+    except ValueError:
+        claimed = None
+    if claimed != bound:
+        raise Refusal(401, "The report token is for another %s." % field)
+
+
+def _session(value):
+    if (not isinstance(value, str) or not SESSION_MIN_CHARS <= len(value) <= SESSION_MAX_CHARS
+            or not set(value) <= _SESSION_CHARS):
+        raise Refusal(400, "session must be %d to %d letters, digits, '_' or '-'."
+                      % (SESSION_MIN_CHARS, SESSION_MAX_CHARS))
+    return value
+
+
+def _events(items, now):
+    if not isinstance(items, list) or not items:
+        raise Refusal(400, "events must be a non-empty list.")
+    if len(items) > MAX_BATCH_EVENTS:
+        raise Refusal(413, "A batch holds at most %d events; send the rest in another." % MAX_BATCH_EVENTS)
+    events, seen = [], set()
+    for index, item in enumerate(items):
+        event = _event(item, "events[%d]" % index, now)
+        if event.seq in seen:
+            raise Refusal(400, "events[%d]: seq %d appears twice in this batch." % (index, event.seq))
+        seen.add(event.seq)
+        events.append(event)
+    return events
+
+
+def _event(item, where, now):
+    if not isinstance(item, dict):
+        raise Refusal(400, "%s must be an object." % where)
+    unknown = sorted(set(item) - EVENT_FIELDS)
+    if unknown:
+        raise Refusal(400, "%s has an unknown field %r." % (where, unknown[0][:40]))
+    seq = item.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+        raise Refusal(400, "%s.seq must be a whole number from 1 to %d." % (where, MAX_SEQ))
+    try:
+        seen_at = parse_iso(item.get("time"), where + ".time")
+    except ValueError as error:
+        raise Refusal(400, str(error))
+    message = {key: item[key] for key in ("type", "event", "data") if key in item}
+    parsed = parse_message(message)
+    if isinstance(parsed, Rejection):  # the page's parser would have refused it too
+        raise Refusal(400, "%s is not a Coassemble event (%s)." % (where, parsed.reason))
+    return ReportedEvent(seq, parsed.name, parsed.data, iso(min(seen_at, now)))

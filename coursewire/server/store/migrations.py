@@ -1,0 +1,131 @@
+"""The learner record's schema, as numbered migrations applied in order, once each.
+
+`schema_version` holds one row per applied migration. `migrate(store)` runs in one transaction
+under a lock both backends honour (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction
+lock), so two processes starting at once apply each migration exactly once and the second one
+finds the work done. A database newer than this code is refused, never "downgraded".
+
+The DDL is written once for both backends (TEXT, BIGINT, INTEGER mean the same in each). Every
+time is TEXT in the spelling of coursewire/server/times.py, so text order is time order.
+"""
+
+SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    summary TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)"""
+
+MIGRATIONS = [
+    (1, "learner records, browser reports, quiz answers, webhook deliveries, server secrets", [
+        # One row per course anyone has reported or Coassemble has told us about. last_change is
+        # the polling cursor: every transaction that changes a record of the course bumps it, and
+        # that row lock also serialises writers of one course on PostgreSQL.
+        """CREATE TABLE courses (
+            course TEXT PRIMARY KEY,
+            title TEXT,
+            created_at TEXT,
+            last_change BIGINT NOT NULL DEFAULT 0
+        )""",
+        # One record per (course, learner): reported and verified evidence side by side.
+        """CREATE TABLE records (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            progress INTEGER NOT NULL DEFAULT 0,
+            reported_started_at TEXT,
+            reported_completed_at TEXT,
+            verified_commenced_at TEXT,
+            verified_completed_at TEXT,
+            last_event_at TEXT,
+            reported_events BIGINT NOT NULL DEFAULT 0,
+            changed BIGINT NOT NULL,
+            PRIMARY KEY (course, learner)
+        )""",
+        "CREATE INDEX records_by_change ON records (course, changed)",
+        # Every browser event applied, once: the primary key is the idempotency key.
+        """CREATE TABLE reported_events (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            session TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            name TEXT NOT NULL,
+            data TEXT NOT NULL,
+            occurred_at TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (course, learner, session, seq)
+        )""",
+        # Quiz answers (and fails and retries) with their attempts, from reported events.
+        """CREATE TABLE quiz_answers (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            session TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            screen TEXT,
+            title TEXT,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            correct INTEGER,
+            score TEXT,
+            attempt INTEGER NOT NULL,
+            answered_at TEXT NOT NULL,
+            PRIMARY KEY (course, learner, session, seq)
+        )""",
+        # Per screen of a record: its title and current attempt (for answers without one).
+        """CREATE TABLE quiz_screens (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            screen TEXT NOT NULL,
+            title TEXT,
+            attempt INTEGER NOT NULL,
+            PRIMARY KEY (course, learner, screen)
+        )""",
+        # Every verified delivery, applied or ignored (unknown type), with its raw body.
+        """CREATE TABLE webhook_deliveries (
+            delivery TEXT PRIMARY KEY,
+            event_type TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            course TEXT,
+            learner TEXT,
+            occurred_at TEXT,
+            signed_at BIGINT NOT NULL,
+            received_at TEXT NOT NULL,
+            body TEXT NOT NULL
+        )""",
+        # Secrets the server generates once and must keep across restarts (the report token key).
+        """CREATE TABLE server_secrets (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        )""",
+    ]),
+]
+
+LATEST_VERSION = MIGRATIONS[-1][0]
+# Every table, for dump() (tests compare whole databases) and for a backup script.
+TABLES = ("schema_version", "courses", "records", "reported_events", "quiz_answers", "quiz_screens",
+          "webhook_deliveries", "server_secrets")
+
+
+class SchemaTooNew(Exception):
+    pass
+
+
+def migrate(tx, now_iso):
+    """Bring the database in `tx` (a write transaction holding the migration lock) to
+    LATEST_VERSION. Returns the versions applied (empty when it was up to date)."""
+    tx.run(SCHEMA_VERSION_TABLE)
+    row = tx.run("SELECT MAX(version) FROM schema_version").fetchone()
+    current = row[0] or 0
+    if current > LATEST_VERSION:
+        raise SchemaTooNew(
+            "The database's schema is version %d, newer than this Coursewire (version %d): "
+            "upgrade Coursewire." % (current, LATEST_VERSION))
+    applied = []
+    for version, summary, statements in MIGRATIONS:
+        if version <= current:
+            continue
+        for statement in statements:
+            tx.run(statement)
+        tx.run("INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)",
+               (version, summary, now_iso))
+        applied.append(version)
+    return applied

@@ -1,0 +1,325 @@
+"""The learner record's storage interface, written once in the SQL both backends speak.
+
+A backend (sqlite.py, postgres.py) supplies connections, how a transaction begins, its
+placeholder style and which of its errors are transient; everything that must be atomic is one
+call to `_transaction`, which commits before it returns. So a caller that answers 2xx after one
+of these methods returns has the change durably stored, and one that sees an exception has
+nothing half-written.
+
+Writers of one course are serialised by the course row (`_bump_course` is the first write of
+every transaction that changes a record): that keeps read-modify-write of a record safe under
+PostgreSQL's READ COMMITTED, makes `courses.last_change` grow in commit order (so a poller's
+cursor never skips a change), and gives every transaction the same lock order (no deadlocks).
+"""
+
+import json
+import time
+
+from coursewire.server import evidence
+from coursewire.server.store.errors import StoreError, StoreUnavailable
+from coursewire.server.store.migrations import LATEST_VERSION, TABLES, SchemaTooNew, migrate
+from coursewire.server.store.pool import ConnectionPool
+from coursewire.server.times import iso
+
+RECORD_COLUMNS = ("course", "learner", "progress", "reported_started_at", "reported_completed_at",
+                  "verified_commenced_at", "verified_completed_at", "last_event_at", "reported_events")
+REPORT_TOKEN_SECRET = "report_token"
+TRANSACTION_ATTEMPTS = 3  # a PostgreSQL deadlock or serialisation failure is retried this often
+
+
+class _Rollback:
+    """A transaction body's answer when it changed nothing worth keeping (a duplicate)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class Tx:
+    """One open transaction: `run(sql, params)` with `?` placeholders on every backend."""
+
+    def __init__(self, conn, translate):
+        self.conn = conn
+        self._translate = translate
+
+    def run(self, sql, params=()):
+        return self.conn.execute(self._translate(sql), params)
+
+
+class RecordStore:
+    """One (course, learner) record per learner, the evidence behind it, and the deliveries and
+    reports it came from. Thread-safe; one instance per process."""
+
+    backend = None  # "sqlite" or "postgres"
+    POOL_SIZE = 8
+
+    def __init__(self):
+        self._pool = ConnectionPool(self._connect, self.POOL_SIZE)
+        self._token_secret = None
+
+    # -- what a backend supplies --
+
+    def _connect(self):
+        raise NotImplementedError
+
+    def _begin(self, conn, write):
+        raise NotImplementedError
+
+    def _translate(self, sql):
+        return sql
+
+    def _lock_migrations(self, tx):
+        """Inside a write transaction: wait until no other process is migrating."""
+
+    def _classify(self, error):
+        """'retry' (run the transaction again), 'unavailable' (503), or None (a bug: 500)."""
+        return None
+
+    def _reusable(self, conn):
+        return True
+
+    def describe(self):
+        """Where the data lives, for a start-up line (never a password)."""
+        raise NotImplementedError
+
+    # -- transactions --
+
+    def _transaction(self, body, write=True):
+        """Run body(tx) in one transaction and commit; returns what body returned. A body that
+        returns _Rollback(value) is rolled back and `value` returned."""
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                conn = self._pool.acquire()
+            except StoreUnavailable:
+                raise
+            except Exception as error:
+                if self._classify(error) is None:
+                    raise
+                raise StoreUnavailable("The learner record's database cannot be reached (%s)."
+                                       % _first_line(error)) from error
+            reuse = True
+            try:
+                self._begin(conn, write)
+                result = body(Tx(conn, self._translate))
+                if isinstance(result, _Rollback):
+                    conn.execute("ROLLBACK")
+                    return result.value
+                conn.execute("COMMIT")
+                return result
+            except Exception as error:
+                reuse = self._rollback(conn)
+                kind = self._classify(error)
+                if kind == "retry" and attempt + 1 < TRANSACTION_ATTEMPTS:
+                    continue
+                if kind in ("retry", "unavailable"):
+                    raise StoreUnavailable("The learner record's database is unavailable (%s)."
+                                           % _first_line(error)) from error
+                raise
+            finally:
+                self._pool.release(conn, reuse and self._reusable(conn))
+
+    def _rollback(self, conn):
+        try:
+            conn.execute("ROLLBACK")
+            return True
+        except Exception:
+            return False  # the connection is gone or confused: do not hand it out again
+
+    def open(self):
+        """Bring the schema up to date (safe when several processes start at once)."""
+        def body(tx):
+            self._lock_migrations(tx)
+            return migrate(tx, iso(time.time()))
+        try:
+            return self._transaction(body)
+        except SchemaTooNew as error:
+            raise StoreError(str(error))
+
+    def close(self):
+        self._pool.close()
+
+    # -- the interface --
+
+    def schema_version(self):
+        return self._transaction(
+            lambda tx: tx.run("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0, write=False)
+
+    def token_secret(self):
+        """The report-token secret this database keeps, generated on first use (so tokens stay
+        valid across restarts and across the processes sharing the database)."""
+        if self._token_secret is None:
+            import secrets
+            candidate = secrets.token_hex(32)
+
+            def body(tx):
+                tx.run("INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                       (REPORT_TOKEN_SECRET, candidate))
+                return tx.run("SELECT value FROM server_secrets WHERE name = ?",
+                              (REPORT_TOKEN_SECRET,)).fetchone()[0]
+            self._token_secret = self._transaction(body)
+        return self._token_secret
+
+    def record_delivery(self, delivery):
+        """Store a verified webhook delivery and apply it, atomically. Returns "applied",
+        "ignored" (an unknown type: stored, not applied) or "duplicate" (seen before: nothing
+        changes)."""
+        outcome = "applied" if delivery.applies else "ignored"
+
+        def body(tx):
+            inserted = tx.run(
+                "INSERT INTO webhook_deliveries (delivery, event_type, outcome, course, learner, occurred_at,"
+                " signed_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (delivery) DO NOTHING",
+                (delivery.delivery, delivery.event_type, outcome, delivery.course, delivery.learner,
+                 delivery.occurred_at, delivery.signed_at, delivery.received_at, delivery.body)).rowcount
+            if inserted != 1:
+                return _Rollback("duplicate")
+            if outcome == "ignored":
+                return outcome
+            change = self._bump_course(tx, delivery.course)
+            if delivery.course_title is not None:
+                tx.run("UPDATE courses SET title = ? WHERE course = ?", (delivery.course_title, delivery.course))
+            if delivery.event_type == "course.created":
+                tx.run("UPDATE courses SET created_at = ? WHERE course = ? AND (created_at IS NULL OR created_at > ?)",
+                       (delivery.occurred_at, delivery.course, delivery.occurred_at))
+            else:
+                record = self._load_record(tx, delivery.course, delivery.learner)
+                evidence.apply_verified(record, delivery.event_type, delivery.occurred_at)
+                self._save_record(tx, record, change)
+            return outcome
+        return self._transaction(body)
+
+    def record_events(self, course, learner, session, events, received_at):
+        """Apply a batch of browser events (evidence.ReportedEvent) for one record, each at most
+        once per (session, seq), atomically. Returns (applied, duplicates)."""
+        def body(tx):
+            change = self._bump_course(tx, course)
+            record = self._load_record(tx, course, learner)
+            screens = self._load_screens(tx, course, learner)
+            applied = duplicates = 0
+            for event in sorted(events, key=lambda e: e.seq):
+                inserted = tx.run(
+                    "INSERT INTO reported_events (course, learner, session, seq, name, data, occurred_at, received_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (course, learner, session, seq) DO NOTHING",
+                    (course, learner, session, event.seq, event.name, _json(event.data), event.time,
+                     received_at)).rowcount
+                if inserted != 1:
+                    duplicates += 1
+                    continue
+                applied += 1
+                entry = evidence.apply_reported(record, screens, event)
+                if entry is not None:
+                    tx.run(
+                        "INSERT INTO quiz_answers (course, learner, session, seq, kind, screen, title, question,"
+                        " answer, correct, score, attempt, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (course, learner, session, entry["seq"], entry["kind"], entry["screen"], entry["title"],
+                         _json(entry["question"]), _json(entry["answer"]),
+                         None if entry["correct"] is None else int(entry["correct"]),
+                         None if entry["score"] is None else _json(entry["score"]), entry["attempt"], entry["time"]))
+            if not applied:
+                return _Rollback((0, duplicates))  # nothing new: not even the cursor moves
+            self._save_screens(tx, course, learner, screens)
+            self._save_record(tx, record, change)
+            return applied, duplicates
+        return self._transaction(body)
+
+    def course_records(self, course, since=0):
+        """{"course", "title", "cursor", "records"}: the records of `course` changed after the
+        cursor `since` (0: all), read from one snapshot, learners in code-point order. Poll with
+        the returned cursor to get only what changed since."""
+        def body(tx):
+            row = tx.run("SELECT title, last_change FROM courses WHERE course = ?", (course,)).fetchone()
+            if row is None:
+                return {"course": course, "title": None, "cursor": 0, "records": []}
+            title, cursor = row
+            rows = tx.run("SELECT %s, changed FROM records WHERE course = ? AND changed > ?"
+                          % ", ".join(RECORD_COLUMNS), (course, since)).fetchall()
+            answers = tx.run(
+                "SELECT learner, session, seq, kind, screen, title, question, answer, correct, score, attempt,"
+                " answered_at FROM quiz_answers WHERE course = ? AND learner IN"
+                " (SELECT learner FROM records WHERE course = ? AND changed > ?)",
+                (course, course, since)).fetchall()
+            return {"course": course, "title": title, "cursor": cursor, "records": _records_json(rows, answers)}
+        return self._transaction(body, write=False)
+
+    def dump(self):
+        """Every row of every table, sorted: two equal dumps mean two equal databases."""
+        def body(tx):
+            return {table: sorted((tuple(row) for row in tx.run("SELECT * FROM %s" % table).fetchall()), key=repr)
+                    for table in TABLES}
+        return self._transaction(body, write=False)
+
+    # -- rows --
+
+    def _bump_course(self, tx, course):
+        return tx.run(
+            "INSERT INTO courses (course, last_change) VALUES (?, 1) ON CONFLICT (course)"
+            " DO UPDATE SET last_change = courses.last_change + 1 RETURNING last_change", (course,)).fetchone()[0]
+
+    def _load_record(self, tx, course, learner):
+        row = tx.run("SELECT %s FROM records WHERE course = ? AND learner = ?" % ", ".join(RECORD_COLUMNS),
+                     (course, learner)).fetchone()
+        return dict(zip(RECORD_COLUMNS, row)) if row is not None else evidence.new_record(course, learner)
+
+    def _save_record(self, tx, record, change):
+        names = RECORD_COLUMNS + ("changed",)
+        values = tuple(record[name] for name in RECORD_COLUMNS) + (change,)
+        updates = ", ".join("%s = excluded.%s" % (name, name) for name in names[2:])
+        tx.run("INSERT INTO records (%s) VALUES (%s) ON CONFLICT (course, learner) DO UPDATE SET %s"
+               % (", ".join(names), ", ".join("?" * len(names)), updates), values)
+
+    def _load_screens(self, tx, course, learner):
+        rows = tx.run("SELECT screen, title, attempt FROM quiz_screens WHERE course = ? AND learner = ?",
+                      (course, learner)).fetchall()
+        return {screen: {"title": title, "attempt": attempt, "changed": False} for screen, title, attempt in rows}
+
+    def _save_screens(self, tx, course, learner, screens):
+        for screen, state in screens.items():
+            if state["changed"]:
+                tx.run("INSERT INTO quiz_screens (course, learner, screen, title, attempt) VALUES (?, ?, ?, ?, ?)"
+                       " ON CONFLICT (course, learner, screen) DO UPDATE SET title = excluded.title,"
+                       " attempt = excluded.attempt", (course, learner, screen, state["title"], state["attempt"]))
+
+
+def _json(value):
+    # ASCII-only JSON: any character (even NUL, which PostgreSQL text cannot hold) survives.
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _records_json(rows, answers):
+    by_learner = {}
+    for learner, session, seq, kind, screen, title, question, answer, correct, score, attempt, answered_at in answers:
+        by_learner.setdefault(learner, []).append((answered_at, session, seq, {
+            "kind": kind, "screen": screen, "title": title,
+            "question": json.loads(question), "answer": json.loads(answer),
+            "correct": None if correct is None else bool(correct),
+            "score": None if score is None else json.loads(score),
+            "attempt": attempt, "time": answered_at,
+        }))
+    records = []
+    for row in rows:
+        record = dict(zip(RECORD_COLUMNS + ("changed",), row))
+        learner = record["learner"]
+        entries = sorted(by_learner.get(learner, ()), key=lambda item: item[:3])
+        records.append({
+            "learner": learner,
+            "progress": record["progress"],
+            "status": evidence.status(record),
+            "answers": [entry for _, _, _, entry in entries],
+            "reported_started_at": record["reported_started_at"],
+            "reported_completed_at": record["reported_completed_at"],
+            "verified_commenced_at": record["verified_commenced_at"],
+            "verified_completed_at": record["verified_completed_at"],
+            "last_event_at": record["last_event_at"],
+            "reported_events": record["reported_events"],
+            "changed": record["changed"],
+        })
+    records.sort(key=lambda r: r["learner"])
+    return records
+
+
+def _first_line(error):
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else type(error).__name__
+
+
+__all__ = ["RecordStore", "LATEST_VERSION", "StoreError", "StoreUnavailable"]

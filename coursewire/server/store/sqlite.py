@@ -1,0 +1,54 @@
+"""The learner record in one SQLite file (the standard library's sqlite3): the default.
+
+WAL lets readers (the records API) run beside the one writer; synchronous=FULL makes a commit
+durable before the request is answered; BEGIN IMMEDIATE takes the write lock up front, so two
+writers never deadlock upgrading read locks and a busy database waits (busy_timeout) instead of
+failing. Several processes (gunicorn workers) may share the file.
+"""
+
+import os
+import sqlite3
+
+from coursewire.server.store.errors import StoreError
+from coursewire.server.store.record_store import RecordStore
+
+BUSY_TIMEOUT_S = 30
+
+
+class SQLiteRecordStore(RecordStore):
+    backend = "sqlite"
+
+    def __init__(self, path, busy_timeout_s=BUSY_TIMEOUT_S):
+        self.path = os.path.abspath(path)
+        self.busy_timeout_s = busy_timeout_s
+        folder = os.path.dirname(self.path)
+        if not os.path.isdir(folder):
+            raise StoreError("Cannot create the SQLite database %s: its folder does not exist." % self.path)
+        if os.path.isdir(self.path):
+            raise StoreError("Cannot use %s as the SQLite database: it is a folder." % self.path)
+        RecordStore.__init__(self)
+
+    def _connect(self):
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = %d" % (self.busy_timeout_s * 1000))
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError("SQLite cannot use write-ahead logging for %s (it stays in %s mode)." % (self.path, mode))
+            conn.execute("PRAGMA synchronous = FULL")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _begin(self, conn, write):
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def _classify(self, error):
+        # Locked past busy_timeout, disk full, I/O errors: nothing was committed; try again later.
+        if isinstance(error, sqlite3.OperationalError):
+            return "unavailable"
+        return None
+
+    def describe(self):
+        return "SQLite database %s" % self.path

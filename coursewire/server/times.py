@@ -1,0 +1,30 @@
+"""Times as the learner record keeps them: UTC, ISO 8601, milliseconds, a trailing "Z".
+
+One spelling for every stored time means the database can compare them as text (earliest
+start, latest activity) on SQLite and PostgreSQL alike.
+"""
+
+from datetime import datetime, timezone
+
+MAX_TIME_CHARS = 40  # "2026-11-28T08:51:27.123456+05:30" and a little slack
+
+
+def iso(seconds):
+    """Unix seconds as the stored spelling: "2026-11-28T08:51:27.123Z"."""
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return "%s.%03dZ" % (moment.strftime("%Y-%m-%dT%H:%M:%S"), moment.microsecond // 1000)
+
+
+def parse_iso(text, field="time"):
+    """Unix seconds from an ISO 8601 text with a time zone, or ValueError with one sentence."""
+    if not isinstance(text, str) or not 10 <= len(text) <= MAX_TIME_CHARS:
+        raise ValueError("%s must be an ISO 8601 time such as 2026-11-28T08:51:27.123Z." % field)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError("%s must be an ISO 8601 time such as 2026-11-28T08:51:27.123Z." % field)
+    if moment.tzinfo is None:
+        raise ValueError("%s must say its time zone (end it with Z for UTC)." % field)
+    if not 1970 <= moment.astimezone(timezone.utc).year <= 9998:
+        raise ValueError("%s must be a time after 1970." % field)
+    return moment.timestamp()

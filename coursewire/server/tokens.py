@@ -1,0 +1,74 @@
+"""Report tokens: what lets a browser report events for one learner in one course, for a while.
+
+The server issues one next to each signed embed URL; the page sends it back with every batch of
+events. A token is opaque to the page and bound to (course, learner) by an HMAC-SHA256 signature,
+so a page cannot report for another learner or course, and it expires. The signing key is derived
+from the server's token secret (settings.token_secret, or one the database keeps); a token and
+the secret are never logged.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+
+from coursewire.server.ids import course_id, learner_id
+
+REPORT_TOKEN_TTL_S = 24 * 3600  # a page open all day keeps reporting; a leaked token dies by tomorrow
+MAX_TOKEN_CHARS = 2048
+_PREFIX = "cwr1."
+_PURPOSE = b"coursewire report token v1"  # a different key for each use of the one secret
+
+
+class TokenRefused(ValueError):
+    """A token that does not authorise a report; str() is one sentence for the 401."""
+
+
+def _key(secret):
+    if isinstance(secret, str):
+        secret = secret.encode("utf-8")
+    if not secret:
+        raise ValueError("The report token secret is empty.")
+    return hmac.new(secret, _PURPOSE, hashlib.sha256).digest()
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def issue_report_token(secret, course, learner, now, ttl_s=REPORT_TOKEN_TTL_S):
+    """A token for `learner` in `course`, valid for `ttl_s` seconds after `now` (Unix seconds)."""
+    claims = {"c": course_id(course), "l": learner_id(learner), "x": int(now + ttl_s)}
+    body = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    mac = hmac.new(_key(secret), (_PREFIX + body).encode("ascii"), hashlib.sha256).digest()
+    return _PREFIX + body + "." + _b64(mac)
+
+
+def read_report_token(secret, token, now):
+    """(course, learner) the token binds, or TokenRefused. The signature is checked, in constant
+    time, before anything inside the token is read."""
+    if not isinstance(token, str) or not token:
+        raise TokenRefused("The batch has no report token.")
+    if len(token) > MAX_TOKEN_CHARS or not token.startswith(_PREFIX) or token.count(".") != 2:
+        raise TokenRefused("The report token is not valid.")
+    body, _, mac_text = token[len(_PREFIX):].partition(".")
+    try:
+        mac = _unb64(mac_text)
+        expected = hmac.new(_key(secret), (_PREFIX + body).encode("ascii"), hashlib.sha256).digest()
+    except (ValueError, UnicodeError):
+        raise TokenRefused("The report token is not valid.")
+    if not hmac.compare_digest(mac, expected):
+        raise TokenRefused("The report token is not valid.")
+    try:
+        claims = json.loads(_unb64(body).decode("utf-8"))
+        course, learner, expires = course_id(claims["c"]), learner_id(claims["l"]), claims["x"]
+    except (ValueError, KeyError, TypeError, UnicodeError):
+        # Signed by us but unreadable: only a change of format could do that.
+        raise TokenRefused("The report token is not valid.")
+    if not isinstance(expires, int) or now >= expires:
+        raise TokenRefused("The report token has expired: reload the page for a new one.")
+    return course, learner
