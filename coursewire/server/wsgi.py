@@ -8,6 +8,7 @@ any other exception is logged (without secrets) and answered 500 in one sentence
 import logging
 import time
 
+from coursewire.server import coassemble, embed_url
 from coursewire.server.http import Refusal, Request, json_answer
 from coursewire.server.settings import Settings
 
@@ -17,13 +18,16 @@ log = logging.getLogger("coursewire.server")
 class Context:
     """What routes share: the settings and the services built from them."""
 
-    def __init__(self, settings, clock=time.time):
+    def __init__(self, settings, clock=time.time, mint=None):
         self.settings = settings
         self.clock = clock
+        self.mint = mint or coassemble.mint  # tests inject a fake Coassemble client here
 
 
 # (method, path) -> route. Each module that serves a route adds itself here.
-ROUTES = {}
+ROUTES = {
+    ("POST", embed_url.PATH): embed_url.route,
+}
 
 
 def make_app(settings=None, context=None):
