@@ -16,13 +16,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_serve(probe="/index.html", timeout_s=120):
-    """(process, app origin, harness origin). The first run may install the runtime (npm ci)."""
+def start_serve(probe="/index.html", timeout_s=120, args=(), env=None):
+    """(process, app origin, harness origin). The first run may install the runtime (npm ci).
+    `args` are extra serve.py arguments; `env` replaces the environment (default: inherited)."""
     app_port, harness_port = free_port(), free_port()
     proc = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(app_port),
-         "--harness-port", str(harness_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "--harness-port", str(harness_port)] + list(args),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     app = "http://127.0.0.1:%d" % app_port
     deadline = time.time() + timeout_s
