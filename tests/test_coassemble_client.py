@@ -187,7 +187,7 @@ def test_without_a_readable_expiry_it_is_an_estimate_of_three_hours(api):
     "", "not a url", "/embed/course/relative", "ftp://coassemble.example/x", "javascript:alert(1)",
     "https://", "https://user:pass@coassemble.example/x", "https://coassemble.example/a b", "{}",
     '{"url": 5}', "[\"https://coassemble.example/x\"]", "<html>maintenance</html>",
-    "https://coassemble.example/" + "x" * 9000,
+    "https://coassemble.example/" + "x" * 9000, "https://[::1/embed", "https://coassemble.example:port/x",
 ])
 def test_anything_but_an_absolute_http_url_is_refused(api, body):
     api.respond(200, body, "text/plain")
@@ -268,6 +268,7 @@ def test_a_refused_connection_means_coassemble_is_down():
     (Settings(workspace_id=WORKSPACE, api_key=SECRET, api_url="ftp://api.coassemble.com"), "COASSEMBLE_API_URL"),
     (Settings(workspace_id=WORKSPACE, api_key=SECRET, api_url="https://user:pw@api.coassemble.com"),
      "COASSEMBLE_API_URL"),
+    (Settings(workspace_id=WORKSPACE, api_key=SECRET, api_url="http://[::1"), "COASSEMBLE_API_URL"),
 ])
 def test_missing_or_unusable_configuration_is_not_configured_and_sends_nothing(api, settings, words):
     if settings.api_url.startswith("https://api.coassemble.com"):

@@ -160,19 +160,18 @@ def mint(course_id, learner, action="view", name=None, client_identifier=None, o
     # Errors are raised here, outside every `except`, so no exception chain is attached to them.
     if failure is None and not 200 <= status < 300:
         failure = _refusal(status, headers, raw, body.get("courseId"), settings.api_key)
+    url = None
     if failure is None:
-        failure_or_url = _signed_url(raw, settings.api_key)
-        if isinstance(failure_or_url, MintError):
-            failure = failure_or_url
+        url, failure = _signed_url(raw, settings.api_key)
     if failure is not None:
         log.warning("Coassemble embed URL (%s, course %s) failed after %.0f ms: %s",
                     action, body.get("courseId"), elapsed_ms, failure.sentence)
         raise failure
     log.debug("Coassemble embed URL (%s, course %s) minted in %.0f ms", action, body.get("courseId"), elapsed_ms)
-    expires_at = _jwt_expiry(failure_or_url)
+    expires_at = _jwt_expiry(url)
     if expires_at is None:
-        return EmbedUrl(failure_or_url, _now() + ESTIMATED_LIFETIME, True)
-    return EmbedUrl(failure_or_url, expires_at, False)
+        return EmbedUrl(url, _now() + ESTIMATED_LIFETIME, True)
+    return EmbedUrl(url, expires_at, False)
 
 
 def request_body(course_id, learner, action="view", name=None, client_identifier=None, options=None):
@@ -232,8 +231,8 @@ def _endpoint_and_authorization(settings):
         if not _HEADER_SAFE.fullmatch(workspace) or ":" in workspace:
             raise NotConfigured("COASSEMBLE_WORKSPACE_ID must be the workspace's id, without spaces or ':'.")
         key = "COASSEMBLE:%s:%s" % (workspace, key)
-    api = urllib.parse.urlsplit(settings.api_url or "")
-    if api.scheme not in ("http", "https") or not api.hostname or api.username or api.password or api.query:
+    api = _split(settings.api_url or "")
+    if api is None or api.scheme not in ("http", "https") or not api.hostname or api.username or api.password or api.query:
         raise NotConfigured("COASSEMBLE_API_URL must be an http(s) address such as https://api.coassemble.com.")
     base = settings.api_url.rstrip("/")
     if base.endswith("/api"):
@@ -249,6 +248,10 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+class _Overdue(Exception):
+    """The answer is still arriving when the whole request's time is up."""
 
 
 def _post(endpoint, authorization, body, timeout_s):
@@ -270,7 +273,7 @@ def _post(endpoint, authorization, body, timeout_s):
         failure = _timed_out(timeout_s)
     except urllib.error.URLError as error:
         failure = _unreachable(error.reason, timeout_s)
-    except (OSError, ValueError, Exception) as error:  # http.client errors are not all OSErrors
+    except Exception as error:  # http.client's errors are not all OSErrors; the name alone is safe to show
         failure = CoassembleUnavailable("Coassemble could not be reached (%s)." % type(error).__name__)
     if failure is not None:
         return None, None, b"", failure
@@ -278,17 +281,11 @@ def _post(endpoint, authorization, body, timeout_s):
         with response:
             raw = _read_bounded(response, deadline, timeout_s)
             return response.status, response.headers, raw, None
-    except (TimeoutError, socket.timeout):
-        failure = _timed_out(timeout_s)
-    except _Overdue:
+    except (TimeoutError, socket.timeout, _Overdue):
         failure = _timed_out(timeout_s)
     except Exception as error:
         failure = CoassembleUnavailable("Coassemble's answer broke off (%s)." % type(error).__name__)
     return None, None, b"", failure
-
-
-class _Overdue(Exception):
-    pass
 
 
 def _read_bounded(response, deadline, timeout_s):
@@ -401,32 +398,43 @@ def _retry_after(headers):
 
 
 def _signed_url(raw, key):
-    """The signed URL from a 2xx answer (plain text, a JSON string, or {"url"}), or a MintError."""
+    """(the signed URL, None) from a 2xx answer (plain text, a JSON string, or {"url"}), else
+    (None, a MintError)."""
     wrong = CoassembleUnavailable("Coassemble answered without a valid signed embed URL.")
     if len(raw) > MAX_ANSWER_BYTES:
-        return wrong
+        return None, wrong
     try:
         text = raw.decode("utf-8").strip()
     except UnicodeDecodeError:
-        return wrong
+        return None, wrong
     if text[:1] in ('"', "{"):
         try:
             value = json.loads(text)
         except ValueError:
-            return wrong
+            return None, wrong
         if isinstance(value, dict):
             value = value.get("url")
         if not isinstance(value, str):
-            return wrong
+            return None, wrong
         text = value.strip()
     if not text or len(text) > MAX_URL_CHARS or any(not c.isprintable() or c.isspace() for c in text):
-        return wrong
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-        return wrong
+        return None, wrong
+    parts = _split(text)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+        return None, wrong
     if any(secret in text for secret in _secret_forms(key)):
-        return wrong  # a URL holding the key must never reach a browser (embed-starter does the same)
-    return text
+        return None, wrong  # a URL holding the key must never reach a browser (embed-starter does the same)
+    return text, None
+
+
+def _split(url):
+    """urlsplit, or None for text it cannot split (an unclosed IPv6 bracket, a port that is no number)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    return parts
 
 
 def _jwt_expiry(url):
