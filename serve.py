@@ -14,6 +14,7 @@ import http.server
 import io
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -26,6 +27,7 @@ from coursewire import deploy
 from coursewire.server.settings import Settings
 from coursewire.server.store import StoreError, open_store
 from coursewire.server.wsgi import make_app
+from harness.api import make_app as make_harness_api
 
 ROOT = deploy.ROOT
 MODULES = deploy.MODULES
@@ -270,9 +272,12 @@ class AppHandler(Handler):
 class HarnessHandler(Handler):
     wsgi_prefixes = ("/api/",)
     served_root = os.path.join(ROOT, "harness")
+    # The pages and their assets; never the simulated API's own Python (harness/api.py ...).
+    served_types = (".html", ".js", ".css", ".svg", ".png", ".md")
 
     def resolve(self, rel):
-        return os.path.join(self.served_root, rel or "index.html")
+        rel = rel or "index.html"
+        return os.path.join(self.served_root, rel) if rel.endswith(self.served_types) else None
 
 
 def ensure_runtime():
@@ -340,7 +345,15 @@ def parse_args(argv):
     )
     parser.add_argument("--open", action="store_true", help="open the course page in a browser")
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument(
+        "--harness-token-ttl", type=float, metavar="SECONDS",
+        default=os.environ.get("COURSEWIRE_HARNESS_TOKEN_TTL") or 10800,
+        help="lifetime of the embed URLs the simulated Coassemble API mints (default 10800, as Coassemble's "
+             "3 hours; env COURSEWIRE_HARNESS_TOKEN_TTL)",
+    )
     args = parser.parse_args(argv)
+    if not 0 < args.harness_token_ttl < 10 ** 7:
+        parser.error("--harness-token-ttl must be a number of seconds above 0")
     if args.harness_host is None:
         args.harness_host = "127.0.0.1" if args.host == "localhost" else "localhost"
     if args.harness_host == args.host:
@@ -413,7 +426,10 @@ def main(argv=None):
     ensure_runtime()
     Handler.verbose = args.verbose
     AppHandler.public_url = args.public_url
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        raise CliError(str(error))
     settings.database = args.db or settings.database or DEMO_DATABASE
     if settings.database == DEMO_DATABASE:
         os.makedirs(os.path.dirname(DEMO_DATABASE), exist_ok=True)
@@ -421,7 +437,6 @@ def main(argv=None):
         store = open_store(settings.database)
     except StoreError as error:
         raise CliError(str(error))
-    AppHandler.mount(make_app(settings, store=store))
     harness = make_server(args.harness_host, args.harness_port, HarnessHandler)
     AppHandler.harness_origin = url(args.harness_host, harness.server_address[1])
     try:
@@ -430,12 +445,32 @@ def main(argv=None):
         harness.server_close()
         raise
     app_url = url(args.host, app.server_address[1])
+
+    # The server routes, and the simulated Coassemble API beside the harness pages. With no
+    # Coassemble variable set, the app mints from the simulated API with a random per-process demo
+    # key, so the demo runs the real signed-URL flow offline. No key or secret is ever printed.
+    demo_workspace, demo_key = "1000", secrets.token_hex(32)
+    simulated = not any(os.environ.get(name) for name in
+                        ("COASSEMBLE_WORKSPACE_ID", "COASSEMBLE_API_KEY", "COASSEMBLE_API_URL"))
+    if simulated:
+        settings.workspace_id, settings.api_key, settings.api_url = demo_workspace, demo_key, AppHandler.harness_origin
+    settings.webhook_secret = settings.webhook_secret or secrets.token_hex(32)
+    AppHandler.mount(make_app(settings, store=store))
+    HarnessHandler.mount(make_harness_api(
+        demo_workspace, demo_key, token_ttl_s=args.harness_token_ttl,
+        webhook_url=app_url + "/webhooks/coassemble", webhook_secret=settings.webhook_secret))
+
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (app, harness)]
     for thread in threads:
         thread.start()
     print("Coursewire:   %s/  (builder: %s/builder.html)" % (app_url, app_url))
     print("Demo harness: %s/" % AppHandler.harness_origin)
     print("Learner record: %s" % store.describe())
+    if simulated:
+        print("Coassemble:   simulated on the harness origin (workspace %s, a random demo key; embed URLs "
+              "last %g s)" % (demo_workspace, args.harness_token_ttl))
+    else:
+        print("Coassemble:   %s (workspace %s)" % (settings.api_url, settings.workspace_id or "not set"))
     print("Press Ctrl-C to stop.", flush=True)
     if args.open:
         webbrowser.open(app_url + "/")

@@ -450,8 +450,7 @@ def main(argv=None):
                         time.time() - started), file=sys.stderr, flush=True)
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(10)
+        proc.stop()
 
     figures = {t: {key: summary([r.get(field) for r in raw[t][phase]]) for key, _, (phase, field), _ in FIGURES}
                for t in targets}

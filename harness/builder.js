@@ -174,7 +174,23 @@
   harness.builder = { state, author };
   harness.mountStatus(document.getElementById("status"), document.getElementById("warning"));
   renderScreens();
-  emit("session", "ready");
-  const scriptName = harness.params.get("script");
-  if (scriptName) harness.builderScripts.start(scriptName, author);
+  // Nothing is editable until the session is known to be good.
+  el.editor.inert = true;
+  el.save.disabled = true;
+  harness.session.start({
+    onReady() {
+      el.editor.inert = false;
+      el.save.disabled = false;
+      emit("session", "ready");
+      const scriptName = harness.params.get("script");
+      if (scriptName) harness.builderScripts.start(scriptName, author);
+    },
+    onRefused(message) {
+      emit("session", "error", { message });
+      state.expired = true; // every action is off, as after an expiry
+      harness.session.showNotice(el.editor.parentElement, "This editing session cannot start", message);
+    },
+    // The same as the "Expire session" button: session:expired, editing off, Back still works.
+    onExpired: expire,
+  });
 })(window.harness);

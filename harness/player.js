@@ -92,6 +92,7 @@
     if (!state.started) {
       state.started = true;
       emit("course", "start", { id: course.id });
+      harness.session.track("commenced");
     }
     state.index = index;
     const screen = screens[index];
@@ -109,6 +110,7 @@
     if (!state.finished) {
       state.finished = true;
       emit("course", "completed", { progress: 100, completed: true });
+      harness.session.track("completed");
     }
     renderCompletion();
     renderChrome();
@@ -484,11 +486,39 @@
 
   const scriptName = harness.params.get("script");
   const loadMode = harness.load.modeFor(harness.params);
-  emit("session", "ready");
-  if (loadMode) {
-    harness.load.start(loadMode, el.screen, el.nav);
-  } else {
-    go(0, { focus: false }); // do not take focus from the host page on load
-    if (scriptName) harness.playerScripts.start(scriptName, learner);
+
+  /** The course never starts: say why where the course would be. */
+  function refuse(heading, message) {
+    el.nav.hidden = true;
+    el.screen.dataset.screenType = "session";
+    el.screen.replaceChildren(h("p", { class: "eyebrow" }, "Session"), h("h2", {}, heading), h("p", { class: "lead", role: "alert" }, message));
   }
+
+  /** The token ran out while the page was open: nothing responds any more. */
+  function lock(message) {
+    el.screen.inert = true;
+    el.nav.inert = true;
+    harness.session.showNotice(document.querySelector(".app"), "Your session has expired", message);
+  }
+
+  harness.session.start({
+    onReady() {
+      emit("session", "ready");
+      if (loadMode) {
+        harness.load.start(loadMode, el.screen, el.nav);
+      } else {
+        go(0, { focus: false }); // do not take focus from the host page on load
+        if (scriptName) harness.playerScripts.start(scriptName, learner);
+      }
+    },
+    onRefused(message) {
+      emit("session", "error", { message });
+      refuse("This course cannot start", message);
+    },
+    onExpired(message, atLoad) {
+      emit("session", "expired");
+      if (atLoad) refuse("Your session has expired", message);
+      else lock(message);
+    },
+  });
 })(window.harness);

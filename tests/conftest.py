@@ -1,9 +1,9 @@
 """Shared test fixtures: serve.py on free ports, real Chromium, and a guard on every page.
 
 Every browser test fails on a page error, a console error, or a request to any host other than
-the app origin and the harness origin. Tests under tests/browser/ and tests/harness/ (and any test
-that takes Playwright's `page`) carry the `browser` marker, so `pytest -m "not browser"` runs the
-CPython tests alone, without Chromium or Playwright.
+the app origin and the harness origin. Tests under tests/browser/, any test that takes Playwright's
+`page`, and modules that say so (`pytestmark = pytest.mark.browser`) carry the `browser` marker,
+so `pytest -m "not browser"` runs the CPython tests alone, without Chromium or Playwright.
 """
 
 import functools
@@ -16,7 +16,7 @@ import pytest
 
 from serving import ROOT, start_serve
 
-BROWSER_FOLDERS = ("browser", "harness")  # under tests/: everything there needs Chromium
+BROWSER_FOLDERS = ("browser",)  # under tests/: everything there needs Chromium
 
 
 def _playwright_installed():
@@ -63,8 +63,7 @@ class Servers:
 def servers():
     proc, app, harness = start_serve()
     yield Servers(app, harness)
-    proc.terminate()
-    proc.wait(10)
+    proc.stop()
 
 
 class Pages:

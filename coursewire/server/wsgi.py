@@ -8,7 +8,7 @@ any other exception is logged (without secrets) and answered 500 in one sentence
 import logging
 import time
 
-from coursewire.server import records_api, reports, tokens, webhooks
+from coursewire.server import coassemble, embed_url, records_api, reports, tokens, webhooks
 from coursewire.server.http import Refusal, Request, json_answer
 from coursewire.server.settings import Settings
 from coursewire.server.store import StoreUnavailable, open_store
@@ -23,11 +23,13 @@ class Context:
     is configured: the routes that need it then answer 503 in one sentence.
     """
 
-    def __init__(self, settings, clock=time.time, store=None, report_token_ttl_s=tokens.REPORT_TOKEN_TTL_S):
+    def __init__(self, settings, clock=time.time, store=None, report_token_ttl_s=tokens.REPORT_TOKEN_TTL_S,
+                 mint=None):
         self.settings = settings
         self.clock = clock
         self._store = store
         self.report_token_ttl_s = report_token_ttl_s
+        self.mint = mint or coassemble.mint  # tests inject a fake Coassemble client here
 
     @property
     def store(self):
@@ -59,6 +61,7 @@ ROUTES = {
     ("POST", "/webhooks/coassemble"): webhooks.receive,
     ("POST", "/api/events"): reports.receive_batch,
     ("GET", "/api/records"): records_api.list_records,
+    ("POST", embed_url.PATH): embed_url.route,
 }
 
 

@@ -13,9 +13,10 @@ import threading
 import urllib.parse
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from serving import ROOT  # noqa: E402
+
+pytestmark = pytest.mark.browser
 HARNESS_DIR = os.path.join(ROOT, "harness")
 LAUNCH_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -87,6 +88,8 @@ def chromium(request):
         yield browser
         browser.close()
     else:
+        from playwright.sync_api import sync_playwright  # here, so CPython-only runs collect this file
+
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(**launch)
             yield browser

@@ -9,7 +9,7 @@ from .record_client import (ADMIN_TOKEN, ROOT, WEBHOOK_SECRET, delivery_body, de
                            http_request, server_env)
 
 
-def start_serve(database, extra_args=()):
+def start_serve_on(database, extra_args=()):
     port, harness_port = free_port(), free_port()
     env = server_env(database)
     env.pop("DATABASE_URL", None)
@@ -21,7 +21,7 @@ def start_serve(database, extra_args=()):
 
 
 def test_serve_py_records_deliveries_in_the_database_named_by_db(database):
-    proc, base = start_serve(database)
+    proc, base = start_serve_on(database)
     try:
         deadline = time.time() + 120
         while True:
@@ -47,7 +47,7 @@ def test_serve_py_records_deliveries_in_the_database_named_by_db(database):
 
 
 def test_serve_py_refuses_a_db_it_cannot_open_in_one_sentence(tmp_path):
-    proc, _ = start_serve(str(tmp_path / "no-such-folder" / "record.sqlite3"))
+    proc, _ = start_serve_on(str(tmp_path / "no-such-folder" / "record.sqlite3"))
     output = proc.communicate(timeout=60)[0]
     assert proc.returncode == 2
     assert output.strip().splitlines()[-1].startswith("serve.py: Cannot create the SQLite database")

@@ -110,6 +110,8 @@ def test_the_harness_is_on_a_second_origin_with_its_own_files(servers):
     assert fetch(servers.harness + "/player.html")[0] == 200
     assert fetch(servers.harness + "/index.html")[0] == 200
     assert fetch(servers.harness + "/coursewire/browser/embed.py")[0] == 404
+    for path in ("/api.py", "/tokens.py", "/webhooks.py", "/__pycache__/api.cpython-311.pyc"):
+        assert fetch(servers.harness + path)[0] == 404, path
     status, _, body = fetch(servers.app + "/config.js")
     assert status == 200 and servers.harness.encode() in body
 
@@ -140,8 +142,8 @@ def test_same_host_for_both_origins_is_refused():
 def test_missing_runtime_without_npm_says_what_to_install(tmp_path):
     # A copy of serve.py and the library with no node_modules beside it, on a PATH with no npm.
     shutil.copy(os.path.join(ROOT, "serve.py"), tmp_path / "serve.py")
-    shutil.copytree(os.path.join(ROOT, "coursewire"), tmp_path / "coursewire",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("coursewire", "harness"):
+        shutil.copytree(os.path.join(ROOT, folder), tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     env = dict(os.environ, PATH=str(tmp_path))
     result = run_serve([], env=env, script=str(tmp_path / "serve.py"))
     assert result.returncode == 2

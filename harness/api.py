@@ -1,0 +1,308 @@
+"""The simulated Coassemble API on the harness origin: a WSGI application, standard library only.
+
+    POST /api/v1/headless/embed/course   Coassemble's endpoint: checks Authorization, validates the
+                                         body like Coassemble, answers a signed, expiring URL to
+                                         player.html?token=... (view) or builder.html?token=...
+                                         (edit) as plain text
+    GET  /api/session?token=...          for the pages: 200 the session; 401 no or bad token;
+                                         410 an expired one
+    POST /api/tracking                   for the player: {token, event: commenced|completed}; the
+                                         first of each per (course, learner) becomes Coassemble's
+                                         signed webhook to `webhook_url`
+    GET  /api/deliveries                 for tests: every webhook delivery and each attempt's answer
+
+Coassemble's refusals use its documented envelope `{"message", "error": {"code", "status"}}`
+(developers.coassemble.com/errors); the harness-only routes answer `{"error": one sentence}`.
+What is known of the real endpoint, and from where, is in coursewire/server/coassemble.py.
+"""
+
+import datetime
+import hmac
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+
+from harness import tokens
+from harness.webhooks import WebhookSender
+
+log = logging.getLogger("harness.api")
+
+# The harness's one published course (its screens are harness/course-content.js).
+COURSE = {"id": 101, "title": "Secure Passwords 101", "key": "secure-passwords-101"}
+MAX_BODY_BYTES = 16 * 1024
+_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+STATUS_TEXT = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+               404: "Not Found", 405: "Method Not Allowed", 410: "Gone", 413: "Payload Too Large"}
+
+
+class _Answer(Exception):
+    """Stop handling and answer `status` with `payload` (a dict, JSON; or a str, plain text)."""
+
+    def __init__(self, status, payload, headers=()):
+        Exception.__init__(self, status)
+        self.status = status
+        self.payload = payload
+        self.headers = list(headers)
+
+
+def _coassemble_error(status, code, message):
+    return _Answer(status, {"message": message, "error": {"code": code, "status": status}})
+
+
+def _refusal(status, sentence, **extra):
+    return _Answer(status, dict({"error": sentence}, **extra))
+
+
+def _iso(seconds):
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class HarnessApi:
+    """The WSGI application (see make_app)."""
+
+    def __init__(self, workspace_id, api_key, token_ttl_s, webhook_url, webhook_secret, clock,
+                 token_secret, learner_allowance, webhook_attempts, webhook_backoff_s, webhook_timeout_s):
+        if not workspace_id or not api_key:
+            raise ValueError("the simulated API needs a workspace id and an API key")
+        if not token_ttl_s > 0:
+            raise ValueError("token_ttl_s must be above 0")
+        self.workspace_id = str(workspace_id)
+        self._authorization = "COASSEMBLE:%s:%s" % (workspace_id, api_key)
+        self.token_ttl_s = token_ttl_s
+        self.clock = clock
+        self._token_secret = token_secret or secrets.token_bytes(32)
+        self.learner_allowance = learner_allowance
+        self._learners = set()  # identifiers given a player URL (what an allowance counts)
+        self._tracking = {}  # (course id, identifier) -> the learner's tracking record
+        self._lock = threading.Lock()
+        self.webhooks = None
+        if webhook_url:
+            if urllib.parse.urlsplit(webhook_url).scheme not in ("http", "https") or not webhook_secret:
+                raise ValueError("webhook_url must be http(s) and comes with a webhook_secret")
+            self.webhooks = WebhookSender(webhook_url, webhook_secret, attempts=webhook_attempts,
+                                          backoff_s=webhook_backoff_s, timeout_s=webhook_timeout_s, clock=clock)
+        self.routes = {
+            ("POST", "/api/v1/headless/embed/course"): self.embed_course,
+            ("GET", "/api/session"): self.session,
+            ("POST", "/api/tracking"): self.tracking,
+            ("GET", "/api/deliveries"): self.deliveries,
+        }
+
+    def __repr__(self):
+        return "HarnessApi(workspace_id=%r, token_ttl_s=%r)" % (self.workspace_id, self.token_ttl_s)
+
+    # ---- WSGI ----------------------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "") or "/"
+        try:
+            route = self.routes.get((method, path))
+            if route is None:
+                allowed = sorted(m for m, p in self.routes if p == path)
+                if allowed:
+                    raise _Answer(405, {"error": "Use %s for %s." % (", ".join(allowed), path)},
+                                  [("Allow", ", ".join(allowed))])
+                raise _coassemble_error(404, "NOT_FOUND", "Route not found")
+            answer = route(environ)
+        except _Answer as refusal:
+            answer = refusal
+        except Exception:
+            log.exception("simulated API failed on %s %s", method, path)
+            answer = _coassemble_error(500, "INTERNAL_SERVER_ERROR", "Internal server error")
+        return self._send(start_response, answer)
+
+    @staticmethod
+    def _send(start_response, answer):
+        if isinstance(answer.payload, str):
+            body, kind = answer.payload.encode("utf-8"), "text/plain; charset=utf-8"
+        else:
+            body, kind = json.dumps(answer.payload).encode("utf-8"), "application/json; charset=utf-8"
+        start_response("%d %s" % (answer.status, STATUS_TEXT.get(answer.status, "Unknown")),
+                       [("Content-Type", kind), ("Content-Length", str(len(body))),
+                        ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")] + answer.headers)
+        return [body]
+
+    @staticmethod
+    def _json_body(environ, coassemble_style):
+        refuse = (lambda status, message: _coassemble_error(status, "BAD_REQUEST", message)) if coassemble_style \
+            else (lambda status, message: _refusal(status, message + "."))
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise refuse(400, "Invalid Content-Length")
+        if length > MAX_BODY_BYTES:
+            raise refuse(413, "Request body too large")
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise refuse(400, "Request body must be JSON")
+        if not isinstance(value, dict):
+            raise refuse(400, "Request body must be a JSON object")
+        return value
+
+    @staticmethod
+    def _query(environ, name):
+        values = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).get(name)
+        return values[0] if values else None
+
+    # ---- POST /api/v1/headless/embed/course ----------------------------------------------
+
+    def embed_course(self, environ):
+        given = environ.get("HTTP_AUTHORIZATION", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self._authorization.encode("utf-8")):
+            raise _coassemble_error(401, "UNAUTHORIZED", "Unauthorized")
+        origin = self._origin(environ)
+        body = self._json_body(environ, coassemble_style=True)
+        action = body.get("action")
+        if action not in ("view", "edit"):
+            raise _coassemble_error(400, "BAD_REQUEST", "action must be one of: view, edit")
+        identifier = body.get("identifier")
+        if not isinstance(identifier, str) or not identifier.strip():
+            raise _coassemble_error(400, "BAD_REQUEST", "identifier is required")
+        if "options" in body and not isinstance(body["options"], dict):
+            raise _coassemble_error(400, "BAD_REQUEST", "options must be an object")
+        for name in ("clientIdentifier", "name"):
+            if body.get(name) is not None and not isinstance(body[name], str):
+                raise _coassemble_error(400, "BAD_REQUEST", "%s must be a string" % name)
+        course = body.get("courseId")
+        if course is not None and (isinstance(course, bool) or not isinstance(course, (int, str))):
+            raise _coassemble_error(400, "BAD_REQUEST", "courseId must be a number")
+        if action == "view":
+            if course is None:
+                raise _coassemble_error(400, "BAD_REQUEST", "courseId is required when action is view")
+            if str(course) != str(COURSE["id"]):
+                raise _coassemble_error(404, "NOT_FOUND", "Course not found")
+            course = COURSE["id"]
+            self._admit(identifier)
+        # edit: any course id opens the builder; none starts a new course.
+        now = self.clock()
+        claims = {
+            "iss": "coursewire-harness", "workspace": self.workspace_id, "action": action, "course": course,
+            "identifier": identifier, "clientIdentifier": body.get("clientIdentifier"), "name": body.get("name"),
+            "back": (body.get("options") or {}).get("back"), "iat": int(now), "exp": now + self.token_ttl_s,
+            "jti": secrets.token_hex(8),
+        }
+        claims = {name: value for name, value in claims.items() if value is not None}  # a shorter URL
+        page = "player.html" if action == "view" else "builder.html"
+        return _Answer(200, "%s/%s?token=%s" % (origin, page, tokens.sign(claims, self._token_secret)))
+
+    def _origin(self, environ):
+        """The harness origin as the caller named it (Host), refused unless it is a plain host[:port]."""
+        host = environ.get("HTTP_HOST", "")
+        if not _HOST.fullmatch(host):
+            raise _coassemble_error(400, "BAD_REQUEST", "Invalid Host header")
+        scheme = "https" if environ.get("wsgi.url_scheme") == "https" else "http"
+        return "%s://%s" % (scheme, host)
+
+    def _admit(self, identifier):
+        """Count a new learner against the allowance, if one is set. Coassemble's exact answer to a
+        used-up allowance is not public; this 403 is the harness's assumption."""
+        with self._lock:
+            if identifier in self._learners:
+                return
+            if self.learner_allowance is not None and len(self._learners) >= self.learner_allowance:
+                raise _coassemble_error(403, "FORBIDDEN", "Learner allowance reached: this workspace "
+                                        "cannot identify more learners on its plan")
+            self._learners.add(identifier)
+
+    # ---- GET /api/session ----------------------------------------------------------------
+
+    def _claims(self, token):
+        now = self.clock()
+        claims, problem = tokens.verify(token, self._token_secret, now)
+        if problem == "missing":
+            raise _refusal(401, "This page was opened without a session token: open it through a signed "
+                                "embed URL from the host.", reason="missing")
+        if problem == "invalid":
+            raise _refusal(401, "The session token is not valid: open the course through a freshly signed "
+                                "embed URL.", reason="invalid")
+        if problem == "expired":
+            raise _refusal(410, "This session expired at %s: the host must mint a fresh embed URL."
+                           % _iso(claims["exp"]), reason="expired", expires_at=_iso(claims["exp"]))
+        return claims, now
+
+    def session(self, environ):
+        claims, now = self._claims(self._query(environ, "token"))
+        return _Answer(200, {
+            "action": claims["action"], "course": claims.get("course"), "learner": claims["identifier"],
+            "name": claims.get("name"), "expires_at": _iso(claims["exp"]),
+            "expires_in_s": round(claims["exp"] - now, 3),
+        })
+
+    # ---- POST /api/tracking --------------------------------------------------------------
+
+    def tracking(self, environ):
+        body = self._json_body(environ, coassemble_style=False)
+        claims, now = self._claims(body.get("token"))
+        event = body.get("event")
+        if event not in ("commenced", "completed"):
+            raise _refusal(400, "event must be \"commenced\" or \"completed\".")
+        if claims["action"] != "view":
+            raise _refusal(400, "Only the course player reports tracking.")
+        key = (claims.get("course"), claims["identifier"])
+        with self._lock:
+            record = self._tracking.get(key)
+            if record is None:
+                record = self._tracking[key] = {"id": len(self._tracking) + 1, "commenced": None, "completed": None,
+                                                "started_at": now}
+            due = []
+            if record["commenced"] is None:  # a completion implies a start, as in Coassemble's record
+                record["commenced"] = _iso(now)
+                due.append("course.commenced")
+            if event == "completed" and record["completed"] is None:
+                record["completed"] = _iso(now)
+                due.append("course.completed")
+            snapshot = dict(record)
+        if "course." + event not in due:
+            return _Answer(200, {"sent": [], "note": "Already reported: Coassemble sends only the first %s." % event})
+        sent = [self._send_webhook(kind, claims, snapshot, now) for kind in due]
+        return _Answer(202 if self.webhooks else 200, {"sent": [s for s in sent if s]})
+
+    def _send_webhook(self, kind, claims, record, now):
+        """Coassemble's webhook body (developers.coassemble.com/webhooks): no progress, no score."""
+        if self.webhooks is None:
+            return None
+        completed = record["completed"] if kind == "course.completed" else None
+        body = {
+            "id": secrets.token_hex(16),
+            "type": kind,
+            "occurredAt": _iso(now),
+            "workspaceId": int(self.workspace_id) if self.workspace_id.isdigit() else self.workspace_id,
+            "data": {
+                "course": {"id": COURSE["id"], "title": COURSE["title"], "key": COURSE["key"], "clientIdentifier": None},
+                "tracking": {"id": record["id"], "identifier": claims["identifier"], "email": None,
+                             "commenced": record["commenced"], "completed": completed,
+                             "totalTime": int(now - record["started_at"])},
+            },
+        }
+        return self.webhooks.send(kind, body)
+
+    # ---- GET /api/deliveries -------------------------------------------------------------
+
+    def deliveries(self, environ):
+        return _Answer(200, {"deliveries": self.webhooks.records() if self.webhooks else []})
+
+
+def make_app(workspace_id, api_key, token_ttl_s=10800, webhook_url=None, webhook_secret=None,
+             clock=time.time, token_secret=None, learner_allowance=None, webhook_attempts=6,
+             webhook_backoff_s=1.0, webhook_timeout_s=10.0):
+    """The simulated Coassemble API as a WSGI application.
+
+    workspace_id, api_key  what `Authorization: COASSEMBLE:<workspace_id>:<api_key>` must say
+    token_ttl_s            lifetime of a minted URL (Coassemble: about 3 hours; tests: seconds)
+    webhook_url            where course.commenced / course.completed go (None: nowhere)
+    webhook_secret         signs them (required with webhook_url)
+    clock                  Unix seconds: token times and webhook timestamps (tests pass a fake)
+    token_secret           bytes that sign tokens (default: random, per process)
+    learner_allowance      distinct learners given a player URL before the 403 (default: no limit)
+    webhook_attempts, webhook_backoff_s, webhook_timeout_s   the retry policy
+    """
+    return HarnessApi(workspace_id, api_key, token_ttl_s, webhook_url, webhook_secret, clock, token_secret,
+                      learner_allowance, webhook_attempts, webhook_backoff_s, webhook_timeout_s)
