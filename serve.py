@@ -449,11 +449,13 @@ def main(argv=None):
     # The server routes, and the simulated Coassemble API beside the harness pages. With no
     # Coassemble variable set, the app mints from the simulated API with a random per-process demo
     # key, so the demo runs the real signed-URL flow offline. No key or secret is ever printed.
-    demo_workspace, demo_key = "1000", secrets.token_hex(32)
+    # COURSEWIRE_DEMO_KEY fixes the simulated API's key (tests use it to prove it never leaks).
+    demo_workspace, demo_key = "1000", os.environ.get("COURSEWIRE_DEMO_KEY") or secrets.token_hex(32)
     simulated = not any(os.environ.get(name) for name in
                         ("COASSEMBLE_WORKSPACE_ID", "COASSEMBLE_API_KEY", "COASSEMBLE_API_URL"))
     if simulated:
         settings.workspace_id, settings.api_key, settings.api_url = demo_workspace, demo_key, AppHandler.harness_origin
+        settings.allow_edit = True  # the demo builder page; nothing real can be edited offline
     settings.webhook_secret = settings.webhook_secret or secrets.token_hex(32)
     AppHandler.mount(make_app(settings, store=store))
     HarnessHandler.mount(make_harness_api(

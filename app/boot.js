@@ -7,21 +7,29 @@
   var params = new URLSearchParams(location.search);
   var runtime = params.get("runtime") === "mpy" ? "mpy" : "py";
   var page = root.getAttribute("data-page");
+  var DEMO_COURSE = "101"; // the harness's course, "Secure Passwords 101"
+  var DEMO_LEARNER = "ada";
   root.setAttribute("data-runtime", runtime);
 
-  // The course first: it must not wait for anything of ours.
+  // The course first: it must not wait for anything of ours. The page asks this site's server
+  // for a signed embed URL (POST /api/embed-url, as a host's page would) for the learner picked
+  // in the header; ?src=URL embeds a URL as given instead.
   var container = document.getElementById("course-frame");
-  var harness = (window.coursewireConfig || {}).harnessOrigin || "";
+  var title = page === "builder" ? "Course builder" : "Course";
+  var learner = params.get("learner") || DEMO_LEARNER;
+  root.setAttribute("data-learner", learner);
   var src = params.get("src");
-  if (!src) {
-    // The demo harness; the page's other parameters (script=, speed=, burst= ...) drive it.
-    var forwarded = new URLSearchParams(location.search);
-    ["runtime", "src", "back"].forEach(function (key) { forwarded.delete(key); });
-    var query = forwarded.toString();
-    src = harness + (page === "builder" ? "/builder.html" : "/player.html") + (query ? "?" + query : "");
-  }
   try {
-    coursewireBridge.mount(container, src, page === "builder" ? "Course builder" : "Course");
+    if (src) {
+      coursewireBridge.mount(container, src, title);
+    } else {
+      // The page's other parameters (script=, speed=, burst= ...) drive the demo harness.
+      var forwarded = new URLSearchParams(location.search);
+      ["runtime", "src", "back", "learner"].forEach(function (key) { forwarded.delete(key); });
+      coursewireBridge.mint(container, "api/embed-url", JSON.stringify({
+        course: DEMO_COURSE, learner: learner, action: page === "builder" ? "edit" : "view",
+      }), title, forwarded.toString());
+    }
   } catch (error) {
     container.setAttribute("data-mount-error", error.message);
   }

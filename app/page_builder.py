@@ -3,7 +3,7 @@
 from pyscript import document, window
 
 from app.builder_view import BuilderView
-from app.ui import by_id, runtime_label
+from app.ui import by_id, learner_picker, runtime_label
 from coursewire.browser.embed import Embed
 
 
@@ -24,6 +24,7 @@ def back_url():
 
 
 runtime_label()
+learner_picker()
 container = by_id("course-frame")
 if container.getAttribute("data-mount-error"):
     by_id("session-status").textContent = "No builder: " + container.getAttribute("data-mount-error")

@@ -103,37 +103,62 @@ def on_click(element_id, fn):
 
 
 class SessionPill:
-    """#session-status and #reconnect: what the course session is doing, and the way back."""
+    """#session-status and #reconnect: what the course session is doing, and the way back.
 
-    def __init__(self, embed, on_reconnect=None):
+    With a minted URL, an expired session reconnects on its own (a fresh signed URL, bounded, with
+    backoff: coursewire/core/reconnect.py); the pill says so, and Reconnect starts it by hand.
+    """
+
+    def __init__(self, embed):
         self.embed = embed
-        self.reconnecting = False
         self.pill = by_id("session-status")
         self.button = by_id("reconnect")
         on_click("reconnect", self._reconnect)
-        self.on_reconnect = on_reconnect
 
     def _reconnect(self, _event):
-        self.reconnecting = True
-        self.embed.remount()
+        self.embed.reconnect()
         self.render()
-        if self.on_reconnect:
-            self.on_reconnect()
 
     def render(self):
-        state = self.embed.state
+        embed = self.embed
+        state = embed.state
         session = state.session
-        if self.reconnecting and session in ("expired", "error"):
-            text, session = "Reconnecting…", "waiting"
+        renewal = embed.reconnect_policy.describe() if embed.reconnect_policy is not None else None
+        offer = session in ("expired", "error")
+        if renewal is not None:
+            text = renewal
+            waiting = embed.reconnect_policy.state in ("minting", "waiting")
+            session = "waiting" if waiting else "error"
+            offer = not waiting
+        elif embed.mint_error:
+            text, session, offer = "No course: " + embed.mint_error, "error", True
         else:
-            self.reconnecting = False
             text = SESSION_TEXT.get(session, session)
             message = getattr(state, "session_error", None)
             if session == "error" and message:
                 text = "Session error: " + text_of(message)
         self.pill.textContent = dom_text(text)
         self.pill.setAttribute("data-session", session)
-        show(self.button, session in ("expired", "error") and not self.reconnecting)
+        show(self.button, offer)
+
+
+def learner_picker():
+    """#learner: which demo learner the page mints its signed URL for (a real host takes the
+    learner from its own login). Picking another reloads the page for that learner."""
+    picker = by_id("learner")
+    current = document.documentElement.getAttribute("data-learner")
+    if picker is None or not current:
+        return
+    picker.value = current
+
+    def pick(_event):
+        params = window.URLSearchParams.new(window.location.search)
+        params.set("learner", picker.value)
+        window.location.search = params.toString()
+
+    proxy = create_proxy(pick)
+    _listeners.append(proxy)
+    picker.addEventListener("change", proxy)
 
 
 class Inspector:

@@ -58,11 +58,56 @@ class Servers:
     def origins(self):
         return {self.app, self.harness}
 
+    def mint(self, product="player", learner="test-learner", query="", course="101"):
+        """A signed embed URL from the app's own /api/embed-url, as a host's server hands its page
+        one (server to server: no browser Origin), with `query` appended (demo harness
+        parameters such as script=perfect). Returns (url, report_token)."""
+        import json
+        import urllib.request
+
+        body = json.dumps({"course": course, "learner": learner,
+                           "action": "edit" if product == "builder" else "view"}).encode()
+        request = urllib.request.Request(self.app + "/api/embed-url", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = json.loads(response.read())
+        url = answer["url"] + ("&" + query if query else "")
+        return url, answer.get("report_token")
+
+    def signed(self, product="player", learner="test-learner", query=""):
+        """Just the signed embed URL (see mint)."""
+        return self.mint(product, learner, query)[0]
+
+    def records(self, course="101"):
+        """GET /api/records as the host's staff: {learner: record}."""
+        import json
+        import urllib.request
+
+        request = urllib.request.Request("%s/api/records?course=%s" % (self.app, course),
+                                         headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return {r["learner"]: r for r in json.loads(response.read())["records"]}
+
+
+# Known to the tests (never printed by serve.py): the staff token of GET /api/records, and the
+# simulated Coassemble API's key, which tests search for in everything a run produced.
+ADMIN_TOKEN = "test-admin-token-4f1c2b"
+DEMO_KEY = "test-demo-key-9d8e7f6a5b4c3d2e1f00"
+
+
+def serve_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COASSEMBLE_", "COURSEWIRE_", "DATABASE_URL"))}
+    env.update(COURSEWIRE_ADMIN_TOKEN=ADMIN_TOKEN, COURSEWIRE_DEMO_KEY=DEMO_KEY)
+    env.update(extra)
+    return env
+
 
 @pytest.fixture(scope="session")
 def servers():
-    proc, app, harness = start_serve()
-    yield Servers(app, harness)
+    proc, app, harness = start_serve(env=serve_env())
+    served = Servers(app, harness)
+    served.log_path = proc.log_path
+    yield served
     proc.stop()
 
 

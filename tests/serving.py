@@ -18,15 +18,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_serve(probe="/index.html", timeout_s=120, args=(), env=None):
+def start_serve(probe="/index.html", timeout_s=120, args=(), env=None, ports=None):
     """(process, app origin, harness origin). The first run may install the runtime (npm ci).
 
-    `args` are extra serve.py arguments; `env` replaces the environment (default: inherited).
+    `args` are extra serve.py arguments; `env` replaces the environment (default: inherited);
+    `ports` is (app port, harness port) when the caller must know them beforehand.
     Unless `args` name a --db, the learner record is a fresh SQLite file in a temporary folder.
     Everything serve.py prints goes to `process.log_path` (never an unread pipe that could fill
     and stall the server); `process.stop()` ends it and removes the folder.
     """
-    app_port, harness_port = free_port(), free_port()
+    app_port, harness_port = ports or (free_port(), free_port())
     folder = tempfile.mkdtemp(prefix="coursewire-serve-")
     args = list(args)
     if "--db" not in args:

@@ -1,12 +1,18 @@
 """The no-code snippet's entry: mount every [data-coursewire] element on the host page.
 
+    <div data-coursewire="player" data-mint-url="/api/embed-url" data-course="101" data-learner="ID"></div>
     <div data-coursewire="player" data-src="SIGNED_URL"></div>
 
-Attributes: data-coursewire ("player" | "builder"), data-src (the embed URL), optional
-data-origins (space-separated allow-list; default the URL's origin), data-rules (JSON unlock
-rules), data-progress-target (CSS selector of a <progress> or any element to keep in step),
-data-storage-key (where the record is kept; default derived from the URL — give one to each of
-several embeds of the same course), data-coursewire-defer (skip for now). Each accepted event is
+Attributes: data-coursewire ("player" | "builder"); where the course comes from: data-mint-url
+with data-course and data-learner (the page asks the host's server for a signed URL, and for a
+fresh one when the session expires; the record is kept per course and learner), or data-src (a
+URL the host's page already holds); optional data-report-url (send every accepted event to the
+host's server; with data-src, data-report-token too), data-origins (space-separated allow-list;
+default the URL's origin), data-rules (JSON unlock rules), data-progress-target (CSS selector of a
+<progress> or any element to keep in step), data-storage-key (where the record is kept),
+data-coursewire-reconnect="off" (no automatic reconnect), data-coursewire-defer (skip for now).
+bridge.js has usually mounted the element already (it starts the course before Python boots);
+this adopts it. Each accepted event is
 re-dispatched on the element as a bubbling CustomEvent named like the event ("course:progress",
 "back" ...). Running this twice mounts nothing twice: mounted elements are marked
 data-coursewire-initialized. An element that cannot be mounted gets data-coursewire-error (the
@@ -64,19 +70,41 @@ def _progress_target(element):
     return target
 
 
+def _mint(element, product):
+    endpoint = element.getAttribute("data-mint-url")
+    if not endpoint:
+        return None
+    return {"url": endpoint, "course": element.getAttribute("data-course") or "",
+            "learner": element.getAttribute("data-learner") or "",
+            "action": "edit" if product == "builder" else "view"}
+
+
+def _report(element):
+    url = element.getAttribute("data-report-url")
+    if not url:
+        return None
+    return {"url": url, "token": element.getAttribute("data-report-token") or None}
+
+
 def mount(element):
     """Mount one element; returns its Embed, or None (the reason goes on the element and console)."""
     try:
         product = element.getAttribute("data-coursewire") or "player"
         origins = (element.getAttribute("data-origins") or "").split() or None
         target = _progress_target(element)
-        embed = Embed(element, element.getAttribute("data-src") or None, product=product, origins=origins,
-                      rules=_rules(element), storage_key=element.getAttribute("data-storage-key") or None,
-                      dom_events=True)
+        mint = _mint(element, product)
+        embed = Embed(element, None if mint else element.getAttribute("data-src") or None, product=product,
+                      origins=origins, rules=_rules(element), mint=mint, report=_report(element),
+                      storage_key=element.getAttribute("data-storage-key") or None, dom_events=True,
+                      reconnect=element.getAttribute("data-coursewire-reconnect") != "off")
     except Exception as error:
         message = "%s: %s" % (type(error).__name__, error)
         element.setAttribute("data-coursewire-error", message)
         window.console.error("Coursewire could not mount an embed: " + message)
+        # bridge.js may have started the course already: nothing may run unchecked.
+        frame_id = window.coursewireBridge.mountedIn(element)
+        if frame_id:
+            window.coursewireBridge.unmount(frame_id)
         return None
     if target is not None:
         _progress_widget(embed, target)

@@ -6,16 +6,24 @@
 //  - Comparing event.source with an iframe's window from Python costs ~0.7 ms a message on
 //    Pyodide (it probes the Window proxy); here it is one `===`.
 //  - Python is called once per batch of messages, not once per message.
+//  - A signed embed URL is minted by the host's server: the request goes out from here at once,
+//    so the course starts loading before Python has booted (and again on reconnect, when Python
+//    asks). A minting failure shows its sentence in the page, never a blank frame.
+//  - On the snippet's page it mounts every [data-coursewire] element at once (Python adopts them).
 // What it does NOT do: decide. Every message (trusted or not) is handed to Python with its origin
 // and the id of the registered frame it came from (or -1); Python checks the origin, parses,
-// validates and rejects with a reason. Python hands back the DOM events to dispatch.
+// validates and rejects with a reason. What happened to a mint or a report POST reaches Python
+// through the same ordered queue. Python hands back the DOM events to dispatch.
 (function () {
   "use strict";
   if (window.coursewireBridge) return; // loaded twice (page script + PyScript js_modules): keep one
 
   var frames = []; // [{id, iframe, win, container}]
   var nextId = 1;
-  var queue = []; // [frameId, origin, form, payload]: form "text" | "json" | "opaque" | "large" (core/session.py)
+  // [frameId, origin, form, payload]: form "text" | "json" | "opaque" | "large" (core/session.py),
+  // or what happened outside the frame: "minted" (the server's answer, JSON text), "mint-failed"
+  // (a sentence), "posted" (JSON [tag, HTTP status or 0]).
+  var queue = [];
   var consumer = null; // Python callable(batchJson) -> domEventsJson
   var scheduled = false;
   var listening = false;
@@ -23,6 +31,7 @@
   var SLICE = 100; // messages per Python call (~15-40 ms of work on a 2-core machine)
 
   function frameIdOf(source) {
+    if (!source) return -1; // a pending frame (URL still being minted) has no window yet: never null
     for (var i = 0; i < frames.length; i++) if (frames[i].win === source) return frames[i].id;
     return -1;
   }
@@ -45,16 +54,12 @@
       }
     }
     if (typeof entry[3] === "string" && entry[3].length > MAX_TEXT) {
-      // Python refuses it for its size anyway (protocol.MAX_MESSAGE_CHARS), and parsing megabytes
+      // Python refuses it for its size anyway (wire.MAX_MESSAGE_CHARS), and parsing megabytes
       // of batch JSON takes MicroPython seconds: hand over its length and its start only.
       entry[2] = "large";
       entry[3] = [entry[3].length, entry[3].slice(0, 300)];
     }
-    queue.push(entry);
-    if (consumer && !scheduled) {
-      scheduled = true;
-      setTimeout(drain, 0); // one Python call for everything that arrives before this task runs
-    }
+    enqueue(entry); // one Python call for everything that arrives before the drain runs
   }
 
   function drain() {
@@ -99,6 +104,86 @@
     listening = on;
   }
 
+  function enqueue(entry) {
+    queue.push(entry);
+    if (consumer && !scheduled) {
+      scheduled = true;
+      setTimeout(drain, 0);
+    }
+  }
+
+  function withQuery(url, query) {
+    if (!query) return url;
+    var hash = url.indexOf("#");
+    var tail = hash === -1 ? "" : url.slice(hash);
+    var head = hash === -1 ? url : url.slice(0, hash);
+    return head + (head.indexOf("?") === -1 ? "?" : "&") + query + tail;
+  }
+
+  // POST the mint request; resolves with the server's answer, rejects with one sentence.
+  function requestUrl(mint) {
+    return fetch(mint.endpoint, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: mint.body,
+      credentials: "same-origin", cache: "no-store",
+    }).then(function (response) {
+      return response.text().then(function (text) {
+        var answer = null;
+        try { answer = JSON.parse(text); } catch (e) { answer = null; }
+        if (!response.ok) {
+          throw new Error(answer && typeof answer.error === "string" ? answer.error
+            : "The embed URL could not be minted (HTTP " + response.status + ").");
+        }
+        if (!answer || typeof answer.url !== "string") throw new Error("The server's answer held no embed URL.");
+        return answer;
+      });
+    }, function () {
+      throw new Error("The host's server did not answer the embed-URL request; check the connection.");
+    });
+  }
+
+  function showMintError(f, sentence) {
+    var box = f.container.querySelector(".coursewire-mint-error");
+    if (!box) {
+      box = document.createElement("p");
+      box.className = "coursewire-mint-error";
+      box.setAttribute("role", "alert");
+      f.container.appendChild(box);
+    }
+    box.textContent = sentence; // text, never HTML: it comes from a server
+    f.container.setAttribute("data-coursewire-mint-error", sentence);
+  }
+
+  function mintInto(f) {
+    requestUrl(f.mint).then(function (answer) {
+      if (frames.indexOf(f) === -1) return; // unmounted meanwhile
+      // The query (demo harness parameters) drives the first session only: a re-minted URL is a
+      // fresh session, not the same scripted learner again.
+      var iframe = makeIframe(withQuery(answer.url, f.iframe ? "" : f.mint.query), f.title);
+      if (f.iframe) f.container.replaceChild(iframe, f.iframe);
+      else f.container.appendChild(iframe);
+      f.iframe = iframe;
+      f.win = iframe.contentWindow;
+      var box = f.container.querySelector(".coursewire-mint-error");
+      if (box) box.parentNode.removeChild(box);
+      f.container.removeAttribute("data-coursewire-mint-error");
+      enqueue([f.id, "", "minted", JSON.stringify(answer)]);
+    }).catch(function (error) {
+      if (frames.indexOf(f) === -1) return;
+      var sentence = (error && error.message) || String(error);
+      showMintError(f, sentence);
+      enqueue([f.id, "", "mint-failed", sentence]);
+    });
+  }
+
+  function register(container, iframe, title, mint) {
+    var f = { id: nextId++, iframe: iframe, win: iframe ? iframe.contentWindow : null, container: container,
+              title: title, mint: mint };
+    frames.push(f);
+    container.setAttribute("data-coursewire-frame", String(f.id));
+    listen(true);
+    return f;
+  }
+
   function makeIframe(url, title) {
     // Only web URLs: a javascript: or data: "course" would run in (or spoof) the host page.
     var parsed = new URL(url, location.href);
@@ -120,11 +205,57 @@
     mount: function (container, url, title) {
       var iframe = makeIframe(url, title);
       container.appendChild(iframe);
-      var f = { id: nextId++, iframe: iframe, win: iframe.contentWindow, container: container };
-      frames.push(f);
-      container.setAttribute("data-coursewire-frame", String(f.id));
-      listen(true);
+      return register(container, iframe, title, null).id;
+    },
+    // Ask `endpoint` (the host's server) for a signed URL with `body` (JSON text), then mount it in
+    // `container` (with `query` appended to the first URL: the demo harness's parameters). Returns
+    // the frame id at once; "minted" or "mint-failed" follows in the queue.
+    mint: function (container, endpoint, body, title, query) {
+      var f = register(container, null, title, { endpoint: endpoint, body: body, query: query || "" });
+      mintInto(f);
       return f.id;
+    },
+    // Mint a fresh URL for frame `id` with the request it was mounted with, and remount it.
+    remint: function (id) {
+      var f = byId(id);
+      if (!f || !f.mint) return false;
+      mintInto(f);
+      return true;
+    },
+    // POST `text` to `url`; ["posted", [tag, status]] follows in the queue (status 0: no answer).
+    post: function (id, url, text, tag) {
+      fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: text,
+                   credentials: "same-origin", cache: "no-store", keepalive: text.length < 60000 })
+        .then(function (response) { return response.status; }, function () { return 0; })
+        .then(function (status) { enqueue([id, "", "posted", JSON.stringify([tag, status])]); });
+    },
+    // The page is going away: hand `text` to the browser to deliver (text/plain: no preflight).
+    beacon: function (url, text) {
+      try {
+        return navigator.sendBeacon(url, new Blob([text], { type: "text/plain;charset=UTF-8" }));
+      } catch (e) {
+        return false;
+      }
+    },
+    // Call fn() when the page is hidden or left (pagehide, visibilitychange): the last moment to
+    // save and to send what is unsent.
+    onHide: function (fn) {
+      window.addEventListener("pagehide", function () { fn(); });
+      document.addEventListener("visibilitychange", function () {
+        if (document.visibilityState === "hidden") fn();
+      });
+    },
+    // A random id for this page's reports (32 hex digits; crypto works on http pages too).
+    sessionId: function () {
+      var bytes = crypto.getRandomValues(new Uint8Array(16));
+      var hex = "";
+      for (var i = 0; i < bytes.length; i++) hex += ("0" + bytes[i].toString(16)).slice(-2);
+      return hex;
+    },
+    // The mint request frame `id` was mounted with (JSON text), or "" for a plain URL.
+    mintOf: function (id) {
+      var f = byId(id);
+      return f && f.mint ? JSON.stringify({ endpoint: f.mint.endpoint, body: f.mint.body }) : "";
     },
     // The frame id already mounted in `container` (by the page, before Python), or 0.
     mountedIn: function (container) {
@@ -135,8 +266,9 @@
     remount: function (id, url, title) {
       var f = byId(id);
       if (!f) return false;
-      var iframe = makeIframe(url, title || f.iframe.title);
-      f.container.replaceChild(iframe, f.iframe);
+      var iframe = makeIframe(url, title || f.title);
+      if (f.iframe) f.container.replaceChild(iframe, f.iframe);
+      else f.container.appendChild(iframe);
       f.iframe = iframe;
       f.win = iframe.contentWindow;
       return true;
@@ -146,7 +278,7 @@
       var f = byId(id);
       if (!f) return;
       frames.splice(frames.indexOf(f), 1);
-      if (f.iframe.parentNode) f.iframe.parentNode.removeChild(f.iframe);
+      if (f.iframe && f.iframe.parentNode) f.iframe.parentNode.removeChild(f.iframe);
       f.container.removeAttribute("data-coursewire-frame");
       queue = queue.filter(function (entry) { return entry[0] !== id; });
       if (frames.length === 0) listen(false);
@@ -154,6 +286,11 @@
     iframe: function (id) {
       var f = byId(id);
       return f ? f.iframe : null;
+    },
+    // The URL frame `id` shows ("" while its URL is being minted).
+    src: function (id) {
+      var f = byId(id);
+      return f && f.iframe ? f.iframe.src : "";
     },
     // Python announces itself: everything held so far is handed over in one batch.
     connect: function (fn) {
@@ -177,4 +314,31 @@
       }
     },
   };
+
+  // The snippet's elements start loading at once, before PyScript and Python (which adopt them):
+  // data-src as given, or data-mint-url minted now. Python checks everything again and refuses
+  // (and unmounts) what it does not accept; here only web URLs are ever embedded.
+  function mountSnippetElements() {
+    var nodes = document.querySelectorAll("[data-coursewire]");
+    for (var i = 0; i < nodes.length; i++) {
+      var el = nodes[i];
+      if (el.hasAttribute("data-coursewire-frame") || el.hasAttribute("data-coursewire-defer") ||
+          el.hasAttribute("data-coursewire-initialized")) continue;
+      var builder = el.getAttribute("data-coursewire") === "builder";
+      var title = builder ? "Course builder" : "Course";
+      try {
+        if (el.getAttribute("data-mint-url")) {
+          window.coursewireBridge.mint(el, el.getAttribute("data-mint-url"), JSON.stringify({
+            course: el.getAttribute("data-course") || "", learner: el.getAttribute("data-learner") || "",
+            action: builder ? "edit" : "view" }), title, el.getAttribute("data-embed-query") || "");
+        } else if (el.getAttribute("data-src")) {
+          window.coursewireBridge.mount(el, el.getAttribute("data-src"), title);
+        }
+      } catch (e) {
+        // A refused URL: Python says why on the element (data-coursewire-error).
+      }
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountSnippetElements);
+  else mountSnippetElements();
 })();

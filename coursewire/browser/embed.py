@@ -1,17 +1,19 @@
 """Embed: one Coassemble iframe on a host page — the facade host developers use.
 
     from coursewire.browser.embed import Embed
-    course = Embed(document.getElementById("course"), signed_url)
+    course = Embed(document.getElementById("course"), mint={"url": "/api/embed-url",
+                   "course": "101", "learner": user_id}, report="/api/events")
     @course.on("course:progress")
     def show(event):
         bar.value = event.data["progress"]
 
-This is the thin browser shell around a core Session (coursewire/core/session.py), which makes
-every decision. Flow, one way: bridge.js batches raw messages -> `_consume` routes each to its
-Embed by frame -> Session.receive (origin, source, parse, reduce, handlers) -> DOM events ->
-once per batch, persist and notify watchers (the page renders from state). Several embeds on one
-page share the one bridge listener but nothing else: each has its own frame, origins, state, log
-and handlers.
+This is the thin browser shell around the core: a Session (coursewire/core/session.py) makes
+every decision about messages, Reconnect (core/reconnect.py) decides when to mint a fresh URL,
+Outbox (core/outbox.py) what to report to the host's server. Flow, one way: bridge.js batches what
+happened -> `_consume` routes each item to its Embed by frame -> Session.receive (origin, source,
+parse, reduce, handlers) -> DOM events -> once per batch, persist and notify watchers (the page
+renders from state) and send reports. Several embeds on one page share the one bridge listener
+but nothing else: each has its own frame, origins, state, log, handlers and outbox.
 """
 
 import json
@@ -21,59 +23,112 @@ from pyscript.ffi import create_proxy
 
 from coursewire.browser.local_storage import LocalStorage
 from coursewire.core import changes as C
-from coursewire.core.jsonsafe import json_loads
+from coursewire.core.jsonsafe import json_loads, parse_json
+from coursewire.core.outbox import Outbox
+from coursewire.core.reconnect import MintRequest, Reconnect, answer_fields
 from coursewire.core.records import record_of, restore, state_for
 from coursewire.core.session import Session
-from coursewire.core.store import Store
+from coursewire.core.store import MAX_STORED_CHARS, Store
 from coursewire.core.urls import web_url
 
 _embeds = {}  # bridge frame id -> Embed
-_consumer = []  # the proxy handed to the bridge, kept alive for the page's lifetime
+_consumer = []  # the proxies handed to the bridge, kept alive for the page's lifetime
+
+# bridge.js queue forms that are not messages: what happened to a mint or a report POST.
+MINTED, MINT_FAILED, POSTED = "minted", "mint-failed", "posted"
+OUTBOX_SAVE_MS = 1000  # the outbox is saved at most once a second (and whenever the page hides)
+OUTBOX_PART = "outbox"  # stored beside the record, under "<record key>:outbox"
 
 
-def _storage_key(product, url):
-    # Signed embed URLs carry a fresh token in the query on every page load: key by origin and
-    # path so a learner's record survives the next signed URL for the same course.
+def _url_key(product, url):
+    # A URL the page already holds (data-src): key by origin and path, since a signed URL carries
+    # a fresh token in its query on every load.
     parsed = window.URL.new(url)
     return "coursewire:v1:%s:%s%s" % (product, parsed.origin, parsed.pathname)
+
+
+def _mint_request(mint, product):
+    if mint is None or isinstance(mint, MintRequest):
+        return mint
+    if not isinstance(mint, dict):
+        raise ValueError("mint must be a dict such as {'url': '/api/embed-url', 'course': ..., 'learner': ...}")
+    unknown = sorted(set(mint) - {"url", "course", "learner", "action"})
+    if unknown:
+        raise ValueError("mint takes url, course, learner and action, not %s" % unknown[0])
+    action = mint.get("action", "edit" if product == "builder" else "view")
+    return MintRequest(mint.get("url"), mint.get("course"), mint.get("learner"), action)
 
 
 class Embed:
     """One course (product="player") or builder (product="builder") iframe in `container`.
 
-    url: the course's embed URL (http(s); default: the iframe the page already mounted in
-    `container`); origins: the allowed message origins (default: the URL's own); rules: unlock
-    rules (see coursewire/core/rules.py); persist/storage_key: keep the record in localStorage;
-    dom_events: also re-dispatch each accepted event as a bubbling CustomEvent on `container`
-    (the snippet does). A container holds one Embed: a second raises ValueError (destroy() the
-    first to replace it).
+    Where the course comes from, one of:
+      url: an embed URL the page already holds (http(s); signed by the host's server), or
+      mint: {"url": "/api/embed-url", "course": ID, "learner": ID} — the page asks the host's
+        server for a signed URL, and for a fresh one whenever the session expires;
+      neither: the iframe the page already mounted in `container` (bridge.js or the snippet).
+    origins: the allowed message origins (default: the course URL's own); rules: unlock rules
+    (coursewire/core/rules.py); persist/storage_key: keep the record in localStorage (keyed by
+    course and learner when minted); dom_events: also re-dispatch each accepted event as a bubbling
+    CustomEvent on `container`; report: "/api/events" (or {"url", "token"}) to send every accepted
+    event to the host's server; reconnect: mint a fresh URL on its own after session:expired
+    (bounded, with backoff). A container holds one Embed: a second raises ValueError.
     """
 
     def __init__(self, container, url=None, product="player", origins=None, rules=None, persist=True,
-                 storage_key=None, title=None, dom_events=False):
+                 storage_key=None, title=None, dom_events=False, mint=None, report=None, reconnect=True):
         bridge = window.coursewireBridge
         frame_id = bridge.mountedIn(container)
         if frame_id in _embeds:
             raise ValueError("this container already has a Coursewire embed: call destroy() on it first")
-        if frame_id:
-            url = url or bridge.iframe(frame_id).src
-        if not url:
-            raise ValueError("Embed needs the course URL (or a container the page already mounted)")
-        # Checked in Python, scheme and origin, before anything crosses to JavaScript.
-        self.url, origin = web_url(url, window.location.href)
+        self.mint = _mint_request(mint, product)
+        if url and self.mint:
+            raise ValueError("give Embed a url or a mint request, not both")
+        if frame_id and not url and self.mint is None:
+            adopted = bridge.mintOf(frame_id)
+            if adopted:  # minted before Python started (the snippet or the demo page)
+                request = json.loads(adopted)
+                body = json.loads(request["body"])
+                self.mint = MintRequest(request["endpoint"], body.get("course"), body.get("learner"),
+                                        body.get("action", "view"))
+            else:
+                url = bridge.src(frame_id) or None
+        if not url and self.mint is None:
+            raise ValueError("Embed needs the course URL, a mint request, or a container the page already mounted")
+        origin = None
+        self.url = None
+        if url:
+            # Checked in Python, scheme and origin, before anything crosses to JavaScript.
+            self.url, origin = web_url(url, window.location.href)
         self.container = container
         self.product = product
         self.dom_events = dom_events
         self.title = title or ("Course builder" if product == "builder" else "Course")
         self.notices = []  # sentences the page should show once (storage trouble, bad rules ...)
+        self.mint_error = None  # the last minting failure's sentence, or None
+        self.expires_at = None  # when the signed URL runs out (ISO), when the server said
         self._watchers = []
-        self.store = Store(storage_key or _storage_key(product, self.url), LocalStorage()) if persist else None
+        self._explicit_origins = bool(origins)
+        self._proxies = []
+        key = storage_key or (self.mint.record_key(product) if self.mint else _url_key(product, self.url))
+        self.store = Store(key, LocalStorage()) if persist else None
         # Restore before any message is applied, so nothing is applied twice or lost.
-        self.session = Session(product, origins or [origin], self._restore(product, rules))
+        self.session = Session(product, list(origins) if origins else ([origin] if origin else []),
+                               self._restore(product, rules))
         self.session.on_handler_error = lambda sentence: window.console.error("Coursewire: " + sentence)
         for problem in getattr(self.state, "rule_errors", ()):
             self._notice("An unlock rule was ignored: %s." % problem)
-        self.frame_id = frame_id or bridge.mount(container, self.url, self.title)
+        self.reconnect_policy = Reconnect(automatic=reconnect) if self.mint else None
+        self.outbox = None
+        self.report_url = None
+        if report:
+            self._start_reports(report)
+        if frame_id:
+            self.frame_id = frame_id
+        elif self.mint:
+            self.frame_id = bridge.mint(container, self.mint.endpoint, json.dumps(self.mint.body()), self.title, "")
+        else:
+            self.frame_id = bridge.mount(container, self.url, self.title)
         _embeds[self.frame_id] = self
         _connect()
 
@@ -121,15 +176,28 @@ class Embed:
 
     # --- lifecycle ------------------------------------------------------------------------------
 
+    def reconnect(self):
+        """A fresh session now (the learner's Reconnect): a freshly minted URL when minting, else
+        the same URL again. The record is kept."""
+        if self.mint:
+            self.reconnect_policy.manual()
+            window.coursewireBridge.remint(self.frame_id)
+            self.session.change({C.SESSION: True})
+            self._flush()
+        else:
+            self.remount()
+
     def remount(self, url=None):
-        """Replace the iframe with a fresh session (after session:expired); keeps the record."""
+        """Replace the iframe with `url` (or the same URL again); keeps the record."""
         if url:
-            self.url = web_url(url, window.location.href)[0]
+            self.url, origin = web_url(url, window.location.href)
+            self._allow(origin)
         window.coursewireBridge.remount(self.frame_id, self.url, self.title)
 
     def destroy(self):
         """Remove the iframe and stop all handling for this embed; what was applied is saved."""
         self._flush()  # also when called from a handler in the middle of a batch
+        self._save_outbox()
         window.coursewireBridge.unmount(self.frame_id)
         _embeds.pop(self.frame_id, None)
         self.session.handlers.clear()
@@ -172,24 +240,151 @@ class Embed:
             return True
         return False
 
+    def _allow(self, origin):
+        if not self._explicit_origins and origin not in self.session.origins:
+            self.session.allow([origin])
+
+    def _proxy(self, fn):
+        proxy = create_proxy(fn)
+        self._proxies.append(proxy)  # kept alive as long as the embed
+        return proxy
+
+    def _received(self, event):
+        """What an accepted event means for the session's renewal and for the host's server."""
+        if self.reconnect_policy is not None:
+            if event.name == "session:expired":
+                # performance.now(): small milliseconds (MicroPython's ints are 32-bit across the bridge)
+                if self.reconnect_policy.expired(window.performance.now()) == 0:
+                    window.coursewireBridge.remint(self.frame_id)
+            elif event.name == "session:ready":
+                self.reconnect_policy.ready()
+                self.mint_error = None
+        if self.outbox is not None and event.known and self.outbox.add(event, window.Date.new().toISOString()):
+            self._outbox_changed()
+
+    def _control(self, form, payload):
+        """What bridge.js tells about this frame outside its messages."""
+        if form == MINTED:
+            answer, reason = parse_json(payload, MAX_STORED_CHARS)
+            try:
+                if reason is not None:
+                    raise ValueError("the server's answer is not JSON")
+                url, self.expires_at, token = answer_fields(answer)
+                self.url, origin = web_url(url, window.location.href)
+            except ValueError as error:
+                return self._control(MINT_FAILED, "The embed URL could not be used: %s." % error)
+            self._allow(origin)
+            self.mint_error = None
+            if self.reconnect_policy is not None:
+                self.reconnect_policy.minted()
+            if self.outbox is not None:
+                self.outbox.set_token(token)
+                self._send_reports()
+        elif form == MINT_FAILED:
+            self.mint_error = payload
+            if self.reconnect_policy is not None:
+                delay = self.reconnect_policy.failed(payload)
+                if delay is not None:
+                    window.setTimeout(self._proxy(lambda: self._retry_mint()), delay)
+        elif form == POSTED:
+            tag, status = json.loads(payload)
+            if tag == "report" and self.outbox is not None:
+                self._reported(status)
+            return
+        self.session.change({C.SESSION: True})
+
+    def _retry_mint(self):
+        if self.frame_id in _embeds and self.reconnect_policy.retry_due():
+            window.coursewireBridge.remint(self.frame_id)
+            self.session.change({C.SESSION: True})
+            self._flush()
+
     def _flush(self):
         changes = self.session.take_changes()
-        if self.store and any(part not in (C.LOG, C.NOTICES) for part in changes):
+        if self.store and any(part not in (C.LOG, C.NOTICES, C.SESSION) for part in changes):
             self.store.save(record_of(self.state))
             if self.store.notice and self._notice(self.store.notice):
                 changes[C.NOTICES] = True
         if changes:
             for fn in list(self._watchers):
                 fn(changes)
+        if self.outbox is not None:
+            self._send_reports()  # what this batch added (nothing goes while a batch is on its way)
+
+    # --- reports to the host's server (coursewire/core/outbox.py) -------------------------------
+
+    def _start_reports(self, report):
+        if isinstance(report, str):
+            report = {"url": report}
+        if not isinstance(report, dict) or not isinstance(report.get("url"), str) or not report["url"]:
+            raise ValueError("report must be the URL of the host's events endpoint, such as '/api/events'")
+        self.report_url = report["url"]
+        course = self.mint.course if self.mint else None
+        learner = self.mint.learner if self.mint else None
+        self.outbox = Outbox(window.coursewireBridge.sessionId(), course, learner)
+        self.outbox.set_token(report.get("token"))
+        self._outbox_save_due = False
+        self._save_proxy = self._proxy(lambda: self._save_outbox())
+        self._send_proxy = self._proxy(lambda: self._send_reports())
+        text = self.store.load_part(OUTBOX_PART) if self.store else None
+        if text:
+            record, reason = parse_json(text, MAX_STORED_CHARS)
+            reason = reason or self.outbox.restore(record)
+            if reason:
+                self._notice("Unsent reports from an earlier visit could not be read (%s)." % reason)
+
+    def _outbox_changed(self):
+        if self.store and not self._outbox_save_due:
+            self._outbox_save_due = True
+            window.setTimeout(self._save_proxy, OUTBOX_SAVE_MS)
+
+    def _save_outbox(self):
+        # Saved with the record's own storage: the same refusal handling and the one notice.
+        if self.outbox is None or not self.store:
+            return
+        self._outbox_save_due = False
+        if self.outbox.pending:
+            self.store.save_part(OUTBOX_PART, json.dumps(self.outbox.to_record()))
+        else:
+            self.store.remove_part(OUTBOX_PART)
+
+    def _send_reports(self):
+        if self.outbox is None or self.frame_id not in _embeds:
+            return
+        text = self.outbox.next_batch()
+        if text is not None:
+            window.coursewireBridge.post(self.frame_id, self.report_url, text, "report")
+
+    def _reported(self, status):
+        delay = self.outbox.answered(status)
+        if status == 401 and self._notice("The host's server refused this page's report token; reports wait "
+                                          "for the next signed URL."):
+            self.session.change({C.NOTICES: True})
+        self._outbox_changed()
+        if delay == 0:
+            self._send_reports()
+        elif delay is not None:
+            window.setTimeout(self._send_proxy, delay)
+
+    def _hidden(self):
+        """The page is hidden or going away: save everything, and hand unsent reports to the browser."""
+        self._flush()
+        if self.outbox is not None:
+            self._save_outbox()
+            for text in self.outbox.final_batches():
+                window.coursewireBridge.beacon(self.report_url, text)
 
 
 def _consume(batch_json):
-    """Called by the bridge with every message that arrived since the last call."""
+    """Called by the bridge with everything that happened since the last call."""
     now = window.Date.new().toISOString()
     out = []
     for frame_id, origin, form, payload in json_loads(batch_json):
         embed = _embeds.get(frame_id)
-        if embed is not None:
+        if form in (MINTED, MINT_FAILED, POSTED):
+            if embed is not None:
+                embed._control(form, payload)
+        elif embed is not None:
             _receive_safely(embed, origin, True, form, payload, now, out)
         else:
             # Not from any course frame (the page itself, a sibling frame, a popup ...): every
@@ -206,6 +401,8 @@ def _consume(batch_json):
 def _receive_safely(embed, origin, from_frame, form, payload, now, out):
     try:
         event = embed.session.receive(origin, from_frame, form, payload, now)
+        if event is not None and event.known:
+            embed._received(event)
     except Exception as error:
         # A bug of ours must cost one message, never the batch or the listener.
         embed.session.record_internal_error(error, payload, now, origin)
@@ -215,7 +412,14 @@ def _receive_safely(embed, origin, from_frame, form, payload, now, out):
         out.append([embed.frame_id, event.name, event.to_dict()])
 
 
+def _hidden():
+    for embed in list(_embeds.values()):
+        embed._hidden()
+
+
 def _connect():
     if not _consumer:
         _consumer.append(create_proxy(_consume))
+        _consumer.append(create_proxy(_hidden))
+        window.coursewireBridge.onHide(_consumer[1])
         window.coursewireBridge.connect(_consumer[0])

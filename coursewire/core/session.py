@@ -118,10 +118,9 @@ class Session:
     def __init__(self, product, origins, state, log=None):
         if product not in PRODUCTS:
             raise ValueError("product must be 'player' or 'builder', not %r" % (product,))
-        if not origins:
-            raise ValueError("a session needs at least one allowed origin")
         self.product = product
-        self.origins = [check_origin(origin) for origin in origins]
+        self.origins = []  # none yet (a URL still being minted): every message is refused
+        self.allow(origins or [])
         self.state = state
         self.log = log if log is not None else EventLog()
         self.handlers = Handlers()
@@ -167,6 +166,10 @@ class Session:
         self._refuse("internal error: %s: %s" % (type(error).__name__, error), payload, now, origin)
 
     # -- what the shell and the page do --
+
+    def allow(self, origins):
+        """Replace the allowed origins (each checked: see check_origin)."""
+        self.origins = [check_origin(origin) for origin in origins]
 
     def on(self, name, handler, once=False):
         self.handlers.add(name, handler, once)

@@ -137,6 +137,21 @@ class Store:
         self._chunks = count
         self._remember(quiz)
 
+    # -- other parts of this embed's record (the report outbox): same key prefix, same refusals --
+
+    def load_part(self, suffix):
+        """The text stored under "<key>:<suffix>", or None."""
+        return self._get("%s:%s" % (self.key, suffix)) if self.available else None
+
+    def save_part(self, suffix, text):
+        """Store `text` under "<key>:<suffix>"; after a refusal, nothing (the notice says so once)."""
+        if self.available:
+            self._set("%s:%s" % (self.key, suffix), text)
+
+    def remove_part(self, suffix):
+        if self.available:
+            self._remove("%s:%s" % (self.key, suffix))
+
     def clear(self):
         if self.available:
             for i in range(self._chunks):

@@ -1,7 +1,8 @@
 """POST /api/embed-url: the browser asks the host's server for a fresh signed embed URL.
 
     request   {"course": ID, "learner": ID, "action": "view" | "edit"}   (action optional: view)
-    200       {"url": "...", "expires_at": "2026-11-28T14:03:00Z"}
+    200       {"url": "...", "expires_at": "2026-11-28T14:03:00Z", "report_token": "..."}
+              (report_token when the server keeps a learner record: see reports.py)
     400 bad input · 403 edit not enabled, or another site's page · 404 no such course ·
     413 too big · 415 not JSON · 502 Coassemble refused (its reason) or is down ·
     503 not configured, or Coassemble's rate limit (Retry-After) · 504 Coassemble timed out
@@ -56,8 +57,10 @@ def route(request, context):
         refusal = None
     if refusal is not None:
         raise refusal  # outside the except: no exception chain back to the client's internals
-    # One dict, built here: the answer grows fields (a report token) in one place.
     answer = {"url": embed.url, "expires_at": iso_utc(embed.expires_at)}
+    if context.has_store():
+        # Lets the page report this learner's events in this course (POST /api/events), and no other.
+        answer["report_token"] = context.issue_report_token(course, learner)
     return 200, answer
 
 

@@ -31,6 +31,9 @@ class Context:
         self.report_token_ttl_s = report_token_ttl_s
         self.mint = mint or coassemble.mint  # tests inject a fake Coassemble client here
 
+    def has_store(self):
+        return self._store is not None
+
     @property
     def store(self):
         if self._store is None:

@@ -3,6 +3,7 @@ loading), several isolated embeds on one page, and the Python API (on/off/once/"
 raising handlers, destroy)."""
 
 import json
+import re
 
 from conftest import BOOT_TIMEOUT_MS, ROOT, harness_frame
 
@@ -20,16 +21,28 @@ def names_sent(frame):
     return names
 
 
-def example_elsewhere(servers, name, runtime):
+def example_elsewhere(servers, name, runtime, queries):
     """examples/<name> as a host site on another origin would have it: absolute URLs to the
-    Coursewire server, and the wrapper tag for `runtime` (the examples use mpy)."""
+    Coursewire server, the wrapper tag for `runtime` (the examples use mpy), and each element's
+    signed URL written into data-src by "its server" (minted here, with the demo harness
+    parameters `queries[element id]`) instead of data-mint-url, which only a same-origin server
+    answers. Reports go to the host's own server, which this test site does not have."""
     with open(ROOT + "/examples/" + name, encoding="utf-8") as f:
         html = f.read()
     if runtime == "py":
         html = html.replace('<script type="mpy" src="/coursewire/browser/automount.py" config="/coursewire/mpy.toml">',
                             '<script type="py" src="/coursewire/browser/automount.py" config="/coursewire/pyscript.toml">')
-    for path in ("/runtime/", "/coursewire/", "/config.js"):
+    for path in ("/runtime/", "/coursewire/"):
         html = html.replace('"%s' % path, '"%s%s' % (servers.app, path))
+    html = html.replace(' data-report-url="/api/events"', "")
+
+    def signed(match):
+        element = re.search(r'id="([^"]+)"', html[html.rfind("<div", 0, match.start()):match.start()]).group(1)
+        product = "builder" if 'data-coursewire="builder"' in html[html.rfind("<div", 0, match.start()):match.start()] else "player"
+        return 'data-src="%s"' % servers.signed(product, match.group(2), queries.get(element, "")).replace("&", "&amp;")
+
+    html = re.sub(r'data-mint-url="/api/embed-url"\s+data-course="(\d+)"\s+data-learner="([^"]+)"', signed, html)
+    assert "data-mint-url" not in html
     return html
 
 
@@ -53,8 +66,8 @@ def wait_mounted(page, selector="[data-coursewire]"):
 
 
 def test_example_host_site_on_another_origin_receives_dom_events_in_order(page, servers, runtime, host_page):
-    url = host_page("shop-%s.html" % runtime, example_elsewhere(servers, "host-site.html", runtime))
-    page.goto(url + "?script=fail-then-pass&speed=20")
+    html = example_elsewhere(servers, "host-site.html", runtime, {"course": "script=fail-then-pass&speed=20"})
+    page.goto(host_page("shop-%s.html" % runtime, html))
     wait_mounted(page)
     page.wait_for_selector("#done:not([hidden])", timeout=30_000)
     frame = harness_frame(page)
@@ -76,9 +89,8 @@ def test_example_host_site_as_served_by_coursewire(page, servers):
 
 def test_a_script_url_is_refused_with_a_clear_reason(page, servers, runtime, host_page, guard):
     guard.expect_console_error(r"Coursewire could not mount an embed: ValueError: the course URL must be http\(s\), not javascript:")
-    html = example_elsewhere(servers, "host-site.html", runtime).replace(
-        'course.dataset.src = window.coursewireConfig.harnessOrigin + "/player.html" + location.search;',
-        'course.dataset.src = "javascript:window.__pwned = 1";')
+    html = re.sub(r'data-src="[^"]*"', 'data-src="javascript:window.__pwned = 1"',
+                  example_elsewhere(servers, "host-site.html", runtime, {}))
     page.goto(host_page("evil-%s.html" % runtime, html))
     page.wait_for_selector("[data-coursewire-error]", state="attached", timeout=BOOT_TIMEOUT_MS)
     assert page.get_attribute("#course", "data-coursewire-error") == (
@@ -88,8 +100,8 @@ def test_a_script_url_is_refused_with_a_clear_reason(page, servers, runtime, hos
 
 
 def test_several_embeds_on_one_page_stay_isolated(page, servers, runtime, host_page):
-    page.goto(host_page("several-%s.html" % runtime, example_elsewhere(servers, "several.html", runtime))
-              + "?burst=0")
+    queries = {key: "embed=%s&burst=0" % key for key in ("first", "second", "builder")}
+    page.goto(host_page("several-%s.html" % runtime, example_elsewhere(servers, "several.html", runtime, queries)))
     page.wait_for_function(
         "document.querySelectorAll('[data-coursewire-initialized]').length === 3", timeout=BOOT_TIMEOUT_MS)
     page.evaluate("""() => {
@@ -115,16 +127,16 @@ API_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <script type="module" src="%(app)s/runtime/pyscript/core.js"></script></head>
 <body><div id="course"></div><div id="other"></div>
-<script>window.calls = []; window.HARNESS = "%(harness)s";</script>
+<script>window.calls = []; window.COURSE_URL = "%(course_url)s"; window.OTHER_URL = "%(other_url)s";</script>
 <script type="%(runtime)s" config="%(app)s/%(config)s">
 from pyscript import document, window
 from pyscript.ffi import create_proxy
 from coursewire.browser.embed import Embed
 
-# burst=0: the harness posts session:ready and then only what the test sends.
-course = Embed(document.getElementById("course"), window.HARNESS + "/player.html?embed=course&burst=0")
-other = Embed(document.getElementById("other"), window.HARNESS + "/player.html?embed=other&burst=0",
-              persist=False)
+# Signed URLs the host's server minted (burst=0: the harness posts session:ready, then only what
+# the test sends).
+course = Embed(document.getElementById("course"), window.COURSE_URL)
+other = Embed(document.getElementById("other"), window.OTHER_URL, persist=False)
 
 def record(tag):
     def handler(event):
@@ -155,7 +167,9 @@ document.body.setAttribute("data-ready", "true")
 
 def open_api_page(page, servers, runtime, host_page):
     config = "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml"
-    html = API_PAGE % {"app": servers.app, "harness": servers.harness, "runtime": runtime, "config": config}
+    html = API_PAGE % {"app": servers.app, "runtime": runtime, "config": config,
+                       "course_url": servers.signed(query="embed=course&burst=0"),
+                       "other_url": servers.signed(learner="other-learner", query="embed=other&burst=0")}
     page.goto(host_page("api-%s.html" % runtime, html))
     page.wait_for_selector("body[data-ready='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
     frames = embed_frames(page, ("course", "other"))

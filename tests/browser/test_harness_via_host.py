@@ -28,7 +28,6 @@ SCRIPTS = [
     ("index.html", "player.html", "fail-then-pass", ["session:ready", "course:start"], "course:completed"),
     ("index.html", "player.html", "abandon-halfway", ["session:ready", "course:start"], None),
     ("builder.html", "builder.html", "author", ["session:ready", "course:created"], None),
-    ("builder.html", "builder.html", "expire", ["session:ready", "course:created"], "session:expired"),
     ("builder.html", "builder.html", "errors", ["session:ready", "session:error"], "session:error"),
 ]
 
@@ -47,3 +46,16 @@ def test_script_arrives_in_order(page, servers, runtime, path, harness, script, 
         assert sent[-1] == last
     if script == "abandon-halfway":
         assert "course:completed" not in sent and page.inner_text("#course-status") == "In progress"
+
+
+def test_an_expiring_builder_session_arrives_in_order_then_reconnects(page, servers, runtime):
+    # script=expire: the author saves, then the session expires. The page mints a fresh signed URL
+    # on its own and mounts it: what the first session sent arrives in order, then the new one's.
+    loaded = []
+    page.on("request", lambda r: "/builder.html?token=" in r.url and loaded.append(r.url.split("token=")[1].split("&")[0]))
+    open_app(page, servers, "builder.html", runtime=runtime, query="script=expire&speed=0")
+    page.wait_for_function("document.getElementById('event-counts').textContent.startsWith('4 accepted')")
+    page.wait_for_selector("#session-status[data-session='ready']")
+    assert received_names(page) == ["session:ready", "course:created", "session:expired", "session:ready"]
+    assert len(loaded) == 2 and loaded[0] != loaded[1]  # two sessions, two signed URLs
+    assert page.inner_text("#draft-status").endswith("(revision 1)")  # the record was kept

@@ -587,7 +587,7 @@ def stored_record(page):
     ("<key>:quiz:N", see coursewire/core/store.py)."""
     return page.evaluate("""() => {
         const keys = Object.keys(localStorage).filter((k) => k.startsWith('coursewire:v1:player:')
-                                                         && !k.endsWith(':unreadable') && !k.includes(':quiz:'));
+            && !k.endsWith(':unreadable') && !k.endsWith(':outbox') && !k.includes(':quiz:'));
         if (keys.length !== 1) return keys;
         const record = JSON.parse(localStorage.getItem(keys[0]));
         const quiz = [];
@@ -783,7 +783,8 @@ def test_corrupt_stored_record_starts_fresh_with_a_notice_and_keeps_the_text(pag
     course = boot(page, servers, runtime)
     post_all(course, [progress(40), answer("C1", "yes")])
     page.wait_for_selector("#progress[aria-valuenow='40']")
-    key = page.evaluate("Object.keys(localStorage).find((k) => k.startsWith('coursewire:v1:player:') && !k.includes(':quiz:'))")
+    key = page.evaluate("Object.keys(localStorage).find((k) => k.startsWith('coursewire:v1:player:') "
+                        "&& !k.includes(':quiz:') && !k.endsWith(':outbox'))")
     for junk in CORRUPT:
         page.evaluate("([k, v]) => { localStorage.removeItem(k + ':unreadable'); localStorage.setItem(k, v) }",
                       [key, junk])
@@ -802,12 +803,14 @@ def test_corrupt_stored_record_starts_fresh_with_a_notice_and_keeps_the_text(pag
 
 def test_builder_expiry_and_error_bursts_lose_nothing(page, servers, runtime, hostile_figures):
     builder = boot(page, servers, runtime, path="builder.html")
+    page.evaluate("window.__firstFrame = document.querySelector('#course-frame iframe')")
     post_all(builder, [{"type": "course", "event": "created", "data": {"id": "course-h7", "title": "Hostile"}},
                        {"type": "session", "event": "expired"}])
-    page.wait_for_selector("#session-status[data-session='expired']")
+    # An expired session reconnects on its own: a freshly minted URL, a new frame, the draft kept.
+    page.wait_for_selector("#draft-status:has-text('revision 1')")
     draft = page.inner_text("#draft-status")
-    page.click("#reconnect")
-    page.wait_for_selector("#session-status[data-session='ready']")
+    page.wait_for_function("window.__firstFrame !== document.querySelector('#course-frame iframe') && "
+                           "document.getElementById('session-status').dataset.session === 'ready'")
     assert (page.inner_text("#course-id"), page.inner_text("#course-title"), page.inner_text("#draft-status")) == \
         ("course-h7", "Hostile", draft)
     builder = course_frame(page)

@@ -141,8 +141,16 @@ def test_a_session_refuses_a_star_origin_at_construction():
         session(origins=("*",))
     with pytest.raises(ValueError):
         Session("viewer", [COURSE], CourseState())
+
+
+
+def test_a_session_without_origins_refuses_everything_until_told():
+    s = Session("player", [], CourseState())  # a URL still being minted
+    assert s.receive(COURSE, True, TEXT, PROGRESS_40, NOW) is None
+    s.allow([COURSE])
+    assert s.receive(COURSE, True, TEXT, PROGRESS_40, NOW) is not None
     with pytest.raises(ValueError):
-        Session("player", [], CourseState())
+        s.allow(["*"])
 
 
 # -- dispatch --

@@ -1,22 +1,29 @@
 """The demo harness on its own, independent from the product and from serve.py.
 
-Two stdlib servers: harness/ on "localhost" and a recorder page on "127.0.0.1" (different sites,
-as a real Coassemble course and its host are), plus the recorder on a third origin. The recorder
-embeds the harness and keeps every message from its iframe in window.received.
+Stdlib servers: harness/ with its simulated Coassemble API on "localhost", and a recorder page on
+"127.0.0.1" (different sites, as a real Coassemble course and its host are), plus the recorder on
+a third origin. The recorder embeds the harness through a signed URL minted from the simulated API
+(as a host's server would) and keeps every message from its iframe in window.received.
 """
 
 import functools
 import http.server
 import json
 import os
+import socketserver
 import threading
 import urllib.parse
+import urllib.request
+import wsgiref.simple_server
 
 import pytest
 
 from serving import ROOT  # noqa: E402
 
+from harness.api import make_app as make_harness_api  # noqa: E402
+
 pytestmark = pytest.mark.browser
+WORKSPACE, API_KEY = "2000", "standalone-test-key"
 HARNESS_DIR = os.path.join(ROOT, "harness")
 LAUNCH_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -53,18 +60,68 @@ def start_server(directory):
     return server
 
 
+TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css"}
+
+
+def harness_site(api):
+    """harness/'s pages and assets, and the simulated Coassemble API under /api/, as one WSGI app."""
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO", "/")
+        if path.startswith("/api/"):
+            return api(environ, start_response)
+        name = path.lstrip("/") or "index.html"
+        file = os.path.join(HARNESS_DIR, name)
+        if "/." in path or os.path.splitext(name)[1] not in TYPES or not os.path.isfile(file):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        with open(file, "rb") as f:
+            body = f.read()
+        start_response("200 OK", [("Content-Type", TYPES[os.path.splitext(name)[1]]),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+    return app
+
+
+class _QuietWSGIHandler(wsgiref.simple_server.WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGIServer):
+    daemon_threads = True
+
+
+def start_harness():
+    server = wsgiref.simple_server.make_server(
+        "127.0.0.1", 0, harness_site(make_harness_api(WORKSPACE, API_KEY)),
+        server_class=_ThreadingWSGIServer, handler_class=_QuietWSGIHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 class Origins:
     def __init__(self, harness, host, third):
-        self.harness = harness  # http://localhost:P, serves harness/
+        self.harness = harness  # http://localhost:P, serves harness/ and its simulated API
         self.host = host  # http://127.0.0.1:P, serves the recorder
         self.third = third  # http://127.0.0.1:Q, the recorder again on another origin
+
+    def signed(self, page="player", query="", learner="standalone-learner"):
+        """A signed URL for the harness's `page` ("player" or "builder"), minted from its simulated
+        API as a host's server would, with `query` (script=, speed= ...) appended."""
+        body = json.dumps({"action": "edit" if page == "builder" else "view", "courseId": 101,
+                           "identifier": learner, "options": {}}).encode()
+        request = urllib.request.Request(self.harness + "/api/v1/headless/embed/course", data=body, headers={
+            "Content-Type": "application/json", "Authorization": "COASSEMBLE:%s:%s" % (WORKSPACE, API_KEY)})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            url = response.read().decode()
+        return url + ("&" + query if query else "")
 
 
 @pytest.fixture(scope="module")
 def origins(tmp_path_factory):
     recorder_dir = tmp_path_factory.mktemp("recorder")
     (recorder_dir / "index.html").write_text(RECORDER_HTML)
-    servers = [start_server(HARNESS_DIR), start_server(recorder_dir), start_server(recorder_dir)]
+    servers = [start_harness(), start_server(recorder_dir), start_server(recorder_dir)]
     ports = [s.server_address[1] for s in servers]
     yield Origins(
         harness="http://localhost:%d" % ports[0],
@@ -190,7 +247,7 @@ def assert_clean(v, origins, allow_console_errors=False):
 
 
 def run_player(visit, origins, query):
-    v = visit().embed(origins.host, "%s/player.html?%s" % (origins.harness, query))
+    v = visit().embed(origins.host, origins.signed("player", query))
     v.wait_done()
     received = v.received()
     assert all(r["origin"] == origins.harness for r in received)
@@ -280,7 +337,7 @@ def test_going_back_never_lowers_progress_or_completes_twice(visit, origins):
 
 
 def test_a_keyboard_only_learner_can_answer_a_quiz(visit, origins):
-    v = visit().embed(origins.host, "%s/player.html" % origins.harness)
+    v = visit().embed(origins.host, origins.signed("player"))
     for _ in range(2):
         v.frame.focus("#next")
         v.page.keyboard.press("Enter")
@@ -363,7 +420,7 @@ def test_noisy_is_reproducible_and_records_what_it_sent(visit, origins):
 # ---- Builder ------------------------------------------------------------------------------
 
 def run_builder(visit, origins, query):
-    v = visit().embed(origins.host, "%s/builder.html?%s" % (origins.harness, query))
+    v = visit().embed(origins.host, origins.signed("builder", query))
     v.wait_done()
     return v
 
@@ -427,8 +484,7 @@ def test_messages_reach_the_embedding_page(visit, origins, origin_param):
 def test_target_origin_is_explicit_so_a_wrong_one_receives_nothing(visit, origins):
     # The page on the third origin embeds the harness, but the harness was told to post to the
     # host origin: the browser must drop every message.
-    url = "%s/player.html?script=abandon-halfway&speed=0&origin=%s" % (
-        origins.harness, urllib.parse.quote(origins.host, safe=""))
+    url = origins.signed("player", "script=abandon-halfway&speed=0&origin=%s" % urllib.parse.quote(origins.host, safe=""))
     v = visit().embed(origins.third, url)
     v.wait_done()
     v.page.wait_for_timeout(300)
@@ -441,8 +497,7 @@ def test_target_origin_is_explicit_so_a_wrong_one_receives_nothing(visit, origin
 
 @pytest.mark.parametrize("origin_param", ["not-an-origin", "javascript:alert(1)"])
 def test_an_invalid_origin_parameter_posts_nothing_and_warns(visit, origins, origin_param):
-    url = "%s/player.html?script=abandon-halfway&speed=0&origin=%s" % (
-        origins.harness, urllib.parse.quote(origin_param, safe=""))
+    url = origins.signed("player", "script=abandon-halfway&speed=0&origin=%s" % urllib.parse.quote(origin_param, safe=""))
     v = visit().embed(origins.host, url)
     v.wait_done()
     v.page.wait_for_timeout(200)
@@ -453,7 +508,7 @@ def test_an_invalid_origin_parameter_posts_nothing_and_warns(visit, origins, ori
 
 
 def test_opened_directly_posts_nothing_and_says_so(visit, origins):
-    v = visit().open("%s/builder.html" % origins.harness)
+    v = visit().open(origins.signed("builder"))
     v.frame.wait_for_function("window.harness && harness.sent.length === 1")
     assert v.frame.evaluate("harness.targetOrigin") is None
     assert "not embedded" in v.frame.locator("#warning").inner_text()
@@ -470,7 +525,8 @@ NAVIGATION_MS = """() => {
 
 @pytest.mark.parametrize("page_name", ["player.html", "builder.html", "index.html"])
 def test_pages_load_alone_and_only_from_their_own_origin(visit, origins, page_name):
-    v = visit().open("%s/%s" % (origins.harness, page_name))
+    page = page_name.split(".")[0]
+    v = visit().open(origins.signed(page) if page in ("player", "builder") else "%s/%s" % (origins.harness, page_name))
     v.page.wait_for_load_state("load")
     v.page.wait_for_function("performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
     load_ms = v.page.evaluate(NAVIGATION_MS)
@@ -481,7 +537,7 @@ def test_pages_load_alone_and_only_from_their_own_origin(visit, origins, page_na
 
 
 def test_embedded_player_load_time(visit, origins):
-    v = visit().embed(origins.host, "%s/player.html" % origins.harness)
+    v = visit().embed(origins.host, origins.signed("player"))
     v.frame.wait_for_function("performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
     load_ms = v.frame.evaluate(NAVIGATION_MS)
     print("embedded player.html: navigation to load event %.0f ms" % load_ms)

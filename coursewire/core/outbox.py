@@ -1,0 +1,160 @@
+"""Browser reports: every accepted event, kept until the host's server says it has stored it.
+
+The host's server (POST /api/events) records what the learner's page saw, next to what
+Coassemble's signed webhooks prove. Each event carries the page session's id and a sequence
+number, so the server applies it once however often a batch is sent again; the outbox is saved
+with the record (it survives a reload and an offline spell), sent in batches, retried with a
+growing delay, and flushed with navigator.sendBeacon when the page goes away. A batch is bound to
+a learner and a course by an opaque report token the server issued with the signed embed URL.
+
+Pure: the shell sends what `next_batch` gives and reports the answer with `answered`.
+"""
+
+import json
+
+OUTBOX_VERSION = 1
+MAX_BATCH_EVENTS = 100
+MAX_BATCH_CHARS = 256 * 1024  # well under the server's 512 KiB
+MAX_PENDING = 10000  # a week offline at a quiz a day is far below this
+FIRST_RETRY_MS = 1000
+MAX_RETRY_MS = 60000
+SESSION_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+
+class Outbox:
+    def __init__(self, session_id, course=None, learner=None):
+        if not isinstance(session_id, str) or not 8 <= len(session_id) <= 64 or \
+                any(c not in SESSION_CHARS for c in session_id):
+            raise ValueError("a report session id is 8-64 letters, digits, '_' or '-'")
+        self.session_id = session_id  # this page's; entries of earlier pages keep theirs
+        self.course = course
+        self.learner = learner
+        self.token = None  # the newest report token the server issued for this course and learner
+        self.pending = []  # [{"session", "seq", "type", "event", "data", "time"}], oldest first
+        self.next_seq = 1
+        self.dropped = 0  # entries refused for good (a bound reached, a batch the server refuses)
+        self.in_flight = None  # (session, last seq) of the batch being sent
+        self.failures = 0
+        self.paused = None  # why sending waits for something (a refused token), or None
+
+    # -- what the page saw --
+
+    def add(self, event, now):
+        """Queue an accepted Event (the page's time `now`). Returns False when the outbox is full."""
+        if len(self.pending) >= MAX_PENDING:
+            self.dropped += 1
+            return False
+        self.pending.append({"session": self.session_id, "seq": self.next_seq, "type": event.type,
+                             "event": event.event, "data": event.data, "time": now})
+        self.next_seq += 1
+        return True
+
+    def set_token(self, token):
+        """A fresh report token (with each minted URL): it also resumes sending after a refusal."""
+        if isinstance(token, str) and token:
+            self.token = token
+            self.paused = None
+
+    # -- sending --
+
+    def next_batch(self):
+        """The text of the next batch to POST (the oldest session's oldest entries), or None when
+        there is nothing to send, no token, sending is paused, or a batch is already on its way."""
+        if not self.pending or self.token is None or self.paused or self.in_flight is not None:
+            return None
+        session = self.pending[0]["session"]
+        events = []
+        size = 0
+        for entry in self.pending:
+            if entry["session"] != session or len(events) >= MAX_BATCH_EVENTS:
+                break
+            item = {"seq": entry["seq"], "type": entry["type"], "data": entry["data"], "time": entry["time"]}
+            if entry["event"] is not None:
+                item["event"] = entry["event"]
+            text = json.dumps(item)
+            if events and size + len(text) > MAX_BATCH_CHARS:
+                break
+            events.append(text)
+            size += len(text)
+        last = self.pending[len(events) - 1]["seq"]
+        self.in_flight = (session, last)
+        head = {"token": self.token, "session": session}
+        if self.course is not None:
+            head["course"] = self.course
+        if self.learner is not None:
+            head["learner"] = self.learner
+        return json.dumps(head)[:-1] + ', "events": [' + ", ".join(events) + "]}"
+
+    def answered(self, status):
+        """The server's answer to the batch in flight (0: no answer at all). Returns the delay in
+        ms before the next try, 0 to send on at once, or None to wait for something else."""
+        if self.in_flight is None:
+            return None
+        session, last = self.in_flight
+        self.in_flight = None
+        if 200 <= status < 300:
+            self._forget(session, last)
+            self.failures = 0
+            return 0 if self.pending else None
+        if status == 401:
+            self.paused = "the server refused the report token"
+            return None  # a fresh token (the next minted URL) resumes sending
+        if status in (400, 413):
+            # The server will never take this batch as it is: keep the record, drop the report.
+            self.dropped += self._forget(session, last)
+            return 0 if self.pending else None
+        self.failures += 1
+        return min(FIRST_RETRY_MS * (2 ** (self.failures - 1)), MAX_RETRY_MS)
+
+    def _forget(self, session, last):
+        kept = [e for e in self.pending if not (e["session"] == session and e["seq"] <= last)]
+        forgotten = len(self.pending) - len(kept)
+        self.pending = kept
+        return forgotten
+
+    def final_batches(self):
+        """Every pending batch's text, for sendBeacon as the page goes away (the server ignores
+        what it already has, so sending one twice is harmless)."""
+        texts = []
+        saved = self.pending, self.in_flight, self.paused
+        self.in_flight, self.paused = None, None
+        while self.pending and self.token is not None:
+            text = self.next_batch()
+            texts.append(text)
+            session, last = self.in_flight
+            self.in_flight = None
+            self._forget(session, last)
+        self.pending, self.in_flight, self.paused = saved
+        return texts
+
+    # -- persistence --
+
+    def to_record(self):
+        return {"version": OUTBOX_VERSION, "pending": list(self.pending), "token": self.token}
+
+    def restore(self, record):
+        """Take back what an earlier page left unsent. Returns None, or why the record was unusable."""
+        if not isinstance(record, dict) or record.get("version") != OUTBOX_VERSION:
+            return "not an outbox record"
+        pending = record.get("pending")
+        if not isinstance(pending, list) or len(pending) > MAX_PENDING:
+            return "the outbox record's pending list is unusable"
+        clean = []
+        for entry in pending:
+            if not _usable_entry(entry):
+                return "an entry of the outbox record is unusable"
+            clean.append(entry)
+        self.pending = clean + [e for e in self.pending if e["session"] == self.session_id]
+        if self.token is None and isinstance(record.get("token"), str):
+            self.token = record["token"]
+        return None
+
+
+def _usable_entry(entry):
+    if not isinstance(entry, dict):
+        return False
+    session, seq = entry.get("session"), entry.get("seq")
+    return (isinstance(session, str) and 8 <= len(session) <= 64 and all(c in SESSION_CHARS for c in session)
+            and isinstance(seq, int) and not isinstance(seq, bool) and seq >= 1
+            and isinstance(entry.get("type"), str) and (entry.get("event") is None or isinstance(entry["event"], str))
+            and isinstance(entry.get("data"), dict) and isinstance(entry.get("time"), str))

@@ -1,0 +1,113 @@
+"""Browser reports to the host's server, on both runtimes: every accepted event reaches
+POST /api/events once; reports refused while "offline" wait in the outbox across a reload and drain
+when the server can be reached again, until the server's record matches the page's; a report with
+another learner's token is refused."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+from conftest import harness_frame, open_app
+
+
+def wait_for_record(servers, learner, check, timeout_s=30):
+    deadline = time.time() + timeout_s
+    record = None
+    while time.time() < deadline:
+        record = servers.records().get(learner)
+        if record is not None and check(record):
+            return record
+        time.sleep(0.3)
+    raise AssertionError("the server's record never matched: %r" % (record,))
+
+
+def page_quiz(page):
+    return page.eval_on_selector_all("#quiz-log tr", "rows => rows.map(r => r.dataset.quizEntry)")
+
+
+def test_the_demo_flow_records_the_learner_on_the_server(page, servers, runtime):
+    learner = "reporter-%s" % runtime
+    open_app(page, servers, runtime=runtime, query="learner=%s&script=fail-then-pass&speed=0" % learner)
+    harness_frame(page).wait_for_selector("html[data-script-done='true']", state="attached", timeout=30_000)
+    page.wait_for_selector("#course-status:text-is('Completed')")
+    answers = len(page_quiz(page))
+    record = wait_for_record(servers, learner, lambda r: r["progress"] == 100 and len(r["answers"]) == answers
+                             and r["verified_completed_at"] is not None)
+    assert record["reported_completed_at"] is not None  # the page said so ...
+    assert record["status"] == "completed_verified"  # ... and Coassemble's signed webhook proved it
+    assert [a["attempt"] for a in record["answers"] if a.get("screen") == "knowledge-check"][-1] == 2
+
+
+def test_reports_refused_offline_survive_a_reload_and_drain_once_online(page, servers, runtime, guard):
+    guard.expect_console_error(r"net::ERR_BLOCKED_BY_CLIENT")
+    learner = "offline-%s" % runtime
+    refused = []
+    page.on("requestfailed", lambda r: "/api/events" in r.url and refused.append(r.url))
+    # The network refuses every report. (Chromium sends beacons and keepalive requests past both
+    # page.route and CDP's URL blocking, so while "offline" the page's sendBeacon refuses too.)
+    network = page.context.new_cdp_session(page)
+    network.send("Network.enable")
+    network.send("Network.setBlockedURLs", {"urls": ["*/api/events*"]})
+    page.add_init_script("""(() => {  // (test_a_closing_page_hands_its_reports_to_sendbeacon covers it)
+        navigator.sendBeacon = () => { window.__beacons = (window.__beacons || 0) + 1; return false; };
+    })()""")
+    open_app(page, servers, runtime=runtime, query="learner=%s&burst=0" % learner)
+    page.wait_for_selector("#session-status[data-session='ready']")
+    frame = harness_frame(page)
+    frame.evaluate("""() => { harness.post({type: 'course', event: 'progress', data: {progress: 30}});
+        for (let i = 0; i < 4; i++) harness.post({type: 'screen', event: 'answer',
+            data: {id: 'q' + i, question: 'Q' + i, answer: 'A' + i, correct: true}}); }""")
+    page.wait_for_function("document.querySelectorAll('#quiz-log tr').length === 4")
+    page.wait_for_function("() => Object.keys(localStorage).some(k => k.endsWith(':outbox'))")
+    assert refused  # the page tried, and the "network" refused
+    # Reload while still offline: the unsent reports come back from localStorage.
+    open_app(page, servers, runtime=runtime, query="learner=%s&burst=0" % learner)
+    page.wait_for_selector("#session-status[data-session='ready']")
+    frame = harness_frame(page)
+    frame.evaluate("""() => { harness.post({type: 'course', event: 'progress', data: {progress: 50}});
+        harness.post({type: 'screen', event: 'answer', data: {id: 'q9', question: 'Q9', answer: 'A9', correct: false}}); }""")
+    page.wait_for_selector("#progress[aria-valuenow='50']")
+    assert servers.records().get(learner) is None  # nothing reached the server so far
+    # Online again: the outbox drains, each event once.
+    network.send("Network.setBlockedURLs", {"urls": []})
+    frame.evaluate("harness.post({type: 'course', event: 'progress', data: {progress: 60}})")
+    record = wait_for_record(servers, learner, lambda r: r["progress"] == 60 and len(r["answers"]) == 5)
+    assert sorted(a["answer"] for a in record["answers"]) == ["A0", "A1", "A2", "A3", "A9"]
+    assert record["progress"] == int(page.get_attribute("#progress", "aria-valuenow"))
+    page.wait_for_function("() => !Object.keys(localStorage).some(k => k.endsWith(':outbox'))")
+
+
+def test_a_report_with_another_learners_token_is_refused(page, servers, runtime, guard):
+    guard.expect_console_error(r"the server responded with a status of 401")
+    # Grace's page holds a token for grace; it cannot report as ada.
+    _, token = servers.mint(learner="grace-%s" % runtime)
+    open_app(page, servers, runtime=runtime, query="learner=grace-%s&burst=0" % runtime)
+    page.wait_for_selector("#session-status[data-session='ready']")
+    batch = {"token": token, "session": "forged-session-1", "course": "101", "learner": "ada-%s" % runtime,
+             "events": [{"seq": 1, "type": "course", "event": "completed", "data": {}, "time": "2026-11-28T09:00:00.000Z"}]}
+    status = page.evaluate("""(b) => fetch('/api/events', {method: 'POST', headers: {'Content-Type': 'text/plain'},
+        body: JSON.stringify(b)}).then(r => r.status)""", batch)
+    assert status == 401
+    assert "ada-%s" % runtime not in servers.records()
+    # The same batch, honest about its learner, is taken: the refusal was about the learner.
+    batch["learner"] = "grace-%s" % runtime
+    request = urllib.request.Request(servers.app + "/api/events", data=json.dumps(batch).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def test_a_closing_page_hands_its_unsent_reports_to_sendbeacon(page, servers, runtime, guard):
+    guard.expect_console_error(r"net::ERR_FAILED")
+    learner = "beacon-%s" % runtime
+    page.route("**/api/events", lambda route: route.abort("failed"))  # fetch() reports fail ...
+    open_app(page, servers, runtime=runtime, query="learner=%s&burst=0" % learner)
+    page.wait_for_selector("#session-status[data-session='ready']")
+    harness_frame(page).evaluate("""() => { harness.post({type: 'course', event: 'progress', data: {progress: 70}});
+        harness.post({type: 'screen', event: 'answer', data: {id: 'qb', question: 'QB', answer: 'AB', correct: true}}); }""")
+    page.wait_for_selector("#progress[aria-valuenow='70']")
+    assert servers.records().get(learner) is None
+    page.goto("about:blank")  # ... and the page goes away: pagehide hands them to sendBeacon
+    record = wait_for_record(servers, learner, lambda r: r["progress"] == 70 and len(r["answers"]) == 1)
+    assert record["answers"][0]["answer"] == "AB"

@@ -1,0 +1,146 @@
+"""coursewire/core/outbox.py: reports to the host's server, once each, however often they are sent."""
+
+import json
+
+import pytest
+
+from coursewire.core import outbox as O
+from coursewire.core.outbox import Outbox
+from coursewire.core.wire import parse_message
+
+SESSION = "a" * 32
+NOW = "2026-11-28T09:00:00.000Z"
+
+
+def event(n):
+    return parse_message(json.dumps({"type": "course", "event": "progress", "data": {"progress": n}}))
+
+
+def filled(n, session=SESSION):
+    box = Outbox(session, "101", "ada")
+    box.set_token("tok")
+    for i in range(n):
+        box.add(event(i), NOW)
+    return box
+
+
+def test_nothing_is_sent_without_a_token():
+    box = Outbox(SESSION, "101", "ada")
+    box.add(event(1), NOW)
+    assert box.next_batch() is None
+    box.set_token("tok")
+    batch = json.loads(box.next_batch())
+    assert batch == {"token": "tok", "session": SESSION, "course": "101", "learner": "ada",
+                     "events": [{"seq": 1, "type": "course", "event": "progress", "data": {"progress": 1}, "time": NOW}]}
+
+
+def test_a_batch_at_a_time_and_acknowledged_entries_are_forgotten():
+    box = filled(250)
+    first = json.loads(box.next_batch())
+    assert [e["seq"] for e in first["events"]] == list(range(1, 101))
+    assert box.next_batch() is None  # one in flight
+    assert box.answered(200) == 0  # more to send: at once
+    second = json.loads(box.next_batch())
+    assert second["events"][0]["seq"] == 101
+    box.answered(200)
+    box.next_batch()
+    assert box.answered(200) is None and box.pending == []
+
+
+def test_a_failed_batch_is_sent_again_with_the_same_sequence_numbers_after_a_growing_delay():
+    box = filled(3)
+    first = box.next_batch()
+    assert [box.answered(status) for status in (0,)] == [1000]
+    assert box.next_batch() == first  # identical: the server applies it once
+    assert box.answered(503) == 2000
+    box.next_batch()
+    assert box.answered(500) == 4000
+    box.next_batch()
+    assert box.answered(200) is None and box.failures == 0
+
+
+def test_delays_are_capped():
+    box = filled(1)
+    delays = []
+    for _ in range(12):
+        box.next_batch()
+        delays.append(box.answered(0))
+    assert max(delays) == O.MAX_RETRY_MS
+
+
+def test_a_refused_token_pauses_until_a_fresh_one():
+    box = filled(2)
+    box.next_batch()
+    assert box.answered(401) is None and box.paused
+    assert box.next_batch() is None and len(box.pending) == 2  # kept, not lost
+    box.set_token("fresh")
+    assert json.loads(box.next_batch())["token"] == "fresh"
+
+
+def test_a_batch_the_server_will_never_take_is_dropped_and_counted():
+    box = filled(2)
+    box.next_batch()
+    assert box.answered(400) is None
+    assert box.pending == [] and box.dropped == 2
+
+
+def test_each_batch_is_one_session_of_one_page():
+    box = filled(2, session="b" * 32)
+    box.session_id = SESSION  # the next page: its own session id
+    box.add(event(9), NOW)
+    assert [e["session"] for e in box.pending] == ["b" * 32, "b" * 32, SESSION]
+    assert json.loads(box.next_batch())["session"] == "b" * 32
+    box.answered(200)
+    later = json.loads(box.next_batch())
+    assert later["session"] == SESSION and [e["seq"] for e in later["events"]] == [3]
+
+
+def test_batches_stay_under_the_size_limit():
+    box = Outbox(SESSION)
+    box.set_token("t")
+    big = parse_message(json.dumps({"type": "screen", "event": "answer", "data": {"id": "q", "answer": "x" * 60000}}))
+    for _ in range(10):
+        box.add(big, NOW)
+    sizes = []
+    while box.pending:
+        sizes.append(len(box.next_batch()))
+        box.answered(200)
+    assert len(sizes) > 1 and max(sizes) < O.MAX_BATCH_CHARS + 70000
+
+
+def test_the_outbox_is_bounded_and_says_so():
+    box = filled(0)
+    box.pending = [{"session": SESSION, "seq": i + 1, "type": "course", "event": "start", "data": {}, "time": NOW}
+                   for i in range(O.MAX_PENDING)]
+    assert box.add(event(1), NOW) is False and box.dropped == 1
+
+
+def test_final_batches_cover_everything_unsent_and_change_nothing():
+    box = filled(150)
+    texts = box.final_batches()
+    assert [len(json.loads(t)["events"]) for t in texts] == [100, 50]
+    assert len(box.pending) == 150 and box.in_flight is None
+
+
+def test_the_outbox_survives_a_reload():
+    box = filled(3)
+    box.next_batch()  # in flight when the page closed: not acknowledged, so still pending
+    record = json.loads(json.dumps(box.to_record()))
+    later = Outbox("c" * 32, "101", "ada")
+    assert later.restore(record) is None
+    assert [e["seq"] for e in later.pending] == [1, 2, 3] and later.token == "tok"
+    assert json.loads(later.next_batch())["session"] == SESSION  # sent under its own session
+
+
+@pytest.mark.parametrize("record", [None, [], {"version": 2}, {"version": 1, "pending": "x"},
+                                    {"version": 1, "pending": [{"session": "short", "seq": 1}]},
+                                    {"version": 1, "pending": [{"session": SESSION, "seq": 0, "type": "c",
+                                                                "data": {}, "time": NOW}]}])
+def test_an_unusable_outbox_record_is_refused(record):
+    assert Outbox(SESSION).restore(record) is not None
+
+
+def test_a_session_id_is_checked():
+    for bad in ("short", "x" * 65, "has space 12345", None):
+        with pytest.raises(ValueError):
+            Outbox(bad)
