@@ -127,7 +127,7 @@ class SessionPill:
         offer = session in ("expired", "error")
         if renewal is not None:
             text = renewal
-            waiting = embed.reconnect_policy.state in ("minting", "waiting")
+            waiting = embed.reconnect_policy.state in ("minting", "connecting", "waiting")
             session = "waiting" if waiting else "error"
             offer = not waiting
         elif embed.mint_error:

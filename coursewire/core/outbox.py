@@ -72,6 +72,8 @@ class Outbox:
             if entry["event"] is not None:
                 item["event"] = entry["event"]
             text = json.dumps(item)
+            if "\\u0000" in text:
+                text = json.dumps(_without_nul(item))  # a database cannot store NUL; the page shows U+FFFD too
             if events and size + len(text) > MAX_BATCH_CHARS:
                 break
             events.append(text)
@@ -148,6 +150,16 @@ class Outbox:
         if self.token is None and isinstance(record.get("token"), str):
             self.token = record["token"]
         return None
+
+
+def _without_nul(value):
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _usable_entry(entry):

@@ -61,6 +61,7 @@ def answer_fields(answer):
 # Reconnect states, as the session pill shows them.
 IDLE = "idle"  # nothing to do: the session is fine, or reconnecting is off
 MINTING = "minting"  # a fresh URL has been asked for
+CONNECTING = "connecting"  # the fresh URL is mounted; its session:ready is awaited
 WAITING = "waiting"  # the last mint failed; the next try is scheduled
 GAVE_UP = "gave-up"  # the limit was reached; the learner's Reconnect starts again
 
@@ -73,7 +74,7 @@ class Reconnect:
                         automatic reconnects in `window_ms`: a signed URL lasts hours, so more
                         means something is wrong, and looping would only hide it)
     failed(reason)   -> delay before the next try, or None when it gives up
-    minted()         -> the fresh URL is mounted; session:ready is awaited
+    minted()         -> the fresh URL is mounted; session:ready is awaited (CONNECTING)
     ready()          -> the session works: attempts start again from zero
     manual()         -> the learner asked (Reconnect button): always mints at once
     """
@@ -137,7 +138,7 @@ class Reconnect:
 
     def minted(self):
         if self.state == MINTING:
-            self.state = IDLE
+            self.state = CONNECTING
 
     def ready(self):
         self.state = IDLE
@@ -146,7 +147,7 @@ class Reconnect:
 
     def describe(self):
         """One sentence for the session pill, or None when there is nothing to say."""
-        if self.state == MINTING:
+        if self.state in (MINTING, CONNECTING):
             if self.attempt <= 1:
                 return "Reconnecting…"
             return "Reconnecting (attempt %d of %d)…" % (self.attempt, self.attempts)

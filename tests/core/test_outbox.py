@@ -144,3 +144,14 @@ def test_a_session_id_is_checked():
     for bad in ("short", "x" * 65, "has space 12345", None):
         with pytest.raises(ValueError):
             Outbox(bad)
+
+
+def test_nul_characters_are_sent_as_the_replacement_character_the_page_shows():
+    box = Outbox(SESSION)
+    box.set_token("t")
+    box.add(parse_message(json.dumps({"type": "screen", "event": "answer",
+                                      "data": {"id": "q", "answer": "a\x00b", "question": ["\x00"]}})), NOW)
+    box.add(parse_message(json.dumps({"type": "screen", "event": "answer", "data": {"id": "q", "answer": "\\u0000"}})), NOW)
+    events = json.loads(box.next_batch())["events"]
+    assert events[0]["data"]["answer"] == "a\ufffdb" and events[0]["data"]["question"] == ["\ufffd"]
+    assert events[1]["data"]["answer"] == "\\u0000"  # a backslash and "u0000" as typed: kept exactly

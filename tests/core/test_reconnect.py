@@ -2,7 +2,7 @@
 
 import pytest
 
-from coursewire.core.reconnect import GAVE_UP, IDLE, MINTING, WAITING, MintRequest, Reconnect, answer_fields
+from coursewire.core.reconnect import CONNECTING, GAVE_UP, IDLE, MINTING, WAITING, MintRequest, Reconnect, answer_fields
 
 
 def test_a_mint_request_is_the_body_the_host_endpoint_takes():
@@ -45,9 +45,9 @@ def test_an_expired_session_mints_at_once_then_waits_for_ready():
     assert policy.expired(0) == 0 and policy.state == MINTING
     assert policy.expired(10) is None  # already minting: one request at a time
     policy.minted()
-    assert policy.state == IDLE and policy.describe() is None
+    assert policy.state == CONNECTING and policy.describe() == "Reconnecting…"  # until the new session is ready
     policy.ready()
-    assert policy.attempt == 0
+    assert policy.state == IDLE and policy.describe() is None and policy.attempt == 0
 
 
 def test_failed_mints_back_off_and_give_up_at_the_limit():
