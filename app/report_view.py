@@ -68,8 +68,9 @@ class LearnerTable:
             if old is not None:
                 refocus = old.contains(document.activeElement)
                 old.replaceWith(body)
-                if refocus:
-                    body.querySelector("button[data-toggle]").focus()
+                toggle = body.querySelector("button[data-toggle]")
+                if refocus and toggle is not None:
+                    toggle.focus()  # a keyboard user's place survives the redraw
             else:
                 self.table.insertBefore(body, self._body_after(learner))
             self.bodies[learner] = body

@@ -249,12 +249,14 @@ def test_reported_and_verified_completion_read_differently_and_hostile_text_stay
 def test_the_page_updates_live_only_the_rows_that_changed_and_pauses_while_hidden(page, server, runtime, request):
     course = course_for(request, runtime)
     server.report(course, "ada", [("course:progress", {"progress": 20})])
-    server.report(course, "bob", [("course:progress", {"progress": 30})])
+    server.report(course, "bob", [("course:progress", {"progress": 30}),
+                                  ("screen:answer", {"id": "q1", "answer": "A", "correct": True})])
     open_report(page, server, runtime, course)
     sign_in(page)
     signed_in(page)
     page.wait_for_selector("#learners tbody >> nth=1")
     page.evaluate("document.querySelectorAll('#learners tbody').forEach(b => b.seen = b.dataset.learner)")
+    learner_body(page, "bob").query_selector("button[data-toggle]").focus()
 
     # Coassemble's webhook arrives while the page is open: bob's row changes, ada's stays the same node.
     server.webhook("course.completed", course, "bob")
@@ -262,6 +264,8 @@ def test_the_page_updates_live_only_the_rows_that_changed_and_pauses_while_hidde
     kept = page.evaluate("[...document.querySelectorAll('#learners tbody')].map(b => [b.dataset.learner, b.seen || null])")
     assert kept == [["ada", "ada"], ["bob", None]]
     assert page.inner_text("#count-verified") == "1"
+    # A keyboard user on bob's row keeps their place in the redrawn row.
+    assert page.evaluate("document.activeElement.closest('tbody').dataset.learner") == "bob"
 
     # A new learner is inserted in order; the others are untouched.
     server.report(course, "anna", [("course:progress", {"progress": 70})])
