@@ -33,7 +33,7 @@ ROOT = deploy.ROOT
 MODULES = deploy.MODULES
 # What the app origin serves from the project itself, besides the runtime files (coursewire/deploy.py
 # says which). Everything else (tests, the server module, node_modules, dotfiles, the venv) is 404.
-APP_FILES = {"index.html", "builder.html", "pyscript.toml", "mpy.toml"}
+APP_FILES = {"index.html", "builder.html", "report.html", "pyscript.toml", "mpy.toml"}
 APP_FOLDERS = ("app/", "examples/", "bench/")
 # The library's browser side; never coursewire/server/ or coursewire/deploy.py (CPython only).
 LIBRARY_FOLDERS = ("coursewire/core/", "coursewire/browser/")
@@ -250,6 +250,12 @@ class AppHandler(Handler):
             return os.path.join(ROOT, rel)
         return None
 
+    def do_DELETE(self):
+        # DELETE /api/staff-session signs staff out; nothing static answers DELETE.
+        if self._wsgi_route():
+            return run_wsgi(self, self.wsgi_app)
+        self.send_error(405, "Only GET and HEAD are served here")
+
     def generated(self, rel):
         if rel == "config.js":
             # Tells the pages where the demo harness lives, since its port is a command-line choice.
@@ -437,6 +443,18 @@ def main(argv=None):
         store = open_store(settings.database)
     except StoreError as error:
         raise CliError(str(error))
+    admin_token_file = None
+    if not settings.admin_token:
+        # The demo's admin token (staff sign-in on report.html): made once, kept beside the SQLite
+        # database (else in var/) readable by its owner only, and never printed: only its path is.
+        from coursewire.server.secret_file import SecretFileError, read_or_create
+        folder = os.path.dirname(store.path) if store.backend == "sqlite" else os.path.dirname(DEMO_DATABASE)
+        admin_token_file = os.path.join(folder, "admin-token")
+        try:
+            settings.admin_token = read_or_create(admin_token_file)
+        except SecretFileError as error:
+            store.close()
+            raise CliError(str(error))
     harness = make_server(args.harness_host, args.harness_port, HarnessHandler)
     AppHandler.harness_origin = url(args.harness_host, harness.server_address[1])
     try:
@@ -468,6 +486,8 @@ def main(argv=None):
     print("Coursewire:   %s/  (builder: %s/builder.html)" % (app_url, app_url))
     print("Demo harness: %s/" % AppHandler.harness_origin)
     print("Learner record: %s" % store.describe())
+    print("Staff report: %s/report.html  (sign in with %s)" % (
+        app_url, "the admin token in " + admin_token_file if admin_token_file else "COURSEWIRE_ADMIN_TOKEN"))
     if simulated:
         print("Coassemble:   simulated on the harness origin (workspace %s, a random demo key; embed URLs "
               "last %g s)" % (demo_workspace, args.harness_token_ttl))

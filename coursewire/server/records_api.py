@@ -1,7 +1,9 @@
 """GET /api/records?course=ID[&since=CURSOR]: one course's learner records, for the host's staff.
 
-Requires `Authorization: Bearer <COURSEWIRE_ADMIN_TOKEN>` (compared in constant time; 503 when
-the server has none configured). Answers
+Requires `Authorization: Bearer <COURSEWIRE_ADMIN_TOKEN>` (compared in constant time; scripts,
+curl) or the staff session cookie /api/staff-session sets (the report page); 503 when the server
+has no admin token configured. A wrong Authorization header is refused even beside a valid
+cookie, and the admin token itself is never accepted as a cookie or in the query. Answers
 
     {"course": ID, "title": ..., "cursor": N, "records": [{"learner", "progress", "status",
       "answers", "reported_started_at", "reported_completed_at", "verified_commenced_at",
@@ -17,6 +19,7 @@ import urllib.parse
 
 from coursewire.server.http import Refusal
 from coursewire.server.ids import course_id
+from coursewire.server.staff_session import SessionRefused, session_expiry
 from coursewire.server.store.errors import StoreUnavailable
 
 QUERY_FIELDS = ("course", "since")
@@ -26,7 +29,7 @@ log = logging.getLogger("coursewire.server.records")
 
 
 def list_records(request, context):
-    _authorise(request, context.settings.admin_token)
+    _authorise(request, context)
     query = _query(request.query)
     try:
         course = course_id(query.get("course"), "course")
@@ -42,14 +45,26 @@ def list_records(request, context):
         raise Refusal(503, "The learner record is unavailable; try again shortly.")
 
 
-def _authorise(request, admin_token):
+_CHALLENGE = [("WWW-Authenticate", 'Bearer realm="coursewire"')]
+
+
+def _authorise(request, context):
+    admin_token = context.settings.admin_token
     if not admin_token:
         raise Refusal(503, "The records API is not configured on this server: set COURSEWIRE_ADMIN_TOKEN.")
-    given = (request.header("Authorization") or "").encode("utf-8", "replace")
-    expected = ("Bearer " + admin_token).encode("utf-8")
-    if not hmac.compare_digest(given, expected):
-        raise Refusal(401, "The records API needs Authorization: Bearer and the admin token.",
-                      [("WWW-Authenticate", 'Bearer realm="coursewire"')])
+    header = request.header("Authorization")
+    if header is not None:
+        given = header.encode("utf-8", "replace")
+        if not hmac.compare_digest(given, ("Bearer " + admin_token).encode("utf-8")):
+            raise Refusal(401, "The records API needs Authorization: Bearer and the admin token.", _CHALLENGE)
+        return
+    try:
+        expires = session_expiry(request, context)
+    except SessionRefused as refusal:
+        raise Refusal(401, str(refusal), _CHALLENGE)
+    if expires is None:
+        raise Refusal(401, "Sign in as staff on the report page, or send Authorization: Bearer and the admin token.",
+                      _CHALLENGE)
 
 
 def _query(text):

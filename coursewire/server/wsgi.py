@@ -1,14 +1,14 @@
 """The host server's routes as one WSGI application (PEP 3333): serve.py hosts it for the demo,
 gunicorn runs it unchanged in production (`gunicorn 'coursewire.server.wsgi:application()'`).
 
-Every route is `route(request, context) -> (status, payload)`; refusals are `http.Refusal`, and
+Every route is `route(request, context) -> (status, payload[, headers])`; refusals are `http.Refusal`, and
 any other exception is logged (without secrets) and answered 500 in one sentence.
 """
 
 import logging
 import time
 
-from coursewire.server import coassemble, embed_url, records_api, reports, tokens, webhooks
+from coursewire.server import coassemble, embed_url, records_api, reports, staff_session, tokens, webhooks
 from coursewire.server.http import Refusal, Request, json_answer
 from coursewire.server.settings import Settings
 from coursewire.server.store import StoreUnavailable, open_store
@@ -24,11 +24,12 @@ class Context:
     """
 
     def __init__(self, settings, clock=time.time, store=None, report_token_ttl_s=tokens.REPORT_TOKEN_TTL_S,
-                 mint=None):
+                 mint=None, staff_session_ttl_s=staff_session.STAFF_SESSION_TTL_S):
         self.settings = settings
         self.clock = clock
         self._store = store
         self.report_token_ttl_s = report_token_ttl_s
+        self.staff_session_ttl_s = staff_session_ttl_s
         self.mint = mint or coassemble.mint  # tests inject a fake Coassemble client here
 
     def has_store(self):
@@ -40,7 +41,8 @@ class Context:
             raise Refusal(503, "The learner record has no database: set DATABASE_URL or COURSEWIRE_DB.")
         return self._store
 
-    def _report_token_secret(self):
+    def token_secret(self):
+        """The secret report tokens and staff sessions are signed with (each under its own key)."""
         if self.settings.token_secret:
             return self.settings.token_secret
         try:
@@ -51,20 +53,23 @@ class Context:
     def issue_report_token(self, course, learner):
         """An opaque report token binding (course, learner), for the page beside its signed embed
         URL. ValueError (one sentence) for an invalid course or learner id."""
-        return tokens.issue_report_token(self._report_token_secret(), course, learner, self.clock(),
+        return tokens.issue_report_token(self.token_secret(), course, learner, self.clock(),
                                          self.report_token_ttl_s)
 
     def read_report_token(self, token):
         """(course, learner) a report token binds; tokens.TokenRefused otherwise."""
-        return tokens.read_report_token(self._report_token_secret(), token, self.clock())
+        return tokens.read_report_token(self.token_secret(), token, self.clock())
 
 
-# (method, path) -> route(request, context) -> (status, payload).
+# (method, path) -> route(request, context) -> (status, payload) or (status, payload, headers).
 ROUTES = {
     ("POST", "/webhooks/coassemble"): webhooks.receive,
     ("POST", "/api/events"): reports.receive_batch,
     ("GET", "/api/records"): records_api.list_records,
     ("POST", embed_url.PATH): embed_url.route,
+    ("POST", staff_session.PATH): staff_session.sign_in,
+    ("GET", staff_session.PATH): staff_session.status,
+    ("DELETE", staff_session.PATH): staff_session.sign_out,
 }
 
 
@@ -86,8 +91,9 @@ def make_app(settings=None, context=None, store=None):
                     allowed = ", ".join(sorted(m for m, p in ROUTES if p == request.path))
                     raise Refusal(405, "Use %s for %s." % (allowed, request.path), [("Allow", allowed)])
                 raise Refusal(404, "There is no %s here." % request.path)
-            status, payload = route(request, context)
-            return json_answer(start_response, status, payload)
+            answer = route(request, context)
+            status, payload, headers = answer if len(answer) == 3 else answer + ((),)
+            return json_answer(start_response, status, payload, headers)
         except Refusal as refusal:
             return json_answer(start_response, refusal.status, {"error": refusal.sentence}, refusal.headers)
         except Exception:

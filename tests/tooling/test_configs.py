@@ -52,8 +52,9 @@ def test_host_site_configs_ship_exactly_what_the_snippet_imports():
 
 def test_demo_configs_add_the_demo_app_to_the_library():
     library = set(files_of(deploy.LIBRARY_CONFIGS["py"])[0])
-    needed = import_closure("app.page_player") | import_closure("app.page_builder")
-    needed -= {"app/page_player.py", "app/page_builder.py"}  # page scripts run as <script src>
+    pages = ("app.page_player", "app.page_builder", "app.page_report")
+    needed = set().union(*(import_closure(page) for page in pages))
+    needed -= {page.replace(".", "/") + ".py" for page in pages}  # page scripts run as <script src>
     for config in ("pyscript.toml", "mpy.toml"):
         shipped = set(files_of(config)[0])
         assert library <= shipped and shipped == needed | library, (config, shipped ^ (needed | library))

@@ -1,0 +1,272 @@
+"""The report page's views: the learners table (one <tbody> per learner, so a poll replaces only
+the learners that changed), the summary counts and the progress chart drawn as inline SVG.
+
+Words, bands and geometry come from coursewire/core/roster.py; everything from the server goes
+in through textContent / setAttribute, never as HTML. Times are shown in the viewer's time zone.
+"""
+
+from pyscript import document, window
+from pyscript.ffi import create_proxy
+
+from app.ui import by_id, dom_text, el, show
+from coursewire.core import present, roster
+
+SVG_NS = "http://www.w3.org/2000/svg"
+# Each cell's short name, shown beside its value when the table becomes cards on a phone.
+LABELS = ("Learner", "Progress", "Reported", "Verified", "Answers", "Last activity")
+_proxies = []  # event-listener proxies, kept alive for the page's lifetime
+
+
+def listen(node, event_name, fn):
+    proxy = create_proxy(fn)
+    _proxies.append(proxy)
+    node.addEventListener(event_name, proxy)
+
+
+def local_time(iso):
+    """"2026-11-28 09:51" in the viewer's time zone for an ISO time from the server, or None."""
+    if not iso:
+        return None
+    date = window.Date.new(iso)
+    return "%04d-%02d-%02d %02d:%02d" % (date.getFullYear(), date.getMonth() + 1, date.getDate(),
+                                         date.getHours(), date.getMinutes())
+
+
+def time_node(iso):
+    node = el("time", local_time(iso) or "—")
+    node.setAttribute("datetime", iso)
+    node.setAttribute("title", iso.replace("T", " ").replace("Z", " UTC"))
+    return node
+
+
+class LearnerTable:
+    """#learners: one <tbody data-learner> per learner, in the server's order (code points)."""
+
+    def __init__(self):
+        self.table = by_id("learners")
+        self.empty = by_id("learners-empty")
+        self.bodies = {}  # learner -> its <tbody>
+        self.expanded = set()  # learners whose answers are shown; kept across redraws
+        self.next_id = 0
+        listen(self.table, "click", self._toggle)
+
+    def clear(self):
+        for body in self.bodies.values():
+            body.remove()
+        self.bodies = {}
+        self.expanded = set()
+        show(self.empty, True)
+
+    def update(self, records, learners, flash):
+        """Redraw the rows of `learners` (sorted) from `records` (learner -> record); the other rows
+        stay the same DOM nodes. `flash` marks the redrawn rows as just changed."""
+        for learner in learners:
+            body = self._body(records[learner])
+            if flash:
+                body.classList.add("changed")
+            old = self.bodies.get(learner)
+            if old is not None:
+                refocus = old.contains(document.activeElement)
+                old.replaceWith(body)
+                toggle = body.querySelector("button[data-toggle]")
+                if refocus and toggle is not None:
+                    toggle.focus()  # a keyboard user's place survives the redraw
+            else:
+                self.table.insertBefore(body, self._body_after(learner))
+            self.bodies[learner] = body
+        show(self.empty, not self.bodies)
+
+    def _body_after(self, learner):
+        later = [name for name in self.bodies if name > learner]
+        return self.bodies[min(later)] if later else None
+
+    def _body(self, record):
+        learner = record["learner"]
+        body = el("tbody")
+        body.setAttribute("data-learner", learner)
+        body.setAttribute("data-status", record.get("status") or "")
+        row = el("tr", None, "learner-row")
+        name = el("th", learner, "learner")
+        name.setAttribute("scope", "row")
+        name.setAttribute("data-label", LABELS[0])
+        row.appendChild(name)
+        row.appendChild(self._progress_cell(record))
+        row.appendChild(self._evidence_cell("reported", roster.reported_evidence(record), LABELS[2]))
+        row.appendChild(self._evidence_cell("verified", roster.verified_evidence(record), LABELS[3]))
+        answers = record.get("answers") or []
+        self.next_id += 1
+        answers_id = "answers-%d" % self.next_id
+        row.appendChild(self._answers_cell(learner, answers, answers_id))
+        last = roster.last_activity(record)
+        cell = el("td", None, "last-activity")
+        cell.setAttribute("data-label", LABELS[5])
+        cell.appendChild(time_node(last) if last else el("span", "—", "none"))
+        row.appendChild(cell)
+        body.appendChild(row)
+        if answers:
+            body.appendChild(self._answers_row(answers, answers_id, learner in self.expanded))
+        return body
+
+    def _progress_cell(self, record):
+        progress = record.get("progress") or 0
+        cell = el("td", None, "progress-cell")
+        cell.setAttribute("data-label", LABELS[1])
+        line = el("div", None, "progress-line")
+        bar = el("div", None, "progress")
+        bar.setAttribute("role", "progressbar")
+        bar.setAttribute("aria-valuemin", "0")
+        bar.setAttribute("aria-valuemax", "100")
+        bar.setAttribute("aria-valuenow", str(progress))
+        bar.setAttribute("aria-label", "Progress of " + record["learner"])
+        fill = el("div", None, "progress-fill")
+        fill.style.width = "%d%%" % progress
+        bar.appendChild(fill)
+        line.appendChild(bar)
+        line.appendChild(el("span", "%d%%" % progress, "progress-text"))
+        cell.appendChild(line)
+        return cell
+
+    def _evidence_cell(self, kind, evidence, label):
+        cell = el("td", None, "evidence")
+        cell.setAttribute("data-label", label)
+        cell.setAttribute("data-evidence", kind)
+        cell.setAttribute("data-state", evidence["state"])
+        if evidence["state"] == "none":
+            cell.appendChild(el("span", evidence["text"], "none"))
+            return cell
+        value = el("div", None, "value")  # one box: on a phone the cell is a label/value pair
+        badge = el("span", None, "badge %s %s" % (kind, evidence["state"]))
+        if evidence["mark"]:
+            mark = el("span", evidence["mark"], "mark")
+            mark.setAttribute("aria-hidden", "true")
+            badge.appendChild(mark)
+        badge.appendChild(el("span", evidence["text"]))
+        value.appendChild(badge)
+        value.appendChild(time_node(evidence["time"]))
+        cell.appendChild(value)
+        return cell
+
+    def _answers_cell(self, learner, answers, answers_id):
+        cell = el("td", None, "answers")
+        cell.setAttribute("data-label", LABELS[4])
+        value = el("div", None, "value")
+        cell.appendChild(value)
+        value.appendChild(el("span", roster.answers_summary(answers), "answers-summary"))
+        if answers:
+            open_now = learner in self.expanded
+            button = el("button", "Hide answers" if open_now else "Show answers", "quiet small")
+            button.type = "button"
+            button.setAttribute("data-toggle", "answers")
+            button.setAttribute("aria-expanded", "true" if open_now else "false")
+            button.setAttribute("aria-controls", answers_id)
+            button.setAttribute("aria-label", ("Hide answers of " if open_now else "Show answers of ") + learner)
+            value.appendChild(button)
+        return cell
+
+    def _answers_row(self, answers, answers_id, open_now):
+        row = el("tr", None, "answers-row")
+        row.id = answers_id
+        row.hidden = not open_now
+        cell = el("td", None, "answers-detail")
+        cell.setAttribute("colspan", str(len(LABELS)))
+        items = el("ol", None, "answer-list")
+        for answer in answers:
+            entry = roster.quiz_entry(answer)
+            _, screen, question, given, result, attempt = present.quiz_cells(entry)
+            item = el("li")
+            item.setAttribute("data-result", present.result_of(entry))
+            item.appendChild(el("span", screen, "answer-screen"))
+            if question != "—":
+                item.appendChild(_labelled("Question", question, "answer-question"))
+            if given != "—":
+                item.appendChild(_labelled("Answer", given, "answer-given"))
+            item.appendChild(el("span", result, "answer-result"))
+            item.appendChild(el("span", "attempt " + attempt, "answer-attempt"))
+            if answer.get("time"):
+                item.appendChild(time_node(answer["time"]))
+            items.appendChild(item)
+        cell.appendChild(items)
+        row.appendChild(cell)
+        return row
+
+    def _toggle(self, event):
+        # One delegated listener: rows are rebuilt on every change.
+        button = event.target.closest("button[data-toggle]")
+        if button is None:
+            return
+        body = button.closest("tbody")
+        learner = body.getAttribute("data-learner")
+        row = by_id(button.getAttribute("aria-controls"))
+        opening = learner not in self.expanded
+        if opening:
+            self.expanded.add(learner)
+        else:
+            self.expanded.discard(learner)
+        row.hidden = not opening
+        button.textContent = "Hide answers" if opening else "Show answers"
+        button.setAttribute("aria-expanded", "true" if opening else "false")
+        button.setAttribute("aria-label", ("Hide answers of " if opening else "Show answers of ") + learner)
+
+
+class Summary:
+    """#summary: learners per status; reported-only completions counted apart from verified ones."""
+
+    IDS = {roster.COMPLETED_VERIFIED: "count-verified", roster.COMPLETED_REPORTED: "count-reported",
+           roster.IN_PROGRESS: "count-in-progress", roster.NOT_STARTED: "count-not-started"}
+
+    def render(self, records):
+        counts = dict((status, 0) for status in self.IDS)
+        for record in records:
+            if record.get("status") in counts:
+                counts[record["status"]] += 1
+        by_id("count-all").textContent = str(len(records))
+        for status, element_id in self.IDS.items():
+            by_id(element_id).textContent = str(counts[status])
+
+
+class ProgressChart:
+    """#chart-slot: learners per 10 % band as horizontal SVG bars, with text labels and counts and
+    an accessible name and description (role="img"). Redrawn whole: eleven bars are cheap."""
+
+    def __init__(self):
+        self.slot = by_id("chart-slot")
+
+    def render(self, records):
+        bands = roster.progress_bands(records)
+        height = roster.chart_height(bands)
+        chart = _svg("svg", {"id": "progress-chart", "class": "chart", "role": "img",
+                             "viewBox": "0 0 %d %d" % (roster.CHART_WIDTH, height),
+                             "aria-labelledby": "chart-title chart-desc"})
+        chart.appendChild(_svg("title", {"id": "chart-title"}, "Learners by progress"))
+        chart.appendChild(_svg("desc", {"id": "chart-desc"}, roster.bands_text(bands)))
+        plot_width = roster.CHART_WIDTH - roster.CHART_LABEL_WIDTH - roster.CHART_COUNT_ROOM
+        for bar in roster.chart_bars(bands):
+            group = _svg("g", {"class": "band", "data-band": bar["label"], "data-count": str(bar["count"])})
+            group.appendChild(_svg("rect", {"class": "track", "x": bar["x"], "y": bar["y"], "width": plot_width,
+                                            "height": bar["height"], "rx": 2}))
+            if bar["count"]:
+                group.appendChild(_svg("rect", {"class": "bar", "x": bar["x"], "y": bar["y"], "width": bar["width"],
+                                                "height": bar["height"], "rx": 2}))
+            group.appendChild(_svg("text", {"class": "band-label", "x": bar["label_x"], "y": bar["text_y"],
+                                            "text-anchor": "end"}, bar["label"]))
+            group.appendChild(_svg("text", {"class": "band-count", "x": bar["count_x"], "y": bar["text_y"]},
+                                   str(bar["count"])))
+            chart.appendChild(group)
+        self.slot.textContent = ""
+        self.slot.appendChild(chart)
+
+
+def _labelled(label, text, cls):
+    node = el("span", None, cls)
+    node.appendChild(el("span", label, "k"))
+    node.appendChild(document.createTextNode(dom_text(text)))
+    return node
+
+
+def _svg(tag, attributes, text=None):
+    node = document.createElementNS(SVG_NS, tag)
+    for name, value in attributes.items():
+        node.setAttribute(name, "%.1f" % value if isinstance(value, float) else str(value))
+    if text is not None:
+        node.textContent = text
+    return node

@@ -1,0 +1,126 @@
+"""coursewire/core/roster.py: a course's learner records as staff read them."""
+
+import csv
+import io
+
+import pytest
+
+from coursewire.core import roster
+
+
+def record(learner="ada", progress=0, status="not_started", answers=(), **times):
+    value = {"learner": learner, "progress": progress, "status": status, "answers": list(answers),
+             "reported_started_at": None, "reported_completed_at": None, "verified_commenced_at": None,
+             "verified_completed_at": None, "last_event_at": None, "reported_events": 0, "changed": 1}
+    value.update(times)
+    return value
+
+
+def answer(kind="answer", answer="B", correct=True, attempt=1, title="Knowledge check", **extra):
+    value = {"kind": kind, "screen": "q1", "title": title, "question": "Which?", "answer": answer,
+             "correct": correct, "score": None, "attempt": attempt, "time": "2026-11-28T09:00:00.000Z"}
+    value.update(extra)
+    return value
+
+
+def test_reported_and_verified_completion_never_share_a_word_or_a_mark():
+    reported = record(status="completed_reported", progress=100, reported_completed_at="2026-11-28T09:00:00.000Z")
+    verified = record(status="completed_verified", progress=100, reported_completed_at="2026-11-28T09:00:00.000Z",
+                      verified_completed_at="2026-11-28T09:01:00.000Z")
+    said, proven = roster.reported_evidence(reported), roster.verified_evidence(verified)
+    assert (said["state"], said["text"], said["mark"]) == ("completed", "Reported complete", "\u25cc")
+    assert (proven["state"], proven["text"], proven["mark"]) == ("completed", "Verified complete", "\u2714")
+    assert said["mark"] != proven["mark"] and said["text"].split()[0] != proven["text"].split()[0]
+    assert roster.verified_evidence(reported)["text"] == "Not verified"
+    assert "not verified" in roster.status_text("completed_reported")
+    assert "verified by Coassemble" in roster.status_text("completed_verified")
+
+
+@pytest.mark.parametrize("times, reported, verified", [
+    ({}, "Nothing reported", "Not verified"),
+    ({"reported_started_at": "2026-11-28T08:00:00.000Z"}, "Reported started", "Not verified"),
+    ({"verified_commenced_at": "2026-11-28T08:00:00.000Z"}, "Nothing reported", "Verified started"),
+])
+def test_evidence_short_of_completion(times, reported, verified):
+    assert roster.reported_evidence(record(**times))["text"] == reported
+    assert roster.verified_evidence(record(**times))["text"] == verified
+
+
+def test_last_activity_is_the_latest_evidence_of_either_kind():
+    assert roster.last_activity(record()) is None
+    assert roster.last_activity(record(last_event_at="2026-11-28T08:00:00.000Z",
+                                       verified_completed_at="2026-11-28T09:30:00.000Z")) == "2026-11-28T09:30:00.000Z"
+
+
+def test_answers_are_summarised_with_their_attempts():
+    answers = [answer(correct=False, answer="A"), answer(kind="retry", answer=None, correct=None, attempt=2),
+               answer(answer="B", attempt=2)]
+    assert roster.answer_counts(answers) == (2, 1, 2)
+    assert roster.answers_summary(answers) == "2 answers · 1 correct · 2 attempts"
+    assert roster.answers_summary([answer()]) == "1 answer · 1 correct"
+    assert roster.answers_summary([]) == "No answers"
+    assert roster.answer_line(answers[0]) == "Knowledge check — A — incorrect — attempt 1"
+    assert roster.answer_line(answers[1]) == "Knowledge check — retry — attempt 2"
+
+
+@pytest.mark.parametrize("progresses, counts", [
+    ([], [0] * 11),
+    ([0, 9, 10, 55, 99, 100, 100], [2, 1, 0, 0, 0, 1, 0, 0, 0, 1, 2]),
+    ([-5, 140, None, True, "50"], [1] + [0] * 9 + [1]),  # clamped; not-a-number skipped
+])
+def test_progress_bands_count_learners_per_ten_percent(progresses, counts):
+    bands = roster.progress_bands([record(progress=p) for p in progresses])
+    assert [band["count"] for band in bands] == counts
+    assert [band["label"] for band in bands][:2] == ["0–9%", "10–19%"] and bands[-1]["label"] == "100%"
+
+
+def test_the_chart_draws_each_band_in_proportion_and_describes_it_in_words():
+    bands = roster.progress_bands([record(progress=p) for p in (5, 5, 5, 100, 50)])
+    bars = roster.chart_bars(bands)
+    widest = roster.CHART_WIDTH - roster.CHART_LABEL_WIDTH - roster.CHART_COUNT_ROOM
+    assert [bar["count"] for bar in bars] == [band["count"] for band in bands]
+    assert bars[0]["width"] == widest
+    assert bars[5]["width"] == pytest.approx(widest / 3) and bars[10]["width"] == pytest.approx(widest / 3)
+    assert all(bar["width"] == 0 for bar in bars if bar["count"] == 0)
+    assert all(bar["y"] + bar["height"] <= roster.chart_height(bands) for bar in bars)
+    assert all(b["y"] >= a["y"] + a["height"] for a, b in zip(bars, bars[1:]))  # rows never overlap
+    assert roster.bands_text(bands).startswith("0–9%: 3 learners; 10–19%: 0 learners;")
+    assert roster.bands_text(bands).endswith("100%: 1 learner.")
+    assert [bar["width"] for bar in roster.chart_bars(roster.progress_bands([]))] == [0] * 11
+
+
+def test_the_csv_has_one_row_per_learner_with_answers_summarised_and_formulas_defused():
+    records = [
+        record("=cmd|' /C calc'!A0", 40, "in_progress", [answer(answer="@SUM(1+1)"), answer(answer="a;=1+2", attempt=2)],
+               last_event_at="2026-11-28T09:00:00.000Z"),
+        record("bob", 100, "completed_verified", verified_completed_at="2026-11-28T09:30:00.000Z"),
+    ]
+    text = roster.roster_csv(records)
+    rows = list(csv.reader(io.StringIO(text[1:], newline="")))
+    assert rows[0] == list(roster.CSV_COLUMNS)
+    assert len(rows) == 3
+    first = dict(zip(rows[0], rows[1]))
+    assert first["Learner"] == "'=cmd|' /C calc'!A0"
+    assert first["Progress (%)"] == "40" and first["Status"] == "In progress"
+    assert (first["Answers"], first["Correct"], first["Highest attempt"]) == ("2", "2", "2")
+    # "a;=1+2" would start a cell where ";" separates cells: the whole log is made text.
+    assert first["Answer log"] == ("'Knowledge check — @SUM(1+1) — correct — attempt 1; "
+                                   "Knowledge check — a;=1+2 — correct — attempt 2")
+    second = dict(zip(rows[0], rows[2]))
+    assert second["Status"] == "Completed (verified by Coassemble)"
+    assert second["Last activity (UTC)"] == second["Verified completed (UTC)"] == "2026-11-28T09:30:00.000Z"
+    assert second["Answers"] == "0" and second["Answer log"] == ""
+
+
+def test_merging_a_poll_reports_only_the_learners_that_changed_in_table_order():
+    table = {}
+    assert roster.merge(table, [record("bob"), record("ada")]) == ["ada", "bob"]
+    assert roster.merge(table, [record("bob")]) == []  # the same record again: nothing to redraw
+    assert roster.merge(table, [record("bob", 50), record("Zoe")]) == ["Zoe", "bob"]
+    assert table["bob"]["progress"] == 50
+
+
+@pytest.mark.parametrize("text, course", [("101", "101"), ("intro-2.b:x_y", "intro-2.b:x_y"), ("", None),
+                                          ("a b", None), ("<b>", None), ("x" * 129, None), (None, None)])
+def test_the_course_parameter_follows_the_servers_rule(text, course):
+    assert roster.course_param(text) == course
