@@ -1,6 +1,7 @@
 // Page start-up, before any Python: pick the runtime, start loading the course at once (the
 // bridge holds its messages until Python is ready), then load PyScript with the page's Python.
-// Used by index.html (data-page="player") and builder.html (data-page="builder").
+// Used by index.html (data-page="player"), builder.html (data-page="builder") and report.html
+// (data-page="report", which embeds no course).
 (function () {
   "use strict";
   var root = document.documentElement;
@@ -10,29 +11,10 @@
   var DEMO_COURSE = "101"; // the harness's course, "Secure Passwords 101"
   var DEMO_LEARNER = "ada";
   root.setAttribute("data-runtime", runtime);
+  var runtimeField = document.getElementById("runtime-field"); // report.html's form keeps it
+  if (runtimeField) runtimeField.value = runtime;
 
-  // The course first: it must not wait for anything of ours. The page asks this site's server
-  // for a signed embed URL (POST /api/embed-url, as a host's page would) for the learner picked
-  // in the header; ?src=URL embeds a URL as given instead.
-  var container = document.getElementById("course-frame");
-  var title = page === "builder" ? "Course builder" : "Course";
-  var learner = params.get("learner") || DEMO_LEARNER;
-  root.setAttribute("data-learner", learner);
-  var src = params.get("src");
-  try {
-    if (src) {
-      coursewireBridge.mount(container, src, title);
-    } else {
-      // The page's other parameters (script=, speed=, burst= ...) drive the demo harness.
-      var forwarded = new URLSearchParams(location.search);
-      ["runtime", "src", "back", "learner"].forEach(function (key) { forwarded.delete(key); });
-      coursewireBridge.mint(container, "api/embed-url", JSON.stringify({
-        course: DEMO_COURSE, learner: learner, action: page === "builder" ? "edit" : "view",
-      }), title, forwarded.toString());
-    }
-  } catch (error) {
-    container.setAttribute("data-mount-error", error.message);
-  }
+  if (page !== "report") mountCourse();
 
   // The runtime's files are requested only once PyScript (and, for Pyodide, pyodide.mjs) has
   // loaded and read its config; ask for them now, after the course, so both download together.
@@ -60,4 +42,29 @@
   core.type = "module";
   core.src = "runtime/pyscript/core.js";
   document.head.appendChild(core);
+
+  function mountCourse() {
+    // The course first: it must not wait for anything of ours. The page asks this site's server
+    // for a signed embed URL (POST /api/embed-url, as a host's page would) for the learner picked
+    // in the header; ?src=URL embeds a URL as given instead.
+    var container = document.getElementById("course-frame");
+    var title = page === "builder" ? "Course builder" : "Course";
+    var learner = params.get("learner") || DEMO_LEARNER;
+    root.setAttribute("data-learner", learner);
+    var src = params.get("src");
+    try {
+      if (src) {
+        coursewireBridge.mount(container, src, title);
+      } else {
+        // The page's other parameters (script=, speed=, burst= ...) drive the demo harness.
+        var forwarded = new URLSearchParams(location.search);
+        ["runtime", "src", "back", "learner"].forEach(function (key) { forwarded.delete(key); });
+        coursewireBridge.mint(container, "api/embed-url", JSON.stringify({
+          course: DEMO_COURSE, learner: learner, action: page === "builder" ? "edit" : "view",
+        }), title, forwarded.toString());
+      }
+    } catch (error) {
+      container.setAttribute("data-mount-error", error.message);
+    }
+  }
 })();

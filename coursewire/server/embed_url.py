@@ -18,7 +18,7 @@ import datetime
 
 from coursewire.server import ids
 from coursewire.server.coassemble import MintError, RateLimited
-from coursewire.server.http import Refusal
+from coursewire.server.http import Refusal, refuse_other_sites
 
 PATH = "/api/embed-url"
 MAX_BODY_BYTES = 2048  # the longest valid request (128 + 256 chars, JSON-escaped) fits easily
@@ -27,7 +27,7 @@ FIELDS = ("course", "learner", "action")
 
 def route(request, context):
     """(200, {"url", "expires_at"}) or a Refusal."""
-    _same_site(request)
+    refuse_other_sites(request, "Embed URLs are minted only for this site's own pages.")
     content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise Refusal(415, "Send the request as JSON (Content-Type: application/json).")
@@ -67,13 +67,3 @@ def route(request, context):
 def iso_utc(moment):
     """ISO-8601 in UTC with a Z, to the second: 2026-11-28T14:03:00Z."""
     return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _same_site(request):
-    """Browsers send Origin on every cross-origin POST; one from another site is refused."""
-    origin = request.header("Origin")
-    if not origin:
-        return
-    host = request.header("Host") or ""
-    if origin == "null" or origin.split("://", 1)[-1].rstrip("/").lower() != host.lower():
-        raise Refusal(403, "Embed URLs are minted only for this site's own pages.")

@@ -21,7 +21,7 @@ import hmac
 import json
 import secrets
 
-from coursewire.server.http import Refusal
+from coursewire.server.http import Refusal, refuse_other_sites
 from coursewire.server.times import iso
 
 PATH = "/api/staff-session"
@@ -31,6 +31,7 @@ STAFF_SESSION_TTL_S = 12 * 3600  # one working day; the next day starts with a s
 MAX_BODY_BYTES = 4096
 MAX_TOKEN_CHARS = 1024
 MAX_COOKIE_CHARS = 512
+OTHER_SITE = "Staff sign-in is accepted only from this site's own pages."  # login CSRF is refused
 _PREFIX = "cws1."
 _PURPOSE = b"coursewire staff session v1"  # another key than report tokens', from the same secret
 
@@ -126,16 +127,6 @@ def _configured(context):
         raise Refusal(503, "Staff sign-in is not configured on this server: set COURSEWIRE_ADMIN_TOKEN.")
 
 
-def _same_site(request):
-    # Browsers send Origin on every cross-origin POST and DELETE; a page of another site that
-    # tries to sign someone in (login CSRF) or out is refused.
-    origin = request.header("Origin")
-    if not origin:
-        return
-    host = request.header("Host") or ""
-    if origin == "null" or origin.split("://", 1)[-1].rstrip("/").lower() != host.lower():
-        raise Refusal(403, "Staff sign-in is accepted only from this site's own pages.")
-
 
 def _cookie(request, value, max_age):
     attributes = [COOKIE_NAME + "=" + value, "Path=" + COOKIE_PATH, "Max-Age=%d" % max_age, "HttpOnly",
@@ -151,7 +142,7 @@ def _cookie(request, value, max_age):
 
 def sign_in(request, context):
     """(200, {"signed_in": true, "expires_at"}, [Set-Cookie]) for the admin token, else a Refusal."""
-    _same_site(request)
+    refuse_other_sites(request, OTHER_SITE)
     _configured(context)
     content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -190,7 +181,7 @@ def status(request, context):
 
 def sign_out(request, context):
     """(200, {"signed_in": false}, [a Set-Cookie that removes the cookie]), configured or not."""
-    _same_site(request)
+    refuse_other_sites(request, OTHER_SITE)
     return 200, {"signed_in": False}, [_cookie(request, "", 0)]
 
 
