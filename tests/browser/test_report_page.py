@@ -7,7 +7,6 @@ The browser runs in Pacific/Auckland, so a time shown in UTC would be caught.
 
 import csv
 import datetime
-import io
 import os
 import secrets
 import time

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from conftest import BOOT_TIMEOUT_MS, DEMO_KEY, Servers, harness_frame, open_app, serve_env
+from conftest import DEMO_KEY, Servers, harness_frame, open_app, serve_env
 from serving import free_port, start_serve
 
 SHORT_TTL_S = 6  # long enough for the page to boot and a few answers; short enough for a test

@@ -4,17 +4,16 @@ sender against a real local receiver. CPython only: no browser."""
 import hashlib
 import hmac
 import http.server
-import io
 import json
 import re
 import sys
 import threading
 import urllib.parse
-import wsgiref.util
 
 import pytest
 
 from serving import ROOT, free_port
+from wsgi_client import call_wsgi
 
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
@@ -51,23 +50,11 @@ class Client:
         self.bodies = []
 
     def call(self, method, path, body=None, headers=None, query="", host=HOST, raw=None):
-        environ = {}
-        wsgiref.util.setup_testing_defaults(environ)
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        environ.update(REQUEST_METHOD=method, PATH_INFO=path, QUERY_STRING=query, HTTP_HOST=host,
-                       CONTENT_LENGTH=str(len(data)), CONTENT_TYPE="application/json")
-        environ["wsgi.input"] = io.BytesIO(data)
-        for name, value in (headers or {}).items():
-            environ["HTTP_" + name.upper().replace("-", "_")] = value
-        answer = {}
-
-        def start_response(status, header_list):
-            answer["status"] = int(status.split()[0])
-            answer["headers"] = dict(header_list)
-
-        text = b"".join(self.app(environ, start_response)).decode("utf-8")
-        self.bodies.append(text)
-        return answer["status"], answer["headers"], text
+        answer = call_wsgi(self.app, method, path, data,
+                           dict({"Host": host, "Content-Type": "application/json"}, **(headers or {})), query)
+        self.bodies.append(answer.text)
+        return answer.status, answer.headers, answer.text
 
     def embed(self, body, auth=AUTH, host=HOST):
         return self.call("POST", "/api/v1/headless/embed/course", body, {"Authorization": auth} if auth else {}, host=host)

@@ -166,3 +166,22 @@ def store(database):
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def context(store, clock):
+    """The server's routes over `store`, on the `clock` the test module defines."""
+    from coursewire.server.wsgi import Context
+
+    from .record_client import settings
+
+    return Context(settings(), clock=clock, store=store)
+
+
+@pytest.fixture
+def client(context):
+    from coursewire.server.wsgi import make_app
+
+    from .record_client import WsgiClient
+
+    return WsgiClient(make_app(context=context))

@@ -2,7 +2,6 @@
 real server processes (gunicorn) on free ports."""
 
 import http.client
-import io
 import json
 import os
 import signal
@@ -13,6 +12,7 @@ import time
 import uuid
 
 from coursewire.server.settings import Settings
+from wsgi_client import Answer, call_wsgi  # noqa: F401 (Answer: for the tests that import it here)
 from coursewire.server.webhooks import sign_delivery
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -34,18 +34,14 @@ def settings(database=None, **changes):
     return Settings(**values)
 
 
-class Answer:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
+class Clock:
+    """A clock a test sets by hand (Unix seconds): expiry and freshness are tested exactly."""
 
-    @property
-    def json(self):
-        return json.loads(self.body.decode("utf-8"))
+    def __init__(self, now):
+        self.now = now
 
-    def __repr__(self):
-        return "Answer(%d, %r)" % (self.status, self.body[:300])
+    def __call__(self):
+        return self.now
 
 
 class WsgiClient:
@@ -55,26 +51,7 @@ class WsgiClient:
         self.app = app
 
     def request(self, method, path, body=b"", headers=None, query="", content_length=True):
-        environ = {
-            "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "SCRIPT_NAME": "",
-            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http",
-            "wsgi.version": (1, 0), "wsgi.multithread": True, "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-        }
-        if content_length:
-            environ["CONTENT_LENGTH"] = str(len(body))
-        for name, value in (headers or {}).items():
-            key = name.upper().replace("-", "_")
-            environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + key] = value
-        started = {}
-
-        def start_response(status, response_headers, exc_info=None):
-            started["status"] = int(status.split()[0])
-            started["headers"] = dict(response_headers)
-
-        chunks = self.app(environ, start_response)
-        return Answer(started["status"], started["headers"], b"".join(chunks))
+        return call_wsgi(self.app, method, path, body, headers, query, content_length)
 
 
 # -- Coassemble webhook deliveries --

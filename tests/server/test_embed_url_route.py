@@ -2,7 +2,6 @@
 fake Coassemble client, then once end to end against the simulated Coassemble API. CPython only."""
 
 import datetime
-import io
 import json
 import sys
 import threading
@@ -14,6 +13,7 @@ import wsgiref.util
 import pytest
 
 from serving import ROOT
+from wsgi_client import call_wsgi
 
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
@@ -43,22 +43,10 @@ class FakeMint:
 
 
 def call(app, body=None, method="POST", content_type="application/json", headers=None, raw=None):
-    environ = {}
-    wsgiref.util.setup_testing_defaults(environ)
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-    environ.update(REQUEST_METHOD=method, PATH_INFO="/api/embed-url", CONTENT_TYPE=content_type,
-                   CONTENT_LENGTH=str(len(data)), HTTP_HOST="127.0.0.1:8000")
-    environ["wsgi.input"] = io.BytesIO(data)
-    for name, value in (headers or {}).items():
-        environ["HTTP_" + name.upper().replace("-", "_")] = value
-    answer = {}
-
-    def start_response(status, header_list):
-        answer["status"] = int(status.split()[0])
-        answer["headers"] = dict(header_list)
-
-    text = b"".join(app(environ, start_response)).decode()
-    return answer["status"], answer["headers"], json.loads(text)
+    answer = call_wsgi(app, method, "/api/embed-url", data,
+                       dict({"Content-Type": content_type, "Host": "127.0.0.1:8000"}, **(headers or {})))
+    return answer.status, answer.headers, answer.json
 
 
 @pytest.fixture

@@ -5,34 +5,16 @@ import json
 
 import pytest
 
-from coursewire.server.wsgi import Context, make_app
-from .record_client import TOKEN_SECRET, WsgiClient, batch, delivery_body, delivery_headers, event, settings
+from coursewire.server.wsgi import Context
+from .record_client import Clock, TOKEN_SECRET, batch, delivery_body, delivery_headers, event, settings
 
 NOW = 1_795_000_000  # 2026-11-18T11:06:40Z: a fixed clock, so expiry is tested exactly
 T = "2026-11-15T08:00:%02d.000Z"  # event times, a few days before NOW
 
 
-class Clock:
-    def __init__(self, now=NOW):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
-
-
-@pytest.fixture
-def context(store, clock):
-    return Context(settings(), clock=clock, store=store)
-
-
-@pytest.fixture
-def client(context):
-    return WsgiClient(make_app(context=context))
+    return Clock(NOW)  # (context and client: tests/server/conftest.py)
 
 
 def send(client, body, content_type="application/json"):
@@ -170,7 +152,7 @@ def _token_cases(context, clock):
     }
 
 
-@pytest.mark.parametrize("case", sorted(_token_cases(Context(settings(), clock=Clock()), Clock())))
+@pytest.mark.parametrize("case", sorted(_token_cases(Context(settings(), clock=Clock(NOW)), Clock(NOW))))
 def test_a_batch_without_a_valid_token_for_its_learner_is_refused_401(client, context, clock, store, case):
     send(client, batch(context.issue_report_token("101", "ada"), [event(1, "course:start")]))
     before = store.dump()

@@ -8,34 +8,16 @@ import pytest
 
 from coursewire.server import staff_session
 from coursewire.server.wsgi import Context, make_app
-from .record_client import ADMIN_TOKEN, TOKEN_SECRET, WEBHOOK_SECRET, WsgiClient, batch, event, settings
+from .record_client import Clock, ADMIN_TOKEN, TOKEN_SECRET, WEBHOOK_SECRET, WsgiClient, batch, event, settings
 
 NOW = 1_800_000_000.0
 JSON = {"Content-Type": "application/json"}
 TWELVE_HOURS = 12 * 3600
 
 
-class Clock:
-    def __init__(self, now=NOW):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
 @pytest.fixture
 def clock():
-    return Clock()
-
-
-@pytest.fixture
-def context(store, clock):
-    return Context(settings(), clock=clock, store=store)
-
-
-@pytest.fixture
-def client(context):
-    return WsgiClient(make_app(context=context))
+    return Clock(NOW)  # (context and client: tests/server/conftest.py)
 
 
 def sign_in(client, token=ADMIN_TOKEN, headers=None):
