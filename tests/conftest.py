@@ -27,11 +27,22 @@ def _playwright_installed():
     return True
 
 
+def _asked_for(config, folder):
+    """Whether the command line's paths (or testpaths) include tests/<folder>."""
+    target = os.path.join(ROOT, "tests", folder)
+    for arg in config.args:
+        path = os.path.abspath(str(arg).split("::")[0])
+        if path == target or path.startswith(target + os.sep) or target.startswith(path + os.sep):
+            return True
+    return False
+
+
 def pytest_ignore_collect(collection_path, config):
-    # Without Playwright, `-m "not browser"` must still collect: the browser folders import it.
+    # Without Playwright, `-m "not browser"` (or a run of other folders) must still collect: the
+    # browser folder imports it. Asking for the browser tests without it is a clear mistake.
     if collection_path.name in BROWSER_FOLDERS and collection_path.parent.name == "tests":
         if not _playwright_installed():
-            if "not browser" in (config.getoption("markexpr") or ""):
+            if "not browser" in (config.getoption("markexpr") or "") or not _asked_for(config, collection_path.name):
                 return True
             raise pytest.UsageError(
                 "Playwright is not installed: run ./test.sh (it installs the test dependencies), "
