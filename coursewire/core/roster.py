@@ -75,9 +75,9 @@ def last_activity(record):
 
 
 def quiz_entry(answer):
-    """A records-API answer as present.py's quiz entry (its `kind` is present's `event`)."""
+    """A records-API answer as present.py's quiz entry (the same fields; `event` defaults to answer)."""
     entry = dict(answer)
-    entry["event"] = answer.get("kind") or "answer"
+    entry["event"] = answer.get("event") or "answer"
     return entry
 
 
@@ -88,7 +88,7 @@ def answer_counts(answers):
         attempt = answer.get("attempt")
         if isinstance(attempt, int) and attempt > highest:
             highest = attempt
-        if answer.get("kind") == "answer":
+        if answer.get("event") == "answer":
             given += 1
             if answer.get("correct") is True:
                 correct += 1

@@ -17,7 +17,7 @@ IN_PROGRESS = "in_progress"
 COMPLETED_REPORTED = "completed_reported"  # the browser says so; no webhook yet
 COMPLETED_VERIFIED = "completed_verified"  # Coassemble's signed course.completed
 
-QUIZ_KINDS = {"screen:answer": "answer", "screen:failed": "failed", "screen:retry": "retry"}
+QUIZ_EVENTS = {"screen:answer": "answer", "screen:failed": "failed", "screen:retry": "retry"}  # as the page logs them
 
 
 def new_record(course, learner):
@@ -110,21 +110,21 @@ def _apply_screen(record, screens, event):
         if isinstance(title, str) and title != screen["title"]:
             screen["title"] = title
             screen["changed"] = True
-    kind = QUIZ_KINDS.get(event.name)
-    if kind is None:
+    quiz_event = QUIZ_EVENTS.get(event.name)
+    if quiz_event is None:
         return None
     given = data.get("attempt")
     if isinstance(given, int) and not isinstance(given, bool) and given > 0:
         attempt = given
     else:
-        attempt = (screen["attempt"] if screen is not None else 1) + (1 if kind == "retry" else 0)
+        attempt = (screen["attempt"] if screen is not None else 1) + (1 if quiz_event == "retry" else 0)
     if screen is not None and screen["attempt"] != attempt:
         screen["attempt"] = attempt
         screen["changed"] = True
     correct, score = data.get("correct"), data.get("score")
     return {
         "seq": event.seq,
-        "kind": kind,
+        "event": quiz_event,
         "screen": screen_id,
         "title": screen["title"] if screen is not None else _text(data.get("title")),
         "question": data.get("question"),

@@ -16,8 +16,8 @@ def record(learner="ada", progress=0, status="not_started", answers=(), **times)
     return value
 
 
-def answer(kind="answer", answer="B", correct=True, attempt=1, title="Knowledge check", **extra):
-    value = {"kind": kind, "screen": "q1", "title": title, "question": "Which?", "answer": answer,
+def answer(event="answer", answer="B", correct=True, attempt=1, title="Knowledge check", **extra):
+    value = {"event": event, "screen": "q1", "title": title, "question": "Which?", "answer": answer,
              "correct": correct, "score": None, "attempt": attempt, "time": "2026-11-28T09:00:00.000Z"}
     value.update(extra)
     return value
@@ -53,7 +53,7 @@ def test_last_activity_is_the_latest_evidence_of_either_kind():
 
 
 def test_answers_are_summarised_with_their_attempts():
-    answers = [answer(correct=False, answer="A"), answer(kind="retry", answer=None, correct=None, attempt=2),
+    answers = [answer(correct=False, answer="A"), answer(event="retry", answer=None, correct=None, attempt=2),
                answer(answer="B", attempt=2)]
     assert roster.answer_counts(answers) == (2, 1, 2)
     assert roster.answers_summary(answers) == "2 answers · 1 correct · 2 attempts"

@@ -88,8 +88,8 @@ def delivery_headers(body, timestamp=None, delivery=None, secret=WEBHOOK_SECRET,
 
 
 def event(seq, name, data=None, time_text="2026-11-28T08:00:00.000Z"):
-    kind, _, sub = name.partition(":")
-    item = {"seq": seq, "type": kind, "data": data or {}, "time": time_text}
+    msg_type, _, sub = name.partition(":")
+    item = {"seq": seq, "type": msg_type, "data": data or {}, "time": time_text}
     if sub:
         item["event"] = sub
     return item

@@ -44,7 +44,7 @@ def test_a_batch_builds_the_learners_reported_record(client, context, store):
     assert got["last_event_at"] == T % 4 and got["reported_events"] == 5
     # A reported completion is never the verified one.
     assert got["verified_completed_at"] is None and got["verified_commenced_at"] is None
-    assert got["answers"] == [{"kind": "answer", "screen": "q1", "title": "Quiz", "question": "2+2?", "answer": "4",
+    assert got["answers"] == [{"event": "answer", "screen": "q1", "title": "Quiz", "question": "2+2?", "answer": "4",
                                "correct": True, "score": 1, "attempt": 1, "time": T % 3}]
 
 
@@ -116,7 +116,7 @@ def test_quiz_attempts_follow_retries_or_the_payloads_own_number(client, context
     ]
     assert send(client, batch(token, events)).json == {"applied": 6, "duplicates": 0}
     answers = record(store)["answers"]
-    assert [(a["kind"], a["screen"], a["attempt"], a["correct"]) for a in answers] == [
+    assert [(a["event"], a["screen"], a["attempt"], a["correct"]) for a in answers] == [
         ("answer", "q1", 1, False), ("failed", "q1", 1, None), ("retry", "q1", 2, None),
         ("answer", "q1", 2, True), ("answer", "q2", 7, None)]
     assert answers[0]["title"] == "Final quiz" and answers[-1]["answer"] == ["a", "b"]

@@ -59,7 +59,7 @@ MIGRATIONS = [
             learner TEXT NOT NULL,
             session TEXT NOT NULL,
             seq BIGINT NOT NULL,
-            kind TEXT NOT NULL,
+            event TEXT NOT NULL,
             screen TEXT,
             title TEXT,
             question TEXT NOT NULL,

@@ -107,10 +107,10 @@ class RecordStore:
                 return result
             except Exception as error:
                 reuse = self._rollback(conn)
-                kind = self._classify(error)
-                if kind == "retry" and attempt + 1 < TRANSACTION_ATTEMPTS:
+                failure = self._classify(error)
+                if failure == "retry" and attempt + 1 < TRANSACTION_ATTEMPTS:
                     continue
-                if kind in ("retry", "unavailable"):
+                if failure in ("retry", "unavailable"):
                     raise StoreUnavailable("The learner record's database is unavailable (%s)."
                                            % _first_line(error)) from error
                 raise
@@ -209,9 +209,9 @@ class RecordStore:
                 entry = evidence.apply_reported(record, screens, event)
                 if entry is not None:
                     tx.run(
-                        "INSERT INTO quiz_answers (course, learner, session, seq, kind, screen, title, question,"
+                        "INSERT INTO quiz_answers (course, learner, session, seq, event, screen, title, question,"
                         " answer, correct, score, attempt, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (course, learner, session, entry["seq"], entry["kind"], entry["screen"], entry["title"],
+                        (course, learner, session, entry["seq"], entry["event"], entry["screen"], entry["title"],
                          _json(entry["question"]), _json(entry["answer"]),
                          None if entry["correct"] is None else int(entry["correct"]),
                          None if entry["score"] is None else _json(entry["score"]), entry["attempt"], entry["time"]))
@@ -234,7 +234,7 @@ class RecordStore:
             rows = tx.run("SELECT %s, changed FROM records WHERE course = ? AND changed > ?"
                           % ", ".join(RECORD_COLUMNS), (course, since)).fetchall()
             answers = tx.run(
-                "SELECT learner, session, seq, kind, screen, title, question, answer, correct, score, attempt,"
+                "SELECT learner, session, seq, event, screen, title, question, answer, correct, score, attempt,"
                 " answered_at FROM quiz_answers WHERE course = ? AND learner IN"
                 " (SELECT learner FROM records WHERE course = ? AND changed > ?)",
                 (course, course, since)).fetchall()
@@ -287,9 +287,9 @@ def _json(value):
 
 def _records_json(rows, answers):
     by_learner = {}
-    for learner, session, seq, kind, screen, title, question, answer, correct, score, attempt, answered_at in answers:
+    for learner, session, seq, event, screen, title, question, answer, correct, score, attempt, answered_at in answers:
         by_learner.setdefault(learner, []).append((answered_at, session, seq, {
-            "kind": kind, "screen": screen, "title": title,
+            "event": event, "screen": screen, "title": title,
             "question": json.loads(question), "answer": json.loads(answer),
             "correct": None if correct is None else bool(correct),
             "score": None if score is None else json.loads(score),
