@@ -1,1 +1,1 @@
-"""The demo app: the course and builder pages built on the Coursewire library."""
+"""The demo app: the course, builder and learner-report pages built on the Coursewire library."""
