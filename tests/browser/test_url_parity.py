@@ -1,9 +1,12 @@
 """coursewire/core/urls.py against Chromium's own URL parser: every URL web_url accepts parses in
 the browser (a throwing `new URL` escapes Python's `except` on MicroPython), to the same origin
-(the allow-list and the builder's Back compare origins). Seeded, a few thousand URLs a run."""
+(the allow-list and the builder's Back compare origins); and web_url answers alike on CPython,
+Pyodide and MicroPython. Seeded, a few thousand URLs a run."""
 
+import json
 import random
 
+from conftest import BOOT_TIMEOUT_MS
 from coursewire.core.urls import web_url
 
 LABELS = ["a", "b", "z", "0", "1", "9", "255", "256", "4294967296", "0x", "0xff", "0x100000000", "08", "09",
@@ -38,3 +41,39 @@ def test_every_url_web_url_accepts_parses_in_chromium_to_the_same_origin(page):
     differ = [(url, ours[url], theirs[url]) for url in ours if theirs[url] not in (None, ours[url])]
     assert len(ours) > 500  # a real sample, not a refusal of everything
     assert throws == [] and differ == []
+
+
+RUN_IN_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<script type="module" src="/runtime/pyscript/core.js"></script></head>
+<body><script type="%(runtime)s" config="/%(config)s">
+import json
+from pyscript import document
+from coursewire.core.urls import web_url
+out = []
+for url in json.loads(document.body.getAttribute("data-urls")):
+    try:
+        out.append(list(web_url(url, "http://127.0.0.1:8000/page.html")))
+    except ValueError as error:
+        out.append(str(error))
+document.body.setAttribute("data-result", json.dumps(out))
+</script></body></html>"""
+
+
+def test_web_url_answers_the_same_on_both_browser_runtimes_as_on_cpython(page, servers, runtime):
+    # The same core module decides in the browser: octal and hex IPv4 parts, IPv6 groups and
+    # ports must come out of MicroPython and Pyodide exactly as out of CPython.
+    urls = candidates(16, 400)
+    expected = []
+    for url in urls:
+        try:
+            expected.append(list(web_url(url, "http://127.0.0.1:8000/page.html")))
+        except ValueError as error:
+            expected.append(str(error))
+    html = RUN_IN_PAGE % {"runtime": runtime,
+                          "config": "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml"}
+    html = html.replace("<body>", "<body data-urls='%s'>" % json.dumps(urls).replace("'", "&#39;"), 1)
+    page.route(servers.app + "/urls-test.html", lambda route: route.fulfill(body=html, content_type="text/html"))
+    page.goto(servers.app + "/urls-test.html")
+    page.wait_for_selector("body[data-result]", state="attached", timeout=BOOT_TIMEOUT_MS)
+    assert json.loads(page.get_attribute("body", "data-result")) == expected
