@@ -16,6 +16,24 @@
 
   if (page !== "report") mountCourse();
 
+  // ?src= is for trying a course by hand: anyone can make a link with it, so the page says plainly,
+  // above the course, that this course is not one this site's server minted and that the page
+  // trusts its messages all the same (none of them reach the server's learner record).
+  function markUntrusted(slot, url) {
+    var origin = new URL(url, location.href).origin;
+    var note = document.createElement("p");
+    note.id = "untrusted-source";
+    note.className = "untrusted-source";
+    note.setAttribute("data-origin", origin);
+    var strong = document.createElement("strong");
+    strong.textContent = "Untrusted demo source: ";
+    note.appendChild(strong);
+    note.appendChild(document.createTextNode(
+      "this course comes from the link's ?src= (" + origin + "), not from this site's server. " +
+      "The page believes what it posts; nothing it sends reaches the learner record."));
+    slot.parentNode.insertBefore(note, slot);
+  }
+
   // The runtime's files are requested only once PyScript (and, for Pyodide, pyodide.mjs) has
   // loaded and read its config; ask for them now, after the course, so both download together.
   var files = runtime === "py"
@@ -55,6 +73,7 @@
     try {
       if (src) {
         coursewireBridge.mount(container, src, title);
+        markUntrusted(container, src);
       } else {
         // The page's other parameters (script=, speed=, burst= ...) drive the demo harness.
         var forwarded = new URLSearchParams(location.search);

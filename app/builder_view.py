@@ -1,6 +1,7 @@
 """The builder page's widgets: session, course id and title, draft status, errors, Back.
 
-Reads BuilderState; `back` navigates to the configured URL (default: the course page).
+Reads BuilderState; `back` navigates to the configured URL (default: the course page; another
+one only on the page's own origin or one the host allowed: app/page_builder.py).
 """
 
 from pyscript import window
@@ -11,12 +12,14 @@ from app.ui import Inspector, Notices, SessionPill, by_id, confirm_flow, dom_tex
 
 
 class BuilderView:
-    def __init__(self, embed, back_url):
+    def __init__(self, embed, back_url, back_refusal=None):
         self.embed = embed
         self.back_url = back_url
         self.session = SessionPill(embed)
         self.inspector = Inspector(embed)
         self.notices = Notices()
+        if back_refusal:
+            self.notices.render([back_refusal])
         by_id("back-target").href = back_url
         by_id("back-target").textContent = back_url
         confirm_flow("reset", "reset-confirm", "reset-yes", "reset-no", embed.reset)
@@ -33,8 +36,8 @@ class BuilderView:
         if every or C.SESSION in changes:
             self.session.render()
         if every or C.COURSE in changes:
-            by_id("course-id").textContent = dom_text(present.text_of(state.course_id)) if state.course_id else "Not created yet"
-            by_id("course-title").textContent = dom_text(present.text_of(state.course_title))
+            by_id("course-id").textContent = dom_text(present.shown(state.course_id)) if state.course_id else "Not created yet"
+            by_id("course-title").textContent = dom_text(present.shown(state.course_title))
         if every or C.DRAFT in changes:
             by_id("draft-status").textContent = present.draft_text(local_clock(state.draft_saved_at), state.revision)
         if every or C.ERRORS in changes:
@@ -48,6 +51,6 @@ class BuilderView:
         box.textContent = ""
         for error in reversed(self.embed.state.errors):  # newest first
             when = local_clock(error.get("time")) or ""
-            box.appendChild(el("li", "%s  %s" % (when, present.text_of(error.get("message") or "Unknown error"))))
+            box.appendChild(el("li", "%s  %s" % (when, present.shown(error.get("message") or "Unknown error"))))
         by_id("error-count").textContent = str(self.embed.state.error_count)
         show(by_id("errors-empty"), not self.embed.state.errors)

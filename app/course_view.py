@@ -87,7 +87,7 @@ class CourseView:
                 QUIZ_ROWS, len(quiz))
 
     def _quiz_row(self, entry):
-        cells = present.quiz_cells(entry)
+        cells = present.shown_cells(entry)  # bounded: the record and the exports keep every character
         cells[0] = local_clock(entry.get("time")) or "—"
         row = el("tr")
         row.setAttribute("data-quiz-entry", str(entry["seq"]))
@@ -150,7 +150,7 @@ def _condition(rule, screens):
     if when == "progress":
         return "reach %d%%" % rule["at"]
     screen = screens.get(rule["screen"]) or {}
-    name = present.text_of(screen.get("title") or rule["screen"])
+    name = present.shown(screen.get("title") or rule["screen"])
     if when == "screen-complete":
         return "complete “%s”" % name
     return "pass the quiz “%s”" % name

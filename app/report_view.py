@@ -24,12 +24,15 @@ def listen(node, event_name, fn):
 
 
 def local_time(iso):
-    """"2026-11-28 09:51" in the viewer's time zone for an ISO time from the server, or None."""
-    if not iso:
+    """"2026-11-28 09:51" in the viewer's time zone for an ISO time from the server, or None for
+    anything JavaScript cannot read as a time (rendering never raises on what it is given)."""
+    if not iso or not isinstance(iso, str):
         return None
     date = window.Date.new(iso)
-    return "%04d-%02d-%02d %02d:%02d" % (date.getFullYear(), date.getMonth() + 1, date.getDate(),
-                                         date.getHours(), date.getMinutes())
+    parts = (date.getFullYear(), date.getMonth() + 1, date.getDate(), date.getHours(), date.getMinutes())
+    if any(part != part for part in parts):  # NaN
+        return None
+    return "%04d-%02d-%02d %02d:%02d" % parts
 
 
 def time_node(iso):
@@ -172,7 +175,7 @@ class LearnerTable:
         items = el("ol", None, "answer-list")
         for answer in answers:
             entry = roster.quiz_entry(answer)
-            _, screen, question, given, result, attempt = present.quiz_cells(entry)
+            _, screen, question, given, result, attempt = present.shown_cells(entry)
             item = el("li")
             item.setAttribute("data-result", present.result_of(entry))
             item.appendChild(el("span", screen, "answer-screen"))

@@ -10,7 +10,8 @@ from pyscript import document, window
 from pyscript.ffi import create_proxy
 
 from coursewire.core.eventlog import ACCEPTED, REJECTED
-from coursewire.core.present import SESSION_TEXT, text_of
+from coursewire.core.present import SESSION_TEXT, shown
+from coursewire.core.records import is_iso_time
 
 INSPECTOR_ROWS = 500
 _listeners = []  # event-listener proxies, kept alive for the page's lifetime
@@ -40,11 +41,15 @@ def show(node, visible):
 
 
 def local_clock(iso):
-    """HH:MM:SS in the viewer's time zone for an ISO timestamp from the state."""
-    if not iso:
+    """HH:MM:SS in the viewer's time zone for a time the state holds, or None when it holds none
+    or something that is not one. Rendering never raises on what the state holds: "not a date"
+    once made this raise (NaN hours) and stopped the page before it listened."""
+    if not is_iso_time(iso):
         return None
     date = window.Date.new(iso)
     parts = (date.getHours(), date.getMinutes(), date.getSeconds())
+    if any(part != part for part in parts):  # NaN: a time JavaScript cannot read after all
+        return None
     return "%02d:%02d:%02d" % parts
 
 
@@ -136,7 +141,7 @@ class SessionPill:
             text = SESSION_TEXT.get(session, session)
             message = getattr(state, "session_error", None)
             if session == "error" and message:
-                text = "Session error: " + text_of(message)
+                text = "Session error: " + shown(message)
         self.pill.textContent = dom_text(text)
         self.pill.setAttribute("data-session", session)
         show(self.button, offer)

@@ -61,11 +61,12 @@ def _progress_target(element):
     selector = element.getAttribute("data-progress-target")
     if not selector:
         return None
-    try:
-        target = document.querySelector(selector)
-    except Exception:
+    # Through the bridge: document.querySelector throws on "##", and on MicroPython that
+    # JavaScript error escapes `except`.
+    target = window.coursewireBridge.find(selector)
+    if isinstance(target, str):
         raise ValueError("data-progress-target is not a valid CSS selector (%s)" % selector[:80])
-    if target is None:
+    if not target:  # None on MicroPython, JavaScript's null (jsnull, falsy) on Pyodide
         raise ValueError("data-progress-target matches no element (%s)" % selector[:80])
     return target
 
@@ -87,7 +88,12 @@ def _report(element):
 
 
 def mount(element):
-    """Mount one element; returns its Embed, or None (the reason goes on the element and console)."""
+    """Mount one element; returns its Embed, or None (the reason goes on the element and console).
+
+    Everything that can fail for this element happens inside the one `try`, so a bad element
+    costs itself only and the elements after it still mount.
+    """
+    embed = None
     try:
         product = element.getAttribute("data-coursewire") or "player"
         origins = (element.getAttribute("data-origins") or "").split() or None
@@ -97,21 +103,27 @@ def mount(element):
                       origins=origins, rules=_rules(element), mint=mint, report=_report(element),
                       storage_key=element.getAttribute("data-storage-key") or None, dom_events=True,
                       reconnect=element.getAttribute("data-coursewire-reconnect") != "off")
+        if target:
+            _progress_widget(embed, target)
     except Exception as error:
-        message = "%s: %s" % (type(error).__name__, error)
-        element.setAttribute("data-coursewire-error", message)
-        window.console.error("Coursewire could not mount an embed: " + message)
-        # bridge.js may have started the course already: nothing may run unchecked.
-        frame_id = window.coursewireBridge.mountedIn(element)
-        if frame_id:
-            window.coursewireBridge.unmount(frame_id)
+        _refuse(element, error, embed)
         return None
-    if target is not None:
-        _progress_widget(embed, target)
     for notice in embed.notices:  # an ignored unlock rule, storage refused ...
         window.console.warn("Coursewire: " + notice)
     element.setAttribute("data-coursewire-initialized", "true")
     return embed
+
+
+def _refuse(element, error, embed):
+    message = "%s: %s" % (type(error).__name__, error)
+    element.setAttribute("data-coursewire-error", message)
+    window.console.error("Coursewire could not mount an embed: " + message)
+    # bridge.js may have started the course already: nothing may run unchecked.
+    if embed is not None:
+        embed.destroy()
+    frame_id = window.coursewireBridge.mountedIn(element)
+    if frame_id:
+        window.coursewireBridge.unmount(frame_id)
 
 
 def mount_all():

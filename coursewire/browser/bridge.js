@@ -11,8 +11,9 @@
 //    asks). A minting failure shows its sentence in the page, never a blank frame.
 //  - On the snippet's page it mounts every [data-coursewire] element at once (Python adopts them).
 // What it does NOT do: decide. Every message (trusted or not) is handed to Python with its origin
-// and the id of the registered frame it came from (or -1); Python checks the origin, parses,
-// validates and rejects with a reason. What happened to a mint or a report POST reaches Python
+// and the id of the registered frame it came from; Python checks the origin, parses, validates and
+// rejects with a reason. A message from any other window (id -1) is handed over unread: Python
+// refuses it for where it came from, and reading it could cost seconds. What happened to a mint or a report POST reaches Python
 // through the same ordered queue. Python hands back the DOM events to dispatch.
 (function () {
   "use strict";
@@ -28,6 +29,8 @@
   var scheduled = false;
   var listening = false;
   var MAX_TEXT = 65536; // coursewire/core/wire.py MAX_MESSAGE_CHARS
+  var PREVIEW = 300; // characters of a refused message kept for the inspector (core/eventlog.py)
+  var NOT_READ = "not read: not from a course frame";
   var SLICE = 100; // messages per Python call (~15-40 ms of work on a 2-core machine)
 
   function frameIdOf(source) {
@@ -37,8 +40,23 @@
   }
 
   function record(event) {
+    var id = frameIdOf(event.source);
+    if (id === -1) {
+      // Not from a course frame (the page itself, a sibling frame, a popup ...): Python only logs
+      // that it refuses it and where it came from, so it costs O(1) here whatever was posted.
+      // event.data is never read: the browser copies a posted value out of its message only when
+      // data is first read, and that copy alone took 0.5-1 s for `new Uint8Array(3e7)` and 3 s for
+      // a 3,000,000-item array (before, JSON.stringify of it held the page 8.7 s).
+      enqueue([id, event.origin, "opaque", NOT_READ]);
+      return;
+    }
     var data = event.data;
-    var entry = [frameIdOf(event.source), event.origin, "text", data];
+    if (isBinary(data)) {
+      // Coassemble posts strings: bytes are refused unread, by their size (never serialised).
+      enqueue([id, event.origin, "opaque", describe(data)]);
+      return;
+    }
+    var entry = [id, event.origin, "text", data];
     if (typeof data !== "string") {
       // Structured objects become JSON text here, once: Python never touches a JS proxy, checks
       // their size and depth exactly like the strings Coassemble sends, and the batch it parses
@@ -57,9 +75,19 @@
       // Python refuses it for its size anyway (wire.MAX_MESSAGE_CHARS), and parsing megabytes
       // of batch JSON takes MicroPython seconds: hand over its length and its start only.
       entry[2] = "large";
-      entry[3] = [entry[3].length, entry[3].slice(0, 300)];
+      entry[3] = [entry[3].length, entry[3].slice(0, PREVIEW)];
     }
     enqueue(entry); // one Python call for everything that arrives before the drain runs
+  }
+
+  function isBinary(data) {
+    return data instanceof ArrayBuffer || ArrayBuffer.isView(data) || data instanceof Blob;
+  }
+
+  // Bytes, named by their kind and size (both known without reading them).
+  function describe(data) {
+    var name = Object.prototype.toString.call(data).slice(8, -1);
+    return name + ", " + (data instanceof Blob ? data.size : data.byteLength) + " bytes";
   }
 
   function drain() {
@@ -299,6 +327,16 @@
       if (queue.length && !scheduled) {
         scheduled = true;
         setTimeout(drain, 0);
+      }
+    },
+    // The first element `selector` matches, null when none does, or "invalid" for a selector the
+    // browser cannot read: an answer, never an exception (MicroPython cannot catch a JavaScript
+    // one; an invalid data-progress-target once stopped every later embed).
+    find: function (selector) {
+      try {
+        return document.querySelector(selector);
+      } catch (e) {
+        return "invalid";
       }
     },
     // localStorage, with its exceptions (private mode, quota, sandbox) turned into an answer.

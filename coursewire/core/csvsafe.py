@@ -3,41 +3,60 @@
 Learner ids and answers come from outside (a learner types them, a page's console can forge
 them); opened in Excel, LibreOffice or Google Sheets, a cell such as `=HYPERLINK(...)` or
 `@SUM(1+1)*cmd|' /C calc'!A0` would run. Following OWASP's "CSV Injection" guidance, every cell
-is quoted (inner quotes doubled), and a cell that starts with = + - @ | tab, CR or LF — or has
-one of them right after a separator or quote, where a spreadsheet that splits on `;` or tabs
-would start a new cell (`a;=1+2`) — gets a leading apostrophe, which makes it text.
+is quoted (inner quotes doubled), and an apostrophe (which makes the rest text) goes wherever a
+spreadsheet could start a formula:
+  - before the cell when it starts with = + - @ | (after any spaces), or with tab, CR, LF or NUL;
+  - before every formula sign that starts a cell a spreadsheet may split off *inside* our text:
+    after a separator of some locale or import dialog (`,` `;` `|` tab, line ends) or a quote,
+    and any spaces. A spreadsheet set to `;` splits `"a","note;=1+1"` at the `;` whatever the
+    quotes say, so a leading apostrophe alone would leave `=1+1` to run; `note;'=1+1` cannot.
+The one implementation: the quiz log's export (present.quiz_csv) and the report page's learners
+CSV (roster.py) both write their cells here.
 
 Pure: runs on CPython, Pyodide and MicroPython alike.
 """
 
-# Characters that make a spreadsheet read a cell as a formula or a DDE command, with the
-# full-width forms some spreadsheets accept too.
-FORMULA_STARTS = "=+-@|\t\r\n\uff1d\uff0b\uff0d\uff20"
-# Where a spreadsheet may start a new cell inside our text: separators of every locale, and
-# quotes that end a quoted cell.
-CELL_BREAKS = ",;\t\r\n\"'"
+# What makes a spreadsheet read a cell as a formula or a DDE command, with the full-width forms
+# some spreadsheets accept too.
+FORMULA_SIGNS = "=+-@|\uff1d\uff0b\uff0d\uff20"
+# What a cell must not start with at all (OWASP: tab and CR; LF and NUL, which some importers
+# strip before they look for a formula, with them).
+FORMULA_STARTS = FORMULA_SIGNS + "\t\r\n\x00"
+# Where a spreadsheet may start a new cell inside our text: separators of every locale and of
+# the import dialogs (comma, semicolon, tab, pipe), line ends, and quotes that end a quoted cell.
+CELL_BREAKS = ",;|\t\r\n\"'"
+
+
+def defused(text):
+    """`text` with an apostrophe before every place a spreadsheet could start a formula in it
+    (see the module's notes); text with none comes back as it is."""
+    lead = text.lstrip(" ")[:1]
+    out = ["'"] if lead and lead in FORMULA_STARTS else []
+    done = 0  # text[:done] is already in `out`
+    at_cell_start = False  # the text's own start is handled above
+    for i, char in enumerate(text):
+        if at_cell_start and char in FORMULA_SIGNS and i > 0:
+            out.append(text[done:i])
+            out.append("'")
+            done = i
+        if at_cell_start and char in " \x00":
+            continue
+        at_cell_start = char in CELL_BREAKS
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def needs_defusing(text):
-    """True when some spreadsheet could read a formula at the start of `text` or of a cell that
-    starts inside it (after a separator or quote, and any spaces)."""
-    at_cell_start = True
-    for char in text:
-        if at_cell_start:
-            if char in FORMULA_STARTS:
-                return True
-            if char == " ":
-                continue
-        at_cell_start = char in CELL_BREAKS
-    return False
+    """True when some spreadsheet could read a formula somewhere in `text` (see defused)."""
+    return defused(text) != text
 
 
 def cell(value):
     """One CSV field for `value` (None is an empty cell), quoted, formula-safe."""
     text = "" if value is None else value if isinstance(value, str) else str(value)
-    if needs_defusing(text):
-        text = "'" + text
-    return '"' + text.replace('"', '""') + '"'
+    return '"' + defused(text).replace('"', '""') + '"'
 
 
 def csv_text(rows):

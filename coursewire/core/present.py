@@ -7,7 +7,13 @@ the UI, never as HTML.
 
 import json
 
+from coursewire.core import csvsafe
+
 QUIZ_COLUMNS = ("Time", "Screen", "Question", "Answer", "Result", "Attempt")
+# How much of one value from the course a page shows. A course can send 64,000 characters in one
+# field, and 64,000 without a space took Chromium 5-8 s to lay out in the quiz table; the record
+# and the exports keep every character, the page shows this much and says how long the rest is.
+SHOWN_CHARS = 300
 
 SESSION_TEXT = {
     "waiting": "Connecting…",
@@ -31,6 +37,29 @@ def text_of(value):
         return json.dumps(value)
     except Exception:
         return str(value)
+
+
+def preview(text, limit=SHOWN_CHARS):
+    """`text` as a page shows it: whole when it has at most `limit` characters, else its first
+    `limit` and a note of its full length (the record and the exports keep all of it)."""
+    if len(text) <= limit:
+        return text
+    return "%s… [%s characters in all; the exports hold the full text]" % (text[:limit], grouped(len(text)))
+
+
+def shown(value, limit=SHOWN_CHARS):
+    """Any JSON value from the course as bounded text for the page: text_of, then preview."""
+    return preview(text_of(value), limit)
+
+
+def grouped(number):
+    """An integer with thousands separators: 64000 -> "64,000" (MicroPython's format has no ",")."""
+    digits = str(abs(number))
+    groups = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    return ("-" if number < 0 else "") + ",".join([digits] + groups)
 
 
 def result_of(entry):
@@ -57,7 +86,8 @@ def screen_text(entry):
 
 
 def quiz_cells(entry):
-    """The table row of one quiz entry, in QUIZ_COLUMNS order (time as ISO, the UI localises)."""
+    """One quiz entry's cells, whole, in QUIZ_COLUMNS order (time as ISO, the UI localises): what
+    the exports write. The table shows them through shown_cells."""
     return [
         entry.get("time") or "",
         screen_text(entry),
@@ -68,21 +98,15 @@ def quiz_cells(entry):
     ]
 
 
-def _csv_field(text):
-    # RFC 4180 quoting, plus a leading apostrophe against spreadsheet formula injection.
-    if text[:1] in ("=", "+", "-", "@"):
-        text = "'" + text
-    if any(c in text for c in ',"\r\n'):
-        text = '"' + text.replace('"', '""') + '"'
-    return text
+def shown_cells(entry, limit=SHOWN_CHARS):
+    """The quiz table's row of one entry: quiz_cells, each bounded by preview."""
+    return [preview(text, limit) for text in quiz_cells(entry)]
 
 
 def quiz_csv(entries):
-    """The quiz log as CSV text, oldest first (the order answers were given)."""
-    lines = [",".join(QUIZ_COLUMNS)]
-    for entry in entries:
-        lines.append(",".join(_csv_field(cell) for cell in quiz_cells(entry)))
-    return "\r\n".join(lines) + "\r\n"
+    """The quiz log as CSV text, oldest first (the order answers were given), every cell whole
+    and formula-safe (csvsafe: the one implementation of OWASP's CSV-injection guidance)."""
+    return csvsafe.csv_text([list(QUIZ_COLUMNS)] + [quiz_cells(entry) for entry in entries])
 
 
 def quiz_json(entries):
@@ -100,8 +124,8 @@ def feedback_text(feedback):
     rating = feedback.get("rating")
     value = feedback.get("value")
     if rating is not None and value is not None and text_of(value) != text_of(rating):
-        return "Feedback: %s (%s)" % (text_of(value), text_of(rating))
-    return "Feedback: %s" % text_of(value if value is not None else rating if rating is not None else feedback)
+        return "Feedback: %s (%s)" % (shown(value), shown(rating))
+    return "Feedback: %s" % shown(value if value is not None else rating if rating is not None else feedback)
 
 
 def draft_text(saved_clock, revision):

@@ -126,7 +126,7 @@ def test_exports_download_the_log_as_csv_and_json(page, servers, runtime):
     wait_done(page)
     with page.expect_download() as csv_download:
         page.click("#export-csv")
-    text = open(csv_download.value.path(), encoding="utf-8").read()
+    text = open(csv_download.value.path(), encoding="utf-8-sig").read()  # (a BOM: Excel reads UTF-8)
     table = list(csv.reader(io.StringIO(text)))
     assert table[0] == ["Time", "Screen", "Question", "Answer", "Result", "Attempt"]
     assert len(table) - 1 == len(quiz_rows(page))

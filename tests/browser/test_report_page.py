@@ -339,7 +339,7 @@ def test_csv_export_has_a_row_per_learner_and_defuses_formulas(page, server, run
     formula = table["'" + FORMULA_LEARNER]
     assert formula["Answer log"] == "q2 — %s — answered — attempt 1" % FORMULA_ANSWER  # mid-cell: inert
     markup = table[MARKUP_LEARNER]
-    assert markup["Answer log"].startswith("'") and MARKUP_ANSWER in markup["Answer log"]  # its ";=" is defused
+    assert MARKUP_ANSWER.replace(";=", ";'=") in markup["Answer log"]  # its ";=" is defused where it splits
     ada = table["ada@example.com"]
     assert (ada["Progress (%)"], ada["Status"], ada["Answers"], ada["Correct"], ada["Highest attempt"]) == \
         ("100", "Completed (verified by Coassemble)", "2", "1", "2")

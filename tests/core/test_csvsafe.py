@@ -6,7 +6,9 @@ import io
 import pytest
 from hypothesis import given, strategies as st
 
-from coursewire.core.csvsafe import FORMULA_STARTS, cell, csv_text, needs_defusing
+from coursewire.core.csvsafe import FORMULA_SIGNS, FORMULA_STARTS, cell, csv_text, defused, needs_defusing
+
+SEPARATORS = [",", ";", "\t", "|"]  # what a spreadsheet's locale or import dialog may split on
 
 
 def parse(text, delimiter=","):
@@ -15,16 +17,26 @@ def parse(text, delimiter=","):
 
 
 @pytest.mark.parametrize("value", [
-    "=1+1", "+1", "-1", "@SUM(A1)", "|calc", "\tx", "\rx", "\nx", "=HYPERLINK(\"http://evil.example\",\"x\")",
+    "=1+1", "+1", "-1", "@SUM(A1)", "|calc", "\tx", "\rx", "\nx", "\x00x", "=HYPERLINK(\"http://evil.example\",\"x\")",
     "@SUM(1+1)*cmd|' /C calc'!A0", "   =1+1", "\uff1d1+1",
-    "a;=1+2", "a,=1+2", "a; =1+2", "a\t-2+3", 'x"=1', "x'@a", "note;+cmd", "a,|b",
 ])
-def test_cells_a_spreadsheet_would_run_get_a_leading_apostrophe(value):
+def test_cells_that_start_a_formula_get_a_leading_apostrophe(value):
     assert needs_defusing(value)
     assert parse(csv_text([[value]]))[0] == ["'" + value]
 
 
-@pytest.mark.parametrize("value", ["plain", "ada@example.com", "well-known", "1+1", "a = b", "50%", "it's", "", "100"])
+@pytest.mark.parametrize("value, written", [
+    ("a;=1+2", "a;'=1+2"), ("a,=1+2", "a,'=1+2"), ("a; =1+2", "a; '=1+2"), ("a\t-2+3", "a\t'-2+3"),
+    ('x"=1', "x\"'=1"), ("x'@a", "x''@a"), ("note;+cmd", "note;'+cmd"), ("a,|b", "a,'|b"), ("a|=1+1", "a|'=1+1"),
+    ("a;\t=1", "a;\t'=1"), ("one\n=2", "one\n'=2"), ("=1;=2", "'=1;'=2"),
+])
+def test_a_formula_after_a_separator_inside_the_text_is_defused_where_it_starts(value, written):
+    assert defused(value) == written
+    assert parse(csv_text([[value]]))[0] == [written]
+
+
+@pytest.mark.parametrize("value", ["plain", "ada@example.com", "well-known", "1+1", "a = b", "50%", "it's", "", "100",
+                                   'say "hi"\nnow', "a; b", "x|y"])
 def test_ordinary_text_is_left_as_it_is(value):
     assert not needs_defusing(value)
     assert parse(csv_text([[value]]))[0] == [value]
@@ -37,17 +49,27 @@ def test_every_cell_is_quoted_with_inner_quotes_doubled_and_rows_end_in_crlf():
     assert text == '\ufeff"a","b, c"\r\n"line\nbreak","q""uote"\r\n'
 
 
-def test_a_spreadsheet_that_splits_on_semicolons_keeps_the_quoted_cell_whole():
-    # Opened where ";" is the separator, the quotes keep "a;=1+2" in one cell, which starts as text.
-    rows = parse(csv_text([["a;=1+2", "b"]]), delimiter=";")
-    assert rows == [["'a;=1+2,\"b\""]]
+@pytest.mark.parametrize("delimiter", SEPARATORS)
+def test_a_spreadsheet_that_splits_on_another_separator_finds_no_formula_in_any_cell(delimiter):
+    # Opened where the separator is not ",", the quotes of later cells no longer line up (a
+    # parser reads `"a","b;=1"` as `a,"b` and `=1"`): every cell it can make must start as text.
+    hostile = ["note;=1+1", "a|=1+1", "x\t-2+3", "y,@SUM(1)", "\t=1", "\r+1", "=cmd|' /C calc'!A0", 'q";=1', "ok"]
+    text = csv_text([hostile, list(reversed(hostile))])
+    for row in parse(text, delimiter):
+        for value in row:
+            assert value.lstrip(' "')[:1] not in FORMULA_SIGNS or value.strip(' "') == "", (delimiter, value)
 
 
 @given(st.text())
-def test_any_text_comes_back_as_itself_or_as_text_that_starts_with_an_apostrophe(value):
+def test_any_text_comes_back_as_itself_give_or_take_apostrophes_and_never_starts_a_formula(value):
     value = value.replace("\r", "")  # the csv module folds a bare CR; spreadsheets keep it
     [[back]] = parse(csv_text([[value]]))
-    assert back == value or back == "'" + value
+    assert back.replace("'", "") == value.replace("'", "")
     assert back[:1] not in FORMULA_STARTS or back == ""
-    if any(value.lstrip(" ")[:1] == c for c in FORMULA_STARTS):
-        assert back == "'" + value
+    if value.lstrip(" ")[:1] in FORMULA_STARTS and value.strip(" "):
+        assert back.startswith("'")
+    if not any(c in value for c in FORMULA_STARTS):
+        assert back == value
+    for delimiter in SEPARATORS:
+        for piece in parse(csv_text([["x", value]]), delimiter)[0]:
+            assert piece.lstrip(' "\x00')[:1] not in FORMULA_SIGNS or piece.strip(' "\x00') == ""

@@ -6,8 +6,15 @@ import json
 
 import pytest
 
+from coursewire.core import csvsafe
 from coursewire.core.present import (
-    QUIZ_COLUMNS, draft_text, feedback_text, progress_text, quiz_cells, quiz_csv, quiz_json, result_text, text_of)
+    QUIZ_COLUMNS, SHOWN_CHARS, draft_text, feedback_text, grouped, preview, progress_text, quiz_cells, quiz_csv,
+    quiz_json, result_text, shown, shown_cells, text_of)
+
+
+def read_csv(text, delimiter=","):
+    assert text.startswith("\ufeff")  # so that Excel reads the UTF-8 as UTF-8
+    return list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=delimiter))
 
 
 def answer(**fields):
@@ -41,17 +48,74 @@ def test_quiz_cells_follow_the_columns_and_only_answers_show_an_answer():
 
 
 def test_csv_is_rfc4180_oldest_first_with_every_entry():
-    text = quiz_csv([answer(seq=1, answer="a, b"), answer(seq=2, answer='say "hi"\nnow')])
-    rows = list(csv.reader(io.StringIO(text)))
+    text = quiz_csv([answer(seq=1, answer="a, b"), answer(seq=2, answer='say "hi" now\nplease')])
+    rows = read_csv(text)
     assert rows[0] == list(QUIZ_COLUMNS)
-    assert [row[3] for row in rows[1:]] == ["a, b", 'say "hi"\nnow']
+    assert [row[3] for row in rows[1:]] == ["a, b", 'say "hi" now\nplease']
     assert text.endswith("\r\n")
 
 
-@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)"])
-def test_csv_cells_that_a_spreadsheet_would_run_are_defused(value):
-    rows = list(csv.reader(io.StringIO(quiz_csv([answer(answer=value)]))))
-    assert rows[1][3] == "'" + value
+@pytest.mark.parametrize("value, written", [
+    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
+    # Issue 15, item 13: what the export once let through unguarded.
+    ("\t=1+1", "'\t'=1+1"), ("\r=1+1", "'\r'=1+1"), ("\tplain", "'\tplain"), ("\rplain", "'\rplain"),
+    ("|calc", "'|calc"), ("x|=1", "x|'=1"), ("note;=1+1", "note;'=1+1"), ("a; =2+3", "a; '=2+3"),
+    ("\x00=1", "'\x00=1"),
+])
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused(value, written):
+    rows = read_csv(quiz_csv([answer(answer=value, question=value, title=value)]))
+    assert rows[1][1:4] == [written] * 3
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_csv_opened_with_any_separator_starts_no_cell_with_a_formula(delimiter):
+    # A spreadsheet set to another separator splits inside our quoted cells only where the quotes
+    # end; every cell it can then make starts with text, never with a formula character.
+    hostile = ["note;=1+1", "a|=1+1", "x\t-2+3", "y,@SUM(1)", "\t=1", "\r+1", "ok"]
+    text = quiz_csv([answer(answer=value, question=value) for value in hostile])
+    for row in read_csv(text, delimiter=delimiter)[1:]:
+        for cell in row:
+            assert cell.lstrip(' "')[:1] not in csvsafe.FORMULA_STARTS or cell == "", (delimiter, cell)
+
+
+def test_csv_is_the_one_implementation_in_csvsafe():
+    entries = [answer(seq=1, answer="=1+1"), answer(seq=2, answer="plain, text")]
+    assert quiz_csv(entries) == csvsafe.csv_text([list(QUIZ_COLUMNS)] + [quiz_cells(e) for e in entries])
+
+
+def test_csv_keeps_every_character_of_a_long_answer():
+    given = "x" * 64_000
+    assert read_csv(quiz_csv([answer(answer=given)]))[1][3] == given
+
+
+def test_preview_keeps_short_text_and_bounds_long_text_with_its_length():
+    assert preview("short") == "short"
+    assert preview("y" * SHOWN_CHARS) == "y" * SHOWN_CHARS
+    long = "z" * 64_000
+    cut = preview(long)
+    assert cut.startswith("z" * SHOWN_CHARS + "…") and "z" * (SHOWN_CHARS + 1) not in cut
+    assert "64,000 characters in all" in cut and len(cut) < SHOWN_CHARS + 80
+    assert shown(["a" * 400, "b"]).startswith("a" * SHOWN_CHARS + "…")
+
+
+def test_the_table_row_is_bounded_but_the_record_and_exports_are_not():
+    entry = answer(question="q" * 5000, answer="A" * 64_000, title="t" * 1000)
+    row = shown_cells(entry)
+    assert all(len(cell) < SHOWN_CHARS + 80 for cell in row)
+    assert row[3].startswith("A" * SHOWN_CHARS) and "64,000 characters" in row[3]
+    assert quiz_cells(entry)[3] == "A" * 64_000
+    assert json.loads(quiz_json([entry]))["quiz"][0]["answer"] == "A" * 64_000
+
+
+@pytest.mark.parametrize("number, text", [(0, "0"), (999, "999"), (1000, "1,000"), (64000, "64,000"),
+                                          (1234567, "1,234,567"), (-4500, "-4,500")])
+def test_grouped(number, text):
+    assert grouped(number) == text
+
+
+def test_feedback_is_bounded_too():
+    text = feedback_text({"value": "v" * 64_000, "rating": 5})
+    assert text.startswith("Feedback: " + "v" * SHOWN_CHARS + "…") and text.endswith("(5)")
 
 
 def test_json_export_keeps_every_recorded_field():

@@ -103,9 +103,9 @@ def test_the_csv_has_one_row_per_learner_with_answers_summarised_and_formulas_de
     assert first["Learner"] == "'=cmd|' /C calc'!A0"
     assert first["Progress (%)"] == "40" and first["Status"] == "In progress"
     assert (first["Answers"], first["Correct"], first["Highest attempt"]) == ("2", "2", "2")
-    # "a;=1+2" would start a cell where ";" separates cells: the whole log is made text.
-    assert first["Answer log"] == ("'Knowledge check — @SUM(1+1) — correct — attempt 1; "
-                                   "Knowledge check — a;=1+2 — correct — attempt 2")
+    # "a;=1+2" would start a cell where ";" separates cells: an apostrophe makes that cell text.
+    assert first["Answer log"] == ("Knowledge check — @SUM(1+1) — correct — attempt 1; "
+                                   "Knowledge check — a;'=1+2 — correct — attempt 2")
     second = dict(zip(rows[0], rows[2]))
     assert second["Status"] == "Completed (verified by Coassemble)"
     assert second["Last activity (UTC)"] == second["Verified completed (UTC)"] == "2026-11-28T09:30:00.000Z"
