@@ -298,7 +298,7 @@ def test_the_first_start_and_completion_become_signed_coassemble_webhooks(receiv
         assert UUID.fullmatch(headers["X-Coassemble-Delivery"])
         assert headers["X-Coassemble-Timestamp"].isdigit()
         assert verifies(request)
-    started, finished = (json.loads(r["raw"]) for r in inbox.requests)
+    started, finished = sorted((json.loads(r["raw"]) for r in inbox.requests), key=lambda body: body["type"])
     assert started["type"] == "course.commenced" and started["workspaceId"] == 1000
     assert started["data"]["course"] == {"id": 101, "title": "Secure Passwords 101", "key": "secure-passwords-101",
                                          "clientIdentifier": None}
