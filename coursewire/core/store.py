@@ -176,16 +176,17 @@ class Store:
             if name not in LISTS and name != "screen_order":
                 head[name] = value
         screens, order = record["screens"], record["screen_order"]
+        history, quiz = record["feedback_history"], record["quiz"]
+        # name -> (entries, entries i..j-1): slices of the record's lists, never copies of them
         lists = {"screens": (len(order), lambda i, j: [screens[k] for k in order[i:j]]),
-                 "feedback_history": (len(record["feedback_history"]), record["feedback_history"].__getitem__),
-                 "quiz": (len(record["quiz"]), record["quiz"].__getitem__)}
+                 "feedback_history": (len(history), lambda i, j: history[i:j]),
+                 "quiz": (len(quiz), lambda i, j: quiz[i:j])}
         head["lists"] = {name: lists[name][0] for name in LISTS}
         for name in LISTS:
             count, items = lists[name]
             touched = touched_screens if name == "screens" else ()
             for i in self._chunks_to_write(name, count, touched):
-                end = min(count, (i + 1) * CHUNK)
-                part = items(i * CHUNK, end) if name == "screens" else items(slice(i * CHUNK, end))
+                part = items(i * CHUNK, min(count, (i + 1) * CHUNK))
                 if self._set(self._chunk_key(name, i), _list_text(part)) is not None:
                     return  # refused: the last complete record stays as it was
         if self._set(self.key, json.dumps(head)) is not None:
