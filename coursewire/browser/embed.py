@@ -270,7 +270,7 @@ class Embed:
         self._proxies.append(proxy)  # kept alive as long as the embed
         return proxy
 
-    def _received(self, event):
+    def _received(self, event, now):
         """What an accepted event means for the session's renewal and for the host's server."""
         if self.reconnect_policy is not None:
             if event.name == "session:expired":
@@ -280,7 +280,7 @@ class Embed:
             elif event.name == "session:ready":
                 self.reconnect_policy.ready()
                 self.mint_error = None
-        if self.outbox is not None and event.known and self.outbox.add(event, window.Date.new().toISOString()):
+        if self.outbox is not None and event.known and self.outbox.add(event, now):
             self._outbox_changed()
 
     def _control(self, form, payload):
@@ -455,7 +455,7 @@ def _receive_safely(embed, origin, from_frame, form, payload, now, out):
     try:
         event = embed.session.receive(origin, from_frame, form, payload, now)
         if event is not None and event.known:
-            embed._received(event)
+            embed._received(event, now)  # the batch's time: one clock read per batch, not per event
     except Exception as error:
         # A bug of ours must cost one message, never the batch or the listener.
         embed.session.record_internal_error(error, payload, now, origin)

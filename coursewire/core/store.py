@@ -51,6 +51,12 @@ class Store:
         # record, or nothing loaded yet), so the next save writes every chunk.
         self._saved = None
         self._chunks = {}  # list name -> chunks in storage (what a clear must remove)
+        # The JSON texts of the entries of each append-only list's last chunk (first position,
+        # [texts]): a chunk that grows is rewritten, but each entry is serialised once.
+        self._tail = {}
+        # Each list's first entry as last loaded or saved (_first_of): a list emptied and filled
+        # again between two saves (Clear log, then answers) is not an older list grown.
+        self._first = {}
 
     def _refused(self, error):
         if error is not None and self.available:
@@ -126,6 +132,9 @@ class Store:
         record["quiz"] = lists["quiz"]
         self._saved = dict(counts)
         self._chunks = {name: _chunks_for(counts[name]) for name in LISTS}
+        self._first = {"screens": order[0] if order else None,
+                       "feedback_history": _first_entry(record["feedback_history"]),
+                       "quiz": _first_entry(record["quiz"])}
         return None
 
     def _load_version_1(self, record):
@@ -182,12 +191,12 @@ class Store:
                  "feedback_history": (len(history), lambda i, j: history[i:j]),
                  "quiz": (len(quiz), lambda i, j: quiz[i:j])}
         head["lists"] = {name: lists[name][0] for name in LISTS}
+        firsts = {name: _first_of(name, lists[name]) for name in LISTS}
         for name in LISTS:
             count, items = lists[name]
             touched = touched_screens if name == "screens" else ()
-            for i in self._chunks_to_write(name, count, touched):
-                part = items(i * CHUNK, min(count, (i + 1) * CHUNK))
-                if self._set(self._chunk_key(name, i), _list_text(part)) is not None:
+            for i in self._chunks_to_write(name, count, touched, firsts[name]):
+                if self._set(self._chunk_key(name, i), self._chunk_text(name, i, count, items)) is not None:
                     return  # refused: the last complete record stays as it was
         if self._set(self.key, json.dumps(head)) is not None:
             return
@@ -198,13 +207,24 @@ class Store:
                     return
             self._chunks[name] = _chunks_for(count)
         self._saved = dict(head["lists"])
+        self._first = firsts
 
-    def _chunks_to_write(self, name, count, touched):
+    def _chunk_text(self, name, i, count, items):
+        first, end = i * CHUNK, min(count, (i + 1) * CHUNK)
+        if name == "screens":  # changed in place: serialised anew
+            return _list_text(items(first, end))
+        tail = self._tail.get(name)
+        texts = list(tail[1]) if tail is not None and tail[0] == first and len(tail[1]) <= end - first else []
+        texts.extend([json.dumps(item) for item in items(first + len(texts), end)])
+        self._tail[name] = (first, texts)
+        return "[" + ", ".join(texts) + "]"
+
+    def _chunks_to_write(self, name, count, touched, first):
         saved = self._saved.get(name) if self._saved is not None else None
-        if saved is None:
-            return range(_chunks_for(count))
-        if count < saved:
-            # Shrunk: only ever emptied (Clear log, Reset); counted by the record first.
+        if saved is None or count < saved or (saved and first != self._first.get(name)):
+            # Written whole: unknown, or shrunk (only ever emptied: Clear log, Reset; counted by
+            # the record first). Texts kept from before would be other entries'.
+            self._tail.pop(name, None)
             return range(_chunks_for(count))
         # Entries are only appended: full chunks stand, the last one grows.
         chunks = set(range(saved // CHUNK, _chunks_for(count))) if count > saved else set()
@@ -242,6 +262,7 @@ class Store:
             for i in range(count):
                 self.backend.remove(self._chunk_key(name, i))  # leftovers are never read
         self._chunks = {}
+        self._tail = {}
         self._saved = {}  # nothing stored: the next save writes what there is
         self.available = True
         self.notice = None
@@ -252,6 +273,19 @@ def _parse(text):
     # Stored text is validated field by field by records.py, so no sanitising copy here: on a
     # large record that copy was seconds of MicroPython's start-up.
     return parse_json(text, MAX_STORED_CHARS, MAX_STORED_DEPTH, sanitise=False)
+
+
+def _first_of(name, listed):
+    """What identifies a list's first entry: a screen's id, an entry itself (never changed once
+    logged; a quiz entry's seq alone would do)."""
+    count, items = listed
+    if not count:
+        return None
+    return items(0, 1)[0]["id"] if name == "screens" else items(0, 1)[0]
+
+
+def _first_entry(entries):
+    return entries[0] if entries else None
 
 
 def _is_count(value):

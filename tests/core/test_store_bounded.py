@@ -319,3 +319,15 @@ def test_a_missing_screens_chunk_sets_the_record_aside():
     record, problem = Store(KEY, backend).load()
     assert record is None and problem == "part 2 of the stored screens was missing or unreadable"
     assert KEY + ":unreadable" in backend.data
+
+
+def test_a_log_cleared_and_filled_again_before_the_next_save_is_written_whole():
+    backend = Backend()
+    page = busy(backend)  # 120 answers stored
+    page.state.clear_quiz()
+    for ev in answers(130):  # more than before, all new: no chunk of the old log may stand
+        page.state.apply(ev, timestamp(500))
+    page.save()
+    again = reloaded(backend)
+    assert [e["seq"] for e in again.quiz] == [e["seq"] for e in page.state.quiz]
+    assert again.quiz[0]["seq"] == 121  # (the old log held 1 to 120)
