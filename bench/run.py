@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import time
@@ -42,10 +43,12 @@ TARGETS = {  # name -> (label, page path and runtime query)
     "bare-py": ("bare PyScript py", "bench/bare.html?runtime=py&"),
     "snippet-mpy": ("snippet mpy", "bench/snippet.html?runtime=mpy&"),
     "snippet-py": ("snippet py", "bench/snippet.html?runtime=py&"),
+    # The snippet on the MicroPython bytecode build (`serve.py build --bytecode`, made by this run).
+    "snippet-mpyc": ("snippet mpy bytecode", "bench/snippet.html?runtime=mpy&config=/%s/coursewire/mpy.toml&"),
 }
+BYTECODE_BUILD = "bench/results/dist"  # (bench/results/ is git-ignored)
 PAGES = ("floor", "mpy", "py")  # every figure; the others start-up only
-RUNTIME_OF = {"mpy": "mpy", "py": "py", "bare-mpy": "mpy", "bare-py": "py", "snippet-mpy": "mpy",
-              "snippet-py": "py"}
+
 BOOT_TIMEOUT_MS = 90_000
 SETTLE_MS = 800  # quiet time after "listening" before a burst or stream starts
 
@@ -100,6 +103,18 @@ INSTRUMENT = r"""
   });
 })();
 """
+
+
+def build_bytecode(app):
+    """`serve.py build --bytecode` into BYTECODE_BUILD, served by serve.py from bench/."""
+    sys.path.insert(0, ROOT)
+    from coursewire import deploy
+
+    dest = os.path.join(ROOT, BYTECODE_BUILD)
+    shutil.rmtree(dest, ignore_errors=True)
+    deploy.build(dest, "%s/%s" % (app, BYTECODE_BUILD), ("mpy",), bytecode=True)
+    label, path = TARGETS["snippet-mpyc"]
+    TARGETS["snippet-mpyc"] = (label, path.replace("%s", BYTECODE_BUILD))
 
 
 def log(*parts):
@@ -501,14 +516,18 @@ def startup_table(result, targets):
     snippet's host site and the demo page, with our pages' ratios to both floors."""
     figures = result["figures"]
     get = lambda t: figures[t]["listening"] if t in figures else None
-    lines = ["%-12s%-22s%-22s%-22s%-22s%-14s%-14s%-14s" % (
+    lines = ["%-14s%-22s%-22s%-22s%-22s%-14s%-14s%-14s" % (
         "runtime", "JS floor", "bare PyScript", "snippet", "demo page", "snippet/bare", "demo/bare",
         "demo/JS")]
-    for runtime, label in (("mpy", "MicroPython"), ("py", "Pyodide")):
-        if not any(t in targets for t in (runtime, "bare-" + runtime, "snippet-" + runtime)):
+    rows = (("mpy", "MicroPython", "snippet-mpy"), ("mpyc", "mpy bytecode", "snippet-mpyc"),
+            ("py", "Pyodide", "snippet-py"))
+    for runtime, label, snippet_target in rows:
+        if snippet_target not in targets and runtime not in targets:
             continue
-        floor, bare, snippet, demo = get("floor"), get("bare-" + runtime), get("snippet-" + runtime), get(runtime)
-        lines.append("%-12s%-22s%-22s%-22s%-22s%-14s%-14s%-14s" % (
+        base = runtime[:-1] if runtime == "mpyc" else runtime
+        floor, bare, snippet = get("floor"), get("bare-" + base), get(snippet_target)
+        demo = get(runtime) if runtime != "mpyc" else None
+        lines.append("%-14s%-22s%-22s%-22s%-22s%-14s%-14s%-14s" % (
             label, fmt(floor, "ms"), fmt(bare, "ms"), fmt(snippet, "ms"), fmt(demo, "ms"), ratio(snippet, bare),
             ratio(demo, bare), ratio(demo, floor)))
     return "\n".join(lines)
@@ -541,6 +560,8 @@ def main(argv=None):
     started = time.time()
     load_before = os.getloadavg()  # other work on the machine moves every figure: say how much there was
     proc, app = start_servers()
+    if "snippet-mpyc" in targets:
+        build_bytecode(app)
     notes = []
     raw = {t: {phase: [] for phase in ["startup", "burst", "stream", "heap", "workloads"] + list(WORKLOADS)}
            for t in targets}

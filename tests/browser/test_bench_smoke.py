@@ -11,7 +11,7 @@ FIGURES = ["iframe_requested", "listening", "burst", "screens10", "screens2500",
            "latency_p95", "heap_growth", "wasm_growth"]
 LOST = ["lost_starting", "lost_burst", "lost_workloads", "lost_stream", "lost_heap"]
 PAGES = {"floor", "mpy", "py"}  # every figure
-STARTUP_ONLY = {"bare-mpy", "bare-py", "snippet-mpy", "snippet-py"}  # the runtime's own floor, the snippet
+STARTUP_ONLY = {"bare-mpy", "bare-py", "snippet-mpy", "snippet-py", "snippet-mpyc"}  # the runtime's own floor, the snippet
 
 
 def test_quick_bench_produces_every_figure_and_loses_nothing(tmp_path):
@@ -32,6 +32,7 @@ def test_quick_bench_produces_every_figure_and_loses_nothing(tmp_path):
     assert result["figures"]["snippet-mpy"]["lost_starting"]["max"] == 0
     assert result["figures"]["snippet-py"]["lost_starting"]["max"] == 0
     assert "JS floor" in done.stdout and "MicroPython" in done.stdout and "Pyodide" in done.stdout
-    for row in ("2,500 screens / 10 screens", "answers / progress", "bare PyScript", "snippet/bare", "demo/bare"):
+    for row in ("2,500 screens / 10 screens", "answers / progress", "bare PyScript", "snippet/bare", "demo/bare",
+                "mpy bytecode"):
         assert row in done.stdout, row
     assert not [n for n in result["notes"] if "page error" in n], result["notes"]
