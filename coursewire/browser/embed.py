@@ -24,7 +24,7 @@ from pyscript.ffi import create_proxy
 from coursewire.browser.local_storage import LocalStorage
 from coursewire.core import changes as C
 from coursewire.core.jsonsafe import json_loads, parse_json
-from coursewire.core.outbox import Outbox
+from coursewire.core.outbox import MAX_PENDING, Outbox
 from coursewire.core.reconnect import MintRequest, Reconnect, answer_fields
 from coursewire.core.course import BOUND_NOTICES
 from coursewire.core.records import RECORD_VERSION, record_of, restore, state_for
@@ -280,8 +280,12 @@ class Embed:
             elif event.name == "session:ready":
                 self.reconnect_policy.ready()
                 self.mint_error = None
-        if self.outbox is not None and event.known and self.outbox.add(event, now):
-            self._outbox_changed()
+        if self.outbox is not None and event.known:
+            if self.outbox.add(event, now):
+                self._outbox_changed()
+            elif self._notice("%d reports wait for the host's server, the most kept; later events are not "
+                              "reported to it until it takes some." % MAX_PENDING):
+                self.session.change({C.NOTICES: True})
 
     def _control(self, form, payload):
         """What bridge.js tells about this frame outside its messages."""
