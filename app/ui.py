@@ -220,10 +220,12 @@ class Notices:
 
     def __init__(self):
         self.box = by_id("notices")
-        self.shown = set()
+        self.shown = {}  # text -> its <p>
 
     def render(self, notices):
         for text in notices:
             if text not in self.shown:
-                self.shown.add(text)
-                self.box.appendChild(el("p", text))
+                self.shown[text] = el("p", text)
+                self.box.appendChild(self.shown[text])
+        for text in [t for t in self.shown if t not in notices]:  # no longer true (Reset freed storage)
+            self.shown.pop(text).remove()

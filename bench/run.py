@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import sys
 import time
@@ -36,7 +37,18 @@ TARGETS = {  # name -> (label, page path and runtime query)
     "floor": ("JS floor", "bench/floor.html?"),
     "mpy": ("MicroPython", "index.html?runtime=mpy&"),
     "py": ("Pyodide", "index.html?runtime=py&"),
+    # Start-up only: the runtime's own floor (bare PyScript, a Python `message` listener and
+    # nothing else) and a host site built with the snippet (automount.py + coursewire/*.toml).
+    "bare-mpy": ("bare PyScript mpy", "bench/bare.html?runtime=mpy&"),
+    "bare-py": ("bare PyScript py", "bench/bare.html?runtime=py&"),
+    "snippet-mpy": ("snippet mpy", "bench/snippet.html?runtime=mpy&"),
+    "snippet-py": ("snippet py", "bench/snippet.html?runtime=py&"),
+    # The snippet on the MicroPython bytecode build (`serve.py build --bytecode`, made by this run).
+    "snippet-mpyc": ("snippet mpy bytecode", "bench/snippet.html?runtime=mpy&config=/%s/coursewire/mpy.toml&"),
 }
+BYTECODE_BUILD = "bench/results/dist"  # (bench/results/ is git-ignored)
+PAGES = ("floor", "mpy", "py")  # every figure; the others start-up only
+
 BOOT_TIMEOUT_MS = 90_000
 SETTLE_MS = 800  # quiet time after "listening" before a burst or stream starts
 
@@ -91,6 +103,18 @@ INSTRUMENT = r"""
   });
 })();
 """
+
+
+def build_bytecode(app):
+    """`serve.py build --bytecode` into BYTECODE_BUILD, served by serve.py from bench/."""
+    sys.path.insert(0, ROOT)
+    from coursewire import deploy
+
+    dest = os.path.join(ROOT, BYTECODE_BUILD)
+    shutil.rmtree(dest, ignore_errors=True)
+    deploy.build(dest, "%s/%s" % (app, BYTECODE_BUILD), ("mpy",), bytecode=True)
+    label, path = TARGETS["snippet-mpyc"]
+    TARGETS["snippet-mpyc"] = (label, path.replace("%s", BYTECODE_BUILD))
 
 
 def log(*parts):
@@ -170,12 +194,14 @@ def startup(browser, app, target, events, notes):
     """Figures 1 and 2, and events lost while Python was starting: `burst=N&delay=0`, so the whole
     burst is normally posted before Python listens and must wait in bridge.js."""
     load = Load(browser, app, target, "burst=%d&delay=0" % events, notes)
+    counts = not target.startswith("bare-")  # the bare floor's listener counts nothing
     try:
         frame = load.wait_script_done()
         sent = frame.evaluate("harness.sent.length")
         burst_at = frame.evaluate("harness.burstStartedAt")
         try:
-            load.wait_accepted(sent, timeout_ms=60_000)
+            if counts:
+                load.wait_accepted(sent, timeout_ms=60_000)
         except Exception:
             pass
         load.page.wait_for_timeout(300)  # anything extra (duplicates) would show up now
@@ -187,14 +213,14 @@ def startup(browser, app, target, events, notes):
             const e = performance.getEntriesByType('resource').find(r => r.initiatorType === 'iframe'
                 && r.name.includes('/player.html'));
             return e ? e.startTime : null; }""")
-        accepted = load.accepted()
+        accepted = load.accepted() if counts else None
         return {
             "iframe_requested_ms": iframe_start,
             "listening_ms": b["listeningAt"] - nav,
             "sent": sent,
             "sent_before_listening": sent if burst_at < b["listeningAt"] else 1,
             "accepted": accepted,
-            "lost": sent - accepted,
+            "lost": sent - accepted if counts else None,
             "runtime_fetched_twice": load.duplicates(),
         }
     finally:
@@ -242,6 +268,55 @@ def burst(browser, app, target, events, notes):
             "accepted": accepted,
             "lost": sent - accepted,
         }
+    finally:
+        load.close()
+
+
+# The workloads of issue 14 besides the progress burst (figure 3): N messages built first, then
+# posted in one synchronous loop from the cross-site course frame, like the harness's burst.
+WORKLOADS = {  # name -> label
+    "screens10": "screen start/end over 10 screens",
+    "screens2500": "screen start/end over 2,500 distinct screens",
+    "answers": "quiz answers (screen:answer)",
+}
+POST_WORKLOAD = """([kind, n]) => {
+    const messages = [];
+    for (let i = 0; i < n; i++) {
+        if (kind === 'answers') {
+            const q = i % 3;
+            messages.push({type: 'screen', event: 'answer', data: {id: 'knowledge-check', title: 'Knowledge check',
+                question: 'Question ' + (q + 1) + ': which password is strongest?',
+                answer: ['correct horse battery staple', 'P@ssw0rd', 'hunter2'][q], correct: q === 0,
+                score: q === 0 ? 1 : 0, attempt: 1 + Math.floor(i / 3)}});
+        } else {
+            const screen = kind === 'screens10' ? Math.floor(i / 2) % 10 : Math.floor(i / 2);
+            messages.push({type: 'screen', event: i % 2 === 0 ? 'start' : 'end', data: {id: 'screen-' + screen,
+                title: 'Screen ' + (screen + 1), index: screen, type: 'text'}});
+        }
+    }
+    harness.burstStartedAt = performance.timeOrigin + performance.now();
+    for (const message of messages) harness.post(message);
+    return [harness.sent.length, harness.burstStartedAt];
+}"""
+
+
+def workload(browser, app, target, kind, events, notes):
+    """A workload of `events` messages of one kind, from the first post to the first DOM update
+    that shows every one of them accepted (#event-counts)."""
+    load, frame = ready_load(browser, app, target, notes)
+    try:
+        before = load.accepted()
+        load.page.evaluate("(n) => { window.__bench.expect = null; window.__bench.samples = []; }", 0)
+        sent, started = frame.evaluate(POST_WORKLOAD, [kind, events])
+        try:
+            load.wait_accepted(before + events, timeout_ms=120_000)
+        except Exception:
+            notes.append("%s %s: the last message never reached the DOM" % (target, kind))
+        samples = load.bench()["samples"]
+        done = next((samples[i] for i in range(0, len(samples), 2) if samples[i + 1] >= before + events), None)
+        accepted = load.accepted()
+        return {"ms": (done - started) if done else None, "sent": sent, "accepted": accepted,
+                "lost": sent - accepted}
     finally:
         load.close()
 
@@ -358,8 +433,12 @@ FIGURES = [  # key, label, (phase, field), unit
     ("iframe_requested", "1. nav -> course iframe requested", ("startup", "iframe_requested_ms"), "ms"),
     ("lost_starting", "   events lost while starting", ("startup", "lost"), ""),
     ("listening", "2. nav -> listening", ("startup", "listening_ms"), "ms"),
-    ("burst", "3. burst of N, start -> last in DOM", ("burst", "burst_ms"), "ms"),
+    ("burst", "3. N progress, start -> last in DOM", ("burst", "burst_ms"), "ms"),
     ("lost_burst", "   events lost in burst", ("burst", "lost"), ""),
+    ("screens10", "3b. N screens, 10 distinct", ("screens10", "ms"), "ms"),
+    ("screens2500", "3c. N screens, 2,500 distinct", ("screens2500", "ms"), "ms"),
+    ("answers", "3d. N quiz answers", ("answers", "ms"), "ms"),
+    ("lost_workloads", "   events lost in 3b-3d", ("workloads", "lost"), ""),
     ("latency_p50", "4. event -> DOM at 60/s, p50", ("stream", "p50_ms"), "ms"),
     ("latency_p95", "   event -> DOM at 60/s, p95", ("stream", "p95_ms"), "ms"),
     ("lost_stream", "   events lost in stream", ("stream", "lost"), ""),
@@ -380,29 +459,77 @@ def fmt(s, unit):
     return "%s [%s-%s]" % (one(s["median"]), one(s["min"]), one(s["max"]))
 
 
+def ratio(mine, floor):
+    if not (mine and floor and floor["median"]):
+        return "-"
+    return "%.2fx" % (mine["median"] / floor["median"])
+
+
 def table(result, targets, events, heap_events):
-    names = [t for t in targets]
+    """The figures of the full pages (JS floor, MicroPython, Pyodide), each runtime's ratio to the
+    JS floor measured in the same run."""
+    names = [t for t in targets if t in PAGES]
+    figures = result["figures"]
     lines = []
     header = "%-44s" % "figure (median [min-max])" + "".join("%-24s" % TARGETS[t][0] for t in names)
     header += "".join("%-10s" % ("%s/floor" % t) for t in names if t != "floor" and "floor" in names)
     lines.append(header)
     lines.append("-" * len(header))
     for key, label, _, unit in FIGURES:
-        label = label.replace("N", "{:,}".format(events), 1) if "burst of N" in label else label
+        label = label.replace("N", "{:,}".format(events), 1) if " N " in label else label
         label = label.replace(" H", " {:,}".format(heap_events))
         row = "%-44s" % ("%s%s" % (label, " (%s)" % unit if unit else ""))
         for t in names:
-            row += "%-24s" % fmt(result["figures"][t].get(key), unit)
-        floor = result["figures"].get("floor", {}).get(key) if "floor" in names else None
+            row += "%-24s" % fmt(figures[t].get(key), unit)
         for t in names:
             if t == "floor" or "floor" not in names:
                 continue
-            mine = result["figures"][t].get(key)
-            if key.startswith("lost") or not (floor and mine) or not floor["median"] or key.startswith(("heap", "wasm")):
+            if key.startswith(("lost", "heap", "wasm")):
                 row += "%-10s" % "-"
             else:
-                row += "%-10s" % ("%.2fx" % (mine["median"] / floor["median"]))
+                row += "%-10s" % ratio(figures[t].get(key), figures["floor"].get(key))
         lines.append(row)
+    return "\n".join(lines)
+
+
+def flat_table(result, targets):
+    """Issue 14's ratios between workloads of one page: flat cost per event and cheap answers."""
+    figures = result["figures"]
+    lines = ["%-58s" % "workload ratios (medians)" + "".join("%-14s" % TARGETS[t][0] for t in targets if t in PAGES)]
+    rows = [("2,500 screens / 10 screens (target <= 1.3)", "screens2500", "screens10"),
+            ("answers / progress (target <= 1.5)", "answers", "burst")]
+    for label, mine, base in rows:
+        lines.append("%-58s" % label + "".join("%-14s" % ratio(figures[t].get(mine), figures[t].get(base))
+                                                for t in targets if t in PAGES))
+    rows = [("floor throughput / ours, progress (target >= 0.6)", "burst"),
+            ("floor throughput / ours, 10 screens (target >= 0.6)", "screens10"),
+            ("floor throughput / ours, 2,500 screens (target >= 0.6)", "screens2500")]
+    for label, key in rows:
+        # Throughput is events / time, so ours / the floor's is the floor's time / ours.
+        lines.append("%-58s" % label + "".join("%-14s" % ratio(figures["floor"].get(key), figures[t].get(key))
+                                                for t in targets if t in PAGES and "floor" in targets))
+    return "\n".join(lines)
+
+
+def startup_table(result, targets):
+    """Nav -> listening per runtime: the JS floor, the runtime's own floor (bare PyScript), the
+    snippet's host site and the demo page, with our pages' ratios to both floors."""
+    figures = result["figures"]
+    get = lambda t: figures[t]["listening"] if t in figures else None
+    lines = ["%-14s%-22s%-22s%-22s%-22s%-14s%-14s%-14s" % (
+        "runtime", "JS floor", "bare PyScript", "snippet", "demo page", "snippet/bare", "demo/bare",
+        "demo/JS")]
+    rows = (("mpy", "MicroPython", "snippet-mpy"), ("mpyc", "mpy bytecode", "snippet-mpyc"),
+            ("py", "Pyodide", "snippet-py"))
+    for runtime, label, snippet_target in rows:
+        if snippet_target not in targets and runtime not in targets:
+            continue
+        base = runtime[:-1] if runtime == "mpyc" else runtime
+        floor, bare, snippet = get("floor"), get("bare-" + base), get(snippet_target)
+        demo = get(runtime) if runtime != "mpyc" else None
+        lines.append("%-14s%-22s%-22s%-22s%-22s%-14s%-14s%-14s" % (
+            label, fmt(floor, "ms"), fmt(bare, "ms"), fmt(snippet, "ms"), fmt(demo, "ms"), ratio(snippet, bare),
+            ratio(demo, bare), ratio(demo, floor)))
     return "\n".join(lines)
 
 
@@ -412,7 +539,9 @@ def main(argv=None):
     parser.add_argument("--events", type=int, default=5000, help="burst size (default 5000)")
     parser.add_argument("--stream", type=int, default=600, help="events in the 60/s stream (default 600 = 10 s)")
     parser.add_argument("--heap-events", type=int, default=10000, help="events between heap samples (default 10000)")
-    parser.add_argument("--targets", default="floor,mpy,py", help="comma-separated subset of floor,mpy,py")
+    parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated subset of " + ",".join(TARGETS))
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help="comma-separated subset of %s (none: '')" % ",".join(WORKLOADS))
     parser.add_argument("--quick", action="store_true", help="smoke test: 1 run, 200 events everywhere")
     parser.add_argument("--output", default=RESULTS, help="JSON results file (default bench/results/latest.json)")
     parser.add_argument("--headed", action="store_true", help="show the browser")
@@ -423,11 +552,19 @@ def main(argv=None):
     for t in targets:
         if t not in TARGETS:
             parser.error("unknown target %r" % t)
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    for w in workloads:
+        if w not in WORKLOADS:
+            parser.error("unknown workload %r" % w)
 
     started = time.time()
+    load_before = os.getloadavg()  # other work on the machine moves every figure: say how much there was
     proc, app = start_servers()
+    if "snippet-mpyc" in targets:
+        build_bytecode(app)
     notes = []
-    raw = {t: {"startup": [], "burst": [], "stream": [], "heap": []} for t in targets}
+    raw = {t: {phase: [] for phase in ["startup", "burst", "stream", "heap", "workloads"] + list(WORKLOADS)}
+           for t in targets}
     try:
         with sync_playwright() as pw:
             launch = {"headless": not args.headed, "args": CHROMIUM_ARGS}
@@ -442,11 +579,19 @@ def main(argv=None):
                 for t in targets:  # interleaved, so drift hits every target alike
                     s = startup(browser, app, t, args.events, notes)
                     raw[t]["startup"].append(s)
-                    raw[t]["burst"].append(burst(browser, app, t, args.events, notes))
-                    raw[t]["stream"].append(stream(browser, app, t, args.stream, notes))
-                    raw[t]["heap"].append(heap(browser, app, t, args.heap_events, notes))
-                    print("run %d/%d %-6s listening %.0f ms, burst %s ms (%.0f s elapsed)" % (
-                        run + 1, args.runs, t, s["listening_ms"], _r(raw[t]["burst"][-1]["burst_ms"]),
+                    if t in PAGES:
+                        raw[t]["burst"].append(burst(browser, app, t, args.events, notes))
+                        lost = 0
+                        for kind in workloads:
+                            raw[t][kind].append(workload(browser, app, t, kind, args.events, notes))
+                            lost += raw[t][kind][-1]["lost"]
+                        raw[t]["workloads"].append({"lost": lost})
+                        raw[t]["stream"].append(stream(browser, app, t, args.stream, notes))
+                        raw[t]["heap"].append(heap(browser, app, t, args.heap_events, notes))
+                    print("run %d/%d %-12s listening %.0f ms, burst %s ms, %s (%.0f s elapsed)" % (
+                        run + 1, args.runs, t, s["listening_ms"],
+                        _r(raw[t]["burst"][-1]["burst_ms"]) if raw[t]["burst"] else "-",
+                        ", ".join("%s %s ms" % (k, _r(raw[t][k][-1]["ms"])) for k in workloads if raw[t][k]),
                         time.time() - started), file=sys.stderr, flush=True)
             browser.close()
     finally:
@@ -459,7 +604,8 @@ def main(argv=None):
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "chromium": version},
         "settings": {"runs": args.runs, "events": args.events, "stream": args.stream, "rate": 60,
-                     "heap_events": args.heap_events, "quick": args.quick},
+                     "heap_events": args.heap_events, "quick": args.quick, "workloads": workloads},
+        "load_average": {"before": load_before, "after": os.getloadavg()},
         "seconds": round(time.time() - started, 1),
         "figures": figures,
         "raw": raw,
@@ -470,7 +616,14 @@ def main(argv=None):
         json.dump(result, f, indent=1)
     print("Coursewire bench, %s, %d CPUs, Chromium %s, %d run(s), %.0f s" % (
         result["date"], os.cpu_count(), version, args.runs, result["seconds"]))
+    print("load average (1, 5, 15 min): before %s, after %s" % (
+        " ".join("%.2f" % v for v in load_before), " ".join("%.2f" % v for v in result["load_average"]["after"])))
     print(table(result, targets, args.events, args.heap_events))
+    if any(t in PAGES for t in targets):
+        print()
+        print(flat_table(result, targets))
+    print()
+    print(startup_table(result, targets))
     for note in result["notes"]:
         print("note: " + note)
     print("results: " + os.path.relpath(args.output, os.getcwd()))

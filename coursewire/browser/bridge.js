@@ -28,6 +28,7 @@
   var consumer = null; // Python callable(batchJson) -> domEventsJson
   var scheduled = false;
   var listening = false;
+  var hiding = false; // inside the page's hide handling (pagehide, visibilitychange to hidden)
   var MAX_TEXT = 65536; // coursewire/core/wire.py MAX_MESSAGE_CHARS
   var PREVIEW = 300; // characters of a refused message kept for the inspector (core/eventlog.py)
   var NOT_READ = "not read: not from a course frame";
@@ -103,6 +104,16 @@
     }
     var out = consumer(asciiJson(batch));
     if (out) dispatch(JSON.parse(out));
+  }
+
+  // Everything queued so far, now, in slices (the page may be going away: no later task may run).
+  // Only what was queued before: what the handling itself queues waits for a later task.
+  function drainAll() {
+    var left = queue.length;
+    while (consumer && left > 0 && queue.length) {
+      left -= Math.min(SLICE, queue.length);
+      drain();
+    }
   }
 
   // MicroPython's JS-to-Python string conversion mangles characters outside the BMP (emoji):
@@ -252,6 +263,10 @@
     },
     // POST `text` to `url`; ["posted", [tag, status]] follows in the queue (status 0: no answer).
     post: function (id, url, text, tag) {
+      if (hiding) { // answered as "no answer": retried if the page lives on; the beacon carries it now
+        enqueue([id, "", "posted", JSON.stringify([tag, 0])]);
+        return;
+      }
       fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: text,
                    credentials: "same-origin", cache: "no-store", keepalive: text.length < 60000 })
         .then(function (response) { return response.status; }, function () { return 0; })
@@ -267,10 +282,15 @@
     },
     // Call fn() when the page is hidden or left (pagehide, visibilitychange): the last moment to
     // save and to send what is unsent.
+    // Messages still queued are handed to Python first: a reload right after a burst loses none.
     onHide: function (fn) {
-      window.addEventListener("pagehide", function () { fn(); });
+      function hide() {
+        hiding = true; // reports go by sendBeacon now (fn), not by fetch
+        try { drainAll(); fn(); } finally { hiding = false; }
+      }
+      window.addEventListener("pagehide", hide);
       document.addEventListener("visibilitychange", function () {
-        if (document.visibilityState === "hidden") fn();
+        if (document.visibilityState === "hidden") hide();
       });
     },
     // A random id for this page's reports (32 hex digits; crypto works on http pages too).
@@ -340,15 +360,22 @@
       }
     },
     // localStorage, with its exceptions (private mode, quota, sandbox) turned into an answer.
+    // "read" answers "v" + the text, "n" (none) or "e" + the error's name: never JSON around
+    // the text, since MicroPython's json.loads takes seconds to unescape a megabyte of record.
     storage: function (op, key, value) {
       try {
         var ls = window.localStorage;
+        if (op === "read") {
+          var text = ls.getItem(key);
+          return text === null ? "n" : "v" + text;
+        }
         if (op === "get") return JSON.stringify({ value: ls.getItem(key) });
         if (op === "set") ls.setItem(key, value);
         else if (op === "remove") ls.removeItem(key);
         return "{}";
       } catch (e) {
-        return JSON.stringify({ error: (e && e.name) || String(e) });
+        var name = (e && e.name) || String(e);
+        return op === "read" ? "e" + name : JSON.stringify({ error: name });
       }
     },
   };

@@ -24,9 +24,10 @@ from pyscript.ffi import create_proxy
 from coursewire.browser.local_storage import LocalStorage
 from coursewire.core import changes as C
 from coursewire.core.jsonsafe import json_loads, parse_json
-from coursewire.core.outbox import Outbox
+from coursewire.core.outbox import MAX_PENDING, Outbox
 from coursewire.core.reconnect import MintRequest, Reconnect, answer_fields
-from coursewire.core.records import record_of, restore, state_for
+from coursewire.core.course import BOUND_NOTICES
+from coursewire.core.records import RECORD_VERSION, record_of, restore, state_for
 from coursewire.core.session import Session
 from coursewire.core.store import MAX_STORED_CHARS, Store
 from coursewire.core.urls import web_url
@@ -38,6 +39,10 @@ _consumer = []  # the proxies handed to the bridge, kept alive for the page's li
 MINTED, MINT_FAILED, POSTED = "minted", "mint-failed", "posted"
 OUTBOX_SAVE_MS = 1000  # the outbox is saved at most once a second (and whenever the page hides)
 OUTBOX_PART = "outbox"  # stored beside the record, under "<record key>:outbox"
+# The record is saved at most once per animation frame, coalescing the batches of a burst; a
+# hidden tab runs no animation frames, so a timer saves it there. Hiding or leaving the page, and
+# destroy(), save at once: nothing applied is lost on a reload or a closed tab.
+SAVE_LATEST_MS = 250
 
 
 def _url_key(product, url):
@@ -110,6 +115,9 @@ class Embed:
         self._watchers = []
         self._explicit_origins = bool(origins)
         self._proxies = []
+        self._save_due = False
+        self._save_proxy_record = self._proxy(lambda *_: self._save())
+        self._bounds_told = set()  # bounded lists whose notice the page has shown
         key = storage_key or (self.mint.record_key(product) if self.mint else _url_key(product, self.url))
         self.store = Store(key, LocalStorage()) if persist else None
         # Restore before any message is applied, so nothing is applied twice or lost.
@@ -118,6 +126,7 @@ class Embed:
         self.session.on_handler_error = lambda sentence: window.console.error("Coursewire: " + sentence)
         for problem in getattr(self.state, "rule_errors", ()):
             self._notice("An unlock rule was ignored: %s." % problem)
+        self._tell_bounds()
         self.reconnect_policy = Reconnect(automatic=reconnect) if self.mint else None
         self.outbox = None
         self.report_url = None
@@ -197,6 +206,7 @@ class Embed:
     def destroy(self):
         """Remove the iframe and stop all handling for this embed; what was applied is saved."""
         self._flush()  # also when called from a handler in the middle of a batch
+        self._save()
         self._save_outbox()
         window.coursewireBridge.unmount(self.frame_id)
         _embeds.pop(self.frame_id, None)
@@ -204,11 +214,20 @@ class Embed:
         self._watchers = []
 
     def reset(self):
-        """Forget this course's record: fresh state, stored copy removed."""
+        """Forget this course's record: fresh state, stored copy removed (or a notice that the
+        browser would not remove it)."""
         self.session.reset()
+        self._bounds_told = set()
         if self.store:
-            self.store.clear()
+            refused = self.store.notice
+            error = self.store.clear()
+            if error is not None:
+                self._notice("This browser would not remove the stored record (%s): a reload may bring "
+                             "it back." % error)
+            elif refused in self.notices:
+                self.notices.remove(refused)  # storage took the removal: saving is tried again
         self._flush()
+        self._save()
 
     def clear_quiz(self):
         """Empty the quiz answer log (the rest of the record stays)."""
@@ -226,6 +245,8 @@ class Embed:
             restored, problem = restore(product, record, rules)
             if problem is None:
                 state = restored
+                if record.get("version") != RECORD_VERSION:
+                    self._save_later()  # laid out anew (records.py) now, not at the first event
             else:
                 self.store.set_aside()  # e.g. a newer version's record: kept, never overwritten
         if problem:
@@ -249,7 +270,7 @@ class Embed:
         self._proxies.append(proxy)  # kept alive as long as the embed
         return proxy
 
-    def _received(self, event):
+    def _received(self, event, now):
         """What an accepted event means for the session's renewal and for the host's server."""
         if self.reconnect_policy is not None:
             if event.name == "session:expired":
@@ -259,8 +280,12 @@ class Embed:
             elif event.name == "session:ready":
                 self.reconnect_policy.ready()
                 self.mint_error = None
-        if self.outbox is not None and event.known and self.outbox.add(event, window.Date.new().toISOString()):
-            self._outbox_changed()
+        if self.outbox is not None and event.known:
+            if self.outbox.add(event, now):
+                self._outbox_changed()
+            elif self._notice("%d reports wait for the host's server, the most kept; later events are not "
+                              "reported to it until it takes some." % MAX_PENDING):
+                self.session.change({C.NOTICES: True})
 
     def _control(self, form, payload):
         """What bridge.js tells about this frame outside its messages."""
@@ -302,14 +327,42 @@ class Embed:
     def _flush(self):
         changes = self.session.take_changes()
         if self.store and any(part not in (C.LOG, C.NOTICES, C.SESSION) for part in changes):
-            self.store.save(record_of(self.state))
-            if self.store.notice and self._notice(self.store.notice):
-                changes[C.NOTICES] = True
+            self._save_later()
+        if C.NOTICES in changes or C.RESET in changes:
+            self._tell_bounds()
+        self._notify(changes)
+        if self.outbox is not None:
+            self._send_reports()  # what this batch added (nothing goes while a batch is on its way)
+
+    def _notify(self, changes):
         if changes:
             for fn in list(self._watchers):
                 fn(changes)
-        if self.outbox is not None:
-            self._send_reports()  # what this batch added (nothing goes while a batch is on its way)
+
+    def _tell_bounds(self):
+        # A bounded list of the record that kept something out: said once (course.BOUND_NOTICES).
+        for name in getattr(self.state, "full", ()):
+            if name not in self._bounds_told:
+                self._bounds_told.add(name)
+                self._notice(BOUND_NOTICES[name])
+
+    def _save_later(self):
+        if not self._save_due:
+            self._save_due = True
+            window.requestAnimationFrame(self._save_proxy_record)
+            window.setTimeout(self._save_proxy_record, SAVE_LATEST_MS)
+
+    def _save(self):
+        """Save what changed since the last save (a no-op when nothing did)."""
+        if not self._save_due or not self.store:
+            return
+        self._save_due = False
+        state = self.state
+        self.store.save(record_of(state, shared=True), getattr(state, "touched_screens", ()))
+        if hasattr(state, "touched_screens"):
+            state.touched_screens.clear()
+        if self.store.notice and self._notice(self.store.notice):
+            self._notify({C.NOTICES: True})
 
     # --- reports to the host's server (coursewire/core/outbox.py) -------------------------------
 
@@ -329,7 +382,7 @@ class Embed:
         text = self.store.load_part(OUTBOX_PART) if self.store else None
         if text:
             record, reason = parse_json(text, MAX_STORED_CHARS)
-            reason = reason or self.outbox.restore(record)
+            reason = reason or self.outbox.restore(record, self.store.load_part)
             if reason:
                 self._notice("Unsent reports from an earlier visit could not be read (%s)." % reason)
 
@@ -343,10 +396,13 @@ class Embed:
         if self.outbox is None or not self.store:
             return
         self._outbox_save_due = False
-        if self.outbox.pending:
-            self.store.save_part(OUTBOX_PART, json.dumps(self.outbox.to_record()))
-        else:
-            self.store.remove_part(OUTBOX_PART)
+        writes, removes, done = self.outbox.save_plan()  # what was added since the last save
+        for suffix, text in writes:
+            if not self.store.save_part(suffix, text):
+                return
+        for suffix in removes:
+            self.store.remove_part(suffix)
+        done()
 
     def _send_reports(self):
         if self.outbox is None or self.frame_id not in _embeds:
@@ -369,6 +425,7 @@ class Embed:
     def _hidden(self):
         """The page is hidden or going away: save everything, and hand unsent reports to the browser."""
         self._flush()
+        self._save()
         if self.outbox is not None:
             self._save_outbox()
             for text in self.outbox.final_batches():
@@ -402,7 +459,7 @@ def _receive_safely(embed, origin, from_frame, form, payload, now, out):
     try:
         event = embed.session.receive(origin, from_frame, form, payload, now)
         if event is not None and event.known:
-            embed._received(event)
+            embed._received(event, now)  # the batch's time: one clock read per batch, not per event
     except Exception as error:
         # A bug of ours must cost one message, never the batch or the listener.
         embed.session.record_internal_error(error, payload, now, origin)

@@ -14,8 +14,10 @@ class LocalStorage:
         return json.loads(window.coursewireBridge.storage(op, key, text))
 
     def get(self, key):
-        answer = self._call("get", key)
-        return answer.get("value"), answer.get("error")
+        answer = window.coursewireBridge.storage("read", key, "")
+        if answer.startswith("v"):
+            return answer[1:], None
+        return None, (answer[1:] or "an unknown error") if answer.startswith("e") else None
 
     def set(self, key, text):
         return self._call("set", key, text).get("error")

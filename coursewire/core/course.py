@@ -15,11 +15,24 @@ from coursewire.core import changes as C
 from coursewire.core.rules import DEFAULT_RULES, is_met, validate_rules
 from coursewire.core.wire import Event
 
-# Logs grow with time spent on the page, so they keep only their newest entries. The quiz log is
-# the learner's record: its cap is far above any real course (a few dozen answers) and keeps the
-# stored record well inside localStorage's ~5 MB, so in practice no answer is ever dropped.
+# Every collection in the record is bounded, so the stored record (and the cost of restoring it)
+# cannot grow without end. The bounds are far above any real course (a few dozen screens and
+# answers). A bound reached keeps everything recorded so far: what comes after is not added to
+# this browser's record, counted in `unrecorded`, and the page says so once (BOUND_NOTICES). The
+# host's server still receives every event (core/outbox.py).
 QUIZ_LOG_CAP = 5000
 FEEDBACK_HISTORY_CAP = 50
+SCREENS_CAP = 5000
+BOUNDED = ("screens", "feedback_history", "quiz")  # the record's growing lists, as record fields
+CAPS = {"screens": SCREENS_CAP, "feedback_history": FEEDBACK_HISTORY_CAP, "quiz": QUIZ_LOG_CAP}
+BOUND_NOTICES = {
+    "screens": "This course reported more than %d different screens; the record keeps the first %d, "
+               "and later screens are not tracked in this browser." % (SCREENS_CAP, SCREENS_CAP),
+    "feedback_history": "The feedback history is full (%d entries); later ratings update the latest "
+                        "feedback only." % FEEDBACK_HISTORY_CAP,
+    "quiz": "The quiz log is full (%d entries); later answers are not added to this browser's record "
+            "(the host's server still receives them)." % QUIZ_LOG_CAP,
+}
 
 STATUS_NOT_STARTED = "Not started"
 STATUS_IN_PROGRESS = "In progress"
@@ -46,6 +59,12 @@ class CourseState:
         self.quiz = []
         self.quiz_seq = 0
         self.unlocked = []
+        # What a bound kept out of the record, per bounded list (BOUNDED).
+        self.unrecorded = {name: 0 for name in BOUNDED}
+        # Positions in screen_order of screens changed in place since the store last saved them:
+        # a save writes only their chunks (core/store.py), whatever the record holds.
+        self.touched_screens = set()
+        self._position = {}  # screen id -> position in screen_order
         self.unlock()
 
     @property
@@ -75,11 +94,24 @@ class CourseState:
                 changes[C.UNLOCKS] = unlocked
         return changes
 
+    @property
+    def full(self):
+        """The bounded lists that reached their bound (and kept something out)."""
+        return [name for name in BOUNDED if self.unrecorded[name]]
+
+    def set_screens(self, screens, order):
+        """Take a restored screen table (screen_order's ids, each in `screens`)."""
+        self.screens = screens
+        self.screen_order = order
+        self._position = {screen_id: i for i, screen_id in enumerate(order)}
+        self.touched_screens = set()
+
     def clear_quiz(self):
         """Empty the quiz log (sequence numbers keep counting). Returns {QUIZ: []} if it had entries."""
         if not self.quiz:
             return {}
         self.quiz = []
+        self.unrecorded["quiz"] = 0  # room again: the bound's notice would say so anew
         return {C.QUIZ: []}
 
     def unlock(self):
@@ -135,8 +167,18 @@ class CourseState:
     def _course_feedback(self, event, now, changes):
         # Feedback may be given more than once: keep the latest and a history.
         self.feedback = event.data
-        _append_capped(self.feedback_history, {"data": event.data, "time": now}, FEEDBACK_HISTORY_CAP)
+        self._append("feedback_history", self.feedback_history, {"data": event.data, "time": now}, changes)
         changes[C.FEEDBACK] = True
+
+    def _append(self, name, items, item, changes):
+        """Append to a bounded list; past its bound, count it and say so (once). True if kept."""
+        if len(items) < CAPS[name]:
+            items.append(item)
+            return True
+        if not self.unrecorded[name]:
+            changes[C.NOTICES] = True
+        self.unrecorded[name] += 1
+        return False
 
     _HANDLERS = {
         "session:ready": _session_ready,
@@ -158,14 +200,21 @@ class CourseState:
         if screen is None and screen_id is not None:
             # Messages can arrive out of order (a screen:complete before its screen:start).
             screen = new_screen(screen_id)
-            self.screens[screen_id] = screen
-            self.screen_order.append(screen_id)
+            if self._append("screens", self.screen_order, screen_id, changes):
+                self.screens[screen_id] = screen
+                self._position[screen_id] = len(self.screen_order) - 1
+            else:
+                screen = None  # past the bound: not tracked (its quiz events are still logged)
         if screen is not None:
             for field in ("title", "index", "type"):  # what the payload tells, when it tells it
                 if fields[field] is not None:
                     screen[field] = fields[field]
         handler(self, screen, fields, now, changes)
-        if screen != before or self.current_screen != shown:
+        if screen != before:
+            changes[C.SCREENS] = True
+            if before is not None:  # a new screen is saved as the list grows
+                self.touched_screens.add(self._position[screen_id])
+        elif self.current_screen != shown:
             changes[C.SCREENS] = True
 
     def _screen_start(self, screen, fields, now, changes):
@@ -211,7 +260,7 @@ class CourseState:
         entry = {
             "seq": self.quiz_seq,
             "event": quiz_event,  # answer, failed or retry
-            "screen": screen["id"] if screen is not None else None,
+            "screen": screen["id"] if screen is not None else fields["id"],
             "title": screen["title"] if screen is not None else fields["title"],
             "question": fields.get("question"),
             "answer": fields.get("answer"),
@@ -220,8 +269,8 @@ class CourseState:
             "attempt": attempt,
             "time": now,
         }
-        _append_capped(self.quiz, entry, QUIZ_LOG_CAP)
-        changes[C.QUIZ] = [entry]
+        if self._append("quiz", self.quiz, entry, changes):
+            changes[C.QUIZ] = [entry]
 
     _SCREEN_HANDLERS = {
         "screen:start": _screen_start,
@@ -250,12 +299,6 @@ def new_screen(screen_id):
         "failed": False,
         "passed": False,
     }
-
-
-def _append_capped(items, item, cap):
-    items.append(item)
-    if len(items) > cap:
-        del items[: len(items) - cap]
 
 
 def _attempt(screen, fields, step):

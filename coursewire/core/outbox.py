@@ -12,7 +12,14 @@ Pure: the shell sends what `next_batch` gives and reports the answer with `answe
 
 import json
 
-OUTBOX_VERSION = 1
+from coursewire.core.jsonsafe import parse_json
+
+# 2: stored in chunks (see save_plan), so a save writes what was added since the last one, not
+# the whole pending list. Version 1 (the whole list in one record) is still read.
+OUTBOX_VERSION = 2
+OUTBOX_CHUNK = 100  # entries per stored chunk
+MAX_CHUNK_CHARS = OUTBOX_CHUNK * 140000  # entries of messages up to 64 Ki characters, escaped
+MAX_CHUNK_DEPTH = 40  # a message's nesting (32) and the chunk's own levels
 MAX_BATCH_EVENTS = 100
 MAX_BATCH_CHARS = 256 * 1024  # well under the server's 512 KiB
 MAX_PENDING = 10000  # a week offline at a quiz a day is far below this
@@ -36,6 +43,10 @@ class Outbox:
         self.in_flight = None  # (session, last seq) of the batch being sent
         self.failures = 0
         self.paused = None  # why sending waits for something (a refused token), or None
+        # Storage positions: pending[i] is entry number first + i of this outbox's stored sequence.
+        self.first = 0
+        self._stored_end = 0  # entries before this position are in storage as of the last save
+        self._stored_chunks = set()  # chunk numbers in storage
 
     # -- what the page saw --
 
@@ -109,16 +120,21 @@ class Outbox:
         return min(FIRST_RETRY_MS * (2 ** (self.failures - 1)), MAX_RETRY_MS)
 
     def _forget(self, session, last):
-        kept = [e for e in self.pending if not (e["session"] == session and e["seq"] <= last)]
-        forgotten = len(self.pending) - len(kept)
-        self.pending = kept
+        # A batch is always the oldest entries (next_batch): forget a prefix.
+        forgotten = 0
+        for entry in self.pending:
+            if entry["session"] != session or entry["seq"] > last:
+                break
+            forgotten += 1
+        del self.pending[:forgotten]
+        self.first += forgotten
         return forgotten
 
     def final_batches(self):
         """Every pending batch's text, for sendBeacon as the page goes away (the server ignores
         what it already has, so sending one twice is harmless)."""
         texts = []
-        saved = self.pending, self.in_flight, self.paused
+        saved = list(self.pending), self.in_flight, self.paused, self.first
         self.in_flight, self.paused = None, None
         while self.pending and self.token is not None:
             text = self.next_batch()
@@ -126,30 +142,96 @@ class Outbox:
             session, last = self.in_flight
             self.in_flight = None
             self._forget(session, last)
-        self.pending, self.in_flight, self.paused = saved
+        self.pending, self.in_flight, self.paused, self.first = saved
         return texts
 
-    # -- persistence --
+    # -- persistence: "outbox" (a small head) and "outbox:K" (chunk K), beside the record --
 
-    def to_record(self):
-        return {"version": OUTBOX_VERSION, "pending": list(self.pending), "token": self.token}
+    def save_plan(self):
+        """What to store so that storage holds the pending entries: (writes, removes, done).
 
-    def restore(self, record):
-        """Take back what an earlier page left unsent. Returns None, or why the record was unusable."""
-        if not isinstance(record, dict) or record.get("version") != OUTBOX_VERSION:
+        writes: [(suffix, text)] in order, the chunks holding entries added since the last save,
+        then the head; removes: [suffix], after the writes, chunks whose entries are all forgotten
+        (or everything, when nothing is pending); done: call it once all of them succeeded. A save
+        writes what was added, so its cost does not grow with the pending list."""
+        end = self.first + len(self.pending)
+        if not self.pending:
+            removes = [PART] + [_chunk(k) for k in sorted(self._stored_chunks)]
+            return [], removes, lambda: self._saved(end, set())
+        live = set(range(self.first // OUTBOX_CHUNK, (end - 1) // OUTBOX_CHUNK + 1))
+        writes = []
+        for k in range(max(self._stored_end, self.first) // OUTBOX_CHUNK, (end - 1) // OUTBOX_CHUNK + 1):
+            low, high = max(k * OUTBOX_CHUNK, self.first), min((k + 1) * OUTBOX_CHUNK, end)
+            entries = self.pending[low - self.first:high - self.first]
+            # One json.dumps per entry, joined: MicroPython's is quadratic on long text.
+            writes.append((_chunk(k), "[%d, [%s]]" % (low, ", ".join([json.dumps(e) for e in entries]))))
+        writes.append((PART, json.dumps({"version": OUTBOX_VERSION, "token": self.token, "first": self.first,
+                                          "end": end})))
+        removes = [_chunk(k) for k in sorted(self._stored_chunks - live)]
+        return writes, removes, lambda: self._saved(end, live)
+
+    def _saved(self, end, chunks):
+        self._stored_end = end
+        self._stored_chunks = chunks
+
+    def restore(self, record, read_part=None):
+        """Take back what an earlier page left unsent: `record` is the parsed head ("outbox"),
+        read_part(suffix) the text of a chunk. Returns None, or why the record was unusable."""
+        if not isinstance(record, dict) or record.get("version") not in (1, OUTBOX_VERSION):
             return "not an outbox record"
-        pending = record.get("pending")
-        if not isinstance(pending, list) or len(pending) > MAX_PENDING:
-            return "the outbox record's pending list is unusable"
+        chunks = set()
+        first = 0
+        if record["version"] == 1:
+            pending = record.get("pending")
+            if not isinstance(pending, list) or len(pending) > MAX_PENDING:
+                return "the outbox record's pending list is unusable"
+        else:
+            first, end = record.get("first"), record.get("end")
+            if not _is_position(first) or not _is_position(end) or not first <= end <= first + MAX_PENDING:
+                return "the outbox record's positions are unusable"
+            pending = []
+            for k in range(first // OUTBOX_CHUNK, (end + OUTBOX_CHUNK - 1) // OUTBOX_CHUNK):
+                low, entries = _read_chunk(read_part(_chunk(k)) if read_part else None)
+                if entries is None or not k * OUTBOX_CHUNK <= low <= max(k * OUTBOX_CHUNK, first):
+                    return "part %d of the outbox record is missing or unusable" % (k + 1)
+                pending.extend(entries[max(0, first - low):max(0, end - low)])
+                chunks.add(k)
+            if len(pending) != end - first:
+                return "the outbox record's chunks do not hold its entries"
         clean = []
         for entry in pending:
             if not _usable_entry(entry):
                 return "an entry of the outbox record is unusable"
             clean.append(entry)
         self.pending = clean + [e for e in self.pending if e["session"] == self.session_id]
+        self.first = first
+        # A version 1 record is written again, in chunks, by the next save.
+        self._saved(first + len(clean) if record["version"] == OUTBOX_VERSION else first, chunks)
         if self.token is None and isinstance(record.get("token"), str):
             self.token = record["token"]
         return None
+
+
+PART = "outbox"  # the head's suffix; chunk K is "outbox:K"
+
+
+def _chunk(k):
+    return "%s:%d" % (PART, k)
+
+
+def _is_position(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _read_chunk(text):
+    """(position of its first entry, its entries) from a chunk's text, or (None, None)."""
+    if not isinstance(text, str):
+        return None, None
+    value, reason = parse_json(text, MAX_CHUNK_CHARS, MAX_CHUNK_DEPTH)
+    if reason is not None or not isinstance(value, list) or len(value) != 2 or not _is_position(value[0]) or \
+            not isinstance(value[1], list) or len(value[1]) > OUTBOX_CHUNK:
+        return None, None
+    return value[0], value[1]
 
 
 def _without_nul(value):

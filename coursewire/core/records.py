@@ -1,7 +1,7 @@
 """The persisted record of an embed: what outlives a page load, in both directions.
 
-`record_of(state)` is the JSON-ready dict that is stored; `restore(product, record, rules)` reads
-one back. Storage can hold anything (an older page, a corrupt write, a learner editing it in the
+`record_of(state)` is the JSON-ready dict that is stored (store.py lays it out in chunks);
+`restore(product, record, rules)` reads one back, of this version or an earlier one. Storage can hold anything (an older page, a corrupt write, a learner editing it in the
 console), so every field is validated on the way in exactly as a message field would be, times
 included: a record that fails is refused with a reason (the caller sets it aside and starts
 fresh), never half-applied, and nothing a restored state holds can make rendering raise.
@@ -11,10 +11,14 @@ the verified record lives on the host's server (coursewire.server).
 """
 
 from coursewire.core.builder import BuilderState
-from coursewire.core.course import CourseState
+from coursewire.core.course import BOUNDED, CAPS, SCREENS_CAP, CourseState
 from coursewire.core.jsonsafe import is_number, json_copy, json_type
 
-RECORD_VERSION = 1
+# 2: the course record counts what its bounds kept out ("unrecorded"), and store.py keeps screens
+# and feedback in chunks like the quiz log. Version 1 records are read (a learner's record
+# survives the upgrade) and saved again as version 2.
+RECORD_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 PRODUCTS = ("player", "builder")  # what an embed holds: Coassemble's course player or course builder
 
 
@@ -27,8 +31,13 @@ def state_for(product, rules=None):
     raise ValueError("unknown product %r (expected 'player' or 'builder')" % (product,))
 
 
-def record_of(state):
-    """The JSON-ready record of a CourseState or BuilderState."""
+def record_of(state, shared=False):
+    """The JSON-ready record of a CourseState or BuilderState.
+
+    shared=True hands out the state's own lists and screen table instead of copies, for a caller
+    that only reads them at once (the store, which writes only what changed: copying thousands of
+    screens per save is the cost that must not grow with the record).
+    """
     if isinstance(state, CourseState):
         return {
             "version": RECORD_VERSION,
@@ -39,14 +48,14 @@ def record_of(state):
             "completed": state.completed,
             "completed_at": state.completed_at,
             "feedback": state.feedback,
-            "feedback_history": [dict(item) for item in state.feedback_history],
-            "screens": {key: dict(screen) for key, screen in state.screens.items()},
-            "screen_order": list(state.screen_order),
-            # Entries are never changed once logged, so the record may share them (a save during a
-            # long session must not copy thousands of them).
-            "quiz": list(state.quiz),
+            "feedback_history": state.feedback_history if shared else [dict(item) for item in state.feedback_history],
+            "screens": state.screens if shared else {key: dict(screen) for key, screen in state.screens.items()},
+            "screen_order": state.screen_order if shared else list(state.screen_order),
+            # Entries are never changed once logged, so even a copy may share them.
+            "quiz": state.quiz if shared else list(state.quiz),
             "quiz_seq": state.quiz_seq,
             "unlocked": list(state.unlocked),
+            "unrecorded": dict(state.unrecorded),
         }
     return {
         "version": RECORD_VERSION,
@@ -84,6 +93,14 @@ def _restore_course(state, record):
     top, reason = _read(record, _COURSE_FIELDS, "")
     if reason is not None:
         return reason
+    unrecorded, reason = _read_unrecorded(record.get("unrecorded"))
+    if reason is not None:
+        return reason
+    # No version ever stored more than these bounds (screens had none before version 2): a longer
+    # list was not written by Coursewire, and validating 100,000 entries would stall the page.
+    for name in ("feedback_history", "quiz"):
+        if len(top[name]) > CAPS[name]:
+            return "corrupt record: %s holds more than %d entries" % (name, CAPS[name])
     history, reason = _read_list(top["feedback_history"], _FEEDBACK_FIELDS, "feedback_history")
     if reason is not None:
         return reason
@@ -92,19 +109,40 @@ def _restore_course(state, record):
         return reason
     if any(entry["seq"] > top["quiz_seq"] for entry in quiz):
         return "corrupt record: quiz_seq is behind the quiz log"
-    screens, reason = _read_screens(top["screens"], top["screen_order"])
+    order = top["screen_order"]
+    screens, reason = _read_screens(top["screens"], order)
     if reason is not None:
         return reason
+    if len(order) > SCREENS_CAP:
+        # A version 1 record of a course that reported screens without end: the record keeps the
+        # first SCREENS_CAP, like a live one, and the page says how many it left out.
+        unrecorded["screens"] += len(order) - SCREENS_CAP
+        order = order[:SCREENS_CAP]
     if not _is_id_list(top["unlocked"]):
         return "corrupt record: unlocked is not a list of distinct strings"
     for name in ("started", "started_at", "progress", "completed", "completed_at", "feedback", "quiz_seq"):
         setattr(state, name, top[name])
     state.feedback_history = history
     state.quiz = quiz
-    state.screens = screens
-    state.screen_order = list(top["screen_order"])
+    state.set_screens(screens, list(order))
     state.unlocked = list(top["unlocked"])
+    state.unrecorded = unrecorded
     return None
+
+
+def _read_unrecorded(value):
+    """A version 2 record's counts of what the bounds kept out; absent (version 1): none."""
+    counts = {name: 0 for name in BOUNDED}
+    if value is None:
+        return counts, None
+    if not isinstance(value, dict):
+        return None, "corrupt record: unrecorded is not an object"
+    for name in BOUNDED:
+        count = value.get(name, 0)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            return None, "corrupt record: unrecorded.%s is not a non-negative integer" % name
+        counts[name] = count
+    return counts, None
 
 
 def _restore_builder(state, record):
@@ -283,33 +321,39 @@ def _check_header(record, kind):
     version = record["version"]
     if not isinstance(version, int) or isinstance(version, bool):
         return "unknown version (%s)" % json_type(version)
-    if version != RECORD_VERSION:
+    if version not in READABLE_VERSIONS:
         return "unknown version %d" % version
     if record.get("kind") != kind:
         return "not a %s record" % kind
     return None
 
 
-def _read(record, fields, where):
-    """Return (a dict of the clean fields, None), or (None, "corrupt record: ...")."""
+def _read(record, fields, where, *args):
+    """Return (a dict of the clean fields, None), or (None, "corrupt record: ...").
+
+    `where % args` names the record in a reason; it is formatted only when there is one, since a
+    large record is thousands of these calls (start-up time on MicroPython)."""
     if not isinstance(record, dict):
-        return None, "corrupt record: %s is not an object" % where
+        return None, "corrupt record: %s is not an object" % (where % args)
     clean = {}
     for name, reader, expected in fields:
-        path = where + "." + name if where else name
         if name not in record:
-            return None, "corrupt record: %s is missing" % path
+            return None, "corrupt record: %s is missing" % _path(where % args, name)
         value = reader(record[name])
         if value is _INVALID:
-            return None, "corrupt record: %s is not %s" % (path, expected)
+            return None, "corrupt record: %s is not %s" % (_path(where % args, name), expected)
         clean[name] = value
     return clean, None
+
+
+def _path(where, name):
+    return where + "." + name if where else name
 
 
 def _read_list(items, fields, where):
     clean = []
     for number, item in enumerate(items):
-        item, reason = _read(item, fields, "%s[%d]" % (where, number))
+        item, reason = _read(item, fields, "%s[%d]", where, number)
         if reason is not None:
             return None, reason
         clean.append(item)
@@ -321,8 +365,8 @@ def _read_screens(screens, order):
     if not _is_id_list(order) or len(order) != len(screens) or any(key not in screens for key in order):
         return None, "corrupt record: screen_order does not match screens"
     clean = {}
-    for key in order:
-        screen, reason = _read(screens[key], _SCREEN_FIELDS, "screens[%r]" % key)
+    for key in order[:SCREENS_CAP]:  # past the bound nothing is kept (see _restore_course)
+        screen, reason = _read(screens[key], _SCREEN_FIELDS, "screens[%r]", key)
         if reason is not None:
             return None, reason
         if screen["id"] != key:

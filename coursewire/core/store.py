@@ -11,16 +11,30 @@ Storage can be missing (private mode, a sandboxed frame), full (QuotaExceededErr
 something unreadable. None of that may stop the page: the record then lives in memory only and
 the page says so once (`notice`).
 
-The quiz log, the one part that grows, is kept in chunks of QUIZ_CHUNK entries under
-"<key>:quiz:N", so a save writes the record's small rest and only the chunks that changed: the
-cost of a save follows what changed, not how long the learner has been answering.
+Layout (record version 2). The course record's lists that grow (LISTS: screens in screen_order,
+the feedback history, the quiz log) are kept in chunks of CHUNK entries under
+"<key>:<list>:N"; "<key>" holds the rest, small, and how many entries each list has. A save
+writes the chunks that changed (the last one of a list that grew; a screen changed in place) and
+the small rest: its cost follows what changed, not what the record holds. Builder records are
+small and stay whole under "<key>".
+
+Order of writes, so that any one failed write leaves a readable record: chunks before the record
+that counts them (a chunk may hold entries past the count: they are not read); a list that shrank
+(the quiz log cleared) is counted in the record first and its surplus chunks removed after. A
+version 1 record ("quiz_count", quiz chunks only) is read and written again as version 2.
+
+Every chunk's text is built by joining one json.dumps per entry: MicroPython's json.dumps grows
+its output a little at a time, so one call over a chunk of large answers is quadratic (seconds).
 """
 
 import json
 
 from coursewire.core.jsonsafe import parse_json
 
-QUIZ_CHUNK = 50
+CHUNK = 50
+QUIZ_CHUNK = CHUNK  # the name version 1 used
+LISTS = ("screens", "feedback_history", "quiz")  # stored in chunks; screens in screen_order order
+CHUNK_NAMES = {"screens": "screens", "feedback_history": "feedback", "quiz": "quiz"}
 # localStorage holds ~5 MB per origin; a record's nesting is a message's (32) plus a few levels.
 MAX_STORED_CHARS = 5_000_000
 MAX_STORED_DEPTH = 40
@@ -33,8 +47,16 @@ class Store:
         self.available = True  # False after the first refusal: memory only from then on
         self.notice = None  # the one sentence to show the user about storage, or None
         self._text = None  # what `load` read
-        self._quiz_saved = None  # (first seq, entries) of the quiz log as last loaded or saved
-        self._chunks = 0  # quiz chunks in storage
+        # Entries of each list in storage as last loaded or saved; None: not known (a version 1
+        # record, or nothing loaded yet), so the next save writes every chunk.
+        self._saved = None
+        self._chunks = {}  # list name -> chunks in storage (what a clear must remove)
+        # The JSON texts of the entries of each append-only list's last chunk (first position,
+        # [texts]): a chunk that grows is rewritten, but each entry is serialised once.
+        self._tail = {}
+        # Each list's first entry as last loaded or saved (_first_of): a list emptied and filled
+        # again between two saves (Clear log, then answers) is not an older list grown.
+        self._first = {}
 
     def _refused(self, error):
         if error is not None and self.available:
@@ -56,8 +78,10 @@ class Store:
     def _remove(self, key):
         return self._refused(self.backend.remove(key))
 
-    def _chunk_key(self, i):
-        return "%s:quiz:%d" % (self.key, i)
+    def _chunk_key(self, name, i):
+        return "%s:%s:%d" % (self.key, CHUNK_NAMES[name], i)
+
+    # -- reading --
 
     def load(self):
         """(record, problem): the stored record (None if there is none) and why it was unusable.
@@ -67,41 +91,75 @@ class Store:
         text = self._text = self._get(self.key)
         if text is None:
             return None, None
-        record, reason = parse_json(text, MAX_STORED_CHARS, MAX_STORED_DEPTH)
+        record, reason = _parse(text)
         if reason is not None:
             self.set_aside()
             return None, "the stored record was not usable JSON (%s)" % reason
         if record is None:
             self.set_aside()
             return None, "the stored record was null"
-        if isinstance(record, dict) and "quiz_count" in record:
-            problem = self._load_quiz(record)
-            if problem:
-                self.set_aside()
-                return None, problem
+        problem = None
+        if isinstance(record, dict) and "lists" in record:
+            problem = self._load_lists(record)
+        elif isinstance(record, dict) and "quiz_count" in record:
+            problem = self._load_version_1(record)
+        if problem:
+            self.set_aside()
+            return None, problem
         return record, None
 
-    def _load_quiz(self, record):
-        entries = record.pop("quiz_count")
-        if not isinstance(entries, int) or isinstance(entries, bool) or entries < 0:
-            return "the stored quiz log was unreadable"
-        count = (entries + QUIZ_CHUNK - 1) // QUIZ_CHUNK
-        quiz = []
-        for i in range(count):
-            text = self._get(self._chunk_key(i))
-            part, reason = parse_json(text, MAX_STORED_CHARS, MAX_STORED_DEPTH) if text is not None else (None, "")
-            if reason is not None or not isinstance(part, list):
-                return "part %d of the stored quiz log was missing or unreadable" % (i + 1)
-            quiz.extend(part)
-        # A chunk may hold entries written after this record (a save cut short): not its own.
-        record["quiz"] = quiz[:entries]
-        self._chunks = count
-        self._remember(record["quiz"])
+    def _load_lists(self, record):
+        counts = record.pop("lists")
+        if not isinstance(counts, dict) or any(not _is_count(counts.get(name)) for name in LISTS):
+            return "the stored record's list counts were unreadable"
+        lists = {}
+        for name in LISTS:
+            items, problem = self._read_chunks(name, counts[name])
+            if problem:
+                return problem
+            lists[name] = items
+        screens = {}
+        order = []
+        for screen in lists["screens"]:
+            screen_id = screen.get("id") if isinstance(screen, dict) else None
+            if not isinstance(screen_id, str) or screen_id in screens:
+                return "the stored screens were unreadable"
+            screens[screen_id] = screen
+            order.append(screen_id)
+        record["screens"] = screens
+        record["screen_order"] = order
+        record["feedback_history"] = lists["feedback_history"]
+        record["quiz"] = lists["quiz"]
+        self._saved = dict(counts)
+        self._chunks = {name: _chunks_for(counts[name]) for name in LISTS}
+        self._first = {"screens": order[0] if order else None,
+                       "feedback_history": _first_entry(record["feedback_history"]),
+                       "quiz": _first_entry(record["quiz"])}
         return None
 
-    def _remember(self, quiz):
-        first = quiz[0].get("seq") if quiz and isinstance(quiz[0], dict) else None
-        self._quiz_saved = (first, len(quiz))
+    def _load_version_1(self, record):
+        entries = record.pop("quiz_count")
+        if not _is_count(entries):
+            return "the stored quiz log was unreadable"
+        quiz, problem = self._read_chunks("quiz", entries)
+        if problem:
+            return problem
+        record["quiz"] = quiz
+        self._saved = None  # written again whole, as version 2, by the next save
+        self._chunks = {"quiz": _chunks_for(entries)}
+        return None
+
+    def _read_chunks(self, name, entries):
+        items = []
+        for i in range(_chunks_for(entries)):
+            text = self._get(self._chunk_key(name, i))
+            part, reason = _parse(text) if text is not None else (None, "")
+            if reason is not None or not isinstance(part, list):
+                what = "quiz log" if name == "quiz" else CHUNK_NAMES[name]
+                return None, "part %d of the stored %s was missing or unreadable" % (i + 1, what)
+            items.extend(part)
+        # A chunk may hold entries written after this record (a save cut short): not its own.
+        return items[:entries], None
 
     def set_aside(self):
         """Move the text `load` read under "<key>:unreadable" (a record the page could not use)."""
@@ -109,33 +167,71 @@ class Store:
             if self._set(self.key + ":unreadable", self._text) is None:
                 self._remove(self.key)
 
-    def save(self, record):
+    # -- writing --
+
+    def save(self, record, touched_screens=()):
+        """Store `record` (records.record_of), writing only what changed since the last save.
+
+        touched_screens: positions in screen_order of screens changed in place since then
+        (CourseState.touched_screens); new entries at a list's end are found by its length.
+        """
         if not self.available:
             return
-        quiz = record.get("quiz")
-        if isinstance(quiz, list):
-            record = dict(record)
-            del record["quiz"]
-            record["quiz_count"] = len(quiz)
-            self._save_quiz(quiz)
-            if not self.available:
-                return  # a chunk was refused: the last complete record stays as it was
-        # The chunks first: the record never counts entries that are not written yet.
-        self._set(self.key, json.dumps(record))
+        if record.get("kind") != "course":
+            self._set(self.key, json.dumps(record))
+            return
+        head = {}
+        for name, value in record.items():
+            if name not in LISTS and name != "screen_order":
+                head[name] = value
+        screens, order = record["screens"], record["screen_order"]
+        history, quiz = record["feedback_history"], record["quiz"]
+        # name -> (entries, entries i..j-1): slices of the record's lists, never copies of them
+        lists = {"screens": (len(order), lambda i, j: [screens[k] for k in order[i:j]]),
+                 "feedback_history": (len(history), lambda i, j: history[i:j]),
+                 "quiz": (len(quiz), lambda i, j: quiz[i:j])}
+        head["lists"] = {name: lists[name][0] for name in LISTS}
+        firsts = {name: _first_of(name, lists[name]) for name in LISTS}
+        for name in LISTS:
+            count, items = lists[name]
+            touched = touched_screens if name == "screens" else ()
+            for i in self._chunks_to_write(name, count, touched, firsts[name]):
+                if self._set(self._chunk_key(name, i), self._chunk_text(name, i, count, items)) is not None:
+                    return  # refused: the last complete record stays as it was
+        if self._set(self.key, json.dumps(head)) is not None:
+            return
+        for name in LISTS:
+            count = head["lists"][name]
+            for i in range(_chunks_for(count), self._chunks.get(name, 0)):  # a list that shrank
+                if self._remove(self._chunk_key(name, i)) is not None:
+                    return
+            self._chunks[name] = _chunks_for(count)
+        self._saved = dict(head["lists"])
+        self._first = firsts
 
-    def _save_quiz(self, quiz):
-        count = (len(quiz) + QUIZ_CHUNK - 1) // QUIZ_CHUNK
-        start = 0
-        saved = self._quiz_saved
-        if saved and quiz and quiz[0].get("seq") == saved[0] and len(quiz) >= saved[1]:
-            start = saved[1] // QUIZ_CHUNK  # entries are only ever appended: full chunks stand
-        for i in range(start, count):
-            if self._set(self._chunk_key(i), json.dumps(quiz[i * QUIZ_CHUNK:(i + 1) * QUIZ_CHUNK])) is not None:
-                return
-        for i in range(count, self._chunks):  # the log was cleared or trimmed
-            self._remove(self._chunk_key(i))
-        self._chunks = count
-        self._remember(quiz)
+    def _chunk_text(self, name, i, count, items):
+        first, end = i * CHUNK, min(count, (i + 1) * CHUNK)
+        if name == "screens":  # changed in place: serialised anew
+            return _list_text(items(first, end))
+        tail = self._tail.get(name)
+        texts = list(tail[1]) if tail is not None and tail[0] == first and len(tail[1]) <= end - first else []
+        texts.extend([json.dumps(item) for item in items(first + len(texts), end)])
+        self._tail[name] = (first, texts)
+        return "[" + ", ".join(texts) + "]"
+
+    def _chunks_to_write(self, name, count, touched, first):
+        saved = self._saved.get(name) if self._saved is not None else None
+        if saved is None or count < saved or (saved and first != self._first.get(name)):
+            # Written whole: unknown, or shrunk (only ever emptied: Clear log, Reset; counted by
+            # the record first). Texts kept from before would be other entries'.
+            self._tail.pop(name, None)
+            return range(_chunks_for(count))
+        # Entries are only appended: full chunks stand, the last one grows.
+        chunks = set(range(saved // CHUNK, _chunks_for(count))) if count > saved else set()
+        for position in touched:
+            if position < count:
+                chunks.add(position // CHUNK)
+        return sorted(chunks)
 
     # -- other parts of this embed's record (the report outbox): same key prefix, same refusals --
 
@@ -144,18 +240,61 @@ class Store:
         return self._get("%s:%s" % (self.key, suffix)) if self.available else None
 
     def save_part(self, suffix, text):
-        """Store `text` under "<key>:<suffix>"; after a refusal, nothing (the notice says so once)."""
-        if self.available:
-            self._set("%s:%s" % (self.key, suffix), text)
+        """Store `text` under "<key>:<suffix>"; after a refusal, nothing (the notice says so once).
+        Returns True if it was stored."""
+        return self.available and self._set("%s:%s" % (self.key, suffix), text) is None
 
     def remove_part(self, suffix):
         if self.available:
             self._remove("%s:%s" % (self.key, suffix))
 
     def clear(self):
-        if self.available:
-            for i in range(self._chunks):
-                self._remove(self._chunk_key(i))
-            self._chunks = 0
-            self._quiz_saved = None
-            self._remove(self.key)
+        """Remove the stored record; returns None, or the error that kept it from being removed.
+
+        Tried even after storage refused a save (a full storage still removes): the record goes
+        first, so once it is gone nothing comes back on a reload, whatever else fails. Removing
+        frees the space a refused save lacked: saving resumes (a new refusal says so again).
+        """
+        error = self.backend.remove(self.key)
+        if error is not None:
+            return error
+        for name, count in list(self._chunks.items()):
+            for i in range(count):
+                self.backend.remove(self._chunk_key(name, i))  # leftovers are never read
+        self._chunks = {}
+        self._tail = {}
+        self._saved = {}  # nothing stored: the next save writes what there is
+        self.available = True
+        self.notice = None
+        return None
+
+
+def _parse(text):
+    # Stored text is validated field by field by records.py, so no sanitising copy here: on a
+    # large record that copy was seconds of MicroPython's start-up.
+    return parse_json(text, MAX_STORED_CHARS, MAX_STORED_DEPTH, sanitise=False)
+
+
+def _first_of(name, listed):
+    """What identifies a list's first entry: a screen's id, an entry itself (never changed once
+    logged; a quiz entry's seq alone would do)."""
+    count, items = listed
+    if not count:
+        return None
+    return items(0, 1)[0]["id"] if name == "screens" else items(0, 1)[0]
+
+
+def _first_entry(entries):
+    return entries[0] if entries else None
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _chunks_for(entries):
+    return (entries + CHUNK - 1) // CHUNK
+
+
+def _list_text(items):
+    return "[" + ", ".join([json.dumps(item) for item in items]) + "]"

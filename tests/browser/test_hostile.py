@@ -598,13 +598,13 @@ def stored_record(page):
     ("<key>:quiz:N", see coursewire/core/store.py)."""
     return page.evaluate("""() => {
         const keys = Object.keys(localStorage).filter((k) => k.startsWith('coursewire:v1:player:')
-            && !k.endsWith(':unreadable') && !k.endsWith(':outbox') && !k.includes(':quiz:'));
+            && !/:(unreadable|outbox|quiz|screens|feedback)(:[0-9]+)?$/.test(k));
         if (keys.length !== 1) return keys;
         const record = JSON.parse(localStorage.getItem(keys[0]));
         const quiz = [];
-        for (let i = 0; quiz.length < record.quiz_count; i++)
+        for (let i = 0; quiz.length < record.lists.quiz; i++)
             quiz.push(...JSON.parse(localStorage.getItem(keys[0] + ':quiz:' + i)));
-        record.quiz = quiz.slice(0, record.quiz_count);
+        record.quiz = quiz.slice(0, record.lists.quiz);
         return record;
     }""")
 
@@ -795,7 +795,7 @@ def test_corrupt_stored_record_starts_fresh_with_a_notice_and_keeps_the_text(pag
     post_all(course, [progress(40), answer("C1", "yes")])
     page.wait_for_selector("#progress[aria-valuenow='40']")
     key = page.evaluate("Object.keys(localStorage).find((k) => k.startsWith('coursewire:v1:player:') "
-                        "&& !k.includes(':quiz:') && !k.endsWith(':outbox'))")
+                        "&& !/:(unreadable|outbox|quiz|screens|feedback)(:[0-9]+)?$/.test(k))")
     for junk in CORRUPT:
         page.evaluate("([k, v]) => { localStorage.removeItem(k + ':unreadable'); localStorage.setItem(k, v) }",
                       [key, junk])

@@ -134,12 +134,17 @@ def test_feedback_can_repeat():
     assert state.status == "Not started"  # feedback alone is not a start
 
 
-def test_feedback_history_keeps_the_newest():
+def test_a_full_feedback_history_keeps_what_it_holds_and_says_so_once():
     state = CourseState()
-    run(state, *[event("course", "feedback", n=n) for n in range(FEEDBACK_HISTORY_CAP + 5)])
+    run(state, *[event("course", "feedback", n=n) for n in range(FEEDBACK_HISTORY_CAP)])
+    assert state.full == []
+    changes = state.apply(event("course", "feedback", n="late"), "t")
+    assert changes == {"feedback": True, "notices": True}
+    assert state.apply(event("course", "feedback", n="later"), "t") == {"feedback": True}  # once
     assert len(state.feedback_history) == FEEDBACK_HISTORY_CAP
-    assert state.feedback_history[0]["data"] == {"n": 5}
-    assert state.feedback == {"n": FEEDBACK_HISTORY_CAP + 4}
+    assert state.feedback_history[0]["data"] == {"n": 0}  # nothing recorded is dropped
+    assert state.feedback == {"n": "later"}  # the latest rating still counts
+    assert state.unrecorded["feedback_history"] == 2 and state.full == ["feedback_history"]
 
 
 # -- course: screens --
@@ -359,11 +364,15 @@ def test_clear_quiz_keeps_counting():
     assert state.apply(screen("answer", id="q"), "t3")["quiz"][0]["seq"] == 3
 
 
-def test_quiz_log_keeps_the_newest():
+def test_a_full_quiz_log_keeps_every_answer_it_holds_and_says_so():
     state = CourseState()
     run(state, *[screen("answer", id="q", answer=n) for n in range(QUIZ_LOG_CAP + 3)])
     assert len(state.quiz) == QUIZ_LOG_CAP
-    assert (state.quiz[0]["seq"], state.quiz[-1]["seq"]) == (4, QUIZ_LOG_CAP + 3)
+    assert (state.quiz[0]["seq"], state.quiz[-1]["seq"]) == (1, QUIZ_LOG_CAP)
+    assert state.unrecorded["quiz"] == 3 and state.full == ["quiz"]
+    assert state.quiz_seq == QUIZ_LOG_CAP + 3
+    state.clear_quiz()  # room again
+    assert state.full == [] and state.apply(screen("answer", id="q"), "t")["quiz"][0]["seq"] == QUIZ_LOG_CAP + 4
 
 
 # -- course: unlocks --

@@ -122,17 +122,87 @@ def test_final_batches_cover_everything_unsent_and_change_nothing():
     assert len(box.pending) == 150 and box.in_flight is None
 
 
+def save(box, storage):
+    """Carry out the outbox's save plan on a dict, as Embed does on localStorage."""
+    writes, removes, done = box.save_plan()
+    for suffix, text in writes:
+        storage[suffix] = text
+    for suffix in removes:
+        storage.pop(suffix, None)
+    done()
+    return writes
+
+
+def reload(storage, session="c" * 32):
+    later = Outbox(session, "101", "ada")
+    assert later.restore(json.loads(storage["outbox"]), storage.get) is None
+    return later
+
+
 def test_the_outbox_survives_a_reload():
     box = filled(3)
     box.next_batch()  # in flight when the page closed: not acknowledged, so still pending
-    record = json.loads(json.dumps(box.to_record()))
-    later = Outbox("c" * 32, "101", "ada")
-    assert later.restore(record) is None
+    storage = {}
+    save(box, storage)
+    later = reload(storage)
     assert [e["seq"] for e in later.pending] == [1, 2, 3] and later.token == "tok"
     assert json.loads(later.next_batch())["session"] == SESSION  # sent under its own session
 
 
-@pytest.mark.parametrize("record", [None, [], {"version": 2}, {"version": 1, "pending": "x"},
+def test_a_save_writes_what_was_added_not_the_whole_pending_list():
+    box = filled(0)
+    storage = {}
+    sizes = []
+    for n in range(60):  # 60 saves of 150 new entries each, nothing acknowledged: 9,000 pending
+        for i in range(150):
+            box.add(event(i % 100), NOW)
+        sizes.append(sum(len(text) for _, text in save(box, storage)))
+    assert len(box.pending) == 9000
+    assert max(sizes[-10:]) <= 1.1 * max(sizes[:10])  # flat
+    assert [e["seq"] for e in reload(storage).pending] == list(range(1, 9001))
+
+
+def test_acknowledged_chunks_are_removed_and_a_reload_sends_only_what_is_left():
+    box = filled(350)
+    storage = {}
+    save(box, storage)
+    assert sorted(storage) == ["outbox", "outbox:0", "outbox:1", "outbox:2", "outbox:3"]
+    for _ in range(2):
+        box.next_batch()
+        box.answered(200)
+    box.next_batch()  # the third batch is in flight
+    save(box, storage)
+    assert sorted(storage) == ["outbox", "outbox:2", "outbox:3"]
+    later = reload(storage)
+    assert [e["seq"] for e in later.pending] == list(range(201, 351))
+    for _ in range(2):
+        box.answered(200)
+        box.next_batch()
+    save(box, storage)
+    assert storage == {}  # nothing pending: nothing stored
+
+
+def test_a_version_1_outbox_record_is_read_and_saved_again_in_chunks():
+    box = filled(3)
+    record = {"version": 1, "pending": box.pending, "token": "tok"}
+    later = Outbox("c" * 32, "101", "ada")
+    assert later.restore(json.loads(json.dumps(record))) is None
+    storage = {"outbox": "old"}
+    save(later, storage)
+    assert [e["seq"] for e in reload(storage).pending] == [1, 2, 3]
+
+
+def test_a_missing_chunk_makes_the_stored_outbox_unusable():
+    box = filled(150)
+    storage = {}
+    save(box, storage)
+    del storage["outbox:1"]
+    assert Outbox("c" * 32).restore(json.loads(storage["outbox"]), storage.get) == \
+        "part 2 of the outbox record is missing or unusable"
+
+
+@pytest.mark.parametrize("record", [None, [], {"version": 2}, {"version": 3}, {"version": 1, "pending": "x"},
+                                    {"version": 2, "first": 5, "end": 2},
                                     {"version": 1, "pending": [{"session": "short", "seq": 1}]},
                                     {"version": 1, "pending": [{"session": SESSION, "seq": 0, "type": "c",
                                                                 "data": {}, "time": NOW}]}])

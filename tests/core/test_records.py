@@ -39,7 +39,7 @@ def busy_course():
 def test_to_dict_is_json_and_round_trips():
     state = busy_course()
     record = record_of(state)
-    assert (record["version"], record["kind"]) == (1, "course")
+    assert (record["version"], record["kind"]) == (2, "course")
     assert json.loads(json.dumps(record)) == record
     restored, reason = restore("player", json.loads(json.dumps(record)), RULES)
     assert reason is None
@@ -186,7 +186,7 @@ def busy_builder():
 
 def test_builder_round_trip():
     record = record_of(busy_builder())
-    assert (record["version"], record["kind"]) == (1, "builder")
+    assert (record["version"], record["kind"]) == (2, "builder")
     restored, reason = restore("builder", json.loads(json.dumps(record)))
     assert reason is None
     assert record_of(restored) == record
@@ -199,7 +199,8 @@ def test_builder_round_trip():
     [
         (None, None),
         ({"kind": "course"}, "not a builder record"),
-        ({"version": 2}, "unknown version 2"),
+        ({"version": 3}, "unknown version 3"),
+        ({"version": 1}, None),  # a record from before the upgrade is read
         ({"revision": -1}, "corrupt record: revision is not a non-negative integer"),
         ({"course_id": 7}, "corrupt record: course_id is not a string or null"),
         ({"errors": [{"message": None}]}, "corrupt record: errors[0].time is missing"),
@@ -212,7 +213,7 @@ def test_builder_records(change, reason):
         record.update(change)
     state, why = restore("builder", record)
     assert why == reason
-    expected = record if reason is None else record_of(BuilderState())
+    expected = dict(record, version=2) if reason is None else record_of(BuilderState())
     assert record_of(state) == expected
 
 
@@ -297,7 +298,7 @@ def test_replay_of_the_recorded_course():
 def test_replay_of_the_recorded_builder():
     record = replay("builder", load("recorded_builder.json"))
     assert record == {
-        "version": 1,
+        "version": 2,
         "kind": "builder",
         "errors": [{"message": "Could not save: network error", "time": "2026-01-01T00:00:04.000Z"}],
         "error_count": 1,

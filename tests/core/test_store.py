@@ -47,7 +47,13 @@ def entry(seq):
 
 
 def record(n_answers, progress=0):
-    return {"version": 1, "kind": "course", "progress": progress, "quiz": [entry(i) for i in range(1, n_answers + 1)]}
+    """A course record as records.record_of lays it out (only what the store looks at)."""
+    return {"version": 2, "kind": "course", "progress": progress, "screens": {}, "screen_order": [],
+            "feedback_history": [], "quiz": [entry(i) for i in range(1, n_answers + 1)]}
+
+
+def main_of(backend):
+    return json.loads(backend.data[KEY])
 
 
 def test_the_quiz_log_is_stored_in_chunks_and_reads_back_whole():
@@ -55,8 +61,8 @@ def test_the_quiz_log_is_stored_in_chunks_and_reads_back_whole():
     store = Store(KEY, backend)
     store.save(record(120, progress=40))
     assert sorted(backend.data) == [KEY, KEY + ":quiz:0", KEY + ":quiz:1", KEY + ":quiz:2"]
-    main = json.loads(backend.data[KEY])
-    assert main["quiz_count"] == 120 and "quiz" not in main
+    main = main_of(backend)
+    assert main["lists"] == {"screens": 0, "feedback_history": 0, "quiz": 120} and "quiz" not in main
     assert len(json.loads(backend.data[KEY + ":quiz:2"])) == 120 - 2 * QUIZ_CHUNK
     loaded, problem = Store(KEY, backend).load()
     assert problem is None and loaded == record(120, progress=40)
@@ -166,5 +172,5 @@ def test_clear_removes_the_record_and_every_chunk():
     backend = FakeStorage()
     store = Store(KEY, backend)
     store.save(record(120))
-    store.clear()
+    assert store.clear() is None
     assert backend.data == {}
