@@ -17,9 +17,7 @@ class BuilderView:
         self.back_url = back_url
         self.session = SessionPill(embed)
         self.inspector = Inspector(embed)
-        self.notices = Notices()
-        if back_refusal:
-            self.notices.render([back_refusal])
+        self.notices = Notices([back_refusal] if back_refusal else [])
         by_id("back-target").href = back_url
         by_id("back-target").textContent = back_url
         confirm_flow("reset", "reset-confirm", "reset-yes", "reset-no", embed.reset)

@@ -216,16 +216,21 @@ class Inspector:
 
 
 class Notices:
-    """#notices: one-off sentences (storage refused, record unreadable ...), each shown once."""
+    """#notices: one-off sentences (storage refused, record unreadable ...), each shown once.
 
-    def __init__(self):
+    standing: the page's own sentences (a refused ?back=), shown whatever the embed says.
+    """
+
+    def __init__(self, standing=()):
         self.box = by_id("notices")
+        self.standing = list(standing)
         self.shown = {}  # text -> its <p>
 
     def render(self, notices):
-        for text in notices:
+        wanted = self.standing + [text for text in notices if text not in self.standing]
+        for text in wanted:
             if text not in self.shown:
                 self.shown[text] = el("p", text)
                 self.box.appendChild(self.shown[text])
-        for text in [t for t in self.shown if t not in notices]:  # no longer true (Reset freed storage)
+        for text in [t for t in self.shown if t not in wanted]:  # no longer true (Reset freed storage)
             self.shown.pop(text).remove()

@@ -224,7 +224,7 @@ class Embed:
             if error is not None:
                 self._notice("This browser would not remove the stored record (%s): a reload may bring "
                              "it back." % error)
-            elif refused in self.notices:
+            elif refused in self.notices and self.store.notice is None:
                 self.notices.remove(refused)  # storage took the removal: saving is tried again
         self._flush()
         self._save()

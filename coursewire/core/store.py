@@ -57,6 +57,9 @@ class Store:
         # Each list's first entry as last loaded or saved (_first_of): a list emptied and filled
         # again between two saves (Clear log, then answers) is not an older list grown.
         self._first = {}
+        # Whether this page has seen anything stored under the key (load read it, or a save
+        # wrote it): a storage that never let the page in holds nothing of it to remove.
+        self._held = False
 
     def _refused(self, error):
         if error is not None and self.available:
@@ -73,7 +76,10 @@ class Store:
         return text
 
     def _set(self, key, text):
-        return self._refused(self.backend.set(key, text))
+        error = self._refused(self.backend.set(key, text))
+        if error is None:
+            self._held = True
+        return error
 
     def _remove(self, key):
         return self._refused(self.backend.remove(key))
@@ -91,6 +97,7 @@ class Store:
         text = self._text = self._get(self.key)
         if text is None:
             return None, None
+        self._held = True
         record, reason = _parse(text)
         if reason is not None:
             self.set_aside()
@@ -257,7 +264,9 @@ class Store:
         """
         error = self.backend.remove(self.key)
         if error is not None:
-            return error
+            # A storage that never let this page read or write (a SecurityError on every call)
+            # holds nothing of it: nothing comes back on a reload; the refusal still stands.
+            return error if self._held else None
         for name, count in list(self._chunks.items()):
             for i in range(count):
                 self.backend.remove(self._chunk_key(name, i))  # leftovers are never read

@@ -593,18 +593,29 @@ def test_markup_and_script_urls_from_the_course_stay_inert_text(page, servers, r
 # --- ordering and repetition -----------------------------------------------------------------------
 
 
+# The keys beside a record's own (store.py's chunks, the outbox, a record set aside), as a JS regex.
+PARTS = r"/:(unreadable|outbox|quiz|screens|feedback)(:[0-9]+)?$/"
+
+
 def stored_record(page):
-    """The course record in localStorage, its quiz log put back together from its chunks
-    ("<key>:quiz:N", see coursewire/core/store.py)."""
+    """The course record in localStorage, its lists put back together from their chunks
+    ("<key>:quiz:N", "<key>:screens:N", "<key>:feedback:N", see coursewire/core/store.py):
+    screens as {id: screen}, as the page holds them."""
     return page.evaluate("""() => {
         const keys = Object.keys(localStorage).filter((k) => k.startsWith('coursewire:v1:player:')
-            && !/:(unreadable|outbox|quiz|screens|feedback)(:[0-9]+)?$/.test(k));
+            && !""" + PARTS + """.test(k));
         if (keys.length !== 1) return keys;
         const record = JSON.parse(localStorage.getItem(keys[0]));
-        const quiz = [];
-        for (let i = 0; quiz.length < record.lists.quiz; i++)
-            quiz.push(...JSON.parse(localStorage.getItem(keys[0] + ':quiz:' + i)));
-        record.quiz = quiz.slice(0, record.lists.quiz);
+        const read = (name, count) => {
+            const items = [];
+            for (let i = 0; items.length < count; i++)
+                items.push(...JSON.parse(localStorage.getItem(keys[0] + ':' + name + ':' + i)));
+            return items.slice(0, count);
+        };
+        record.quiz = read('quiz', record.lists.quiz);
+        record.feedback_history = read('feedback', record.lists.feedback_history);
+        record.screens = {};
+        for (const screen of read('screens', record.lists.screens)) record.screens[screen.id] = screen;
         return record;
     }""")
 
@@ -794,8 +805,7 @@ def test_corrupt_stored_record_starts_fresh_with_a_notice_and_keeps_the_text(pag
     course = boot(page, servers, runtime)
     post_all(course, [progress(40), answer("C1", "yes")])
     page.wait_for_selector("#progress[aria-valuenow='40']")
-    key = page.evaluate("Object.keys(localStorage).find((k) => k.startsWith('coursewire:v1:player:') "
-                        "&& !/:(unreadable|outbox|quiz|screens|feedback)(:[0-9]+)?$/.test(k))")
+    key = _record_key(page, "player")
     for junk in CORRUPT:
         page.evaluate("([k, v]) => { localStorage.removeItem(k + ':unreadable'); localStorage.setItem(k, v) }",
                       [key, junk])
@@ -895,7 +905,7 @@ def test_flood_from_the_course_keeps_every_answer_and_the_completion(page, serve
 def _record_key(page, product):
     return page.evaluate(
         "(p) => Object.keys(localStorage).find((k) => k.startsWith('coursewire:v1:' + p + ':') "
-        "&& !k.includes(':quiz:') && !k.endsWith(':outbox') && !k.endsWith(':unreadable'))", product)
+        "&& !" + PARTS + ".test(k))", product)
 
 
 def _edit_stored(page, key, body):

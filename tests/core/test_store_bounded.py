@@ -261,6 +261,17 @@ def test_reset_says_so_when_storage_will_not_even_remove():
     assert reloaded(backend).progress == 55  # still there, and the caller said so
 
 
+def test_reset_on_a_storage_that_never_let_the_page_in_has_nothing_to_remove():
+    # localStorage denied outright (a SecurityError on every call): nothing of this page is
+    # stored, so Reset has nothing to warn about; the refusal itself still stands.
+    backend = Backend()
+    backend.refuse_all = "SecurityError"
+    page = busy(backend)
+    assert not page.store.available and "SecurityError" in page.store.notice
+    assert page.store.clear() is None
+    assert not page.store.available and "SecurityError" in page.store.notice
+
+
 # -- version 1 records survive the upgrade --
 
 
