@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -486,6 +487,11 @@ def main(argv=None):
         demo_workspace, demo_key, token_ttl_s=args.harness_token_ttl,
         webhook_url=app_url + "/webhooks/coassemble", webhook_secret=settings.webhook_secret))
 
+    # Ctrl-C (and SIGTERM) only set `stop`, from the moment the servers run: a signal that comes
+    # while the banner is printed still stops both servers cleanly, never half-way.
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
     threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (app, harness)]
     for thread in threads:
         thread.start()
@@ -503,11 +509,10 @@ def main(argv=None):
     if args.open:
         webbrowser.open(app_url + "/")
     try:
-        while any(t.is_alive() for t in threads):
-            threads[0].join(0.5)
-    except KeyboardInterrupt:
-        print("\nStopping.")
+        while not stop.is_set() and all(t.is_alive() for t in threads):
+            stop.wait(0.5)
     finally:
+        print("\nStopping.", flush=True)
         for server in (app, harness):
             server.shutdown()
             server.server_close()
