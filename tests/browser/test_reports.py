@@ -49,8 +49,16 @@ def test_reports_refused_offline_survive_a_reload_and_drain_once_online(page, se
     network = page.context.new_cdp_session(page)
     network.send("Network.enable")
     network.send("Network.setBlockedURLs", {"urls": ["*/api/events*"]})
+    # A keepalive fetch still on its way when the page unloads is handed to the browser process and
+    # goes out past the blocking too (a retry timer firing as the reload starts): here reports go
+    # as ordinary requests, which the blocking refuses and an unload cancels, as offline would.
     page.add_init_script("""(() => {  // (test_a_closing_page_hands_its_reports_to_sendbeacon covers it)
         navigator.sendBeacon = () => { window.__beacons = (window.__beacons || 0) + 1; return false; };
+        const realFetch = window.fetch;
+        window.fetch = function (url, options) {
+            if (String(url).includes('/api/events')) options = Object.assign({}, options, {keepalive: false});
+            return realFetch.call(this, url, options);
+        };
     })()""")
     open_app(page, servers, runtime=runtime, query="learner=%s&burst=0" % learner)
     page.wait_for_selector("#session-status[data-session='ready']")
