@@ -369,7 +369,6 @@
           var text = ls.getItem(key);
           return text === null ? "n" : "v" + text;
         }
-        if (op === "get") return JSON.stringify({ value: ls.getItem(key) });
         if (op === "set") ls.setItem(key, value);
         else if (op === "remove") ls.removeItem(key);
         return "{}";

@@ -32,7 +32,6 @@ import json
 from coursewire.core.jsonsafe import parse_json
 
 CHUNK = 50
-QUIZ_CHUNK = CHUNK  # the name version 1 used
 LISTS = ("screens", "feedback_history", "quiz")  # stored in chunks; screens in screen_order order
 CHUNK_NAMES = {"screens": "screens", "feedback_history": "feedback", "quiz": "quiz"}
 # localStorage holds ~5 MB per origin; a record's nesting is a message's (32) plus a few levels.

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from coursewire.core.store import QUIZ_CHUNK, Store
+from coursewire.core.store import CHUNK, Store
 
 KEY = "coursewire:v1:player:https://acme.coassemble.com/course/1"
 
@@ -63,7 +63,7 @@ def test_the_quiz_log_is_stored_in_chunks_and_reads_back_whole():
     assert sorted(backend.data) == [KEY, KEY + ":quiz:0", KEY + ":quiz:1", KEY + ":quiz:2"]
     main = main_of(backend)
     assert main["lists"] == {"screens": 0, "feedback_history": 0, "quiz": 120} and "quiz" not in main
-    assert len(json.loads(backend.data[KEY + ":quiz:2"])) == 120 - 2 * QUIZ_CHUNK
+    assert len(json.loads(backend.data[KEY + ":quiz:2"])) == 120 - 2 * CHUNK
     loaded, problem = Store(KEY, backend).load()
     assert problem is None and loaded == record(120, progress=40)
 
