@@ -54,6 +54,34 @@ def test_processes_starting_at_once_migrate_once(database):
         store.close()
 
 
+def test_workers_starting_together_on_a_new_sqlite_file_all_open_it(tmp_path):
+    # Switching a brand-new file into WAL answered "database is locked" at once (SQLite does not
+    # call the busy handler there) in about 1 start in 15; 200 rounds of 4 openers in step show it.
+    paths = [str(tmp_path / ("round-%d.sqlite3" % n)) for n in range(200)]
+    in_step = threading.Barrier(4)
+    failures = []
+
+    def worker():
+        for path in paths:
+            in_step.wait(timeout=60)
+            try:
+                open_store(path).close()
+            except Exception as error:
+                failures.append("%s: %r" % (os.path.basename(path), error))
+
+    workers = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    assert failures == []
+    store = open_store(paths[-1])
+    try:
+        assert [row[0] for row in store.dump()["schema_version"]] == [v for v, _, _ in MIGRATIONS]
+    finally:
+        store.close()
+
+
 def test_a_database_from_a_newer_coursewire_is_refused_not_downgraded(store, database):
     store._transaction(lambda tx: tx.run(
         "INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)", (LATEST_VERSION + 1, "x", T)))

@@ -8,6 +8,7 @@ failing. Several processes (gunicorn workers) may share the file.
 
 import os
 import sqlite3
+import time
 
 from coursewire.server.store.errors import StoreError
 from coursewire.server.store.record_store import RecordStore
@@ -32,7 +33,7 @@ class SQLiteRecordStore(RecordStore):
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA busy_timeout = %d" % (self.busy_timeout_s * 1000))
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._enter_wal(conn)
             if mode.lower() != "wal":
                 raise StoreError("SQLite cannot use write-ahead logging for %s (it stays in %s mode)." % (self.path, mode))
             conn.execute("PRAGMA synchronous = FULL")
@@ -40,6 +41,21 @@ class SQLiteRecordStore(RecordStore):
             conn.close()
             raise
         return conn
+
+    def _enter_wal(self, conn):
+        # Switching a new file into WAL needs an exclusive lock, and SQLite answers "locked" at
+        # once there instead of calling the busy handler; processes starting together (gunicorn
+        # workers on a fresh file) meet that, so the switch waits up to busy_timeout itself.
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                return conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     def _begin(self, conn, write):
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
