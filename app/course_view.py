@@ -7,6 +7,7 @@ redraw comes back through Embed.watch like every other change.
 import json
 
 from pyscript import window
+from pyscript.ffi import create_proxy
 
 from coursewire.core import changes as C
 from coursewire.core import present
@@ -15,11 +16,16 @@ from app.ui import (Inspector, Notices, SessionPill, announce, by_id, confirm_fl
 
 
 QUIZ_ROWS = 200
+# A batch that brings more answers than this draws its newest QUIZ_FIRST_ROWS at once and the
+# older rows when the page is idle: in a burst most rows were built only to be pushed out of the
+# table by the next batch (bench/run.py, "quiz answers"). More than a screen's worth at 1280 px.
+QUIZ_FIRST_ROWS = 25
+QUIZ_FILL_WAIT_MS = 300  # the longest the older rows wait for an idle moment
 
 # Adds a batch's new rows to the quiz table in one call: built cell by cell from Python, a row
 # took ~50 calls between Python and JavaScript, which made an answer cost ~4 times any other
 # event (bench/run.py, "quiz answers"). Text goes in through textContent only, never as markup.
-_ADD_QUIZ_ROWS = window.Function.new("body", "rowsJson", "labels", "max", """
+_ADD_QUIZ_ROWS = window.Function.new("body", "rowsJson", "labels", "max", "below", """
     var rows = JSON.parse(rowsJson), names = JSON.parse(labels), fragment = document.createDocumentFragment();
     var two = function (n) { return (n < 10 ? "0" : "") + n; };
     for (var i = 0; i < rows.length; i++) {
@@ -39,10 +45,15 @@ _ADD_QUIZ_ROWS = window.Function.new("body", "rowsJson", "labels", "max", """
         }
         fragment.appendChild(row);
     }
-    body.prepend(fragment);
+    if (below) body.append(fragment); else body.prepend(fragment);
     while (body.childElementCount > max) body.lastElementChild.remove();
 """)
 _QUIZ_LABELS = json.dumps(list(present.QUIZ_COLUMNS))
+# fn when the page is next idle, or after ms at the latest (Safari has no requestIdleCallback).
+_WHEN_IDLE = window.Function.new("fn", "ms", """
+    if (window.requestIdleCallback) window.requestIdleCallback(function () { fn(); }, {timeout: ms});
+    else window.setTimeout(function () { fn(); }, ms);
+""")
 
 
 class CourseView:
@@ -52,6 +63,8 @@ class CourseView:
         self.inspector = Inspector(embed)
         self.notices = Notices()
         self.opened_steps = set()
+        self._fill_due = False
+        self._fill_proxy = create_proxy(lambda *_: self._fill_quiz())
         confirm_flow("clear-log", "clear-confirm", "clear-yes", "clear-no", embed.clear_quiz,
                      before_open=self._count_for_clear)
         confirm_flow("reset", "reset-confirm", "reset-yes", "reset-no", embed.reset)
@@ -95,23 +108,48 @@ class CourseView:
         """Newest first: new rows go on top. None, or a log shorter than the table, redraws.
 
         The table holds the newest QUIZ_ROWS entries (a flood must not grow the DOM without
-        end); the record and the exports keep every entry.
+        end); the record and the exports keep every entry. It always shows a run of the newest
+        entries without a gap: after a large batch only the newest QUIZ_FIRST_ROWS, marked
+        aria-busy until _fill_quiz adds the older ones below them.
         """
         body = by_id("quiz-log")
         quiz = self.embed.state.quiz
         if new_entries is None or len(quiz) < body.childElementCount:
             body.textContent = ""
-            new_entries = quiz
-        if new_entries:
-            # One json.dumps per row, joined: MicroPython's json.dumps is slow on long text.
-            rows = "[" + ", ".join([json.dumps(self._quiz_row(entry)) for entry in reversed(new_entries[-QUIZ_ROWS:])]) + "]"
-            _ADD_QUIZ_ROWS(body, rows, _QUIZ_LABELS, QUIZ_ROWS)
+            self._add_rows(body, quiz[-QUIZ_ROWS:], False)
+        elif len(new_entries) > QUIZ_FIRST_ROWS:
+            body.textContent = ""
+            self._add_rows(body, quiz[-QUIZ_FIRST_ROWS:], False)
+            if not self._fill_due:
+                self._fill_due = True
+                body.setAttribute("aria-busy", "true")
+                _WHEN_IDLE(self._fill_proxy, QUIZ_FILL_WAIT_MS)
+        elif new_entries:
+            self._add_rows(body, new_entries, False)
         show(by_id("quiz-empty"), not quiz)
         more = by_id("quiz-more")
         show(more, len(quiz) > QUIZ_ROWS)
         if len(quiz) > QUIZ_ROWS:
             more.textContent = "Showing the newest %d of %d entries; the exports hold them all." % (
                 QUIZ_ROWS, len(quiz))
+
+    def _fill_quiz(self):
+        """The older rows a large batch left out, below the newest ones the table shows."""
+        self._fill_due = False
+        body = by_id("quiz-log")
+        quiz = self.embed.state.quiz
+        shown = body.childElementCount
+        wanted = min(QUIZ_ROWS, len(quiz))
+        if shown < wanted:
+            self._add_rows(body, quiz[len(quiz) - wanted:len(quiz) - shown], True)
+        body.removeAttribute("aria-busy")
+
+    def _add_rows(self, body, entries, below):
+        """entries (oldest first) as rows, newest on top, above (or below) the rows shown."""
+        if entries:
+            # One json.dumps per row, joined: MicroPython's json.dumps is slow on long text.
+            rows = "[" + ", ".join([json.dumps(self._quiz_row(entry)) for entry in reversed(entries[-QUIZ_ROWS:])]) + "]"
+            _ADD_QUIZ_ROWS(body, rows, _QUIZ_LABELS, QUIZ_ROWS, below)
 
     def _quiz_row(self, entry):
         """[seq, event, result, cells] of one table row (_ADD_QUIZ_ROWS builds it; the time cell

@@ -271,16 +271,23 @@ def test_steps_unlock_one_by_one_and_never_lock_again(page, servers, runtime):
 def test_the_table_shows_the_newest_200_entries_and_says_so(page, servers, runtime):
     open_app(page, servers, runtime=runtime, query="burst=0")
     assert page.is_hidden("#quiz-more")
-    harness_frame(page).evaluate("""() => { for (let i = 1; i <= 230; i++)
-        harness.post({type: 'screen', event: 'answer', data: {id: 'q', answer: 'answer ' + i}}); }""")
-    page.wait_for_selector("#quiz-log [data-quiz-entry='230']")
+    # 230 at once (a large batch: its newest rows first, the older ones when the page is idle),
+    # then 5 more in a later task, which may land before or after those older rows.
+    harness_frame(page).evaluate("""() => {
+        const post = (i) => harness.post({type: 'screen', event: 'answer', data: {id: 'q', answer: 'answer ' + i}});
+        for (let i = 1; i <= 230; i++) post(i);
+        setTimeout(() => { for (let i = 231; i <= 235; i++) post(i); }, 0); }""")
+    page.wait_for_selector("#quiz-log [data-quiz-entry='235']")
+    page.wait_for_selector("#quiz-log:not([aria-busy])", state="attached")
     page.wait_for_selector("#quiz-more:visible")
-    assert page.inner_text("#quiz-more") == "Showing the newest 200 of 230 entries; the exports hold them all."
+    assert page.inner_text("#quiz-more") == "Showing the newest 200 of 235 entries; the exports hold them all."
     seqs = page.eval_on_selector_all("#quiz-log [data-quiz-entry]", "rows => rows.map(r => +r.dataset.quizEntry)")
-    assert seqs == list(range(230, 30, -1))
+    assert seqs == list(range(235, 35, -1))
+    answers = page.eval_on_selector_all("#quiz-log [data-quiz-entry]", "rows => rows.map(r => r.cells[3].textContent)")
+    assert answers == ["answer %d" % i for i in range(235, 35, -1)]
     with page.expect_download() as download:
         page.click("#export-json")
-    assert len(json.load(open(download.value.path(), encoding="utf-8"))["quiz"]) == 230
+    assert len(json.load(open(download.value.path(), encoding="utf-8"))["quiz"]) == 235
 
 
 def test_a_locked_step_names_its_screen_by_title_once_known(page, servers, runtime):

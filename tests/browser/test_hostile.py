@@ -103,7 +103,9 @@ def wait_total(page, total, timeout=SLOW_MS):
 
 
 def quiz_rows(page):
-    """Quiz log rows, oldest first: {seq, event, result, cells: [time, screen, question, answer, result, attempt]}."""
+    """Quiz log rows, oldest first: {seq, event, result, cells: [time, screen, question, answer, result, attempt]}.
+    Read once the table has drawn every row it owes (after a large batch it draws the newest first)."""
+    page.wait_for_selector("#quiz-log:not([aria-busy])", state="attached")
     rows = page.eval_on_selector_all(
         "#quiz-log [data-quiz-entry]",
         "rows => rows.map(r => ({seq: +r.dataset.quizEntry, event: r.dataset.event,"
