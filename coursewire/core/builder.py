@@ -13,6 +13,9 @@ BUILDER_ERRORS_CAP = 50
 class BuilderState:
     """One authoring session in the course builder."""
 
+    # What the mounted iframe is doing, not the draft's record: kept across a Reset.
+    FRAME_FIELDS = ("session", "expired")
+
     def __init__(self):
         self.session = "waiting"
         self.expired = False

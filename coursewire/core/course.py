@@ -42,6 +42,9 @@ STATUS_COMPLETED = "Completed"
 class CourseState:
     """A learner's run through one course, as the course player reports it."""
 
+    # What the mounted iframe is doing, not the learner's record: kept across a Reset.
+    FRAME_FIELDS = ("session", "session_error")
+
     def __init__(self, rules=None):
         self.rules, self.rule_errors = validate_rules(DEFAULT_RULES if rules is None else rules)
         self.session = "waiting"

@@ -190,6 +190,10 @@ class Session:
         self.change(self.state.clear_quiz())
 
     def reset(self):
-        """Forget the record: a fresh state with the same rules, and everything redraws."""
-        self.state = state_for(self.product, getattr(self.state, "rules", None))
+        """Forget the record: a fresh state with the same rules, and everything redraws. The
+        iframe stays mounted, so what it is doing (FRAME_FIELDS: a ready session) stays true."""
+        old = self.state
+        self.state = state_for(self.product, getattr(old, "rules", None))
+        for name in old.FRAME_FIELDS:
+            setattr(self.state, name, getattr(old, name))
         self._changes = {C.RESET: True}

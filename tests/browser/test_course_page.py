@@ -161,6 +161,8 @@ def test_reset_forgets_the_course_record(page, servers, runtime):
     page.click("#reset-yes")
     assert page.get_attribute("#progress", "aria-valuenow") == "0"
     assert page.inner_text("#course-status") == "Not started" and quiz_rows(page) == []
+    # The course frame is still there and listened to: the pill does not fall back to "Connecting…".
+    assert page.get_attribute("#session-status", "data-session") == "ready"
     assert page.is_disabled("#next-step")
     open_app(page, servers, runtime=runtime)
     page.wait_for_selector("#session-status[data-session='ready']")

@@ -316,6 +316,23 @@ def test_clear_quiz_and_reset():
     assert [rule["id"] for rule in s.state.rules] == ["half"]  # the page's rules survive a reset
 
 
+def test_reset_keeps_what_the_live_iframe_is_doing():
+    # Reset forgets the record, not the course frame: a ready session stays ready (it used to
+    # fall back to "waiting", and the page said "Connecting…" to a learner mid-course).
+    s = Session("player", [COURSE], CourseState())
+    s.receive(COURSE, True, TEXT, message("session", "ready"), NOW)
+    receive_progress(s, 60)
+    s.reset()
+    assert s.state.session == "ready" and s.state.progress == 0
+    s.receive(COURSE, True, TEXT, message("session", "error", message="Token refused"), NOW)
+    s.reset()
+    assert (s.state.session, s.state.session_error) == ("error", "Token refused")
+    b = Session("builder", [COURSE], BuilderState())
+    b.receive(COURSE, True, TEXT, message("session", "expired"), NOW)
+    b.reset()
+    assert (b.state.session, b.state.expired) == ("expired", True)
+
+
 def test_an_internal_error_costs_one_message_and_is_logged():
     s = session()
     s.record_internal_error(KeyError("x"), "raw", NOW, COURSE)
