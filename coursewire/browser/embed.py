@@ -230,9 +230,11 @@ class Embed:
         self._save()
 
     def clear_quiz(self):
-        """Empty the quiz answer log (the rest of the record stays)."""
+        """Empty the quiz answer log (the rest of the record stays), stored at once like Reset: a
+        learner who clears and closes the tab expects the answers gone."""
         self.session.clear_quiz()
         self._flush()
+        self._save()
 
     # --- the message path -----------------------------------------------------------------------
 
