@@ -1,4 +1,6 @@
-"""The static build, deployed as a host would: `serve.py build DIR --base-url URL`, DIR served by a
+"""The static build, deployed as a host would: `serve.py build DIR --base-url URL` from the checkout,
+and `coursewire build DIR --base-url URL` from the package installed into a fresh venv outside the
+checkout (tests/installed_package.py), run from a folder outside it; DIR served by a
 plain static file server (stdlib, no Coursewire code, sending only the CORS header and the MIME
 types README tells a static host to send) on one origin; a host page holding only README's snippet
 (its origin replaced) on a second origin; the course from the harness on a third. Events arrive as
@@ -14,6 +16,7 @@ import threading
 
 import pytest
 
+import installed_package
 from conftest import BOOT_TIMEOUT_MS, ROOT, harness_frame
 from serving import free_port
 
@@ -43,14 +46,20 @@ class StaticHost(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory):
-    """(origin, folder): the build served on its own origin, built for exactly that URL."""
+@pytest.fixture(scope="module", params=["checkout", "installed"])
+def deployed(request, tmp_path_factory):
+    """(origin, folder): the build served on its own origin, built for exactly that URL by
+    serve.py in the checkout, or by the installed package's `coursewire build`."""
     folder = tmp_path_factory.mktemp("dist")
     port = free_port()
     origin = "http://127.0.0.1:%d" % port
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py"), "build", str(folder),
-                           "--base-url", origin + "/"], capture_output=True, text=True, timeout=300)
+    if request.param == "checkout":
+        done = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py"), "build", str(folder),
+                               "--base-url", origin + "/"], capture_output=True, text=True, timeout=300)
+    else:
+        installed = installed_package.install(tmp_path_factory)
+        done = installed.run(["coursewire", "build", str(folder), "--base-url", origin + "/"],
+                             cwd=str(tmp_path_factory.mktemp("elsewhere")))
     assert done.returncode == 0, done.stderr
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(StaticHost, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
