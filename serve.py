@@ -24,10 +24,19 @@ import wsgiref.handlers
 from coursewire import deploy
 from coursewire.cli import ArgumentParser as _Parser  # a command-line mistake is one sentence
 from coursewire.cli import CliError, build_command
-from coursewire.server.settings import Settings
-from coursewire.server.store import StoreError, open_store
-from coursewire.server.wsgi import make_app
-from harness.api import make_app as make_harness_api
+
+try:
+    import jwt  # noqa: F401  (PyJWT: the login tokens that say who the learner is)
+except ImportError:
+    sys.exit("serve.py: PyJWT is not installed (the server verifies login tokens with it): run "
+             "`python3 -m pip install PyJWT`, or ./test.sh once and use .venv/bin/python.")
+
+from coursewire.server.http import Refusal, Request, json_answer  # noqa: E402
+from coursewire.server.login import issue_login_token  # noqa: E402
+from coursewire.server.settings import Settings  # noqa: E402
+from coursewire.server.store import StoreError, open_store  # noqa: E402
+from coursewire.server.wsgi import make_app  # noqa: E402
+from harness.api import make_app as make_harness_api  # noqa: E402
 
 ROOT = deploy.ROOT
 MODULES = deploy.MODULES
@@ -226,10 +235,47 @@ def run_wsgi(handler, app):
     runner.run(app)
 
 
+DEMO_LOGIN_PATH = "/demo/login"
+DEMO_LOGIN_TTL_S = 3600
+
+
+def with_demo_login(app, secret):
+    """`app` plus the demo's login endpoint, `GET /demo/login?learner=ID[&edit=1]` -> {"token": a
+    login token for that learner, 1 h}: the demo pages' stand-in for a host's own login, so that
+    their learner picker works while /api/embed-url takes the learner only from a login. Demo
+    only: it signs for anyone who asks, so it exists only here (never in the WSGI app a host
+    runs), and only with serve.py's own per-process secret (`secret` None: off, 404)."""
+
+    def demo_app(environ, start_response):
+        if environ.get("PATH_INFO") != DEMO_LOGIN_PATH:
+            return app(environ, start_response)
+        request = Request(environ)
+        try:
+            if secret is None:
+                raise Refusal(404, "The demo login is off: COURSEWIRE_LOGIN_SECRET is set, so login tokens "
+                                   "come from the host's own backend.")
+            if request.method not in ("GET", "HEAD"):
+                raise Refusal(405, "Use GET for %s." % DEMO_LOGIN_PATH, [("Allow", "GET, HEAD")])
+            try:
+                query = urllib.parse.parse_qs(request.query, max_num_fields=4)
+            except ValueError:
+                raise Refusal(400, "The demo login takes ?learner=ID and, for the builder, &edit=1.")
+            try:
+                token = issue_login_token(secret, (query.get("learner") or [""])[0], DEMO_LOGIN_TTL_S,
+                                          edit=(query.get("edit") or [""])[0] == "1")
+            except ValueError as error:
+                raise Refusal(400, str(error).replace("learner must", "?learner= must"))
+            return json_answer(start_response, 200, {"token": token})
+        except Refusal as refusal:
+            return json_answer(start_response, refusal.status, {"error": refusal.sentence}, refusal.headers)
+
+    return demo_app
+
+
 class AppHandler(Handler):
     harness_origin = ""
     public_url = None  # --public-url: the origin as browsers reach it (behind a proxy)
-    wsgi_prefixes = ("/api/", "/webhooks/")
+    wsgi_prefixes = ("/api/", "/webhooks/", "/demo/")
 
     def resolve(self, rel):
         if rel == "":
@@ -405,7 +451,13 @@ def main(argv=None):
         settings.workspace_id, settings.api_key, settings.api_url = demo_workspace, demo_key, AppHandler.harness_origin
         settings.allow_edit = True  # the demo builder page; nothing real can be edited offline
     settings.webhook_secret = settings.webhook_secret or secrets.token_hex(32)
-    AppHandler.mount(make_app(settings, store=store))
+    # The learner comes only from a login. Without the host's COURSEWIRE_LOGIN_SECRET, the demo
+    # signs its own login tokens (GET /demo/login, for the demo pages' learner picker) with a
+    # secret of this process alone; with it, the demo login is off.
+    demo_login_secret = None
+    if not settings.login_secret:
+        demo_login_secret = settings.login_secret = secrets.token_urlsafe(32)
+    AppHandler.mount(with_demo_login(make_app(settings, store=store), demo_login_secret))
     HarnessHandler.mount(make_harness_api(
         demo_workspace, demo_key, token_ttl_s=args.harness_token_ttl,
         webhook_url=app_url + "/webhooks/coassemble", webhook_secret=settings.webhook_secret))
@@ -421,6 +473,9 @@ def main(argv=None):
     print("Coursewire:   %s/  (builder: %s/builder.html)" % (app_url, app_url))
     print("Demo harness: %s/" % AppHandler.harness_origin)
     print("Learner record: %s" % store.describe())
+    print("Login:        %s" % ("demo login for any learner at %s%s (COURSEWIRE_LOGIN_SECRET unset)"
+                                % (app_url, DEMO_LOGIN_PATH) if demo_login_secret else
+                                "login tokens signed with COURSEWIRE_LOGIN_SECRET by your backend"))
     print("Staff report: %s/report.html  (sign in with %s)" % (
         app_url, "the admin token in " + admin_token_file if admin_token_file else "COURSEWIRE_ADMIN_TOKEN"))
     if simulated:

@@ -69,19 +69,31 @@ class Servers:
     def origins(self):
         return {self.app, self.harness}
 
+    def login(self, learner="test-learner", edit=False):
+        """A login token for `learner` from serve.py's demo login (GET /demo/login), as a host's
+        own login would issue one."""
+        import json
+        import urllib.parse
+        import urllib.request
+
+        query = urllib.parse.urlencode(dict({"learner": learner}, **({"edit": "1"} if edit else {})))
+        with urllib.request.urlopen("%s/demo/login?%s" % (self.app, query), timeout=30) as response:
+            return json.loads(response.read())["token"]
+
     def mint(self, product="player", learner="test-learner", query="", course="101"):
         """A signed embed URL from the app's own /api/embed-url, as a host's server hands its page
-        one (server to server: no browser Origin), with `query` appended (demo harness
-        parameters such as script=perfect). Returns (url, report_token)."""
+        one (server to server: no browser Origin), for the learner a login token names, with
+        `query` appended (demo harness parameters such as script=perfect). Returns (url, report_token)."""
         import json
         import urllib.request
 
-        body = json.dumps({"course": course, "learner": learner,
-                           "action": "edit" if product == "builder" else "view"}).encode()
-        request = urllib.request.Request(self.app + "/api/embed-url", data=body,
-                                         headers={"Content-Type": "application/json"})
+        builder = product == "builder"
+        body = json.dumps({"course": course, "action": "edit" if builder else "view"}).encode()
+        request = urllib.request.Request(self.app + "/api/embed-url", data=body, headers={
+            "Content-Type": "application/json", "Authorization": "Bearer " + self.login(learner, builder)})
         with urllib.request.urlopen(request, timeout=30) as response:
             answer = json.loads(response.read())
+        assert answer["learner"] == learner
         url = answer["url"] + ("&" + query if query else "")
         return url, answer.get("report_token")
 

@@ -1,17 +1,21 @@
 """POST /api/embed-url: the browser asks the host's server for a fresh signed embed URL.
 
-    request   {"course": ID, "learner": ID, "action": "view" | "edit"}   (action optional: view)
-    200       {"url": "...", "expires_at": "2026-11-28T14:03:00Z", "report_token": "..."}
-              (report_token when the server keeps a learner record: see reports.py)
-    400 bad input · 403 edit not enabled, or another site's page · 404 no such course ·
-    413 too big · 415 not JSON · 502 Coassemble refused (its reason) or is down ·
-    503 not configured, or Coassemble's rate limit (Retry-After) · 504 Coassemble timed out
+    Authorization: Bearer <login token>   (or the host's identify(environ); see identity.py)
+    request   {"course": ID, "action": "view" | "edit", "learner": ID}   (action optional: view;
+              learner optional, and refused unless it is the login's)
+    200       {"url": "...", "expires_at": "2026-11-28T14:03:00Z", "learner": "<the login's>",
+               "report_token": "..."}   (report_token when the server keeps a learner record: see reports.py)
+    400 bad input · 401 no login, or a bad one · 403 edit not allowed, another learner or course than
+    the login's, or another site's page · 404 no such course · 413 too big · 415 not JSON ·
+    502 Coassemble refused (its reason) or is down · 503 no login configured, Coassemble not
+    configured, or Coassemble's rate limit (Retry-After) · 504 Coassemble timed out
     — every refusal is {"error": one sentence}.
 
-It is not an open proxy: three known fields, ids checked by `ids`, a small body, only `view`
-unless COURSEWIRE_ALLOW_EDIT is on, and only from this site's own pages. A JSON content type is
-required so that another site cannot post here without a CORS preflight, which this server never
-grants. A real host takes the learner from its own login instead of the body (see README).
+The learner is the login's, never the body's: anyone can send a body. It is not an open proxy
+either: three known fields, ids checked by `ids`, a small body, `view` only unless
+COURSEWIRE_ALLOW_EDIT is on and the login carries the authoring claim, and only from this site's
+own pages. A JSON content type is required so that another site cannot post here without a CORS
+preflight, which this server never grants. Coassemble is called only once all of that holds.
 """
 
 import datetime
@@ -19,6 +23,7 @@ import datetime
 from coursewire.server import ids
 from coursewire.server.coassemble import MintError, RateLimited
 from coursewire.server.http import Refusal, refuse_other_sites
+from coursewire.server.identity import login_of
 
 PATH = "/api/embed-url"
 MAX_BODY_BYTES = 2048  # the longest valid request (128 + 256 chars, JSON-escaped) fits easily
@@ -26,30 +31,37 @@ FIELDS = ("course", "learner", "action")
 
 
 def route(request, context):
-    """(200, {"url", "expires_at"}) or a Refusal."""
+    """(200, {"url", "expires_at", "learner"[, "report_token"]}) or a Refusal."""
     refuse_other_sites(request, "Embed URLs are minted only for this site's own pages.")
     content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise Refusal(415, "Send the request as JSON (Content-Type: application/json).")
+    login = login_of(request, context)  # 401/503 before the body is even read
     body = request.json_object(MAX_BODY_BYTES)
     unknown = sorted(name for name in body if name not in FIELDS)
     if unknown:
         raise Refusal(400, "Unknown field %r: only course, learner and action are accepted." % unknown[0][:40])
-    for name in ("course", "learner"):
-        if name not in body:
-            raise Refusal(400, "The request needs a %s." % name)
+    if "course" not in body:
+        raise Refusal(400, "The request needs a course.")
     try:
         course = ids.course_id(body["course"])
-        learner = ids.learner_id(body["learner"])
+        named = ids.learner_id(body["learner"]) if "learner" in body else None
     except ValueError as error:
         raise Refusal(400, str(error)) from None
     action = body.get("action", "view")
     if action not in ("view", "edit"):
         raise Refusal(400, "action must be \"view\" or \"edit\".")
+    if named is not None and named != login.learner:
+        raise Refusal(403, "This page asks for another learner than the one signed in.")
+    if login.course is not None and login.course != course:
+        raise Refusal(403, "The login token is for another course.")
     if action == "edit" and not context.settings.allow_edit:
         raise Refusal(403, "This server does not open the course builder (COURSEWIRE_ALLOW_EDIT is off).")
+    if action == "edit" and not login.edit:
+        raise Refusal(403, "This login may not open the course builder (its token has no coursewire_edit claim).")
+    extra = {"name": login.name} if login.name else {}
     try:
-        embed = context.mint(course, learner, action=action, settings=context.settings)
+        embed = context.mint(course, login.learner, action=action, settings=context.settings, **extra)
     except MintError as error:
         headers = [("Retry-After", str(error.retry_after))] if isinstance(error, RateLimited) and error.retry_after else []
         refusal = Refusal(error.status, error.sentence, headers)
@@ -57,10 +69,10 @@ def route(request, context):
         refusal = None
     if refusal is not None:
         raise refusal  # outside the except: no exception chain back to the client's internals
-    answer = {"url": embed.url, "expires_at": iso_utc(embed.expires_at)}
+    answer = {"url": embed.url, "expires_at": iso_utc(embed.expires_at), "learner": login.learner}
     if context.has_store():
         # Lets the page report this learner's events in this course (POST /api/events), and no other.
-        answer["report_token"] = context.issue_report_token(course, learner)
+        answer["report_token"] = context.issue_report_token(course, login.learner)
     return 200, answer
 
 

@@ -1,6 +1,7 @@
 """The host server's configuration, read once from the environment.
 
-Secrets (the Coassemble API key, the webhook secret, the admin token, the token secret) live
+Secrets (the Coassemble API key, the webhook secret, the admin token, the token secret, the login
+secret) live
 only here and in the objects that need them: `repr` never shows them, and nothing that answers a
 request or writes a log line may include them.
 """
@@ -14,15 +15,22 @@ def _flag(value):
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _login_secret(value):
+    if value is not None:
+        from coursewire.server.login import check_secret
+        check_secret(value)  # ValueError (one sentence) for a secret too short to be safe
+    return value
+
+
 class Settings:
     """Everything the server routes need to know. Missing values are None (the route that needs
     one answers that it is not configured, in one sentence)."""
 
-    SECRET_FIELDS = ("api_key", "webhook_secret", "admin_token", "token_secret")
+    SECRET_FIELDS = ("api_key", "webhook_secret", "admin_token", "token_secret", "login_secret")
 
     def __init__(self, workspace_id=None, api_key=None, api_url=COASSEMBLE_API_URL, webhook_secret=None,
                  admin_token=None, database=None, allow_edit=False, mint_timeout_s=10.0,
-                 token_secret=None):
+                 token_secret=None, login_secret=None):
         self.workspace_id = workspace_id  # COASSEMBLE_WORKSPACE_ID
         self.api_key = api_key  # COASSEMBLE_API_KEY
         self.api_url = (api_url or COASSEMBLE_API_URL).rstrip("/")  # COASSEMBLE_API_URL
@@ -35,6 +43,10 @@ class Settings:
         # COURSEWIRE_SECRET: signs report tokens. None: the store keeps a generated one, so tokens
         # survive a restart.
         self.token_secret = token_secret
+        # COURSEWIRE_LOGIN_SECRET: verifies the login tokens (JWT, HS256) the host's backend issues,
+        # which say who the learner is (coursewire/server/login.py). None: /api/embed-url answers
+        # 503 unless the app was built with identify=.
+        self.login_secret = login_secret
 
     @classmethod
     def from_env(cls, env=None):
@@ -54,6 +66,7 @@ class Settings:
             allow_edit=_flag(env.get("COURSEWIRE_ALLOW_EDIT")),
             mint_timeout_s=timeout,
             token_secret=env.get("COURSEWIRE_SECRET") or None,
+            login_secret=_login_secret(env.get("COURSEWIRE_LOGIN_SECRET") or None),
         )
 
     def __repr__(self):

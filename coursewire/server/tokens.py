@@ -72,3 +72,42 @@ def read_report_token(secret, token, now):
     if not isinstance(expires, int) or now >= expires:
         raise TokenRefused("The report token has expired: reload the page for a new one.")
     return course, learner
+
+
+_stored_secrets = {}  # database -> the token secret it keeps (read once per process)
+
+
+def new_report_token(course, learner, settings=None):
+    """A report token for `learner` in `course`, for a host's own backend that mints with
+    `coassemble.mint()` and hands its page the token beside the URL (the stock POST /api/events
+    accepts it). The learner must come from the host's login, never from the page.
+
+    `settings` default `Settings.from_env()`; the secret is settings.token_secret (COURSEWIRE_SECRET)
+    or the one the learner record keeps in settings.database, as the stock routes use.
+    ValueError (one sentence) for an invalid id or when neither is configured."""
+    import time
+
+    from coursewire.server.settings import Settings
+
+    settings = settings or Settings.from_env()
+    secret = settings.token_secret or _stored_secret(settings.database)
+    return issue_report_token(secret, course, learner, time.time())
+
+
+def _stored_secret(database):
+    if not database:
+        raise ValueError("Report tokens need COURSEWIRE_SECRET or the learner record's database "
+                         "(DATABASE_URL or COURSEWIRE_DB).")
+    if database not in _stored_secrets:
+        from coursewire.server.store import StoreError, open_store
+        try:
+            store = open_store(database)
+        except StoreError as error:
+            raise ValueError(str(error)) from None
+        try:
+            _stored_secrets[database] = store.token_secret()
+        except StoreError as error:
+            raise ValueError(str(error)) from None
+        finally:
+            store.close()
+    return _stored_secrets[database]

@@ -24,13 +24,16 @@ class Context:
     """
 
     def __init__(self, settings, clock=time.time, store=None, report_token_ttl_s=tokens.REPORT_TOKEN_TTL_S,
-                 mint=None, staff_session_ttl_s=staff_session.STAFF_SESSION_TTL_S):
+                 mint=None, staff_session_ttl_s=staff_session.STAFF_SESSION_TTL_S, identify=None):
         self.settings = settings
         self.clock = clock
         self._store = store
         self.report_token_ttl_s = report_token_ttl_s
         self.staff_session_ttl_s = staff_session_ttl_s
         self.mint = mint or coassemble.mint  # tests inject a fake Coassemble client here
+        # identify(environ) -> None | learner id | {"learner", "edit", "name"}: the host's own
+        # session says who is signed in (coursewire/server/identity.py); else the Bearer login token.
+        self.identify = identify
 
     def has_store(self):
         return self._store is not None
@@ -73,14 +76,21 @@ ROUTES = {
 }
 
 
-def make_app(settings=None, context=None, store=None):
+def make_app(settings=None, context=None, store=None, identify=None):
     """The WSGI application for `settings` (default: from the environment). Without `context`
-    or `store`, the learner record is opened (and migrated) from settings.database when set."""
+    or `store`, the learner record is opened (and migrated) from settings.database when set.
+
+    `identify(environ)` (optional) tells who is signed in, for hosts that mount these routes behind
+    their own session middleware: None (nobody), a learner id, or {"learner": id, "edit": bool,
+    "name": str}. Without it (or when it answers None) the learner comes from the login token
+    (`Authorization: Bearer`, COURSEWIRE_LOGIN_SECRET); never from the request body."""
     if context is None:
         settings = settings or Settings.from_env()
         if store is None and settings.database:
             store = open_store(settings.database)
-        context = Context(settings, store=store)
+        context = Context(settings, store=store, identify=identify)
+    elif identify is not None:
+        context.identify = identify
 
     def app(environ, start_response):
         request = Request(environ)
@@ -103,7 +113,7 @@ def make_app(settings=None, context=None, store=None):
     return app
 
 
-def application():
+def application(identify=None):
     """gunicorn's factory: `gunicorn 'coursewire.server.wsgi:application()'` builds the app from the
-    environment once per worker."""
-    return make_app()
+    environment once per worker. A Python host may pass `identify` (see make_app)."""
+    return make_app(identify=identify)

@@ -20,11 +20,13 @@ if ROOT not in sys.path:
 
 from coursewire.server import coassemble  # noqa: E402
 from coursewire.server.coassemble import EmbedUrl  # noqa: E402
+from coursewire.server.login import issue_login_token  # noqa: E402
 from coursewire.server.settings import Settings  # noqa: E402
 from coursewire.server.wsgi import Context, make_app  # noqa: E402
 from harness.api import make_app as make_harness_api  # noqa: E402
 
 KEY = "route-test-key-" + "5e" * 24
+LOGIN_SECRET = "route-test-login-secret-" + "3c" * 16
 EXPIRES = datetime.datetime(2027, 1, 15, 11, 0, 0, 250000, tzinfo=datetime.timezone.utc)
 
 
@@ -42,10 +44,18 @@ class FakeMint:
         return self.result
 
 
-def call(app, body=None, method="POST", content_type="application/json", headers=None, raw=None):
+def bearer(learner="anna", **claims):
+    return "Bearer " + issue_login_token(LOGIN_SECRET, learner, **claims)
+
+
+def call(app, body=None, method="POST", content_type="application/json", headers=None, raw=None, login="anna"):
+    """One request to the route, signed in as `login` (a learner id, a whole Authorization value
+    starting "Bearer ", or None: no login)."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-    answer = call_wsgi(app, method, "/api/embed-url", data,
-                       dict({"Content-Type": content_type, "Host": "127.0.0.1:8000"}, **(headers or {})))
+    sent = {"Content-Type": content_type, "Host": "127.0.0.1:8000"}
+    if login is not None:
+        sent["Authorization"] = login if login.startswith("Bearer ") else bearer(login)
+    answer = call_wsgi(app, method, "/api/embed-url", data, dict(sent, **(headers or {})))
     return answer.status, answer.headers, answer.json
 
 
@@ -55,7 +65,7 @@ def fake():
 
 
 def app_with(fake, allow_edit=False):
-    settings = Settings(workspace_id="1000", api_key=KEY, allow_edit=allow_edit)
+    settings = Settings(workspace_id="1000", api_key=KEY, allow_edit=allow_edit, login_secret=LOGIN_SECRET)
     return make_app(context=Context(settings, mint=fake))
 
 
@@ -68,13 +78,15 @@ def is_one_sentence(text):
 def test_a_good_request_answers_the_url_and_its_expiry_in_utc(fake):
     status, headers, answer = call(app_with(fake), {"course": 101, "learner": "anna"})
     assert status == 200
-    assert answer == {"url": "https://coassemble.example/embed/course/tok", "expires_at": "2027-01-15T11:00:00Z"}
+    assert answer == {"url": "https://coassemble.example/embed/course/tok", "expires_at": "2027-01-15T11:00:00Z",
+                      "learner": "anna"}
     assert fake.calls == [{"course": "101", "learner": "anna", "action": "view", "extra": {}}]
     assert headers["Cache-Control"] == "no-store"
 
 
 def test_edit_is_minted_when_the_server_allows_it(fake):
-    status, _, _ = call(app_with(fake, allow_edit=True), {"course": "4321", "learner": "author-1", "action": "edit"})
+    status, _, _ = call(app_with(fake, allow_edit=True), {"course": "4321", "learner": "author-1", "action": "edit"},
+                        login=bearer("author-1", edit=True))
     assert status == 200 and fake.calls[0]["action"] == "edit"
 
 
@@ -88,7 +100,6 @@ def test_a_same_site_origin_and_a_json_charset_are_fine(fake):
 
 @pytest.mark.parametrize("body, words", [
     ({"learner": "anna"}, "needs a course"),
-    ({"course": 101}, "needs a learner"),
     ({"course": 101, "learner": "anna", "url": "https://evil.example/"}, "Unknown field 'url'"),
     ({"course": 101, "learner": "anna", "options": {"back": "hidden"}}, "Unknown field 'options'"),
     ({"course": "10 1", "learner": "anna"}, "course must be"),
@@ -132,7 +143,8 @@ def test_other_methods_are_405(fake):
 # ---- 403 ---------------------------------------------------------------------------------
 
 def test_edit_is_403_unless_the_server_allows_it(fake):
-    status, _, answer = call(app_with(fake), {"course": 101, "learner": "anna", "action": "edit"})
+    status, _, answer = call(app_with(fake), {"course": 101, "learner": "anna", "action": "edit"},
+                             login=bearer("anna", edit=True))
     assert status == 403 and "COURSEWIRE_ALLOW_EDIT" in answer["error"] and is_one_sentence(answer["error"])
     assert fake.calls == []
 
@@ -194,7 +206,7 @@ def simulated_coassemble():
 
 def real_app(api_url, key=KEY, allow_edit=False):
     return make_app(Settings(workspace_id="1000", api_key=key, api_url=api_url, allow_edit=allow_edit,
-                             mint_timeout_s=10))
+                             mint_timeout_s=10, login_secret=LOGIN_SECRET))
 
 
 def test_end_to_end_a_minted_url_opens_a_session_for_that_learner(simulated_coassemble):
@@ -219,7 +231,7 @@ def test_end_to_end_coassembles_refusals_reach_the_browser_as_sentences(simulate
         (real_app("http://127.0.0.1:9"), {"course": 101, "learner": "anna"}, 502, "could not be reached"),
         (real_app(simulated_coassemble, key=None), {"course": 101, "learner": "anna"}, 503, "not configured"),
     ]:
-        answered, _, answer = call(app, body)
+        answered, _, answer = call(app, body, login=body["learner"])
         bodies.append(json.dumps(answer))
         assert answered == status, answer
         if words:
