@@ -373,6 +373,12 @@ def parse_args(argv):
     parser.add_argument("--open", action="store_true", help="open the course page in a browser")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument(
+        "--webhook-url", metavar="URL", default=os.environ.get("COURSEWIRE_DEMO_WEBHOOK_URL") or None,
+        help="send the simulated Coassemble's webhooks to this receiver (your own backend's "
+             "/webhooks/coassemble) instead of serve.py's own app; signed with COASSEMBLE_WEBHOOK_SECRET "
+             "(env COURSEWIRE_DEMO_WEBHOOK_URL)",
+    )
+    parser.add_argument(
         "--harness-token-ttl", type=float, metavar="SECONDS",
         default=os.environ.get("COURSEWIRE_HARNESS_TOKEN_TTL") or 10800,
         help="lifetime of the embed URLs the simulated Coassemble API mints (default 10800, as Coassemble's "
@@ -388,12 +394,34 @@ def parse_args(argv):
     for name in ("port", "harness_port"):
         if not 0 <= getattr(args, name) <= 65535:
             parser.error("--%s must be between 0 and 65535" % name.replace("_", "-"))
+    if args.webhook_url is not None:
+        parsed = urllib.parse.urlsplit(args.webhook_url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.fragment:
+            parser.error("--webhook-url must be the http(s) URL of a webhook receiver, such as "
+                         "http://127.0.0.1:5000/webhooks/coassemble (got %r)" % args.webhook_url)
     if args.public_url is not None:
         try:
             args.public_url = deploy.check_base_url(args.public_url)
         except ValueError as error:
             parser.error(str(error).replace("--base-url", "--public-url"))
     return args
+
+
+def demo_secret(value, path):
+    """(secret, the file it is kept in or None) for a secret of the demo's: `value` (from its
+    variable) when set, else the one kept in the file `path` (made on first run)."""
+    if value:
+        return value, None
+    from coursewire.server.secret_file import SecretFileError, read_or_create
+    try:
+        return read_or_create(path), path
+    except SecretFileError as error:
+        raise CliError(str(error))
+
+
+def where(variable, noun, path):
+    """Where the banner says a secret is: its variable, or the file serve.py keeps it in."""
+    return "%s in %s" % (noun, path) if path else variable
 
 
 def url(host, port):
@@ -419,18 +447,20 @@ def main(argv=None):
         store = open_store(settings.database)
     except StoreError as error:
         raise CliError(str(error))
-    admin_token_file = None
-    if not settings.admin_token:
-        # The demo's admin token (staff sign-in on report.html): made once, kept beside the SQLite
-        # database (else in var/) readable by its owner only, and never printed: only its path is.
-        from coursewire.server.secret_file import SecretFileError, read_or_create
-        folder = os.path.dirname(store.path) if store.backend == "sqlite" else os.path.dirname(DEMO_DATABASE)
-        admin_token_file = os.path.join(folder, "admin-token")
-        try:
-            settings.admin_token = read_or_create(admin_token_file)
-        except SecretFileError as error:
-            store.close()
-            raise CliError(str(error))
+    # The demo's own secrets, when their variable is unset: made once, kept beside the SQLite
+    # database (else in var/) readable by their owner only, and never printed: only their path is.
+    folder = os.path.dirname(store.path) if store.backend == "sqlite" else os.path.dirname(DEMO_DATABASE)
+    try:
+        # The admin token: staff sign-in on report.html.
+        settings.admin_token, admin_token_file = demo_secret(settings.admin_token, os.path.join(folder, "admin-token"))
+        # The simulated Coassemble API's key, which a host backend needs as its COASSEMBLE_API_KEY.
+        demo_key, demo_key_file = demo_secret(os.environ.get("COURSEWIRE_DEMO_KEY"), os.path.join(folder, "demo-key"))
+        # Signs the simulated webhooks; a receiver other than serve.py's app verifies with it too.
+        settings.webhook_secret, webhook_secret_file = demo_secret(
+            settings.webhook_secret, os.path.join(folder, "webhook-secret"))
+    except CliError:
+        store.close()
+        raise
     harness = make_server(args.harness_host, args.harness_port, HarnessHandler)
     AppHandler.harness_origin = url(args.harness_host, harness.server_address[1])
     try:
@@ -441,26 +471,25 @@ def main(argv=None):
     app_url = url(args.host, app.server_address[1])
 
     # The server routes, and the simulated Coassemble API beside the harness pages. With no
-    # Coassemble variable set, the app mints from the simulated API with a random per-process demo
-    # key, so the demo runs the real signed-URL flow offline. No key or secret is ever printed.
-    # COURSEWIRE_DEMO_KEY fixes the simulated API's key (tests use it to prove it never leaks).
-    demo_workspace, demo_key = "1000", os.environ.get("COURSEWIRE_DEMO_KEY") or secrets.token_hex(32)
+    # Coassemble variable set, the app mints from the simulated API with the demo key, so the demo
+    # runs the real signed-URL flow offline. No key or secret is ever printed, only where it is.
+    demo_workspace = "1000"
     simulated = not any(os.environ.get(name) for name in
                         ("COASSEMBLE_WORKSPACE_ID", "COASSEMBLE_API_KEY", "COASSEMBLE_API_URL"))
     if simulated:
         settings.workspace_id, settings.api_key, settings.api_url = demo_workspace, demo_key, AppHandler.harness_origin
         settings.allow_edit = True  # the demo builder page; nothing real can be edited offline
-    settings.webhook_secret = settings.webhook_secret or secrets.token_hex(32)
     # The learner comes only from a login. Without the host's COURSEWIRE_LOGIN_SECRET, the demo
     # signs its own login tokens (GET /demo/login, for the demo pages' learner picker) with a
     # secret of this process alone; with it, the demo login is off.
     demo_login_secret = None
     if not settings.login_secret:
         demo_login_secret = settings.login_secret = secrets.token_urlsafe(32)
+    webhook_url = args.webhook_url or app_url + "/webhooks/coassemble"
     AppHandler.mount(with_demo_login(make_app(settings, store=store), demo_login_secret))
     HarnessHandler.mount(make_harness_api(
         demo_workspace, demo_key, token_ttl_s=args.harness_token_ttl,
-        webhook_url=app_url + "/webhooks/coassemble", webhook_secret=settings.webhook_secret))
+        webhook_url=webhook_url, webhook_secret=settings.webhook_secret))
 
     # Ctrl-C (and SIGTERM) only set `stop`, from the moment the servers run: a signal that comes
     # while the banner is printed still stops both servers cleanly, never half-way.
@@ -477,12 +506,20 @@ def main(argv=None):
                                 % (app_url, DEMO_LOGIN_PATH) if demo_login_secret else
                                 "login tokens signed with COURSEWIRE_LOGIN_SECRET by your backend"))
     print("Staff report: %s/report.html  (sign in with %s)" % (
-        app_url, "the admin token in " + admin_token_file if admin_token_file else "COURSEWIRE_ADMIN_TOKEN"))
+        app_url, where("COURSEWIRE_ADMIN_TOKEN", "the admin token", admin_token_file)))
     if simulated:
-        print("Coassemble:   simulated on the harness origin (workspace %s, a random demo key; embed URLs "
-              "last %g s)" % (demo_workspace, args.harness_token_ttl))
+        print("Coassemble:   simulated on the harness origin (embed URLs last %g s)" % args.harness_token_ttl)
     else:
-        print("Coassemble:   %s (workspace %s)" % (settings.api_url, settings.workspace_id or "not set"))
+        print("Coassemble:   %s (workspace %s); a simulated one is on the harness origin" % (
+            settings.api_url, settings.workspace_id or "not set"))
+    # How a host's own backend mints from the simulated Coassemble and verifies its webhooks. The
+    # values themselves are never printed (logs are kept), only where they are.
+    print("  From your own backend: COASSEMBLE_API_URL=%s COASSEMBLE_WORKSPACE_ID=%s COASSEMBLE_API_KEY=<%s>" % (
+        AppHandler.harness_origin, demo_workspace, where("the value of COURSEWIRE_DEMO_KEY", "the key", demo_key_file)))
+    print("Webhooks:     sent to %s, signed with %s%s" % (
+        webhook_url, "the secret in %s (the receiver's COASSEMBLE_WEBHOOK_SECRET)" % webhook_secret_file
+        if webhook_secret_file else "COASSEMBLE_WEBHOOK_SECRET (the receiver needs the same value)",
+        "" if args.webhook_url else "; --webhook-url URL sends them to your own backend instead"))
     print("Press Ctrl-C to stop.", flush=True)
     if args.open:
         webbrowser.open(app_url + "/")

@@ -32,7 +32,9 @@ FIELDS = ("course", "learner", "action")
 
 def route(request, context):
     """(200, {"url", "expires_at", "learner"[, "report_token"]}) or a Refusal."""
-    refuse_other_sites(request, "Embed URLs are minted only for this site's own pages.")
+    # No Origin: not a page (a server-to-server call); nothing to check here, the login decides.
+    refuse_other_sites(request, "Embed URLs are minted only for this site's own pages.",
+                       context.settings.allowed_origins)
     content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise Refusal(415, "Send the request as JSON (Content-Type: application/json).")

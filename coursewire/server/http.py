@@ -5,6 +5,7 @@ sentence)`, which the application turns into `{"error": sentence}` with that sta
 """
 
 import json
+import re
 
 STATUS_TEXT = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
@@ -134,16 +135,71 @@ def _storable(value):
     return True
 
 
-def refuse_other_sites(request, sentence):
-    """Refusal(403, sentence) for a request a page of another site sent: browsers send Origin on
-    every cross-origin POST and DELETE, so this stops cross-site request forgery on routes that
-    only this site's own pages may call."""
-    origin = request.header("Origin")
-    if not origin:
-        return  # a server-to-server call, or a same-origin GET
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_AUTHORITY = re.compile(r"([a-z0-9.\-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?")
+
+
+def _host_and_port(authority: str, scheme: str) -> "tuple[str, int] | None":
+    """(lower-case host, port) of `host[:port]`, the port defaulting to the scheme's; None when it
+    is not one (userinfo, a path, a bad port ...)."""
+    match = _AUTHORITY.fullmatch(authority.lower())
+    if not match or not match.group(1).strip("."):
+        return None
+    port = int(match.group(2)) if match.group(2) else DEFAULT_PORTS[scheme]
+    return (match.group(1), port) if 0 < port <= 65535 else None
+
+
+def origin_of(text: str) -> "str | None":
+    """`scheme://host[:port]` (http or https) normalised: lower case, without the scheme's default
+    port; None when `text` is not such an origin (a path, a query, "null", another scheme ...)."""
+    scheme, sep, authority = (text or "").partition("://")
+    scheme = scheme.lower()
+    if not sep or scheme not in DEFAULT_PORTS:
+        return None
+    found = _host_and_port(authority, scheme)
+    if found is None:
+        return None
+    host, port = found
+    return "%s://%s" % (scheme, host) if port == DEFAULT_PORTS[scheme] else "%s://%s:%d" % (scheme, host, port)
+
+
+def refuse_other_sites(request: Request, sentence: str, allowed_origins: "tuple[str, ...]" = ()) -> "str | None":
+    """Refusal(403) for a request a page of another site sent; the page's origin otherwise, or None
+    when the request carries no Origin at all.
+
+    Browsers send Origin on every POST, DELETE and cross-origin request a page makes, so this stops
+    cross-site request forgery on routes only this site's own pages may call. The page's origin
+    must be one of `allowed_origins` (COURSEWIRE_ALLOWED_ORIGINS) when any are set; else its host
+    and port must be the request's Host (a Host without a port means the scheme's default one).
+    The scheme is not compared: behind a proxy that ends TLS the server itself is reached over
+    http. X-Forwarded-* headers are never trusted here: any client can send them.
+
+    No Origin means no page sent the request (a server-to-server call or a tool): there is no page
+    to check, so the caller is told (None) and its own check decides (the mint route's login)."""
+    given = request.header("Origin")
+    if given is None:
+        return None
+    sentence = sentence.rstrip(".")
+    origin = origin_of(given)
+    if origin is None:
+        shown = "an opaque origin (Origin: null, such as a sandboxed frame or a file: page)" if given == "null" \
+            else "an origin that is not scheme://host[:port] (%r)" % given[:100]
+        raise Refusal(403, "%s: the page has %s." % (sentence, shown))
+    if allowed_origins:
+        if origin in allowed_origins:
+            return origin
+        listed = ", ".join(allowed_origins[:3]) + (" and %d more" % (len(allowed_origins) - 3)
+                                                  if len(allowed_origins) > 3 else "")
+        raise Refusal(403, "%s: the page's origin %s is not in COURSEWIRE_ALLOWED_ORIGINS (%s)." % (
+            sentence, origin, listed))
+    scheme, _, authority = origin.partition("://")
     host = request.header("Host") or ""
-    if origin == "null" or origin.split("://", 1)[-1].rstrip("/").lower() != host.lower():
-        raise Refusal(403, sentence)
+    if _host_and_port(authority, scheme) == _host_and_port(host, scheme):
+        return origin
+    expected = origin_of("%s://%s" % (scheme, host)) or "unknown (Host %r)" % host[:100]
+    raise Refusal(403, "%s: the page's origin is %s but this server was reached as %s; behind a proxy, "
+                       "pass the browser's Host on (nginx: proxy_set_header Host $http_host;) or list the "
+                       "page's origin in COURSEWIRE_ALLOWED_ORIGINS." % (sentence, origin, expected))
 
 
 def json_answer(start_response, status, payload, headers=()):

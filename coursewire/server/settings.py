@@ -11,6 +11,22 @@ import os
 COASSEMBLE_API_URL = "https://api.coassemble.com"
 
 
+def parse_origins(text: str) -> "tuple[str, ...]":
+    """COURSEWIRE_ALLOWED_ORIGINS: space-separated page origins, each `scheme://host[:port]`, as
+    http.origin_of normalises them (lower case, no default port); ValueError with one sentence."""
+    from coursewire.server.http import origin_of
+
+    origins = []
+    for word in text.split():
+        origin = origin_of(word)
+        if origin is None:
+            raise ValueError("COURSEWIRE_ALLOWED_ORIGINS must list page origins such as https://learn.example "
+                             "or http://127.0.0.1:8000 (scheme://host[:port], no path), separated by spaces; "
+                             "%r is not one." % word[:100])
+        origins.append(origin)
+    return tuple(origins)
+
+
 def _flag(value):
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -30,7 +46,7 @@ class Settings:
 
     def __init__(self, workspace_id=None, api_key=None, api_url=COASSEMBLE_API_URL, webhook_secret=None,
                  admin_token=None, database=None, allow_edit=False, mint_timeout_s=10.0,
-                 token_secret=None, login_secret=None):
+                 token_secret=None, login_secret=None, allowed_origins=()):
         self.workspace_id = workspace_id  # COASSEMBLE_WORKSPACE_ID
         self.api_key = api_key  # COASSEMBLE_API_KEY
         self.api_url = (api_url or COASSEMBLE_API_URL).rstrip("/")  # COASSEMBLE_API_URL
@@ -47,6 +63,10 @@ class Settings:
         # which say who the learner is (coursewire/server/login.py). None: /api/embed-url answers
         # 503 unless the app was built with identify=.
         self.login_secret = login_secret
+        # COURSEWIRE_ALLOWED_ORIGINS: the origins of the pages that may mint and sign staff in
+        # ("https://learn.example https://www.learn.example"). Empty: the page's origin must match
+        # the request's Host (see http.refuse_other_sites).
+        self.allowed_origins = tuple(allowed_origins)
 
     @classmethod
     def from_env(cls, env=None):
@@ -67,6 +87,7 @@ class Settings:
             mint_timeout_s=timeout,
             token_secret=env.get("COURSEWIRE_SECRET") or None,
             login_secret=_login_secret(env.get("COURSEWIRE_LOGIN_SECRET") or None),
+            allowed_origins=parse_origins(env.get("COURSEWIRE_ALLOWED_ORIGINS") or ""),
         )
 
     def __repr__(self):

@@ -142,7 +142,7 @@ def _cookie(request, value, max_age):
 
 def sign_in(request, context):
     """(200, {"signed_in": true, "expires_at"}, [Set-Cookie]) for the admin token, else a Refusal."""
-    refuse_other_sites(request, OTHER_SITE)
+    refuse_other_sites(request, OTHER_SITE, context.settings.allowed_origins)
     _configured(context)
     content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
@@ -181,7 +181,7 @@ def status(request, context):
 
 def sign_out(request, context):
     """(200, {"signed_in": false}, [a Set-Cookie that removes the cookie]), configured or not."""
-    refuse_other_sites(request, OTHER_SITE)
+    refuse_other_sites(request, OTHER_SITE, context.settings.allowed_origins)
     return 200, {"signed_in": False}, [_cookie(request, "", 0)]
 
 

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -210,3 +211,141 @@ def test_build_refuses_a_folder_that_is_not_empty_and_not_a_build(tmp_path):
     result = run_serve(["build", str(tmp_path), "--base-url", "https://cdn.example/"])
     assert result.returncode == 2 and "is not empty" in result.stderr and "Traceback" not in result.stderr
     assert os.listdir(tmp_path) == ["keep.txt"]
+
+
+# ---- serve.py's simulated Coassemble, used from a host's own backend ----------------------------
+
+def wait_for_banner(proc, timeout_s=30):
+    """serve.py's banner (everything it printed up to "Press Ctrl-C"), once it is all out."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with open(proc.log_path) as f:
+            output = f.read()
+        if "Press Ctrl-C to stop." in output:
+            return output
+        assert time.monotonic() < deadline, output
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def own_backend(tmp_path):
+    """A host's own backend on a port of its own: Coursewire's WSGI app with its own SQLite record,
+    given its webhook secret once known (`start(secret)`). Yields an object with .url, .records()."""
+    import threading
+    import wsgiref.simple_server
+
+    from coursewire.server.settings import Settings
+    from coursewire.server.store import open_store
+    from coursewire.server.wsgi import make_app
+
+    class Quiet(wsgiref.simple_server.WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    class Backend:
+        servers = []
+
+        def start(self, webhook_secret):
+            self.store = open_store(str(tmp_path / "own-backend.sqlite3"))
+            app = make_app(Settings(webhook_secret=webhook_secret, admin_token="own-admin"), store=self.store)
+            server = wsgiref.simple_server.make_server("127.0.0.1", self.port, app, handler_class=Quiet)
+            server.daemon_threads = True
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+            self.servers.append(server)
+
+        def records(self, base=None):
+            request = urllib.request.Request((base or self.url) + "/api/records?course=101",
+                                             headers={"Authorization": "Bearer " + (
+                                                 "own-admin" if base is None else ADMIN_TOKEN_OF_SERVE)})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                import json
+                return {r["learner"]: r["status"] for r in json.loads(response.read())["records"]}
+
+    backend = Backend()
+    backend.port = free_port()
+    backend.url = "http://127.0.0.1:%d" % backend.port
+    yield backend
+    for server in backend.servers:
+        server.shutdown()
+        server.server_close()
+    if hasattr(backend, "store"):
+        backend.store.close()
+
+
+ADMIN_TOKEN_OF_SERVE = "serve-admin-token-for-the-webhook-test"
+
+
+@pytest.mark.parametrize("secret_from", ["variable", "file"])
+def test_webhook_url_sends_the_simulated_webhooks_to_a_host_backend_signed_as_the_banner_says(own_backend,
+                                                                                           secret_from):
+    import json
+    import re
+
+    from conftest import serve_env
+    from serving import start_serve
+
+    from coursewire.server import coassemble
+    from coursewire.server.settings import Settings
+
+    env = serve_env(COURSEWIRE_ADMIN_TOKEN=ADMIN_TOKEN_OF_SERVE)
+    env.pop("COURSEWIRE_DEMO_KEY")  # the key too comes from where the banner says
+    if secret_from == "variable":
+        env["COASSEMBLE_WEBHOOK_SECRET"] = "webhook-secret-shared-with-the-host-backend"
+    proc, app, harness = start_serve(args=["--webhook-url", own_backend.url + "/webhooks/coassemble"], env=env)
+    try:
+        banner = wait_for_banner(proc)
+        # What the banner tells a host developer to set, followed literally.
+        api = re.search(r"COASSEMBLE_API_URL=(\S+) COASSEMBLE_WORKSPACE_ID=(\S+) COASSEMBLE_API_KEY=<the key in "
+                        r"(\S+)>", banner)
+        assert api and api.group(1) == harness, banner
+        with open(api.group(3)) as f:
+            key = f.read().strip()
+        assert "Webhooks:     sent to %s/webhooks/coassemble, signed with " % own_backend.url in banner
+        if secret_from == "variable":
+            assert "signed with COASSEMBLE_WEBHOOK_SECRET (the receiver needs the same value)" in banner
+            secret = env["COASSEMBLE_WEBHOOK_SECRET"]
+        else:
+            path = re.search(r"signed with the secret in (\S+) \(the receiver's COASSEMBLE_WEBHOOK_SECRET\)",
+                             banner).group(1)
+            with open(path) as f:
+                secret = f.read().strip()
+        assert key not in banner and secret not in banner
+        own_backend.start(secret)
+
+        # The host backend mints with the printed settings; the learner plays the course through.
+        settings = Settings(workspace_id=api.group(2), api_key=key, api_url=api.group(1))
+        embed = coassemble.mint("101", "grace", settings=settings)
+        token = urllib.parse.parse_qs(urllib.parse.urlsplit(embed.url).query)["token"][0]
+        request = urllib.request.Request(harness + "/api/tracking", method="POST",
+                                         headers={"Content-Type": "application/json"},
+                                         data=json.dumps({"token": token, "event": "completed"}).encode())
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+
+        # Both webhooks arrive at the host backend, verified there: the learner is completed_verified.
+        import time
+        deadline = time.monotonic() + 30
+        while own_backend.records().get("grace") != "completed_verified":
+            assert time.monotonic() < deadline, own_backend.records()
+            time.sleep(0.05)
+        with urllib.request.urlopen(harness + "/api/deliveries", timeout=10) as response:
+            deliveries = json.loads(response.read())["deliveries"]
+        assert {d["url"] for d in deliveries} == {own_backend.url + "/webhooks/coassemble"}
+        assert all(d["state"] == "delivered" and d["attempts"][0]["status"] == 200 for d in deliveries), deliveries
+        assert own_backend.records(base=app) == {}  # serve.py's own app received none of them
+    finally:
+        proc.stop()
+
+
+@pytest.mark.parametrize("value", ["ftp://receiver.example/hook", "receiver.example/hook", "http:///hook"])
+def test_a_webhook_url_that_is_not_http_gets_one_sentence(value, tmp_path):
+    for args, env in ((["--webhook-url", value], None),
+                      ([], dict(os.environ, COURSEWIRE_DEMO_WEBHOOK_URL=value))):
+        result = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py")] + args, capture_output=True,
+                                text=True, timeout=30, cwd=str(tmp_path), env=env)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines() == [
+            "serve.py: --webhook-url must be the http(s) URL of a webhook receiver, such as "
+            "http://127.0.0.1:5000/webhooks/coassemble (got %r) (see --help)." % value]
