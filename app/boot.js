@@ -63,8 +63,8 @@
 
   function mountCourse() {
     // The course first: it must not wait for anything of ours. The page asks this site's server
-    // for a signed embed URL (POST /api/embed-url, as a host's page would) for the learner picked
-    // in the header; ?src=URL embeds a URL as given instead.
+    // for a signed embed URL (POST /api/embed-url, as a host's page would) with a login for the
+    // learner picked in the header; ?src=URL embeds a URL as given instead.
     var container = document.getElementById("course-frame");
     var title = page === "builder" ? "Course builder" : "Course";
     var learner = params.get("learner") || DEMO_LEARNER;
@@ -78,8 +78,12 @@
         // The page's other parameters (script=, speed=, burst= ...) drive the demo harness.
         var forwarded = new URLSearchParams(location.search);
         ["runtime", "src", "back", "learner"].forEach(function (key) { forwarded.delete(key); });
-        coursewireBridge.mint(container, "api/embed-url", JSON.stringify({
-          course: DEMO_COURSE, learner: learner, action: page === "builder" ? "edit" : "view",
+        // The learner signs in through serve.py's demo login (a real host's page points
+        // login_url at its own login); bridge.js asks it for a fresh token before every mint.
+        var builder = page === "builder";
+        coursewireBridge.mint(container, JSON.stringify({
+          url: "api/embed-url", course: DEMO_COURSE, learner: learner, action: builder ? "edit" : "view",
+          login_url: "demo/login?learner=" + encodeURIComponent(learner) + (builder ? "&edit=1" : ""),
         }), title, forwarded.toString());
       }
     } catch (error) {

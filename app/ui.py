@@ -148,8 +148,8 @@ class SessionPill:
 
 
 def learner_picker():
-    """#learner: which demo learner the page mints its signed URL for (a real host takes the
-    learner from its own login). Picking another reloads the page for that learner."""
+    """#learner: which demo learner the page signs in as (serve.py's demo login; a real host takes
+    the learner from its own login). Picking another reloads the page for that learner."""
     picker = by_id("learner")
     current = document.documentElement.getAttribute("data-learner")
     if picker is None or not current:

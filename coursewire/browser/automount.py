@@ -1,12 +1,15 @@
 """The no-code snippet's entry: mount every [data-coursewire] element on the host page.
 
-    <div data-coursewire="player" data-mint-url="/api/embed-url" data-course="101" data-learner="ID"></div>
+    <div data-coursewire="player" data-mint-url="/api/embed-url" data-course="101"
+         data-login-url="/login-token"></div>
     <div data-coursewire="player" data-src="SIGNED_URL"></div>
 
 Attributes: data-coursewire ("player" | "builder"); where the course comes from: data-mint-url
-with data-course and data-learner (the page asks the host's server for a signed URL, and for a
-fresh one when the session expires; the record is kept per course and learner), or data-src (a
-URL the host's page already holds); optional data-report-url (send every accepted event to the
+with data-course and the learner's login, data-login-url (a same-origin GET answering {"token"},
+asked before every mint) or data-login-token (a fixed login token, until it expires), and
+optionally data-learner (the page asks the host's server for a signed URL, and for a fresh one
+when the session expires; the record is kept per course and the learner the server names;
+bridge.js builds that request), or data-src (a URL the host's page already holds); optional data-report-url (send every accepted event to the
 host's server; with data-src, data-report-token too), data-origins (space-separated allow-list;
 default the URL's origin), data-rules (JSON unlock rules), data-progress-target (CSS selector of a
 <progress> or any element to keep in step), data-storage-key (where the record is kept),
@@ -18,6 +21,8 @@ re-dispatched on the element as a bubbling CustomEvent named like the event ("co
 data-coursewire-initialized. An element that cannot be mounted gets data-coursewire-error (the
 reason, also on the console) and never stops the others.
 """
+
+import json
 
 from pyscript import document, window
 
@@ -71,13 +76,10 @@ def _progress_target(element):
     return target
 
 
-def _mint(element, product):
-    endpoint = element.getAttribute("data-mint-url")
-    if not endpoint:
-        return None
-    return {"url": endpoint, "course": element.getAttribute("data-course") or "",
-            "learner": element.getAttribute("data-learner") or "",
-            "action": "edit" if product == "builder" else "view"}
+def _mint(element):
+    # The mint request as bridge.js reads it from the attributes (the one place it is built).
+    text = window.coursewireBridge.requestOf(element)
+    return json.loads(text) if text else None
 
 
 def _report(element):
@@ -98,7 +100,7 @@ def mount(element):
         product = element.getAttribute("data-coursewire") or "player"
         origins = (element.getAttribute("data-origins") or "").split() or None
         target = _progress_target(element)
-        mint = _mint(element, product)
+        mint = _mint(element)
         embed = Embed(element, None if mint else element.getAttribute("data-src") or None, product=product,
                       origins=origins, rules=_rules(element), mint=mint, report=_report(element),
                       storage_key=element.getAttribute("data-storage-key") or None, dom_events=True,

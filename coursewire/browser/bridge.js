@@ -23,7 +23,8 @@
   var nextId = 1;
   // [frameId, origin, form, payload]: form "text" | "json" | "opaque" | "large" (core/session.py),
   // or what happened outside the frame: "minted" (the server's answer, JSON text), "mint-failed"
-  // (a sentence), "posted" (JSON [tag, HTTP status or 0]).
+  // (a sentence: worth retrying), "mint-refused" (a sentence: the learner must sign in again, or
+  // is someone else; never retried on its own), "posted" (JSON [tag, HTTP status or 0]).
   var queue = [];
   var consumer = null; // Python callable(batchJson) -> domEventsJson
   var scheduled = false;
@@ -159,24 +160,116 @@
     return head + (head.indexOf("?") === -1 ? "?" : "&") + query + tail;
   }
 
-  // POST the mint request; resolves with the server's answer, rejects with one sentence.
-  function requestUrl(mint) {
-    return fetch(mint.endpoint, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: mint.body,
-      credentials: "same-origin", cache: "no-store",
-    }).then(function (response) {
-      return response.text().then(function (text) {
-        var answer = null;
-        try { answer = JSON.parse(text); } catch (e) { answer = null; }
-        if (!response.ok) {
-          throw new Error(answer && typeof answer.error === "string" ? answer.error
-            : "The embed URL could not be minted (HTTP " + response.status + ").");
-        }
-        if (!answer || typeof answer.url !== "string") throw new Error("The server's answer held no embed URL.");
-        return answer;
+  // ---- The mint request: built here and nowhere else ----------------------------------------
+  // `mint` is data ({url, course, action, learner?, login_url? | login_token?}: the snippet's
+  // attributes, or Embed(mint={...}) in Python, core/reconnect.py MintRequest). Every mint first
+  // gets the learner's login: a fresh token from login_url (a same-origin GET with the site's
+  // cookies, answering {"token"}), or the fixed login_token while it has not expired, or neither
+  // (the host's server knows the learner from its own cookies). Then POST {course, action,
+  // learner?} to url with `Authorization: Bearer <token>`. The learner is the server's answer's.
+  var SIGN_IN = "Your sign-in has expired: sign in again to continue the course.";
+  var SIGNED_OUT = "You are not signed in on this site: sign in again to continue the course.";
+
+  // A failure retrying cannot help (the learner must sign in again, or is someone else): shown
+  // once, never re-minted on its own.
+  function refusal(sentence) {
+    var error = new Error(sentence);
+    error.final = true;
+    return error;
+  }
+
+  function requestOf(el) {
+    var mint = { url: el.getAttribute("data-mint-url"), course: el.getAttribute("data-course") || "",
+                 action: el.getAttribute("data-coursewire") === "builder" ? "edit" : "view" };
+    if (el.hasAttribute("data-learner")) mint.learner = el.getAttribute("data-learner");
+    if (el.hasAttribute("data-login-url")) mint.login_url = el.getAttribute("data-login-url");
+    if (el.hasAttribute("data-login-token")) mint.login_token = el.getAttribute("data-login-token");
+    return mint;
+  }
+
+  // The `exp` a JWT's payload states (seconds), read without verifying: the server verifies; the
+  // page only avoids sending a token it knows is dead. null when it cannot be read.
+  function expiryOf(token) {
+    var parts = String(token).split(".");
+    if (parts.length !== 3) return null;
+    try {
+      var text = parts[1].replace(/-/g, "+").replace(/_/g, "/");
+      var claims = JSON.parse(atob(text + "===".slice((text.length + 3) % 4)));
+      return claims && typeof claims.exp === "number" ? claims.exp : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function loginToken(mint) {
+    if (mint.login_token) {
+      var exp = expiryOf(mint.login_token);
+      if (exp !== null && exp * 1000 <= Date.now()) return Promise.reject(refusal(SIGN_IN));
+      return Promise.resolve(mint.login_token);
+    }
+    if (!mint.login_url) return Promise.resolve(null);
+    var where;
+    try {
+      where = new URL(mint.login_url, location.href);
+    } catch (e) {
+      return Promise.reject(refusal("The page's login URL is not a URL."));
+    }
+    if (where.origin !== location.origin) {
+      // The site's cookies and the learner's token stay on the site.
+      return Promise.reject(refusal("The page's login URL must be on this site (" + location.origin + ")."));
+    }
+    return fetch(where.href, { method: "GET", credentials: "same-origin", cache: "no-store",
+                               headers: { Accept: "application/json" } }).then(function (response) {
+      if (response.status === 401 || response.status === 403) throw refusal(SIGNED_OUT);
+      if (!response.ok) throw new Error("The site's login answered HTTP " + response.status + ".");
+      return response.json().then(function (answer) {
+        if (!answer || typeof answer.token !== "string" || !answer.token) throw new Error("no token");
+        return answer.token;
+      }).catch(function (error) {
+        throw error && error.final ? error : new Error("The site's login answered no token.");
       });
     }, function () {
-      throw new Error("The host's server did not answer the embed-URL request; check the connection.");
+      throw new Error("The site's login did not answer; check the connection.");
+    });
+  }
+
+  // Resolves with the server's answer, rejects with one sentence (final: do not retry).
+  function requestUrl(f) {
+    var mint = f.mint;
+    return loginToken(mint).then(function (token) {
+      var body = { course: mint.course, action: mint.action || "view" };
+      if (mint.learner) body.learner = mint.learner;
+      var headers = { "Content-Type": "application/json" };
+      if (token) headers.Authorization = "Bearer " + token;
+      return fetch(mint.url, {
+        method: "POST", headers: headers, body: JSON.stringify(body), credentials: "same-origin", cache: "no-store",
+      }).then(function (response) {
+        return response.text().then(function (text) {
+          var answer = null;
+          try { answer = JSON.parse(text); } catch (e) { answer = null; }
+          var reason = answer && typeof answer.error === "string" ? answer.error : "";
+          if (response.status === 401) {
+            throw refusal(reason ? "Sign in again to continue the course (" + reason.charAt(0).toLowerCase() +
+                                   reason.slice(1).replace(/\.$/, "") + ")." : SIGN_IN);
+          }
+          // Another learner or course than the login's, the builder not allowed, another site:
+          // asking again cannot change that.
+          if (response.status === 403) throw refusal(reason || "The host's server refused to mint this course (HTTP 403).");
+          if (!response.ok) throw new Error(reason || "The embed URL could not be minted (HTTP " + response.status + ").");
+          if (!answer || typeof answer.url !== "string") throw new Error("The server's answer held no embed URL.");
+          var learner = typeof answer.learner === "string" && answer.learner ? answer.learner : mint.learner;
+          if (!learner) throw refusal("The server's answer did not say which learner the course is for.");
+          if (f.learner && learner !== f.learner) {
+            // data-learner, or the learner of this frame's first session: one frame, one record.
+            throw refusal("The course was minted for another learner than this page's; reload the page.");
+          }
+          f.learner = learner;
+          answer.learner = learner;
+          return answer;
+        });
+      }, function () {
+        throw new Error("The host's server did not answer the embed-URL request; check the connection.");
+      });
     });
   }
 
@@ -193,11 +286,11 @@
   }
 
   function mintInto(f) {
-    requestUrl(f.mint).then(function (answer) {
+    requestUrl(f).then(function (answer) {
       if (frames.indexOf(f) === -1) return; // unmounted meanwhile
       // The query (demo harness parameters) drives the first session only: a re-minted URL is a
       // fresh session, not the same scripted learner again.
-      var iframe = makeIframe(withQuery(answer.url, f.iframe ? "" : f.mint.query), f.title);
+      var iframe = makeIframe(withQuery(answer.url, f.iframe ? "" : f.query), f.title);
       if (f.iframe) f.container.replaceChild(iframe, f.iframe);
       else f.container.appendChild(iframe);
       f.iframe = iframe;
@@ -210,13 +303,13 @@
       if (frames.indexOf(f) === -1) return;
       var sentence = (error && error.message) || String(error);
       showMintError(f, sentence);
-      enqueue([f.id, "", "mint-failed", sentence]);
+      enqueue([f.id, "", error && error.final ? "mint-refused" : "mint-failed", sentence]);
     });
   }
 
-  function register(container, iframe, title, mint) {
+  function register(container, iframe, title, mint, query) {
     var f = { id: nextId++, iframe: iframe, win: iframe ? iframe.contentWindow : null, container: container,
-              title: title, mint: mint };
+              title: title, mint: mint, query: query || "", learner: mint && mint.learner ? mint.learner : null };
     frames.push(f);
     container.setAttribute("data-coursewire-frame", String(f.id));
     listen(true);
@@ -246,15 +339,21 @@
       container.appendChild(iframe);
       return register(container, iframe, title, null).id;
     },
-    // Ask `endpoint` (the host's server) for a signed URL with `body` (JSON text), then mount it in
-    // `container` (with `query` appended to the first URL: the demo harness's parameters). Returns
-    // the frame id at once; "minted" or "mint-failed" follows in the queue.
-    mint: function (container, endpoint, body, title, query) {
-      var f = register(container, null, title, { endpoint: endpoint, body: body, query: query || "" });
+    // Ask the host's server for a signed URL as `mintJson` says (the mint request's data, JSON
+    // text: see requestOf), then mount it in `container` (with `query` appended to the first URL:
+    // the demo harness's parameters). Returns the frame id at once; "minted", "mint-failed" or
+    // "mint-refused" follows in the queue.
+    mint: function (container, mintJson, title, query) {
+      var f = register(container, null, title, JSON.parse(mintJson), query);
       mintInto(f);
       return f.id;
     },
-    // Mint a fresh URL for frame `id` with the request it was mounted with, and remount it.
+    // The mint request's data an element's attributes say (JSON text), or "" without data-mint-url.
+    requestOf: function (el) {
+      return el.getAttribute("data-mint-url") ? JSON.stringify(requestOf(el)) : "";
+    },
+    // Mint a fresh URL for frame `id` with the request it was mounted with (a fresh login token
+    // first), and remount it.
     remint: function (id) {
       var f = byId(id);
       if (!f || !f.mint) return false;
@@ -300,10 +399,10 @@
       for (var i = 0; i < bytes.length; i++) hex += ("0" + bytes[i].toString(16)).slice(-2);
       return hex;
     },
-    // The mint request frame `id` was mounted with (JSON text), or "" for a plain URL.
+    // The mint request's data frame `id` was mounted with (JSON text), or "" for a plain URL.
     mintOf: function (id) {
       var f = byId(id);
-      return f && f.mint ? JSON.stringify({ endpoint: f.mint.endpoint, body: f.mint.body }) : "";
+      return f && f.mint ? JSON.stringify(f.mint) : "";
     },
     // The frame id already mounted in `container` (by the page, before Python), or 0.
     mountedIn: function (container) {
@@ -392,9 +491,7 @@
       var title = builder ? "Course builder" : "Course";
       try {
         if (el.getAttribute("data-mint-url")) {
-          window.coursewireBridge.mint(el, el.getAttribute("data-mint-url"), JSON.stringify({
-            course: el.getAttribute("data-course") || "", learner: el.getAttribute("data-learner") || "",
-            action: builder ? "edit" : "view" }), title, el.getAttribute("data-embed-query") || "");
+          window.coursewireBridge.mint(el, JSON.stringify(requestOf(el)), title, el.getAttribute("data-embed-query") || "");
         } else if (el.getAttribute("data-src")) {
           window.coursewireBridge.mount(el, el.getAttribute("data-src"), title);
         }

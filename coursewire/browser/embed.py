@@ -2,7 +2,7 @@
 
     from coursewire.browser.embed import Embed
     course = Embed(document.getElementById("course"), mint={"url": "/api/embed-url",
-                   "course": "101", "learner": user_id}, report="/api/events")
+                   "course": "101", "login_url": "/login-token"}, report="/api/events")
     @course.on("course:progress")
     def show(event):
         bar.value = event.data["progress"]
@@ -36,7 +36,8 @@ _embeds = {}  # bridge frame id -> Embed
 _consumer = []  # the proxies handed to the bridge, kept alive for the page's lifetime
 
 # bridge.js queue forms that are not messages: what happened to a mint or a report POST.
-MINTED, MINT_FAILED, POSTED = "minted", "mint-failed", "posted"
+MINTED, MINT_FAILED, MINT_REFUSED, POSTED = "minted", "mint-failed", "mint-refused", "posted"
+CONTROL_FORMS = (MINTED, MINT_FAILED, MINT_REFUSED, POSTED)
 OUTBOX_SAVE_MS = 1000  # the outbox is saved at most once a second (and whenever the page hides)
 OUTBOX_PART = "outbox"  # stored beside the record, under "<record key>:outbox"
 # The record is saved at most once per animation frame, coalescing the batches of a burst; a
@@ -55,13 +56,9 @@ def _url_key(product, url):
 def _mint_request(mint, product):
     if mint is None or isinstance(mint, MintRequest):
         return mint
-    if not isinstance(mint, dict):
-        raise ValueError("mint must be a dict such as {'url': '/api/embed-url', 'course': ..., 'learner': ...}")
-    unknown = sorted(set(mint) - {"url", "course", "learner", "action"})
-    if unknown:
-        raise ValueError("mint takes url, course, learner and action, not %s" % unknown[0])
-    action = mint.get("action", "edit" if product == "builder" else "view")
-    return MintRequest(mint.get("url"), mint.get("course"), mint.get("learner"), action)
+    if isinstance(mint, dict) and "action" not in mint:
+        mint = dict(mint, action="edit" if product == "builder" else "view")
+    return MintRequest.from_data(mint)
 
 
 class Embed:
@@ -69,8 +66,10 @@ class Embed:
 
     Where the course comes from, one of:
       url: an embed URL the page already holds (http(s); signed by the host's server), or
-      mint: {"url": "/api/embed-url", "course": ID, "learner": ID} — the page asks the host's
-        server for a signed URL, and for a fresh one whenever the session expires;
+      mint: {"url": "/api/embed-url", "course": ID, "login_url": URL | "login_token": JWT,
+        "learner"?: ID} — the page asks the host's server for a signed URL with the learner's
+        login (bridge.js builds the request), and for a fresh one whenever the session expires;
+        the record is the learner's the server's answer names;
       neither: the iframe the page already mounted in `container` (bridge.js or the snippet).
     origins: the allowed message origins (default: the course URL's own); rules: unlock rules
     (coursewire/core/rules.py); persist/storage_key: keep the record in localStorage (keyed by
@@ -92,10 +91,7 @@ class Embed:
         if frame_id and not url and self.mint is None:
             adopted = bridge.mintOf(frame_id)
             if adopted:  # minted before Python started (the snippet or the demo page)
-                request = json.loads(adopted)
-                body = json.loads(request["body"])
-                self.mint = MintRequest(request["endpoint"], body.get("course"), body.get("learner"),
-                                        body.get("action", "view"))
+                self.mint = MintRequest.from_data(json.loads(adopted))
             else:
                 url = bridge.src(frame_id) or None
         if not url and self.mint is None:
@@ -118,8 +114,15 @@ class Embed:
         self._save_due = False
         self._save_proxy_record = self._proxy(lambda *_: self._save())
         self._bounds_told = set()  # bounded lists whose notice the page has shown
-        key = storage_key or (self.mint.record_key(product) if self.mint else _url_key(product, self.url))
-        self.store = Store(key, LocalStorage()) if persist else None
+        self.learner = self.mint.learner if self.mint else None
+        self._persist = persist
+        # Minted without a learner given: the record is the one of the learner the server's first
+        # answer names, opened then (nothing is applied before: the frame exists only after it).
+        if storage_key or not self.mint or self.learner is not None:
+            key = storage_key or (self.mint.record_key(product) if self.mint else _url_key(product, self.url))
+            self.store = Store(key, LocalStorage()) if persist else None
+        else:
+            self.store = None
         # Restore before any message is applied, so nothing is applied twice or lost.
         self.session = Session(product, list(origins) if origins else ([origin] if origin else []),
                                self._restore(product, rules))
@@ -135,7 +138,7 @@ class Embed:
         if frame_id:
             self.frame_id = frame_id
         elif self.mint:
-            self.frame_id = bridge.mint(container, self.mint.endpoint, json.dumps(self.mint.body()), self.title, "")
+            self.frame_id = bridge.mint(container, json.dumps(self.mint.data()), self.title, "")
         else:
             self.frame_id = bridge.mount(container, self.url, self.title)
         _embeds[self.frame_id] = self
@@ -296,21 +299,23 @@ class Embed:
             try:
                 if reason is not None:
                     raise ValueError("the server's answer is not JSON")
-                url, self.expires_at, token = answer_fields(answer)
+                url, self.expires_at, token, learner = answer_fields(answer)
                 self.url, origin = web_url(url, window.location.href)
             except ValueError as error:
                 return self._control(MINT_FAILED, "The embed URL could not be used: %s." % error)
             self._allow(origin)
+            if self.learner is None and learner is not None:
+                self._open_record(learner)
             self.mint_error = None
             if self.reconnect_policy is not None:
                 self.reconnect_policy.minted()
             if self.outbox is not None:
                 self.outbox.set_token(token)
                 self._send_reports()
-        elif form == MINT_FAILED:
+        elif form in (MINT_FAILED, MINT_REFUSED):
             self.mint_error = payload
             if self.reconnect_policy is not None:
-                delay = self.reconnect_policy.failed(payload)
+                delay = self.reconnect_policy.failed(payload, retry=form == MINT_FAILED)
                 if delay is not None:
                     window.setTimeout(self._proxy(lambda: self._retry_mint()), delay)
         elif form == POSTED:
@@ -319,6 +324,25 @@ class Embed:
                 self._reported(status)
             return
         self.session.change({C.SESSION: True})
+
+    def _open_record(self, learner):
+        """The learner the first answer names: their stored record (and unsent reports) from now on."""
+        self.learner = learner
+        if self.outbox is not None:
+            self.outbox.learner = learner
+        if not self._persist:
+            return
+        self.store = Store(self.mint.record_key(self.product, learner), LocalStorage())
+        frame = self.session.state
+        self.session.state = self._restore(self.product, getattr(frame, "rules", None))
+        for name in frame.FRAME_FIELDS:
+            setattr(self.session.state, name, getattr(frame, name))
+        for problem in getattr(self.state, "rule_errors", ()):
+            self._notice("An unlock rule was ignored: %s." % problem)
+        self._tell_bounds()
+        self.session.change({C.RESET: True})
+        if self.outbox is not None:
+            self._restore_outbox()
 
     def _retry_mint(self):
         if self.frame_id in _embeds and self.reconnect_policy.retry_due():
@@ -375,12 +399,14 @@ class Embed:
             raise ValueError("report must be the URL of the host's events endpoint, such as '/api/events'")
         self.report_url = report["url"]
         course = self.mint.course if self.mint else None
-        learner = self.mint.learner if self.mint else None
-        self.outbox = Outbox(window.coursewireBridge.sessionId(), course, learner)
+        self.outbox = Outbox(window.coursewireBridge.sessionId(), course, self.learner)
         self.outbox.set_token(report.get("token"))
         self._outbox_save_due = False
         self._save_proxy = self._proxy(lambda: self._save_outbox())
         self._send_proxy = self._proxy(lambda: self._send_reports())
+        self._restore_outbox()
+
+    def _restore_outbox(self):
         text = self.store.load_part(OUTBOX_PART) if self.store else None
         if text:
             record, reason = parse_json(text, MAX_STORED_CHARS)
@@ -440,7 +466,7 @@ def _consume(batch_json):
     out = []
     for frame_id, origin, form, payload in json_loads(batch_json):
         embed = _embeds.get(frame_id)
-        if form in (MINTED, MINT_FAILED, POSTED):
+        if form in CONTROL_FORMS:
             if embed is not None:
                 embed._control(form, payload)
         elif embed is not None:

@@ -3,45 +3,85 @@ again.
 
 A Coassemble course opens only from a signed URL that the host's server mints with its secret key
 (valid about three hours). The page asks its own server (`MintRequest`: an endpoint such as
-/api/embed-url, a course and a learner) and embeds the answer. When the session expires, the same
+/api/embed-url, a course, and where the learner's login comes from) and embeds the answer. When the session expires, the same
 request mints a fresh URL and the iframe is remounted; the record is kept. `Reconnect` decides
 when: at once after `session:expired`, then with a growing delay after each failed mint, up to a
 limit, after which it waits for the learner's Reconnect.
 """
 
 MAX_ID_CHARS = 256
+MAX_URL_CHARS = 2048
+MAX_LOGIN_TOKEN_CHARS = 4096  # the server's own bound (coursewire/server/login.py)
 ACTIONS = ("view", "edit")
+FIELDS = ("url", "course", "learner", "action", "login_url", "login_token")
 
 
 class MintRequest:
-    """What the page asks its server for: {"course", "learner", "action"} POSTed to `endpoint`."""
+    """What the page asks its server for, as data: the mint endpoint (`url`), the course, the
+    action, where the login comes from (`login_url`: a same-origin GET answering {"token"}, asked
+    before every mint; or `login_token`: a fixed token; or neither: the host's cookies alone), and
+    optionally the learner the page expects. bridge.js builds the HTTP request from it (the one
+    place); the learner the record belongs to is the one the server's answer names."""
 
-    def __init__(self, endpoint, course, learner, action="view"):
-        if not isinstance(endpoint, str) or not endpoint.strip():
+    def __init__(self, endpoint, course, learner=None, action="view", login_url=None, login_token=None):
+        if not isinstance(endpoint, str) or not endpoint.strip() or len(endpoint) > MAX_URL_CHARS:
             raise ValueError("the mint endpoint must be a URL such as /api/embed-url")
-        for name, value in (("course", course), ("learner", learner)):
-            if isinstance(value, int) and not isinstance(value, bool):
-                continue
-            if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_CHARS:
-                raise ValueError("the %s must be a non-empty id of at most %d characters" % (name, MAX_ID_CHARS))
-            if any(ord(c) < 32 for c in value):
-                raise ValueError("the %s must not contain control characters" % name)
+        _check_id("course", course)
+        if learner is not None:
+            _check_id("learner", learner)
         if action not in ACTIONS:
             raise ValueError("the action must be 'view' or 'edit', not %r" % (action,))
+        if login_url is not None and login_token is not None:
+            raise ValueError("give the mint request a login_url or a login_token, not both")
+        if login_url is not None and (not isinstance(login_url, str) or not login_url.strip()
+                                      or len(login_url) > MAX_URL_CHARS):
+            raise ValueError("login_url must be the URL of the host's login-token endpoint, such as /login-token")
+        if login_token is not None and (not isinstance(login_token, str) or not login_token.strip()
+                                        or len(login_token) > MAX_LOGIN_TOKEN_CHARS
+                                        or any(ord(c) <= 32 or ord(c) > 126 for c in login_token)):
+            raise ValueError("login_token must be the login token (a JWT) the host's backend issued")
         self.endpoint = endpoint.strip()
         self.course = str(course)
-        self.learner = str(learner)
+        self.learner = None if learner is None else str(learner)
         self.action = action
+        self.login_url = login_url.strip() if login_url else None
+        self.login_token = login_token
 
-    def body(self):
-        """The JSON-ready request body the host's /api/embed-url takes."""
-        return {"course": self.course, "learner": self.learner, "action": self.action}
+    @classmethod
+    def from_data(cls, data):
+        """A MintRequest from its data ({"url", "course", "learner"?, "action"?, "login_url"? |
+        "login_token"?}), or ValueError."""
+        if not isinstance(data, dict):
+            raise ValueError("mint must be a dict such as {'url': '/api/embed-url', 'course': ..., 'login_url': ...}")
+        unknown = sorted([name for name in data if name not in FIELDS])
+        if unknown:
+            raise ValueError("mint takes %s, not %s" % (", ".join(FIELDS), unknown[0]))
+        return cls(data.get("url"), data.get("course"), data.get("learner"), data.get("action", "view"),
+                   data.get("login_url"), data.get("login_token"))
 
-    def record_key(self, product):
-        """Where this learner's record of this course is kept: by course and learner, never by the
-        signed URL (which changes on every mint), so the next URL resumes the same record and two
-        learners on one browser never share one."""
-        return "coursewire:v1:%s:course:%s:learner:%s" % (product, _escape(self.course), _escape(self.learner))
+    def data(self):
+        """The request as data, for bridge.js (which builds the HTTP request from it)."""
+        value = {"url": self.endpoint, "course": self.course, "action": self.action}
+        for name in ("learner", "login_url", "login_token"):
+            if getattr(self, name) is not None:
+                value[name] = getattr(self, name)
+        return value
+
+    def record_key(self, product, learner=None):
+        """Where `learner`'s (default: the request's) record of this course is kept: by course and
+        learner, never by the signed URL (which changes on every mint), so the next URL resumes
+        the same record and two learners on one browser never share one."""
+        learner = self.learner if learner is None else learner
+        return "coursewire:v1:%s:course:%s:learner:%s" % (product, _escape(self.course), _escape(learner))
+
+
+def _check_id(name, value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_CHARS:
+        raise ValueError("the %s must be a non-empty id of at most %d characters" % (name, MAX_ID_CHARS))
+    if any(ord(c) < 32 for c in value):
+        raise ValueError("the %s must not contain control characters" % name)
 
 
 def _escape(text):
@@ -50,12 +90,17 @@ def _escape(text):
 
 
 def answer_fields(answer):
-    """(url, expires_at, report_token) from the server's 200 answer, or ValueError."""
+    """(url, expires_at, report_token, learner) from the server's 200 answer, or ValueError."""
     if not isinstance(answer, dict) or not isinstance(answer.get("url"), str) or not answer["url"]:
         raise ValueError("the server's answer has no embed URL")
     expires = answer.get("expires_at")
     token = answer.get("report_token")
-    return answer["url"], expires if isinstance(expires, str) else None, token if isinstance(token, str) else None
+    learner = answer.get("learner")
+    if learner is not None:
+        _check_id("learner", learner)
+        learner = str(learner)
+    return (answer["url"], expires if isinstance(expires, str) else None, token if isinstance(token, str) else None,
+            learner)
 
 
 # Reconnect states, as the session pill shows them.
@@ -73,7 +118,8 @@ class Reconnect:
                         or when sessions keep expiring right after they start (at most `attempts`
                         automatic reconnects in `window_ms`: a signed URL lasts hours, so more
                         means something is wrong, and looping would only hide it)
-    failed(reason)   -> delay before the next try, or None when it gives up
+    failed(reason, retry=True) -> delay before the next try, or None when it gives up (at once
+                        when retrying cannot help: the learner must sign in again)
     minted()         -> the fresh URL is mounted; session:ready is awaited (CONNECTING)
     ready()          -> the session works: attempts start again from zero
     manual()         -> the learner asked (Reconnect button): always mints at once
@@ -118,11 +164,12 @@ class Reconnect:
         self.state = MINTING
         return 0
 
-    def failed(self, reason):
+    def failed(self, reason, retry=True):
+        """`retry` False: trying again cannot help (the learner must sign in again)."""
         if self.state == IDLE:
             return None  # the first URL of the page: the page shows why; Reconnect is by hand
         self.reason = reason
-        if self.attempt >= self.attempts or not self.automatic:
+        if self.attempt >= self.attempts or not self.automatic or not retry:
             self.state = GAVE_UP
             return None
         self.state = WAITING
