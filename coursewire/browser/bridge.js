@@ -128,8 +128,8 @@
   // The course plays as soon as this file mounts it, so when Python never starts (PyScript or the
   // interpreter's .mjs blocked, missing, or served with a type browsers refuse for modules) the
   // page would look fine while nothing is tracked. What the bridge can see: the failed import of
-  // the interpreter (an unhandled rejection), an error event of PyScript's <script type=module>,
-  // PyScript absent once every script has run (window load); failing any signal, a deadline no
+  // the interpreter (an unhandled rejection), PyScript's own <script type=module> failing (its
+  // error event, or the same import failing again); failing any signal, a deadline no
   // healthy start reaches (data-runtime-timeout, seconds). Adoption by Python clears it.
   var RUNTIME_TIMEOUT_S = 120; // Pyodide starts in ~4 s here; tests allow a loaded machine 60 s
   var RUNTIME_ERROR = "coursewire-runtime-error";
@@ -186,19 +186,23 @@
       runtimeFailed(notTracked("PyScript " + el.src + " could not be loaded (blocked, missing, or not sent as " +
         "text/javascript)"), unadopted(true));
     }, true);
-    function afterScripts() {
-      // Every script of the page has run by now: PyScript's core.js marks the page once it has.
+    function askForPyScript() {
+      // PyScript's <script type=module> may have failed before this file ran (its error event is
+      // gone by then). Importing the same URL answers from the browser's module map: the module
+      // PyScript already is (nothing runs twice), or the same failure, at once.
       var scripts = document.querySelectorAll("script[type='module'][src]");
       for (var i = 0; i < scripts.length; i++) {
-        if (isPyScriptUrl(scripts[i].src) && !(Symbol.for("@pyscript/core") in window)) {
-          runtimeFailed(notTracked("PyScript " + scripts[i].src + " did not run (blocked, missing, or not sent " +
-            "as text/javascript)"), unadopted(true));
-          return;
-        }
+        if (!isPyScriptUrl(scripts[i].src)) continue;
+        (function (src) {
+          import(src).catch(function () {
+            runtimeFailed(notTracked("PyScript " + src + " could not be loaded (blocked, missing, or not sent as " +
+              "text/javascript)"), unadopted(true));
+          });
+        })(scripts[i].src);
       }
     }
-    if (document.readyState === "complete") afterScripts();
-    else window.addEventListener("load", afterScripts);
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", askForPyScript);
+    else askForPyScript();
     function startDeadlines() {
       var nodes = unadopted(false);
       for (var i = 0; i < nodes.length; i++) {

@@ -115,7 +115,7 @@ def test_blocked_pyscript_marks_the_element(page, servers, runtime, host_page, b
     guard.expect_console_error(r"^Coursewire: PyScript ")
     page.route("**/runtime/pyscript/core.js", lambda route: route.abort("blockedbyclient"))  # an ad blocker, a CSP
     open_snippet(page, servers, host_page, guard, builds["right"], runtime, "blocked")
-    assert_shown(page, r"^PyScript %s/runtime/pyscript/core\.js did not run \(blocked, missing, or not sent as "
+    assert_shown(page, r"^PyScript %s/runtime/pyscript/core\.js could not be loaded \(blocked, missing, or not sent as "
                        r"text/javascript\)" % re.escape(builds["right"]))
 
 
