@@ -125,6 +125,110 @@
     });
   }
 
+  // ---- An element the runtime never adopts says so (data-coursewire-error) ------------------
+  // The course plays as soon as this file mounts it, so when Python never starts (PyScript or the
+  // interpreter's .mjs blocked, missing, or served with a type browsers refuse for modules) the
+  // page would look fine while nothing is tracked. What the bridge can see: the failed import of
+  // the interpreter (an unhandled rejection), PyScript's own <script type=module> failing (its
+  // error event, or the same import failing again); failing any signal, a deadline no
+  // healthy start reaches (data-runtime-timeout, seconds). Adoption by Python clears it.
+  var RUNTIME_TIMEOUT_S = 120; // Pyodide starts in ~4 s here; tests allow a loaded machine 60 s
+  var RUNTIME_ERROR = "coursewire-runtime-error";
+
+  function isPyScriptUrl(url) {
+    return /pyscript/i.test(url || "") && /\/core\.js(?:[?#]|$)/.test(url || "");
+  }
+
+  function unadopted(all) {
+    var out = [];
+    var nodes = document.querySelectorAll("[data-coursewire]");
+    for (var i = 0; i < nodes.length; i++) {
+      var el = nodes[i];
+      if (el.hasAttribute("data-coursewire-initialized") || el.hasAttribute("data-coursewire-error")) continue;
+      if (!all && el.hasAttribute("data-coursewire-defer")) continue; // the host mounts it when it likes
+      out.push(el);
+    }
+    return out;
+  }
+
+  function runtimeFailed(sentence, elements) {
+    if (consumer) return; // Python is running: what it did not adopt, it has said why itself
+    for (var i = 0; i < elements.length; i++) {
+      var el = elements[i];
+      var box = document.createElement("p");
+      box.className = RUNTIME_ERROR;
+      box.setAttribute("role", "alert");
+      box.textContent = sentence;
+      el.appendChild(box);
+      el.setAttribute("data-coursewire-error", sentence);
+    }
+    if (elements.length) console.error("Coursewire: " + sentence);
+  }
+
+  function notTracked(cause) {
+    return cause + ", so Coursewire cannot follow this course (its progress is not tracked).";
+  }
+
+  function watchRuntime() {
+    window.addEventListener("unhandledrejection", function (event) {
+      var reason = event.reason;
+      var text = String((reason && reason.message) || reason || "");
+      // The interpreter (pyodide.mjs, micropython.mjs) is imported by PyScript at run time.
+      if (!/dynamically imported module|importing a module script failed/i.test(text)) return;
+      var url = (text.match(/https?:\/\/\S+/) || [""])[0]; // (Safari names none)
+      if (url && !/pyodide|micropython|pyscript|\.mjs(?:[?#]|$)/i.test(url)) return; // a module of the host's own
+      event.preventDefault(); // reported here, once, with what to do about it
+      runtimeFailed(notTracked("The Python runtime " + (url ? url + " " : "") + "could not be loaded (a missing " +
+        "file, or a server that does not send .mjs files as text/javascript)"), unadopted(true));
+    });
+    window.addEventListener("error", function (event) {
+      var el = event.target;
+      if (!el || el.tagName !== "SCRIPT" || !isPyScriptUrl(el.src)) return;
+      runtimeFailed(notTracked("PyScript " + el.src + " could not be loaded (blocked, missing, or not sent as " +
+        "text/javascript)"), unadopted(true));
+    }, true);
+    function askForPyScript() {
+      // PyScript's <script type=module> may have failed before this file ran (its error event is
+      // gone by then). Importing the same URL answers from the browser's module map: the module
+      // PyScript already is (nothing runs twice), or the same failure, at once.
+      var scripts = document.querySelectorAll("script[type='module'][src]");
+      for (var i = 0; i < scripts.length; i++) {
+        if (!isPyScriptUrl(scripts[i].src)) continue;
+        (function (src) {
+          import(src).catch(function () {
+            runtimeFailed(notTracked("PyScript " + src + " could not be loaded (blocked, missing, or not sent as " +
+              "text/javascript)"), unadopted(true));
+          });
+        })(scripts[i].src);
+      }
+    }
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", askForPyScript);
+    else askForPyScript();
+    function startDeadlines() {
+      var nodes = unadopted(false);
+      for (var i = 0; i < nodes.length; i++) {
+        var given = Number(nodes[i].getAttribute("data-runtime-timeout"));
+        var seconds = given > 0 ? given : RUNTIME_TIMEOUT_S;
+        setTimeout(function (el, seconds) {
+          if (unadopted(false).indexOf(el) === -1) return;
+          runtimeFailed(notTracked("Python did not start within " + seconds + " s (see the console for why)"), [el]);
+        }, seconds * 1000, nodes[i], seconds);
+      }
+    }
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startDeadlines);
+    else startDeadlines();
+  }
+
+  // Python adopts `container`: a runtime error said here earlier is no longer true.
+  function clearRuntimeError(container) {
+    var box = container.querySelector("." + RUNTIME_ERROR);
+    if (!box) return;
+    box.parentNode.removeChild(box);
+    container.removeAttribute("data-coursewire-error");
+  }
+
+  watchRuntime();
+
   function dispatch(events) {
     // [[frameId, name, detail], ...] -> bubbling CustomEvents on each embed's container.
     for (var i = 0; i < events.length; i++) {
@@ -406,6 +510,7 @@
     },
     // The frame id already mounted in `container` (by the page, before Python), or 0.
     mountedIn: function (container) {
+      clearRuntimeError(container);
       var id = Number(container.getAttribute("data-coursewire-frame") || 0);
       return byId(id) ? id : 0;
     },
