@@ -5,6 +5,7 @@ Coassemble (serve.py, whose webhooks go to the host's /webhooks/coassemble with 
 reports its events to the host, and the host's record reads completed_verified once the signed
 webhook arrived."""
 
+import http.client
 import json
 import os
 import re
@@ -159,6 +160,17 @@ def test_the_mounted_routes_answer_refusals_in_one_sentence(host):
     status, answer = host.call("POST", "/webhooks/coassemble", {"id": "x", "type": "course.completed"},
                                headers={"X-Coassemble-Signature": "sha256=00", "X-Coassemble-Timestamp": "1"})
     assert status == 401 and set(answer) == {"error"}
+    # Announced larger than the route takes (1 MB) and than Django reads (2.5 MB): 413, one sentence,
+    # before any of it is read. (Only the headers are sent: a server that refuses unread bytes may
+    # reset the connection before the client reads its answer.)
+    connection = http.client.HTTPConnection(host.origin.split("//", 1)[1], timeout=30)
+    connection.putrequest("POST", "/webhooks/coassemble")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", "3000000")
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 413 and set(json.loads(response.read())) == {"error"}
+    connection.close()
     # The host's own view: no login, another learner, a bad body.
     status, answer = host.call("POST", "/api/embed-url", {"course": "101"})
     assert status == 401 and set(answer) == {"error"}
