@@ -135,7 +135,7 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stop(signum, frame):
+def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 

@@ -33,7 +33,7 @@ def _view(route: str):
                         "CONTENT_LENGTH": str(len(body))})
         answered = []
 
-        def start_response(status, headers, exc_info=None):
+        def start_response(status: str, headers: list, exc_info: object = None) -> None:
             answered[:] = [status, headers]
 
         chunks = coursewire_app()(environ, start_response)

@@ -39,7 +39,7 @@ def with_coursewire_routes(host_app: Callable, paths: Iterable[str] = ROUTES, ap
     Coursewire's routes (`app`, default coursewire_app()) and every other request with `host_app`."""
     paths = frozenset(paths)
 
-    def dispatch(environ, start_response):
+    def dispatch(environ: dict, start_response: Callable) -> Iterable[bytes]:
         if (environ.get("PATH_INFO") or "/") in paths:
             return (app or coursewire_app())(environ, start_response)
         return host_app(environ, start_response)

@@ -97,7 +97,7 @@ def test_the_installed_build_is_the_checkouts_build(installed, elsewhere, tmp_pa
     done = installed.run(["coursewire", "build", "dist", "--base-url", "https://cdn.example/lms/"],
                          cwd=elsewhere, env={"PATH": bare_path})
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Wrote 41 files") and "https://cdn.example/lms/coursewire/mpy.toml" in done.stdout
+    assert done.stdout.startswith("Wrote ") and "https://cdn.example/lms/coursewire/mpy.toml" in done.stdout
     reference = str(tmp_path_factory.mktemp("checkout-build"))
     made = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py"), "build", reference,
                            "--base-url", "https://cdn.example/lms/"], capture_output=True, text=True, timeout=300)
