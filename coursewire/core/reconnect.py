@@ -3,10 +3,10 @@ again.
 
 A Coassemble course opens only from a signed URL that the host's server mints with its secret key
 (valid about three hours). The page asks its own server (`MintRequest`: an endpoint such as
-/api/embed-url, a course, and where the learner's login comes from) and embeds the answer. When the session expires, the same
-request mints a fresh URL and the iframe is remounted; the record is kept. `Reconnect` decides
-when: at once after `session:expired`, then with a growing delay after each failed mint, up to a
-limit, after which it waits for the learner's Reconnect.
+/api/embed-url, a course, and where the learner's login comes from) and embeds the answer. When
+the session expires, the same request mints a fresh URL and the iframe is remounted; the record
+is kept. `Reconnect` decides when: at once after `session:expired`, then with a growing delay
+after each failed mint, up to a limit, after which it waits for the learner's Reconnect.
 """
 
 MAX_ID_CHARS = 256

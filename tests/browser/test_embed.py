@@ -41,7 +41,8 @@ def example_elsewhere(servers, name, runtime, queries):
         product = "builder" if 'data-coursewire="builder"' in html[html.rfind("<div", 0, match.start()):match.start()] else "player"
         return 'data-src="%s"' % servers.signed(product, match.group(2), queries.get(element, "")).replace("&", "&amp;")
 
-    html = re.sub(r'data-mint-url="/api/embed-url"\s+data-course="(\d+)"\s+data-learner="([^"]+)"', signed, html)
+    html = re.sub(r'data-mint-url="/api/embed-url"\s+data-course="(\d+)"\s+data-login-url="/demo/login\?learner=([^"&]+)'
+                  r'(?:&amp;edit=1)?"', signed, html)
     assert "data-mint-url" not in html
     return html
 
