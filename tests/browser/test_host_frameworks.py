@@ -110,15 +110,19 @@ def test_the_readme_examples_are_the_code_the_hosts_run(framework):
 
 
 def snippet_page(host, runtime, login_token):
-    kind, config = ("py", "pyscript.toml") if runtime == "py" else ("mpy", "mpy.toml")
-    return """<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
-<script type="module" src="%(cw)s/runtime/pyscript/core.js"></script>
-<script defer src="%(cw)s/coursewire/browser/bridge.js"></script>
-<script type="%(kind)s" src="%(cw)s/coursewire/browser/automount.py" config="%(cw)s/coursewire/%(config)s"></script>
-<div id="course" data-coursewire="player" data-mint-url="/api/embed-url" data-course="101"
-     data-login-token="%(token)s" data-report-url="/api/events" data-progress-target="#my-bar"></div>
-<progress id="my-bar" max="100"></progress>
-</body></html>""" % {"cw": host.coursewire, "kind": kind, "config": config, "token": login_token}
+    """README's snippet (its origin replaced by where the files are served) with README's minting
+    element, the login given as data-login-token, and a DOM-event listener of the host's own."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        section = f.read().split("## Embed in your site", 1)[1]
+    loader, element = re.findall(r"```html\n(.*?)```", section, re.S)[:2]
+    loader = loader.split('<div id="course"', 1)[0].replace("https://coursewire.example", host.coursewire)
+    if runtime == "py":
+        loader = loader.replace('type="mpy"', 'type="py"').replace("/coursewire/mpy.toml", "/coursewire/pyscript.toml")
+    element = re.sub(r'data-login-url="[^"]*"', 'data-login-token="%s"' % login_token, element)
+    assert 'data-login-token="%s"' % login_token in element and 'data-report-url="/api/events"' in element
+    return ("<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'></head><body>"
+            + loader + element + "<script>document.getElementById('course').addEventListener("
+            "'course:completed', () => { window.completed = true; });</script></body></html>")
 
 
 def wait_for_record(host, learner, check, timeout_s=60):
@@ -142,7 +146,7 @@ def test_a_host_page_with_a_login_token_plays_reports_and_is_verified(page, host
     # The learner plays the course through (the harness's click-by-click "perfect" learner).
     frame.evaluate("harness.playerScripts.start('perfect', harness.player.learner)")
     frame.wait_for_selector("html[data-script-done='true']", state="attached", timeout=60_000)
-    page.wait_for_function("document.getElementById('my-bar').value === 100", timeout=30_000)
+    page.wait_for_function("window.completed === true", timeout=30_000)
     record = wait_for_record(host, learner, lambda r: r["status"] == "completed_verified"
                              and r["reported_completed_at"] is not None and r["progress"] == 100)
     assert record["verified_completed_at"] is not None and record["answers"]
