@@ -57,7 +57,8 @@ def _mint_request(mint, product):
     if mint is None or isinstance(mint, MintRequest):
         return mint
     if isinstance(mint, dict) and "action" not in mint:
-        mint = dict(mint, action="edit" if product == "builder" else "view")
+        mint = dict(mint)
+        mint["action"] = "edit" if product == "builder" else "view"
     return MintRequest.from_data(mint)
 
 

@@ -191,3 +191,44 @@ def test_a_signed_out_login_stops_the_demo_pages_renewal_with_one_sentence(page,
     page.wait_for_selector("#session-status:text-is('Could not reconnect: %s')" % sentence)
     assert page.is_visible("#reconnect")  # gave up at once: the learner decides, no retry scheduled
     assert [kind for kind, _ in seen] == ["login", "mint", "login"]
+
+
+PYTHON_API = """
+from pyscript import document, window
+from coursewire.browser.embed import Embed
+
+course = Embed(document.getElementById("course"), mint={"url": "/api/embed-url", "course": "101",
+               "login_token": window.TEST_LOGIN_TOKEN}, report="/api/events", dom_events=True)
+course.on("course:progress", lambda event: document.body.setAttribute("data-progress", str(event.data["progress"])))
+document.body.setAttribute("data-api-ready", "true")
+"""
+
+
+def test_the_python_api_mints_with_a_login_token_and_keys_the_record_by_the_answer(page, servers, runtime):
+    learner = "python-api-%s" % runtime
+    page.add_init_script("window.TEST_LOGIN_TOKEN = %s;" % json.dumps(servers.login(learner)))
+    # The snippet element is left to the page's own Python: bridge.js and automount.py skip it.
+    page.add_init_script("""(() => {
+        if (window.top !== window) return;
+        new MutationObserver((records, observer) => {
+            const script = document.querySelector('script[src$="automount.py"]');
+            if (!script) return;
+            observer.disconnect();
+            document.getElementById("course").setAttribute("data-coursewire-defer", "");
+            const own = document.createElement("script");
+            own.type = %s;  // the runtime automount.py is switched to (open_host_site)
+            own.textContent = %s;
+            script.after(own);
+        }).observe(document, {childList: true, subtree: true});
+    })()""" % (json.dumps(runtime), json.dumps(PYTHON_API)))
+    seen = requests_log(page)
+    open_host_site(page, servers, runtime, {})
+    page.wait_for_selector("body[data-api-ready='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
+    frame = harness_frame(page)
+    frame.evaluate("harness.post({type: 'course', event: 'progress', data: {progress: 45}})")
+    page.wait_for_selector("body[data-progress='45']")
+    assert [kind for kind, _ in seen] == ["mint"] and claims_of(seen[0][1])["sub"] == learner
+    assert json.loads(seen[0][1].post_data) == {"course": "101", "action": "view"}
+    page.wait_for_function("(k) => Object.keys(localStorage).includes(k)",
+                           arg="coursewire:v1:player:course:101:learner:" + learner)
+    wait_for_record(servers, learner, lambda r: r["progress"] == 45)

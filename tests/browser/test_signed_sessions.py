@@ -90,6 +90,9 @@ def test_an_expired_token_is_renewed_on_its_own_and_nothing_recorded_is_lost(pag
 
 
 def test_reconnect_by_hand_mints_a_fresh_url_and_keeps_the_record(page, servers, runtime):
+    asked = []
+    page.on("request", lambda r: asked.append(r.url.split("?")[0].rsplit("/", 2)[-2:])
+            if r.url.split("?")[0].endswith(("/demo/login", "/api/embed-url")) else None)
     open_app(page, servers, runtime=runtime, query="learner=alan&burst=0")
     page.wait_for_selector("#session-status[data-session='ready']")
     frame = harness_frame(page)
@@ -103,6 +106,8 @@ def test_reconnect_by_hand_mints_a_fresh_url_and_keeps_the_record(page, servers,
     page.wait_for_selector("#session-status[data-session='ready']")
     assert page.is_hidden("#reconnect")
     assert quiz_answers(page) == ["A1"]
+    # Each mint, the Reconnect's too, first asks the login for a fresh token.
+    assert asked == [["demo", "login"], ["api", "embed-url"]] * 2
 
 
 @pytest.fixture(scope="module", params=["wrong-key", "api-down"])
