@@ -144,6 +144,9 @@ def test_a_refused_batch_or_event_no_longer_blocks_later_reports(page, servers, 
     batch_notice = ("The host's server refused a batch of reports (HTTP 422: This host refuses poisoned answers.); "
                     "it was set aside and later reports are still sent.")
     page.wait_for_function("(n) => (%s)().includes(n)" % notices, arg=batch_notice)
+    # Off the route from here: Playwright's interception of the page's keepalive fetches now and
+    # then fails one (answered as no answer, then retried later), which is not what is tested.
+    page.unroute("**/api/events")
     # An attempt past what the server's record holds: refused alone, inside a 2xx.
     frame.evaluate("""() => harness.post({type: 'screen', event: 'answer',
         data: {id: 'qa', question: 'QA', answer: 'too-many-attempts', attempt: 2147483648}})""")
