@@ -12,9 +12,9 @@ import errno
 import http.server
 import io
 import os
-import re
 import secrets
 import signal
+import socket
 import sys
 import threading
 import urllib.parse
@@ -74,7 +74,28 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     # Seconds a connection may sit idle or half-sent before it is closed, so slow or half-open
     # clients cannot hold a thread each for as long as they like.
     timeout = 30
+    # Seconds a whole request (line, headers, body) may take to arrive, however steadily it
+    # trickles in (one header line every few seconds resets `timeout` each time): then 408.
+    request_deadline = 60
     served_root = ROOT  # every file served lies under this folder (checked after symlinks)
+
+    def handle_one_request(self):
+        self._arrival = _Deadline(self.connection, self.request_deadline)
+        try:
+            super().handle_one_request()
+        except OSError:
+            if not self._arrival.expired:
+                raise
+            self.close_connection = True  # the deadline answered 408 and closed the socket
+        finally:
+            self._arrival.arrived()
+
+    def parse_request(self):
+        parsed = super().parse_request()
+        length = self.headers.get("Content-Length", "0").strip() if parsed else ""
+        if parsed and length in ("", "0") and "Transfer-Encoding" not in self.headers:
+            self._arrival.arrived()  # nothing more to wait for; _BodyReader says so for a body
+        return parsed
 
     def end_headers(self):
         # A host site on another origin may load the wrapper and the runtime from here.
@@ -169,26 +190,75 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_error(405, "Only GET and HEAD are served here")
 
 
+class _Deadline:
+    """Answers 408 and closes `connection` unless `arrived()` is called within `seconds`."""
+
+    def __init__(self, connection, seconds):
+        self.connection = connection
+        self.expired = False
+        self._done = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire, (seconds,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def arrived(self):
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+    def _expire(self, seconds):
+        with self._lock:
+            if self._done:
+                return  # the request arrived just in time: its own answer is being written
+            self.expired = True
+        _refuse(self.connection, 408, "Request Timeout",
+                "The request did not arrive within %d seconds; send it again." % seconds)
+
+
+def _refuse(connection, status, reason, sentence, headers=""):
+    """Answer `status` with {"error": sentence} on a raw connection and close it for writing."""
+    body = ('{"error": "%s"}' % sentence).encode("utf-8")
+    head = ("HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d\r\n"
+            "Connection: close\r\n%s\r\n" % (status, reason, len(body), headers)).encode("ascii")
+    try:
+        connection.sendall(head + body)
+    except OSError:
+        pass  # the client is gone already
+    try:
+        connection.shutdown(socket.SHUT_RDWR)  # the handler's pending read ends now
+    except OSError:
+        pass
+
+
 class _BodyReader:
     """wsgi.input that ends at Content-Length, so an application can never block on the socket."""
 
-    def __init__(self, stream, length):
+    def __init__(self, stream, length, arrived=lambda: None):
         self.stream = stream
         self.left = length
+        self._arrived = arrived
+        if not length:
+            arrived()
 
     def read(self, size=-1):
         if size is None or size < 0 or size > self.left:
             size = self.left
         data = self.stream.read(size) if size else b""
-        self.left -= len(data)
+        self._count(data)
         return data
 
     def readline(self, size=-1):
         if size is None or size < 0 or size > self.left:
             size = self.left
         data = self.stream.readline(size) if size else b""
-        self.left -= len(data)
+        self._count(data)
         return data
+
+    def _count(self, data):
+        self.left -= len(data)
+        if not self.left:
+            self._arrived()  # the whole request is in: the request deadline no longer applies
 
     def __iter__(self):
         while True:
@@ -226,7 +296,7 @@ def run_wsgi(handler, app):
         if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
             environ[key] = environ[key] + "," + value if key in environ else value
     runner = wsgiref.handlers.SimpleHandler(
-        _BodyReader(handler.rfile, length), handler.wfile, sys.stderr, environ,
+        _BodyReader(handler.rfile, length, handler._arrival.arrived), handler.wfile, sys.stderr, environ,
         multithread=True, multiprocess=False)
     runner.http_version = "1.1"
     runner.origin_server = True
@@ -300,15 +370,16 @@ class AppHandler(Handler):
             return deploy.config_text(rel, "%s/%s" % (self.site_url(), rel)), TYPES[".toml"]
         return None
 
+    bound_url = None  # "//<--host>:<port>": this origin as it listens (set by main)
+
     def site_url(self):
-        """Where browsers reach this origin: --public-url, else scheme-relative from the Host header
-        (so a page served over HTTPS by a proxy in front of us asks for HTTPS)."""
+        """Where browsers reach this origin: --public-url, else the address this server listens
+        on, scheme-relative (a page served over HTTPS asks for HTTPS). Never the request's Host
+        header: no client may choose the interpreter URL the configs give other pages (behind a
+        proxy, pass --public-url)."""
         if self.public_url:
             return self.public_url
-        host = self.headers.get("Host", "")
-        if not re.fullmatch(r"[A-Za-z0-9.\-]+(:[0-9]+)?|\[[0-9A-Fa-f:.]+\](:[0-9]+)?", host):
-            host = "%s:%d" % self.server.server_address[:2]
-        return "//" + host
+        return self.bound_url or "//%s:%d" % self.server.server_address[:2]
 
 
 class HarnessHandler(Handler):
@@ -335,9 +406,49 @@ def bind_address(host):
     return "127.0.0.1" if host == "localhost" else host
 
 
+class _CappedServer(http.server.ThreadingHTTPServer):
+    """One thread per connection, at most `max_connections` at once: past that a connection is
+    answered 503 at once and closed, so slow clients cannot take every thread the machine has."""
+
+    daemon_threads = True
+    max_connections = 128
+
+    def __init__(self, *args, **kwargs):
+        self._open = 0
+        self._open_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address):
+        with self._open_lock:
+            full = self._open >= self.max_connections
+            if not full:
+                self._open += 1
+        if full:
+            _refuse(request, 503, "Service Unavailable",
+                    "The server has %d connections open; try again shortly." % self.max_connections,
+                    "Retry-After: 5\r\n")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._closed()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._closed()
+
+    def _closed(self):
+        with self._open_lock:
+            self._open -= 1
+
+
 def make_server(host, port, handler):
     try:
-        server = http.server.ThreadingHTTPServer((bind_address(host), port), handler)
+        server = _CappedServer((bind_address(host), port), handler)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             raise CliError(
@@ -362,7 +473,7 @@ def parse_args(argv):
     parser.add_argument("--harness-port", type=int, default=8001, help="port of the harness origin (default 8001)")
     parser.add_argument("--public-url", default=None,
                         help="the app origin as browsers reach it, e.g. https://coursewire.example behind a "
-                             "proxy (default: taken from each request's Host header, scheme-relative)")
+                             "proxy (default: this server's own --host and --port, scheme-relative; never a request's Host header)")
     parser.add_argument(
         "--db",
         default=None,
@@ -469,6 +580,7 @@ def main(argv=None):
         harness.server_close()
         raise
     app_url = url(args.host, app.server_address[1])
+    AppHandler.bound_url = "//%s:%d" % (args.host, app.server_address[1])
 
     # The server routes, and the simulated Coassemble API beside the harness pages. With no
     # Coassemble variable set, the app mints from the simulated API with the demo key, so the demo

@@ -34,6 +34,7 @@
   var PREVIEW = 300; // characters of a refused message kept for the inspector (core/eventlog.py)
   var NOT_READ = "not read: not from a course frame";
   var SLICE = 100; // messages per Python call (~15-40 ms of work on a 2-core machine)
+  var MAX_ANSWER_CHARS = 1000000; // of a report answer read (its refused events); core/outbox.py reads as much
 
   function frameIdOf(source) {
     if (!source) return -1; // a pending frame (URL still being minted) has no window yet: never null
@@ -464,16 +465,24 @@
       mintInto(f);
       return true;
     },
-    // POST `text` to `url`; ["posted", [tag, status]] follows in the queue (status 0: no answer).
+    // POST `text` to `url`; ["posted", [tag, status, Retry-After, answer text]] follows in the
+    // queue (status 0: no answer). Python's outbox decides what the answer means (reply_rule).
     post: function (id, url, text, tag) {
+      function posted(status, retryAfter, answer) {
+        enqueue([id, "", "posted", JSON.stringify([tag, status, retryAfter || "", answer || ""])]);
+      }
       if (hiding) { // answered as "no answer": retried if the page lives on; the beacon carries it now
-        enqueue([id, "", "posted", JSON.stringify([tag, 0])]);
+        posted(0);
         return;
       }
       fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: text,
                    credentials: "same-origin", cache: "no-store", keepalive: text.length < 60000 })
-        .then(function (response) { return response.status; }, function () { return 0; })
-        .then(function (status) { enqueue([id, "", "posted", JSON.stringify([tag, status])]); });
+        .then(function (response) {
+          var retryAfter = response.headers.get("Retry-After");
+          return response.text().then(function (answer) {
+            posted(response.status, retryAfter, answer.length <= MAX_ANSWER_CHARS ? answer : "");
+          }, function () { posted(response.status, retryAfter); });
+        }, function () { posted(0); });
     },
     // The page is going away: hand `text` to the browser to deliver (text/plain: no preflight).
     beacon: function (url, text) {

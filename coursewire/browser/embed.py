@@ -320,9 +320,9 @@ class Embed:
                 if delay is not None:
                     window.setTimeout(self._proxy(lambda: self._retry_mint()), delay)
         elif form == POSTED:
-            tag, status = json.loads(payload)
-            if tag == "report" and self.outbox is not None:
-                self._reported(status)
+            posted = json.loads(payload)  # [tag, status, Retry-After, the answer's text]
+            if posted[0] == "report" and self.outbox is not None:
+                self._reported(posted[1], *posted[2:4])
             return
         self.session.change({C.SESSION: True})
 
@@ -440,11 +440,16 @@ class Embed:
         if text is not None:
             window.coursewireBridge.post(self.frame_id, self.report_url, text, "report")
 
-    def _reported(self, status):
-        delay = self.outbox.answered(status)
+    def _reported(self, status, retry_after=None, body=None):
+        delay = self.outbox.answered(status, body, retry_after)  # the outbox's one rule (reply_rule)
         if status == 401 and self._notice("The host's server refused this page's report token; reports wait "
                                           "for the next signed URL."):
             self.session.change({C.NOTICES: True})
+        notice, self.outbox.notice = self.outbox.notice, None
+        if notice is not None:  # a refused batch, or refused events: once each, console and inspector
+            window.console.warn("Coursewire: " + notice)
+            if self._notice(notice):
+                self.session.change({C.NOTICES: True})
         self._outbox_changed()
         if delay == 0:
             self._send_reports()

@@ -6,6 +6,10 @@ number, so the server applies it once however often a batch is sent again; the o
 with the record (it survives a reload and an offline spell), sent in batches, retried with a
 growing delay, and flushed with navigator.sendBeacon when the page goes away. A batch is bound to
 a learner and a course by an opaque report token the server issued with the signed embed URL.
+What each answer means is one rule, `reply_rule`: no answer and 5xx are retried with a growing
+delay, 401 waits for a fresh token, 429 for the server's Retry-After; any other 4xx sets that
+batch aside (said once) and later batches still go; a 2xx may name events the server refused
+alone, which are dropped (said once).
 
 Pure: the shell sends what `next_batch` gives and reports the answer with `answered`.
 """
@@ -25,6 +29,28 @@ MAX_BATCH_CHARS = 256 * 1024  # well under the server's 512 KiB
 MAX_PENDING = 10000  # a week offline at a quiz a day is far below this
 FIRST_RETRY_MS = 1000
 MAX_RETRY_MS = 60000
+MAX_RETRY_AFTER_MS = 3600000  # a server's Retry-After is honoured up to an hour
+MAX_REASON_CHARS = 200  # of a server's sentence, in a notice
+
+# What the host's server's answer to a batch means: the outbox's one rule (`reply_rule`).
+SENT = "sent"  # 2xx: stored, apart from the events it names as refused
+RETRY = "retry"  # no answer (0), 5xx, 408 and anything unexpected: again, after a growing delay
+WAIT_FOR_TOKEN = "wait for a token"  # 401: the next minted URL brings a fresh report token
+WAIT = "wait"  # 429: after the server's Retry-After (or the growing delay without one)
+SET_ASIDE = "set aside"  # any other 4xx: this batch never goes as it is; later ones still go
+
+
+def reply_rule(status):
+    """What the server's HTTP `status` (0: no answer at all) means for the batch it answered."""
+    if 200 <= status < 300:
+        return SENT
+    if status == 401:
+        return WAIT_FOR_TOKEN
+    if status == 429:
+        return WAIT
+    if 400 <= status < 500 and status != 408:  # 408: the request took too long on its way, not its fault
+        return SET_ASIDE
+    return RETRY
 SESSION_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 
@@ -40,6 +66,8 @@ class Outbox:
         self.pending = []  # [{"session", "seq", "type", "event", "data", "time"}], oldest first
         self.next_seq = 1
         self.dropped = 0  # entries refused for good (a bound reached, a batch the server refuses)
+        self.notice = None  # one sentence for the page to show (console and inspector), then None
+        self._told = set()  # kinds of refusal already told: each is told once
         self.in_flight = None  # (session, last seq) of the batch being sent
         self.failures = 0
         self.paused = None  # why sending waits for something (a refused token), or None
@@ -98,26 +126,58 @@ class Outbox:
             head["learner"] = self.learner
         return json.dumps(head)[:-1] + ', "events": [' + ", ".join(events) + "]}"
 
-    def answered(self, status):
-        """The server's answer to the batch in flight (0: no answer at all). Returns the delay in
-        ms before the next try, 0 to send on at once, or None to wait for something else."""
+    def answered(self, status, body=None, retry_after=None):
+        """The server's answer to the batch in flight (`reply_rule`): status (0: no answer at
+        all), the answer's text, its Retry-After header. Returns the delay in ms before the next
+        try, 0 to send on at once, or None to wait for something else. A refusal the page should
+        show is left in `notice` (each kind once)."""
         if self.in_flight is None:
             return None
         session, last = self.in_flight
         self.in_flight = None
-        if 200 <= status < 300:
+        rule = reply_rule(status)
+        if rule == SENT:
             self._forget(session, last)
             self.failures = 0
+            self._refused_events(body)
             return 0 if self.pending else None
-        if status == 401:
+        if rule == WAIT_FOR_TOKEN:
             self.paused = "the server refused the report token"
             return None  # a fresh token (the next minted URL) resumes sending
-        if status in (400, 413):
-            # The server will never take this batch as it is: keep the record, drop the report.
+        if rule == SET_ASIDE:
+            # The server will never take this batch as it is: keep the record, drop the report,
+            # and send what came after it.
             self.dropped += self._forget(session, last)
+            self._tell("batch", "The host's server refused a batch of reports (HTTP %d%s); it was set aside "
+                                "and later reports are still sent." % (status, _reason(body)))
             return 0 if self.pending else None
         self.failures += 1
-        return min(FIRST_RETRY_MS * (2 ** (self.failures - 1)), MAX_RETRY_MS)
+        delay = min(FIRST_RETRY_MS * (2 ** (self.failures - 1)), MAX_RETRY_MS)
+        if rule == WAIT:
+            seconds = _seconds(retry_after)
+            if seconds is not None:
+                delay = min(max(seconds * 1000, FIRST_RETRY_MS), MAX_RETRY_AFTER_MS)
+        return delay
+
+    def _refused_events(self, body):
+        # A 2xx may name events the server refused alone ({"refused": [{"seq", "error"}]}): they
+        # are gone with their batch; the page says so once.
+        answer, reason = parse_json(body, 1000000) if isinstance(body, str) else (None, "")
+        refused = answer.get("refused") if reason is None and isinstance(answer, dict) else None
+        if not isinstance(refused, list) or not refused:
+            return
+        self.dropped += len(refused)
+        first = refused[0] if isinstance(refused[0], dict) else {}
+        error = first.get("error")
+        self._tell("events", "The host's server refused %s report%s (%s); %s dropped." % (
+            len(refused), "" if len(refused) == 1 else "s",
+            _clip(error) if isinstance(error, str) else "no reason given",
+            "it was" if len(refused) == 1 else "they were"))
+
+    def _tell(self, kind, text):
+        if kind not in self._told:
+            self._told.add(kind)
+            self.notice = text
 
     def _forget(self, session, last):
         # A batch is always the oldest entries (next_batch): forget a prefix.
@@ -232,6 +292,27 @@ def _read_chunk(text):
             not isinstance(value[1], list) or len(value[1]) > OUTBOX_CHUNK:
         return None, None
     return value[0], value[1]
+
+
+def _seconds(value):
+    """Retry-After's delay in whole seconds ("120"), or None (absent, or an HTTP date: the
+    growing delay is used then)."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value and len(value) <= 10 and all(c in "0123456789" for c in value):
+            return int(value)
+    return None
+
+
+def _clip(text):
+    return text if len(text) <= MAX_REASON_CHARS else text[:MAX_REASON_CHARS - 1] + "\u2026"
+
+
+def _reason(body):
+    # The server's own sentence ({"error": ...}), when it gave one.
+    answer, reason = parse_json(body, 100000) if isinstance(body, str) else (None, "")
+    error = answer.get("error") if reason is None and isinstance(answer, dict) else None
+    return ": " + _clip(error) if isinstance(error, str) and error else ""
 
 
 def _without_nul(value):

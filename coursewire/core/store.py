@@ -21,7 +21,11 @@ small and stay whole under "<key>".
 Order of writes, so that any one failed write leaves a readable record: chunks before the record
 that counts them (a chunk may hold entries past the count: they are not read); a list that shrank
 (the quiz log cleared) is counted in the record first and its surplus chunks removed after. A
-version 1 record ("quiz_count", quiz chunks only) is read and written again as version 2.
+list written whole over chunks it had (the log cleared and filled again in one save) would
+overwrite entries the stored record still counts, so the record as last stored, with that list
+counted empty, is written first: a failure after it leaves the list cleared, as the learner asked,
+never a record whose count and chunks disagree (issue 19, item 7). A version 1 record
+("quiz_count", quiz chunks only) is read and written again as version 2.
 
 Every chunk's text is built by joining one json.dumps per entry: MicroPython's json.dumps grows
 its output a little at a time, so one call over a chunk of large answers is quadratic (seconds).
@@ -59,6 +63,7 @@ class Store:
         # Whether this page has seen anything stored under the key (load read it, or a save
         # wrote it): a storage that never let the page in holds nothing of it to remove.
         self._held = False
+        self._head = None  # the version 2 record's own text as last loaded or saved
 
     def _refused(self, error):
         if error is not None and self.available:
@@ -137,6 +142,7 @@ class Store:
         record["feedback_history"] = lists["feedback_history"]
         record["quiz"] = lists["quiz"]
         self._saved = dict(counts)
+        self._head = self._text
         self._chunks = {name: _chunks_for(counts[name]) for name in LISTS}
         self._first = {"screens": order[0] if order else None,
                        "feedback_history": _first_entry(record["feedback_history"]),
@@ -198,14 +204,21 @@ class Store:
                  "quiz": (len(quiz), lambda i, j: quiz[i:j])}
         head["lists"] = {name: lists[name][0] for name in LISTS}
         firsts = {name: _first_of(name, lists[name]) for name in LISTS}
+        plan = {}
+        for name in LISTS:
+            touched = touched_screens if name == "screens" else ()
+            plan[name] = self._chunks_to_write(name, lists[name][0], touched, firsts[name])
+        if self._count_rewritten_lists_empty([name for name in LISTS if plan[name][1]]) is not None:
+            return
         for name in LISTS:
             count, items = lists[name]
-            touched = touched_screens if name == "screens" else ()
-            for i in self._chunks_to_write(name, count, touched, firsts[name]):
+            for i in plan[name][0]:
                 if self._set(self._chunk_key(name, i), self._chunk_text(name, i, count, items)) is not None:
                     return  # refused: the last complete record stays as it was
-        if self._set(self.key, json.dumps(head)) is not None:
+        text = json.dumps(head)
+        if self._set(self.key, text) is not None:
             return
+        self._head = text
         for name in LISTS:
             count = head["lists"][name]
             for i in range(_chunks_for(count), self._chunks.get(name, 0)):  # a list that shrank
@@ -226,18 +239,36 @@ class Store:
         return "[" + ", ".join(texts) + "]"
 
     def _chunks_to_write(self, name, count, touched, first):
+        """(chunk numbers to write, whether they replace entries the stored record counts)."""
         saved = self._saved.get(name) if self._saved is not None else None
         if saved is None or count < saved or (saved and first != self._first.get(name)):
             # Written whole: unknown, or shrunk (only ever emptied: Clear log, Reset; counted by
             # the record first). Texts kept from before would be other entries'.
             self._tail.pop(name, None)
-            return range(_chunks_for(count))
+            return range(_chunks_for(count)), bool(saved) and count > 0
         # Entries are only appended: full chunks stand, the last one grows.
         chunks = set(range(saved // CHUNK, _chunks_for(count))) if count > saved else set()
         for position in touched:
             if position < count:
                 chunks.add(position // CHUNK)
-        return sorted(chunks)
+        return sorted(chunks), False
+
+    def _count_rewritten_lists_empty(self, names):
+        """Before chunks holding other entries overwrite those the stored record counts, store
+        that record with those lists counted empty (see the module's order of writes). Returns
+        the refusal, or None."""
+        if not names or self._head is None:
+            return None
+        head, reason = _parse(self._head)
+        if reason is not None or not isinstance(head, dict) or not isinstance(head.get("lists"), dict):
+            return None  # not a version 2 record of ours: nothing it counts is overwritten
+        for name in names:
+            head["lists"][name] = 0
+        text = json.dumps(head)
+        error = self._set(self.key, text)
+        if error is None:
+            self._head = text
+        return error
 
     # -- other parts of this embed's record (the report outbox): same key prefix, same refusals --
 
@@ -271,6 +302,7 @@ class Store:
                 self.backend.remove(self._chunk_key(name, i))  # leftovers are never read
         self._chunks = {}
         self._tail = {}
+        self._head = None
         self._saved = {}  # nothing stored: the next save writes what there is
         self.available = True
         self.notice = None

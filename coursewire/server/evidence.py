@@ -17,6 +17,13 @@ IN_PROGRESS = "in_progress"
 COMPLETED_REPORTED = "completed_reported"  # the browser says so; no webhook yet
 COMPLETED_VERIFIED = "completed_verified"  # Coassemble's signed course.completed
 
+# What a record's columns hold, decided here once for both backends (so both give one answer):
+# an event past a bound is refused alone (`unstorable`), never an overflow in the database.
+# Attempts are INTEGER columns, 32 bits on PostgreSQL (64 on SQLite); a screen id is part of a
+# primary key, and a PostgreSQL index entry holds at most ~2,700 bytes (4 per character here).
+MAX_ATTEMPT = 2 ** 31 - 1
+MAX_SCREEN_ID_CHARS = 512
+
 QUIZ_EVENTS = {"screen:answer": "answer", "screen:failed": "failed", "screen:retry": "retry"}  # as the page logs them
 
 
@@ -63,6 +70,29 @@ class ReportedEvent:
         return "ReportedEvent(%d, %r, %r, %r)" % (self.seq, self.name, self.data, self.time)
 
 
+def unstorable(screens, event):
+    """Why `event` cannot be kept in a record whose screens are `screens` (one sentence, naming
+    the field), or None. Checked before apply_reported, which then cannot overflow a column."""
+    if not event.name.startswith("screen:"):
+        return None
+    data = event.data
+    screen_id = _as_id(data.get("id"))
+    if screen_id is not None and len(screen_id) > MAX_SCREEN_ID_CHARS:
+        return "data.id (the screen) must be at most %d characters." % MAX_SCREEN_ID_CHARS
+    if event.name in QUIZ_EVENTS and _attempt(screens.get(screen_id), event) > MAX_ATTEMPT:
+        return "data.attempt must be at most %d (counting retries)." % MAX_ATTEMPT
+    return None
+
+
+def _attempt(screen, event):
+    # An answer's attempt is the payload's own number when usable, else the screen's current
+    # attempt (a retry starts the next one).
+    given = event.data.get("attempt")
+    if isinstance(given, int) and not isinstance(given, bool) and given > 0:
+        return given
+    return (screen["attempt"] if screen is not None else 1) + (1 if QUIZ_EVENTS[event.name] == "retry" else 0)
+
+
 def apply_reported(record, screens, event):
     """Fold one new browser event into `record` (changed in place).
 
@@ -99,8 +129,7 @@ def _raise_progress(record, percent, time):
 
 def _apply_screen(record, screens, event):
     # The same bookkeeping as the page's reducer (coursewire core state): a screen's title is
-    # learnt from any of its events; an answer's attempt is the payload's own number when usable,
-    # else the screen's current attempt (a retry starts the next one).
+    # learnt from any of its events; an answer's attempt is _attempt's.
     data = event.data
     screen_id = _as_id(data.get("id"))
     screen = None
@@ -113,11 +142,7 @@ def _apply_screen(record, screens, event):
     quiz_event = QUIZ_EVENTS.get(event.name)
     if quiz_event is None:
         return None
-    given = data.get("attempt")
-    if isinstance(given, int) and not isinstance(given, bool) and given > 0:
-        attempt = given
-    else:
-        attempt = (screen["attempt"] if screen is not None else 1) + (1 if quiz_event == "retry" else 0)
+    attempt = _attempt(screen, event)
     if screen is not None and screen["attempt"] != attempt:
         screen["attempt"] = attempt
         screen["changed"] = True

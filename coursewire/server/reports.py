@@ -14,9 +14,16 @@ read by the browser's own wire parser (`parse_message`), so the server accepts e
 page accepts. An event's `time` is when the page saw it; a time later than the server's clock
 is taken as now.
 
-    200 {"applied": n, "duplicates": m}     after the commit
+One bad event does not cost its batch: an event with a usable `seq` that cannot be stored (not
+a Coassemble event, a time before 1970 or after 9998, a value past what a column holds:
+evidence.unstorable) is refused alone, named in the answer, and the rest is applied. A refused
+event is not stored, so sending it again is refused again.
+
+    200 {"applied": n, "duplicates": m}     after the commit; when events were refused, also
+        "refused": [{"seq": 7, "error": "events[6].time must be a time from 1970 to 9998."}]
     401 missing, forged, expired token, or a course/learner the token is not for
-    400 malformed batch (the sentence names the field)    413 too large    415 other content types
+    400 malformed batch (the sentence names the field: no events, an event that is not an
+        object or has no usable seq, a seq twice)    413 too large    415 other content types
     503 the database is unavailable (retry)
 """
 
@@ -59,13 +66,22 @@ def receive_batch(request, context):
     if unknown:
         raise Refusal(400, "The batch has an unknown field %r." % unknown[0][:40])
     session = _session(batch.get("session"))
-    events = _events(batch.get("events"), now)
+    events, refused, where = _events(batch.get("events"), now)
+    unstorable = []
     try:
-        applied, duplicates = context.store.record_events(course, learner, session, events, iso(now))
+        applied, duplicates = context.store.record_events(course, learner, session, events, iso(now), unstorable)
     except StoreUnavailable as error:
         log.warning("report batch not stored: %s", error)
         raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.")
-    return 200, {"applied": applied, "duplicates": duplicates}
+    answer = {"applied": applied, "duplicates": duplicates}
+    refused.extend({"seq": seq, "error": "%s.%s" % (where[seq], why)} for seq, why in unstorable)
+    if refused:
+        answer["refused"] = sorted(refused, key=lambda item: item["seq"])
+    return 200, answer
+
+
+class _EventRefused(Exception):
+    """One event of a batch that cannot be stored; the rest of the batch can."""
 
 
 def _check_claim(batch, field, check, bound):
@@ -89,35 +105,46 @@ def _session(value):
 
 
 def _events(items, now):
+    """(events to store, refused [{"seq", "error"}], where {seq: "events[i]"}); Refusal for a
+    fault of the batch itself."""
     if not isinstance(items, list) or not items:
         raise Refusal(400, "events must be a non-empty list.")
     if len(items) > MAX_BATCH_EVENTS:
         raise Refusal(413, "A batch holds at most %d events; send the rest in another." % MAX_BATCH_EVENTS)
-    events, seen = [], set()
+    events, refused, where = [], [], {}
     for index, item in enumerate(items):
-        event = _event(item, "events[%d]" % index, now)
-        if event.seq in seen:
-            raise Refusal(400, "events[%d]: seq %d appears twice in this batch." % (index, event.seq))
-        seen.add(event.seq)
-        events.append(event)
-    return events
+        place = "events[%d]" % index
+        seq = _seq(item, place)
+        if seq in where:
+            raise Refusal(400, "%s: seq %d appears twice in this batch." % (place, seq))
+        where[seq] = place
+        try:
+            events.append(_event(item, seq, place, now))
+        except _EventRefused as refusal:
+            refused.append({"seq": seq, "error": str(refusal)})
+    return events, refused, where
 
 
-def _event(item, where, now):
+def _seq(item, where):
+    # Without a usable seq an event cannot be named in the answer: that is the batch's fault.
     if not isinstance(item, dict):
         raise Refusal(400, "%s must be an object." % where)
-    unknown = sorted(set(item) - EVENT_FIELDS)
-    if unknown:
-        raise Refusal(400, "%s has an unknown field %r." % (where, unknown[0][:40]))
     seq = item.get("seq")
     if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
         raise Refusal(400, "%s.seq must be a whole number from 1 to %d." % (where, MAX_SEQ))
+    return seq
+
+
+def _event(item, seq, where, now):
+    unknown = sorted(set(item) - EVENT_FIELDS)
+    if unknown:
+        raise _EventRefused("%s has an unknown field %r." % (where, unknown[0][:40]))
     try:
         seen_at = parse_iso(item.get("time"), where + ".time")
     except ValueError as error:
-        raise Refusal(400, str(error))
+        raise _EventRefused(str(error))
     message = {key: item[key] for key in ("type", "event", "data") if key in item}
     parsed = parse_message(message)
     if isinstance(parsed, Rejection):  # the page's parser would have refused it too
-        raise Refusal(400, "%s is not a Coassemble event (%s)." % (where, parsed.reason))
+        raise _EventRefused("%s is not a Coassemble event (%s)." % (where, parsed.reason))
     return ReportedEvent(seq, parsed.name, parsed.data, iso(min(seen_at, now)))

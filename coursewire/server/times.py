@@ -15,6 +15,9 @@ def iso(seconds):
     return "%s.%03dZ" % (moment.strftime("%Y-%m-%dT%H:%M:%S"), moment.microsecond // 1000)
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9998  # what iso() can spell back, in UTC, on every platform
+
+
 def parse_iso(text, field="time"):
     """Unix seconds from an ISO 8601 text with a time zone, or ValueError with one sentence."""
     if not isinstance(text, str) or not 10 <= len(text) <= MAX_TIME_CHARS:
@@ -25,6 +28,15 @@ def parse_iso(text, field="time"):
         raise ValueError("%s must be an ISO 8601 time such as 2026-11-28T08:51:27.123Z." % field)
     if moment.tzinfo is None:
         raise ValueError("%s must say its time zone (end it with Z for UTC)." % field)
-    if not 1970 <= moment.astimezone(timezone.utc).year <= 9998:
-        raise ValueError("%s must be a time after 1970." % field)
-    return moment.timestamp()
+    try:
+        # Near year 1 or 9999 the conversion to UTC overflows (OverflowError, not ValueError), and
+        # the platform's timestamp functions may refuse (OSError): all of them mean out of range.
+        utc = moment.astimezone(timezone.utc)
+        seconds = utc.timestamp() if EARLIEST_YEAR <= utc.year <= LATEST_YEAR else None
+        if seconds is not None:
+            iso(seconds)
+    except (ValueError, OverflowError, OSError):
+        seconds = None
+    if seconds is None or seconds < 0:
+        raise ValueError("%s must be a time from %d to %d." % (field, EARLIEST_YEAR, LATEST_YEAR))
+    return seconds

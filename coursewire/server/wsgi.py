@@ -93,12 +93,19 @@ def make_app(settings=None, context=None, store=None, identify=None):
         context.identify = identify
 
     def app(environ, start_response):
-        request = Request(environ)
-        route = ROUTES.get((request.method, request.path))
+        body = answer_route(Request(environ), start_response)
+        # HEAD is answered as GET would be (status and headers, Content-Length included), without
+        # the body (RFC 9110 9.3.2), on every path: a 405 or 404 too.
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else body
+
+    def answer_route(request, start_response):
+        method = "GET" if request.method == "HEAD" else request.method
+        route = ROUTES.get((method, request.path))
         try:
             if route is None:
                 if any(path == request.path for _, path in ROUTES):
-                    allowed = ", ".join(sorted(m for m, p in ROUTES if p == request.path))
+                    methods = set(m for m, p in ROUTES if p == request.path)
+                    allowed = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
                     raise Refusal(405, "Use %s for %s." % (allowed, request.path), [("Allow", allowed)])
                 raise Refusal(404, "There is no %s here." % request.path)
             answer = route(request, context)

@@ -84,6 +84,72 @@ def test_a_batch_the_server_will_never_take_is_dropped_and_counted():
     assert box.pending == [] and box.dropped == 2
 
 
+@pytest.mark.parametrize("status, rule", [
+    (200, O.SENT), (202, O.SENT), (204, O.SENT),
+    (0, O.RETRY), (500, O.RETRY), (502, O.RETRY), (503, O.RETRY), (504, O.RETRY), (408, O.RETRY), (302, O.RETRY),
+    (401, O.WAIT_FOR_TOKEN), (429, O.WAIT),
+    (400, O.SET_ASIDE), (403, O.SET_ASIDE), (404, O.SET_ASIDE), (405, O.SET_ASIDE), (413, O.SET_ASIDE),
+    (415, O.SET_ASIDE), (422, O.SET_ASIDE),
+])
+def test_one_rule_says_what_every_answer_means(status, rule):
+    assert O.reply_rule(status) == rule
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 413, 415, 422])
+def test_a_refused_batch_is_set_aside_once_told_and_later_batches_still_go(status):
+    box = filled(250)
+    box.next_batch()
+    refusal = json.dumps({"error": "The batch has an unknown field 'x'."})
+    assert box.answered(status, refusal) == 0  # the next batch goes at once
+    assert box.notice == ("The host's server refused a batch of reports (HTTP %d: The batch has an unknown field "
+                          "'x'.); it was set aside and later reports are still sent." % status)
+    box.notice = None  # the page showed it
+    assert box.dropped == 100 and [e["seq"] for e in json.loads(box.next_batch())["events"]][0] == 101
+    assert box.answered(status, "<html>not json</html>") == 0
+    assert box.notice is None  # told once, not once per batch
+    box.next_batch()
+    assert box.answered(200) is None and box.pending == [] and box.dropped == 200
+
+
+def test_too_many_requests_waits_for_retry_after_and_then_sends_the_same_batch():
+    box = filled(3)
+    first = box.next_batch()
+    assert box.answered(429, "", "30") == 30000
+    assert box.next_batch() == first and box.notice is None
+    assert box.answered(429, "", " 0 ") == O.FIRST_RETRY_MS  # never a tight loop
+    box.next_batch()
+    assert box.answered(429, "", "999999999") == O.MAX_RETRY_AFTER_MS
+    box.next_batch()
+    failures = box.failures
+    # Without a usable Retry-After (absent, an HTTP date): the growing delay.
+    assert box.answered(429, "", "Wed, 21 Oct 2026 07:28:00 GMT") == O.FIRST_RETRY_MS * 2 ** failures
+    box.next_batch()
+    assert box.answered(200) is None and box.pending == [] and box.dropped == 0
+
+
+def test_events_a_2xx_names_as_refused_are_dropped_with_one_notice():
+    box = filled(150)
+    box.next_batch()
+    answer = {"applied": 98, "duplicates": 0,
+              "refused": [{"seq": 7, "error": "events[6].time must be a time from 1970 to 9998."},
+                          {"seq": 9, "error": "events[8].data.attempt must be at most 2147483647 (counting retries)."}]}
+    assert box.answered(200, json.dumps(answer)) == 0
+    assert box.dropped == 2 and box.notice == ("The host's server refused 2 reports (events[6].time must be a time "
+                                               "from 1970 to 9998.); they were dropped.")
+    box.notice = None
+    assert json.loads(box.next_batch())["events"][0]["seq"] == 101  # later events still go
+    answer["refused"] = [{"seq": 120, "error": "x" * 5000}]
+    assert box.answered(200, json.dumps(answer)) is None and box.notice is None and box.dropped == 3
+    assert box.pending == []
+
+
+@pytest.mark.parametrize("body", [None, "", "not json", "[]", '{"applied": 3}', '{"refused": []}', '{"refused": "x"}'])
+def test_a_2xx_without_refused_events_drops_nothing_more(body):
+    box = filled(3)
+    box.next_batch()
+    assert box.answered(200, body) is None and box.dropped == 0 and box.notice is None
+
+
 def test_each_batch_is_one_session_of_one_page():
     box = filled(2, session="b" * 32)
     box.session_id = SESSION  # the next page: its own session id

@@ -199,3 +199,22 @@ def test_the_token_secret_is_generated_once_per_database(database):
 def test_the_demo_database_file_is_ignored_by_git():
     with open(os.path.join(ROOT, ".gitignore"), encoding="utf-8") as f:
         assert "var/" in f.read().split()
+
+
+def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path):
+    # Issue 19, item 8: the file keeps the generated report-token secret; it was created 0644.
+    import stat
+
+    from coursewire.server.store import open_store
+    path = tmp_path / "record.sqlite3"
+    old_umask = os.umask(0o022)  # the usual umask, which left it readable by everyone
+    try:
+        store = open_store(str(path))
+    finally:
+        os.umask(old_umask)
+    try:
+        assert store.token_secret()
+        for name in ("record.sqlite3", "record.sqlite3-wal", "record.sqlite3-shm"):
+            assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600, name
+    finally:
+        store.close()

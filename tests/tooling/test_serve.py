@@ -349,3 +349,111 @@ def test_a_webhook_url_that_is_not_http_gets_one_sentence(value, tmp_path):
         assert result.stderr.strip().splitlines() == [
             "serve.py: --webhook-url must be the http(s) URL of a webhook receiver, such as "
             "http://127.0.0.1:5000/webhooks/coassemble (got %r) (see --help)." % value]
+def _quick_server(**limits):
+    """serve.py's app server on a free port with short limits (the real ones: 30 s, 60 s, 128)."""
+    import threading
+
+    import serve
+
+    handler = type("Quick", (serve.AppHandler,), {k: v for k, v in limits.items() if k != "max_connections"})
+    server = serve.make_server("127.0.0.1", 0, handler)
+    if "max_connections" in limits:
+        server.max_connections = limits["max_connections"]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_request_trickling_in_is_answered_408_at_its_deadline_not_kept_open():
+    # Issue 19, item 8: one header line every 10 s kept a connection open indefinitely (the 30 s
+    # limit was per read). Here a line every 0.3 s, each well within the per-read limit.
+    import serve
+
+    assert serve.Handler.request_deadline == 60
+    server = _quick_server(timeout=20, request_deadline=1)
+    try:
+        conn = socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10)
+        conn.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n")
+        answer, sent = b"", 0
+        conn.settimeout(0.3)
+        while sent < 100 and not answer:  # 30 s of trickling if nothing stopped it
+            try:
+                conn.sendall(b"X-Slow-%d: yes\r\n" % sent)
+                sent += 1
+                answer = conn.recv(65536)
+                if not answer:
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                break  # reset by the server: it is gone, which the recv below shows too
+        conn.settimeout(10)
+        while True:
+            try:
+                chunk = conn.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            answer += chunk
+        conn.close()
+        assert sent < 100, "the server kept reading a request that never ends"
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert b'{"error": "The request did not arrive within 1 seconds; send it again."}' in answer
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_connections_past_the_cap_are_refused_503_and_served_again_once_one_closes():
+    import time
+
+    import serve
+
+    assert serve._CappedServer.max_connections == 128
+    server = _quick_server(timeout=20, request_deadline=20, max_connections=3)
+    port = server.server_address[1]
+    stalled = []
+    try:
+        for _ in range(3):  # slow-header clients holding every thread the cap allows
+            conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+            conn.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n")
+            stalled.append(conn)
+        extra = socket.create_connection(("127.0.0.1", port), timeout=10)
+        answer = b""
+        while True:
+            chunk = extra.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        extra.close()
+        assert answer.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 5" in answer
+        assert answer.endswith(b'{"error": "The server has 3 connections open; try again shortly."}')
+        stalled.pop().close()  # one slow client goes away: its thread ends and a place is free
+        deadline = time.monotonic() + 20
+        while True:
+            status = fetch("http://127.0.0.1:%d/index.html" % port)[0]
+            if status == 200 or time.monotonic() > deadline:
+                break
+        assert status == 200
+    finally:
+        for conn in stalled:
+            conn.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_configs_interpreter_url_never_comes_from_the_requests_host(servers):
+    # Issue 19, item 8: the Host header was copied into the interpreter URL other pages then load.
+    port = servers.app.rsplit(":", 1)[1]
+    for path in ("/mpy.toml", "/coursewire/pyscript.toml"):
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as conn:
+            conn.sendall(("GET %s HTTP/1.1\r\nHost: evil.example:666\r\nConnection: close\r\n\r\n" % path).encode())
+            answer = b""
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+        text = answer.decode("latin-1")
+        assert text.startswith("HTTP/1.0 200") and "evil.example" not in text
+        assert 'interpreter = "//127.0.0.1:%s/runtime/' % port in text

@@ -188,15 +188,25 @@ class RecordStore:
             return outcome
         return self._transaction(body)
 
-    def record_events(self, course, learner, session, events, received_at):
+    def record_events(self, course, learner, session, events, received_at, refused=None):
         """Apply a batch of browser events (evidence.ReportedEvent) for one record, each at most
-        once per (session, seq), atomically. Returns (applied, duplicates)."""
+        once per (session, seq), atomically. Returns (applied, duplicates). An event the record
+        cannot hold (evidence.unstorable) is left out and, when `refused` is a list, appended
+        to it as (seq, sentence); the rest of the batch is applied."""
         def body(tx):
             change = self._bump_course(tx, course)
             record = self._load_record(tx, course, learner)
             screens = self._load_screens(tx, course, learner)
             applied = duplicates = 0
+            del refusals[:]  # a retried transaction starts over
             for event in sorted(events, key=lambda e: e.seq):
+                why = evidence.unstorable(screens, event)
+                if why is not None:
+                    if self._has_event(tx, course, learner, session, event.seq):
+                        duplicates += 1  # stored before, when it could be: still a duplicate
+                    else:
+                        refusals.append((event.seq, why))
+                    continue
                 inserted = tx.run(
                     "INSERT INTO reported_events (course, learner, session, seq, name, data, occurred_at, received_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (course, learner, session, seq) DO NOTHING",
@@ -220,7 +230,11 @@ class RecordStore:
             self._save_screens(tx, course, learner, screens)
             self._save_record(tx, record, change)
             return applied, duplicates
-        return self._transaction(body)
+        refusals = []
+        result = self._transaction(body)
+        if refused is not None:
+            refused.extend(refusals)
+        return result
 
     def course_records(self, course, since=0):
         """{"course", "title", "cursor", "records"}: the records of `course` changed after the
@@ -254,6 +268,10 @@ class RecordStore:
         return tx.run(
             "INSERT INTO courses (course, last_change) VALUES (?, 1) ON CONFLICT (course)"
             " DO UPDATE SET last_change = courses.last_change + 1 RETURNING last_change", (course,)).fetchone()[0]
+
+    def _has_event(self, tx, course, learner, session, seq):
+        return tx.run("SELECT 1 FROM reported_events WHERE course = ? AND learner = ? AND session = ? AND seq = ?",
+                      (course, learner, session, seq)).fetchone() is not None
 
     def _load_record(self, tx, course, learner):
         row = tx.run("SELECT %s FROM records WHERE course = ? AND learner = ?" % ", ".join(RECORD_COLUMNS),

@@ -27,6 +27,7 @@ class SQLiteRecordStore(RecordStore):
             raise StoreError("Cannot create the SQLite database %s: its folder does not exist." % self.path)
         if os.path.isdir(self.path):
             raise StoreError("Cannot use %s as the SQLite database: it is a folder." % self.path)
+        _create_private(self.path)
         RecordStore.__init__(self)
 
     def _connect(self):
@@ -68,3 +69,15 @@ class SQLiteRecordStore(RecordStore):
 
     def describe(self):
         return "SQLite database %s" % self.path
+
+
+def _create_private(path: str) -> None:
+    """Create the database file readable by its owner only (it keeps the generated token secret);
+    SQLite creates its -wal and -shm files with the database's own permissions. An existing file
+    is left as its owner set it."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # there already, or another process (a gunicorn worker) made it a moment ago
+    except OSError as error:
+        raise StoreError("Cannot create the SQLite database %s: %s." % (path, error.strerror or error))
