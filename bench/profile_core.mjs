@@ -71,4 +71,5 @@ for (const stage of runs[0].order) {
   const cell = (s) => s.min === s.max ? s.median.toFixed(0) : `${s.median.toFixed(0)} [${s.min.toFixed(0)}-${s.max.toFixed(0)}]`;
   console.log(pad(stage, 22) + kinds.map((kind) => pad(cell(stages[kind][stage]), 20)).join(""));
 }
-console.log(JSON.stringify({ runtime: runs[0].runtime, events: Number(events), repeats: runs.length, stages }));
+console.log(JSON.stringify({ runtime: runs[0].runtime, events: Number(events), repeats: runs.length,
+                              workloads: runs[0].workloads, order: runs[0].order, stages }));

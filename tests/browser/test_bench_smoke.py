@@ -89,3 +89,16 @@ def test_quick_bench_produces_every_figure_and_loses_nothing(tmp_path):
     judged = [line for line in done.stdout.splitlines() if "(target <=" in line or "(target >=" in line]
     assert judged and all(" met" in line for line in judged), judged
     assert not [n for n in result["notes"] if "page error" in n], result["notes"]
+
+
+def test_the_core_profile_times_every_stage_on_both_runtimes(runtime):
+    done = subprocess.run(["node", os.path.join(ROOT, "bench", "profile_core.mjs"), runtime, "30", "1"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["runtime"] == ("micropython" if runtime == "mpy" else "pyodide")
+    assert result["workloads"] == ["progress", "screens10", "screens2500", "answers"]
+    assert "pipeline" in result["order"] and "floor" in result["order"]
+    for kind in result["workloads"]:
+        for stage in result["order"]:
+            assert isinstance(result["stages"][kind][stage]["median"], (int, float)), (kind, stage)
