@@ -19,6 +19,8 @@ import shutil
 import statistics
 import sys
 import time
+import urllib.parse
+import urllib.request
 from datetime import datetime, timezone
 
 from playwright.sync_api import sync_playwright
@@ -45,9 +47,26 @@ TARGETS = {  # name -> (label, page path and runtime query)
     "snippet-py": ("snippet py", "bench/snippet.html?runtime=py&"),
     # The snippet on the MicroPython bytecode build (`serve.py build --bytecode`, made by this run).
     "snippet-mpyc": ("snippet mpy bytecode", "bench/snippet.html?runtime=mpy&config=/%s/coursewire/mpy.toml&"),
+    # The Python floor: the library's bridge feeding the least Python a listener must run.
+    "pyfloor-mpy": ("Py floor mpy", "bench/pyfloor.html?runtime=mpy&"),
+    "pyfloor-py": ("Py floor py", "bench/pyfloor.html?runtime=py&"),
 }
+# Profile targets (bench/README.md, "Where answers go"), never in a default run: the Python floor
+# with the least reporting, and the demo page with reporting off (?src= a URL the bench minted, so
+# the page reports nothing and has no reconnect policy; otherwise the same pipeline).
+PROFILE_TARGETS = {
+    "pyfloor-report-mpy": ("Py floor+report mpy", "bench/pyfloor.html?runtime=mpy&variant=report&"),
+    "pyfloor-report-py": ("Py floor+report py", "bench/pyfloor.html?runtime=py&variant=report&"),
+    "mpy-noreport": ("MicroPython no report", "index.html?runtime=mpy&src={src}"),
+    "py-noreport": ("Pyodide no report", "index.html?runtime=py&src={src}"),
+}
+TARGETS.update(PROFILE_TARGETS)
+DEFAULT_TARGETS = [t for t in TARGETS if t not in PROFILE_TARGETS]
 BYTECODE_BUILD = "bench/results/dist"  # (bench/results/ is git-ignored)
-PAGES = ("floor", "mpy", "py")  # every figure; the others start-up only
+PAGES = ("floor", "mpy", "py")  # every figure
+THROUGHPUT = ("pyfloor-mpy", "pyfloor-py") + tuple(PROFILE_TARGETS)  # start-up, burst and 3b-3d
+# The others (bare-*, snippet-*): start-up only.
+PY_FLOOR = {"mpy": "pyfloor-mpy", "py": "pyfloor-py"}
 
 BOOT_TIMEOUT_MS = 90_000
 SETTLE_MS = 800  # quiet time after "listening" before a burst or stream starts
@@ -128,6 +147,14 @@ def log(*parts):
         print("[bench]", *parts, file=sys.stderr, flush=True)
 
 
+def mint(app):
+    """A signed course URL from the app's own /api/embed-url, as the pages ask for one."""
+    request = urllib.request.Request(app + "/api/embed-url", method="POST", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"course": "101", "learner": "ada", "action": "view"}).encode())
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())["url"]
+
+
 def start_servers():
     try:
         proc, app, _harness = start_serve(probe="/bench/floor.html")
@@ -149,8 +176,12 @@ class Load:
         self.page.on("pageerror", lambda e: notes.append("%s page error: %s" % (target, e)))
         self.page.on("request", self._request)
         self.target = target
-        log(target, "load", query)
-        self.page.goto("%s/%s%s" % (app, TARGETS[target][1], query), wait_until="commit")
+        path = TARGETS[target][1]
+        if "{src}" in path:
+            # The course URL given as ?src=: minted here, the harness's parameters appended to it.
+            path, query = path.replace("{src}", urllib.parse.quote(mint(app) + "&" + query, safe="")), ""
+        log(target, "load", path, query)
+        self.page.goto("%s/%s%s" % (app, path, query), wait_until="commit")
         self.page.wait_for_selector("html[data-listening='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
         self.page.wait_for_function("window.__bench.listeningAt !== null", timeout=5000)
 
@@ -165,8 +196,8 @@ class Load:
     def frame(self, name="player.html", timeout_ms=20_000):
         waited = 0
         while waited < timeout_ms:
-            for frame in self.page.frames:
-                if name in frame.url:
+            for frame in self.page.frames:  # (not the page: its ?src= may name player.html too)
+                if name in frame.url and frame != self.page.main_frame:
                     return frame
             self.page.wait_for_timeout(50)
             waited += 50
@@ -505,23 +536,83 @@ def table(result, targets, events, heap_events):
     return "\n".join(lines)
 
 
-def flat_table(result, targets):
-    """Issue 14's ratios between workloads of one page: flat cost per event and cheap answers."""
+def runtime_of(target):
+    return None if target == "floor" else "mpy" if "mpy" in target else "py"
+
+
+def judged(value, target):
+    """'0.32x NOT met' for (value, (op, limit)); the bare ratio when there is no target."""
+    if value is None:
+        return "-"
+    text = "%.2fx" % value
+    if target is None:
+        return text
+    op, limit = target
+    met = value >= limit if op == ">=" else value <= limit
+    return text + (" met" if met else " NOT met")
+
+
+def median_of(figures, target, key):
+    s = figures.get(target, {}).get(key)
+    return s["median"] if s and s["median"] else None
+
+
+THROUGHPUT_KEYS = [  # key, label
+    ("burst", "progress"), ("screens10", "10 screens"), ("screens2500", "2,500 screens"), ("answers", "answers")]
+
+
+def throughput_table(result, targets, events):
+    """The four workloads' times on every page that runs them (median [min-max] ms)."""
     figures = result["figures"]
-    lines = ["%-58s" % "workload ratios (medians)" + "".join("%-14s" % TARGETS[t][0] for t in targets if t in PAGES)]
-    rows = [("2,500 screens / 10 screens (target <= 1.3)", "screens2500", "screens10"),
-            ("answers / progress (target <= 1.5)", "answers", "burst"),
-            ("answers, table complete / progress", "answers_table", "burst")]
-    for label, mine, base in rows:
-        lines.append("%-58s" % label + "".join("%-14s" % ratio(figures[t].get(mine), figures[t].get(base))
-                                                for t in targets if t in PAGES))
-    rows = [("floor throughput / ours, progress (target >= 0.6)", "burst"),
-            ("floor throughput / ours, 10 screens (target >= 0.6)", "screens10"),
-            ("floor throughput / ours, 2,500 screens (target >= 0.6)", "screens2500")]
-    for label, key in rows:
-        # Throughput is events / time, so ours / the floor's is the floor's time / ours.
-        lines.append("%-58s" % label + "".join("%-14s" % ratio(figures["floor"].get(key), figures[t].get(key))
-                                                for t in targets if t in PAGES and "floor" in targets))
+    names = [t for t in targets if t in PAGES or t in THROUGHPUT]
+    # JS floor, then per runtime: its Python floor(s), then our pages.
+    names.sort(key=lambda t: (runtime_of(t) or "", 0 if t.startswith("pyfloor") else 1, t))
+    lines = ["%-34s" % ("throughput: %s events, ms" % "{:,}".format(events)) +
+             "".join("%-24s" % TARGETS[t][0] for t in names)]
+    for key, label in THROUGHPUT_KEYS:
+        lines.append("%-34s" % label + "".join("%-24s" % fmt(figures[t].get(key), "ms") for t in names))
+    return "\n".join(lines), names
+
+
+def ratio_table(result, names):
+    """Every throughput figure as a ratio to the JS floor and to the runtime's Python floor, and
+    issue 21's targets, each marked met or not (targets apply to our pipeline: mpy and py)."""
+    figures = result["figures"]
+    lines = ["%-56s" % "ratios of medians (targets: our pipeline only)" +
+             "".join("%-22s" % TARGETS[t][0] for t in names)]
+
+    def row(label, value_of, target):
+        cells = ""
+        for t in names:
+            value = value_of(t)
+            cells += "%-22s" % judged(value, target if t in PAGES and t != "floor" else None)
+        lines.append("%-56s" % label + cells)
+
+    def share(key):  # throughput as a share of the JS floor's: the floor's time / ours
+        return lambda t: (median_of(figures, "floor", key) / median_of(figures, t, key)
+                          if t != "floor" and median_of(figures, "floor", key) and median_of(figures, t, key) else None)
+
+    def over_pyfloor(key):  # our time / the same runtime's Python floor's time
+        def value(t):
+            base = PY_FLOOR.get(runtime_of(t))
+            if t == "floor" or t == base or base not in figures:
+                return None
+            mine, floor = median_of(figures, t, key), median_of(figures, base, key)
+            return mine / floor if mine and floor else None
+        return value
+
+    def between(mine, base):
+        return lambda t: (median_of(figures, t, mine) / median_of(figures, t, base)
+                          if median_of(figures, t, mine) and median_of(figures, t, base) else None)
+
+    for key, label in THROUGHPUT_KEYS:
+        row("%s: throughput / JS floor's (target >= 0.6)" % label if key != "answers" else
+            "answers: throughput / JS floor's (no target)", share(key), (">=", 0.6) if key != "answers" else None)
+    for key, label in THROUGHPUT_KEYS:
+        row("%s: time / Python floor's (target <= 2.0)" % label, over_pyfloor(key), ("<=", 2.0))
+    row("2,500 screens / 10 screens (target <= 1.3)", between("screens2500", "screens10"), ("<=", 1.3))
+    row("answers / progress (target <= 1.5)", between("answers", "burst"), ("<=", 1.5))
+    row("answers, table complete / progress (no target)", between("answers_table", "burst"), None)
     return "\n".join(lines)
 
 
@@ -530,7 +621,7 @@ def startup_table(result, targets):
     snippet's host site and the demo page, with our pages' ratios to both floors."""
     figures = result["figures"]
     get = lambda t: figures[t]["listening"] if t in figures else None
-    lines = ["%-14s%-22s%-22s%-22s%-22s%-14s%-14s%-14s" % (
+    lines = ["%-14s%-22s%-22s%-22s%-22s%-20s%-20s%-14s" % (
         "runtime", "JS floor", "bare PyScript", "snippet", "demo page", "snippet/bare", "demo/bare",
         "demo/JS")]
     rows = (("mpy", "MicroPython", "snippet-mpy"), ("mpyc", "mpy bytecode", "snippet-mpyc"),
@@ -541,9 +632,12 @@ def startup_table(result, targets):
         base = runtime[:-1] if runtime == "mpyc" else runtime
         floor, bare, snippet = get("floor"), get("bare-" + base), get(snippet_target)
         demo = get(runtime) if runtime != "mpyc" else None
-        lines.append("%-14s%-22s%-22s%-22s%-22s%-14s%-14s%-14s" % (
-            label, fmt(floor, "ms"), fmt(bare, "ms"), fmt(snippet, "ms"), fmt(demo, "ms"), ratio(snippet, bare),
-            ratio(demo, bare), ratio(demo, floor)))
+        # Issue 21's start-up targets on MicroPython: snippet <= 1.25x, demo <= 1.5x the runtime's floor.
+        over = lambda mine: mine["median"] / bare["median"] if mine and bare and bare["median"] else None
+        lines.append("%-14s%-22s%-22s%-22s%-22s%-20s%-20s%-14s" % (
+            label, fmt(floor, "ms"), fmt(bare, "ms"), fmt(snippet, "ms"), fmt(demo, "ms"),
+            judged(over(snippet), ("<=", 1.25) if base == "mpy" else None),
+            judged(over(demo), ("<=", 1.5) if base == "mpy" else None), ratio(demo, floor)))
     return "\n".join(lines)
 
 
@@ -553,7 +647,9 @@ def main(argv=None):
     parser.add_argument("--events", type=int, default=5000, help="burst size (default 5000)")
     parser.add_argument("--stream", type=int, default=600, help="events in the 60/s stream (default 600 = 10 s)")
     parser.add_argument("--heap-events", type=int, default=10000, help="events between heap samples (default 10000)")
-    parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated subset of " + ",".join(TARGETS))
+    parser.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
+                        help="comma-separated subset of %s (default), or profile targets %s" % (
+                            ",".join(DEFAULT_TARGETS), ",".join(PROFILE_TARGETS)))
     parser.add_argument("--workloads", default=",".join(WORKLOADS),
                         help="comma-separated subset of %s (none: '')" % ",".join(WORKLOADS))
     parser.add_argument("--quick", action="store_true", help="smoke test: 1 run, 200 events everywhere")
@@ -593,13 +689,14 @@ def main(argv=None):
                 for t in targets:  # interleaved, so drift hits every target alike
                     s = startup(browser, app, t, args.events, notes)
                     raw[t]["startup"].append(s)
-                    if t in PAGES:
+                    if t in PAGES or t in THROUGHPUT:
                         raw[t]["burst"].append(burst(browser, app, t, args.events, notes))
                         lost = 0
                         for kind in workloads:
                             raw[t][kind].append(workload(browser, app, t, kind, args.events, notes))
                             lost += raw[t][kind][-1]["lost"]
                         raw[t]["workloads"].append({"lost": lost})
+                    if t in PAGES:
                         raw[t]["stream"].append(stream(browser, app, t, args.stream, notes))
                         raw[t]["heap"].append(heap(browser, app, t, args.heap_events, notes))
                     print("run %d/%d %-12s listening %.0f ms, burst %s ms, %s (%.0f s elapsed)" % (
@@ -633,9 +730,12 @@ def main(argv=None):
     print("load average (1, 5, 15 min): before %s, after %s" % (
         " ".join("%.2f" % v for v in load_before), " ".join("%.2f" % v for v in result["load_average"]["after"])))
     print(table(result, targets, args.events, args.heap_events))
-    if any(t in PAGES for t in targets):
+    if any(t in PAGES or t in THROUGHPUT for t in targets) and workloads:
+        times, names = throughput_table(result, targets, args.events)
         print()
-        print(flat_table(result, targets))
+        print(times)
+        print()
+        print(ratio_table(result, names))
     print()
     print(startup_table(result, targets))
     for note in result["notes"]:
