@@ -110,8 +110,6 @@ def mount(element):
     except Exception as error:
         _refuse(element, error, embed)
         return None
-    for notice in embed.notices:  # an ignored unlock rule, storage refused ...
-        window.console.warn("Coursewire: " + notice)
     element.setAttribute("data-coursewire-initialized", "true")
     return embed
 

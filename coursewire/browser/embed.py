@@ -262,8 +262,10 @@ class Embed:
         return state
 
     def _notice(self, text):
+        """Keep `text` for the page to show, and say it on the console, once; True when new."""
         if text not in self.notices:
             self.notices.append(text)
+            window.console.warn("Coursewire: " + text)
             return True
         return False
 
@@ -312,6 +314,8 @@ class Embed:
                 self.reconnect_policy.minted()
             if self.outbox is not None:
                 self.outbox.set_token(token)
+                if token is None:
+                    self._tell_no_report_token()
                 self._send_reports()
         elif form in (MINT_FAILED, MINT_REFUSED):
             self.mint_error = payload
@@ -402,6 +406,8 @@ class Embed:
         course = self.mint.course if self.mint else None
         self.outbox = Outbox(window.coursewireBridge.sessionId(), course, self.learner)
         self.outbox.set_token(report.get("token"))
+        if not self.mint and self.outbox.token is None:  # a minted answer may still bring one
+            self._tell_no_report_token()
         self._outbox_save_due = False
         self._save_proxy = self._proxy(lambda: self._save_outbox())
         self._send_proxy = self._proxy(lambda: self._send_reports())
@@ -433,6 +439,13 @@ class Embed:
             self.store.remove_part(suffix)
         done()
 
+    def _tell_no_report_token(self):
+        # Without a token nothing is sent: said once (console and inspector), never a silent loss.
+        notice = ("Reports to %s are off: the host's server gave this page no report token, so what the "
+                  "learner does stays in this browser." % self.report_url[:200])
+        if self._notice(notice):
+            self.session.change({C.NOTICES: True})
+
     def _send_reports(self):
         if self.outbox is None or self.frame_id not in _embeds:
             return
@@ -447,7 +460,6 @@ class Embed:
             self.session.change({C.NOTICES: True})
         notice, self.outbox.notice = self.outbox.notice, None
         if notice is not None:  # a refused batch, or refused events: once each, console and inspector
-            window.console.warn("Coursewire: " + notice)
             if self._notice(notice):
                 self.session.change({C.NOTICES: True})
         self._outbox_changed()

@@ -21,12 +21,13 @@ def names_sent(frame):
     return names
 
 
-def example_elsewhere(servers, name, runtime, queries):
+def example_elsewhere(servers, name, runtime, queries, reports=False):
     """examples/<name> as a host site on another origin would have it: absolute URLs to the
     Coursewire server, the wrapper tag for `runtime` (the examples use mpy), and each element's
     signed URL written into data-src by "its server" (minted here, with the demo harness
     parameters `queries[element id]`) instead of data-mint-url, which only a same-origin server
-    answers. Reports go to the host's own server, which this test site does not have."""
+    answers. Reports go to the host's own server, which this test site does not have (`reports`
+    keeps the attribute: the page then has a report URL and no report token)."""
     with open(ROOT + "/examples/" + name, encoding="utf-8") as f:
         html = f.read()
     if runtime == "py":
@@ -34,7 +35,8 @@ def example_elsewhere(servers, name, runtime, queries):
                             '<script type="py" src="/coursewire/browser/automount.py" config="/coursewire/pyscript.toml">')
     for path in ("/runtime/", "/coursewire/"):
         html = html.replace('"%s' % path, '"%s%s' % (servers.app, path))
-    html = html.replace(' data-report-url="/api/events"', "")
+    if not reports:
+        html = html.replace(' data-report-url="/api/events"', "")
 
     def signed(match):
         element = re.search(r'id="([^"]+)"', html[html.rfind("<div", 0, match.start()):match.start()]).group(1)
@@ -45,6 +47,21 @@ def example_elsewhere(servers, name, runtime, queries):
                   r'(?:&amp;edit=1)?"', signed, html)
     assert "data-mint-url" not in html
     return html
+
+
+def test_a_page_with_a_report_url_and_no_report_token_says_so_once(page, servers, runtime, host_page):
+    # An own backend that hands the page a signed URL but no report token: nothing can be reported,
+    # and the host developer is told once, not left with a silently empty record.
+    html = example_elsewhere(servers, "host-site.html", runtime, {"course": "script=perfect&speed=20"}, reports=True)
+    assert 'data-report-url="/api/events"' in html and "data-report-token" not in html
+    warnings = []
+    page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+    page.goto(host_page("no-token-%s.html" % runtime, html))
+    wait_mounted(page)
+    page.wait_for_selector("#done:not([hidden])", timeout=30_000)  # the whole course played meanwhile
+    told = [text for text in warnings if "report token" in text]
+    assert told == ["Coursewire: Reports to /api/events are off: the host's server gave this page no report "
+                    "token, so what the learner does stays in this browser."], warnings
 
 
 def embed_frames(page, keys):
