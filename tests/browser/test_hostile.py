@@ -806,8 +806,12 @@ def test_corrupt_stored_record_starts_fresh_with_a_notice_and_keeps_the_text(pag
     page.wait_for_selector("#progress[aria-valuenow='40']")
     key = _record_key(page, "player")
     for junk in CORRUPT:
-        page.evaluate("([k, v]) => { localStorage.removeItem(k + ':unreadable'); localStorage.setItem(k, v) }",
-                      [key, junk])
+        # Written as the page goes away, after its own last save (its hide listeners came first): a
+        # save still due when the junk was written would otherwise store the record over it.
+        page.evaluate("""([k, v]) => { const corrupt = () => {
+                localStorage.removeItem(k + ':unreadable'); localStorage.setItem(k, v); };
+            corrupt(); window.addEventListener('pagehide', corrupt);
+            document.addEventListener('visibilitychange', corrupt); }""", [key, junk])
         open_app(page, servers, runtime=runtime)
         page.wait_for_selector("#session-status[data-session='ready']")
         state = shown(page)
