@@ -255,13 +255,8 @@ def own_backend(tmp_path):
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
             self.servers.append(server)
 
-        def records(self, base=None):
-            request = urllib.request.Request((base or self.url) + "/api/records?course=101",
-                                             headers={"Authorization": "Bearer " + (
-                                                 "own-admin" if base is None else ADMIN_TOKEN_OF_SERVE)})
-            with urllib.request.urlopen(request, timeout=10) as response:
-                import json
-                return {r["learner"]: r["status"] for r in json.loads(response.read())["records"]}
+        def records(self):
+            return records_at(self.url, "own-admin")
 
     backend = Backend()
     backend.port = free_port()
@@ -275,6 +270,16 @@ def own_backend(tmp_path):
 
 
 ADMIN_TOKEN_OF_SERVE = "serve-admin-token-for-the-webhook-test"
+
+
+def records_at(base, admin_token):
+    """{learner: status} of course 101 in the learner record the app at `base` keeps."""
+    import json
+
+    request = urllib.request.Request(base + "/api/records?course=101",
+                                     headers={"Authorization": "Bearer " + admin_token})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return {r["learner"]: r["status"] for r in json.loads(response.read())["records"]}
 
 
 @pytest.mark.parametrize("secret_from", ["variable", "file"])
@@ -334,7 +339,7 @@ def test_webhook_url_sends_the_simulated_webhooks_to_a_host_backend_signed_as_th
             deliveries = json.loads(response.read())["deliveries"]
         assert {d["url"] for d in deliveries} == {own_backend.url + "/webhooks/coassemble"}
         assert all(d["state"] == "delivered" and d["attempts"][0]["status"] == 200 for d in deliveries), deliveries
-        assert own_backend.records(base=app) == {}  # serve.py's own app received none of them
+        assert records_at(app, ADMIN_TOKEN_OF_SERVE) == {}  # serve.py's own app received none of them
     finally:
         proc.stop()
 
