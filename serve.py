@@ -319,6 +319,10 @@ def with_demo_login(app, secret):
     def demo_app(environ, start_response):
         if environ.get("PATH_INFO") != DEMO_LOGIN_PATH:
             return app(environ, start_response)
+        body = demo_login(environ, start_response)
+        return [] if environ.get("REQUEST_METHOD") == "HEAD" else body  # HEAD: GET's status and headers only
+
+    def demo_login(environ, start_response):
         request = Request(environ)
         try:
             if secret is None:

@@ -417,3 +417,23 @@ def test_with_a_login_secret_of_its_own_serve_py_has_no_demo_login():
         assert "login tokens signed with COURSEWIRE_LOGIN_SECRET" in output and SECRET not in output
     finally:
         proc.stop()
+
+
+def test_serves_demo_login_answers_head_as_get_without_a_body(servers):
+    # Read off the socket: an HTTP client library drops a body after HEAD on its own.
+    import socket
+    import urllib.parse
+
+    where = urllib.parse.urlsplit(servers.app)
+    with socket.create_connection((where.hostname, where.port), timeout=30) as conn:
+        conn.sendall(b"HEAD /demo/login?learner=ada HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                     % where.netloc.encode())
+        answer = b""
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: " in head and b"Content-Length: 0" not in head
+    assert body == b""
