@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs the test dependencies into .venv and the pinned browser runtime
 # into node_modules (first run, or when their pins change), then runs pytest.
-# Extra arguments go to pytest, e.g. `./test.sh tests/test_protocol.py -x`.
+# Extra arguments go to pytest, e.g. `./test.sh tests/core/test_wire.py -x`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
