@@ -18,6 +18,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def read_to_close(conn):
+    """Everything a raw socket receives until the server closes it (an HTTP client library would
+    hide what a HEAD answer or a refusal really carries)."""
+    answer = b""
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return answer
+        answer += chunk
+
+
 def start_serve(probe="/index.html", timeout_s=120, args=(), env=None, ports=None):
     """(process, app origin, harness origin). The first run may install the runtime (npm ci).
 

@@ -424,16 +424,13 @@ def test_serves_demo_login_answers_head_as_get_without_a_body(servers):
     import socket
     import urllib.parse
 
+    from serving import read_to_close
+
     where = urllib.parse.urlsplit(servers.app)
     with socket.create_connection((where.hostname, where.port), timeout=30) as conn:
         conn.sendall(b"HEAD /demo/login?learner=ada HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
                      % where.netloc.encode())
-        answer = b""
-        while True:
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
+        answer = read_to_close(conn)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: " in head and b"Content-Length: 0" not in head
     assert body == b""

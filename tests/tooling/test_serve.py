@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from conftest import ROOT
-from serving import free_port
+from serving import free_port, read_to_close
 
 
 def fetch(url):
@@ -424,12 +424,7 @@ def test_connections_past_the_cap_are_refused_503_and_served_again_once_one_clos
             conn.sendall(b"GET /index.html HTTP/1.1\r\nHost: x\r\n")
             stalled.append(conn)
         extra = socket.create_connection(("127.0.0.1", port), timeout=10)
-        answer = b""
-        while True:
-            chunk = extra.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
+        answer = read_to_close(extra)
         extra.close()
         assert answer.startswith(b"HTTP/1.1 503 ") and b"Retry-After: 5" in answer
         assert answer.endswith(b'{"error": "The server has 3 connections open; try again shortly."}')
@@ -453,12 +448,7 @@ def test_the_configs_interpreter_url_never_comes_from_the_requests_host(servers)
     for path in ("/mpy.toml", "/coursewire/pyscript.toml"):
         with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as conn:
             conn.sendall(("GET %s HTTP/1.1\r\nHost: evil.example:666\r\nConnection: close\r\n\r\n" % path).encode())
-            answer = b""
-            while True:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
+            answer = read_to_close(conn)
         text = answer.decode("latin-1")
         assert text.startswith("HTTP/1.0 200") and "evil.example" not in text
         assert 'interpreter = "//127.0.0.1:%s/runtime/' % port in text
