@@ -159,6 +159,7 @@
       var box = document.createElement("p");
       box.className = RUNTIME_ERROR;
       box.setAttribute("role", "alert");
+      box.style.overflowWrap = "anywhere"; // the sentence names a URL: it wraps on a phone
       box.textContent = sentence;
       el.appendChild(box);
       el.setAttribute("data-coursewire-error", sentence);
@@ -384,6 +385,7 @@
       box = document.createElement("p");
       box.className = "coursewire-mint-error";
       box.setAttribute("role", "alert");
+      box.style.overflowWrap = "anywhere"; // a server's sentence may hold a long URL or id
       f.container.appendChild(box);
     }
     box.textContent = sentence; // text, never HTML: it comes from a server

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import BOOT_TIMEOUT_MS, Servers, harness_frame, open_app, serve_env
+from conftest import BOOT_TIMEOUT_MS, Servers, harness_frame, open_app, screenshot, serve_env
 from serving import start_serve
 from test_reports import wait_for_record
 
@@ -151,6 +151,10 @@ def test_an_already_expired_login_token_sends_nothing_and_says_so(page, servers,
     assert page.inner_text("#course .coursewire-mint-error") == (
         "Your sign-in has expired: sign in again to continue the course.")
     assert seen == [] and page.locator("#course iframe").count() == 0
+    for width in (360, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        screenshot(page, "login-expired-%s-%d" % (runtime, width))
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_a_login_token_the_server_refuses_asks_to_sign_in_again(page, servers, runtime, guard):

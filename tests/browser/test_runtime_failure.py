@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from conftest import BOOT_TIMEOUT_MS, ROOT, harness_frame
+from conftest import BOOT_TIMEOUT_MS, ROOT, harness_frame, screenshot
 from serving import free_port
 
 README_ORIGIN = "https://coursewire.example"
@@ -108,6 +108,10 @@ def test_a_runtime_served_without_the_mjs_type_marks_the_element(page, servers, 
     interpreter = "%s/runtime/%s" % (origin, "pyodide/pyodide.mjs" if runtime == "py" else "micropython/micropython.mjs")
     assert_shown(page, r"^The Python runtime %s could not be loaded \(a missing file, or a server that does not "
                        r"send \.mjs files as text/javascript\)" % re.escape(interpreter))
+    for width in (360, 1280):  # looked at on a phone and a desktop
+        page.set_viewport_size({"width": width, "height": 800})
+        screenshot(page, "runtime-failure-%s-%d" % (runtime, width))
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_blocked_pyscript_marks_the_element(page, servers, runtime, host_page, builds, guard):
