@@ -63,7 +63,9 @@ class Outbox:
         self.course = course
         self.learner = learner
         self.token = None  # the newest report token the server issued for this course and learner
-        self.pending = []  # [{"session", "seq", "type", "event", "data", "time"}], oldest first
+        # [{"session", "seq", "type", "event", "data", "time"}], oldest first; an entry added by this
+        # page also has "text", its event serialised once for the batch and the stored chunk.
+        self.pending = []
         self.next_seq = 1
         self.dropped = 0  # entries refused for good (a bound reached, a batch the server refuses)
         self.notice = None  # one sentence for the page to show (console and inspector), then None
@@ -83,8 +85,10 @@ class Outbox:
         if len(self.pending) >= MAX_PENDING:
             self.dropped += 1
             return False
-        self.pending.append({"session": self.session_id, "seq": self.next_seq, "type": event.type,
-                             "event": event.event, "data": event.data, "time": now})
+        entry = {"session": self.session_id, "seq": self.next_seq, "type": event.type,
+                 "event": event.event, "data": event.data, "time": now}
+        entry["text"] = _event_text(entry)
+        self.pending.append(entry)
         self.next_seq += 1
         return True
 
@@ -107,12 +111,7 @@ class Outbox:
         for entry in self.pending:
             if entry["session"] != session or len(events) >= MAX_BATCH_EVENTS:
                 break
-            item = {"seq": entry["seq"], "type": entry["type"], "data": entry["data"], "time": entry["time"]}
-            if entry["event"] is not None:
-                item["event"] = entry["event"]
-            text = json.dumps(item)
-            if "\\u0000" in text:
-                text = json.dumps(_without_nul(item))  # a database cannot store NUL; the page shows U+FFFD too
+            text = entry.get("text") or _event_text(entry)  # (restored entries have none)
             if events and size + len(text) > MAX_BATCH_CHARS:
                 break
             events.append(text)
@@ -223,8 +222,8 @@ class Outbox:
         for k in range(max(self._stored_end, self.first) // OUTBOX_CHUNK, (end - 1) // OUTBOX_CHUNK + 1):
             low, high = max(k * OUTBOX_CHUNK, self.first), min((k + 1) * OUTBOX_CHUNK, end)
             entries = self.pending[low - self.first:high - self.first]
-            # One json.dumps per entry, joined: MicroPython's is quadratic on long text.
-            writes.append((_chunk(k), "[%d, [%s]]" % (low, ", ".join([json.dumps(e) for e in entries]))))
+            # One text per entry, joined: MicroPython's json.dumps is quadratic on long text.
+            writes.append((_chunk(k), "[%d, [%s]]" % (low, ", ".join([_stored_text(e) for e in entries]))))
         writes.append((PART, json.dumps({"version": OUTBOX_VERSION, "token": self.token, "first": self.first,
                                           "end": end})))
         removes = [_chunk(k) for k in sorted(self._stored_chunks - live)]
@@ -262,6 +261,7 @@ class Outbox:
         for entry in pending:
             if not _usable_entry(entry):
                 return "an entry of the outbox record is unusable"
+            entry.pop("text", None)  # stored text is never trusted as JSON: it is made again
             clean.append(entry)
         self.pending = clean + [e for e in self.pending if e["session"] == self.session_id]
         self.first = first
@@ -313,6 +313,27 @@ def _reason(body):
     answer, reason = parse_json(body, 100000) if isinstance(body, str) else (None, "")
     error = answer.get("error") if reason is None and isinstance(answer, dict) else None
     return ": " + _clip(error) if isinstance(error, str) and error else ""
+
+
+def _event_text(entry):
+    """The JSON text of an entry as a batch's "events" hold it, made once per entry."""
+    item = {"seq": entry["seq"], "type": entry["type"], "data": entry["data"], "time": entry["time"]}
+    if entry.get("event") is not None:  # (a stored entry may leave out a null event)
+        item["event"] = entry["event"]
+    text = json.dumps(item)
+    if "\\u0000" in text:
+        text = json.dumps(_without_nul(item))  # a database cannot store NUL; the page shows U+FFFD too
+    return text
+
+
+def _stored_text(entry):
+    """An entry's text in a stored chunk: its batch text with its session, when it has one
+    (an object with the same keys, "event" left out when null, as the batch has it)."""
+    text = entry.get("text")
+    if text is None:
+        return json.dumps(entry)
+    # A session id is letters, digits, "_" and "-" (SESSION_CHARS): nothing to escape.
+    return '{"session": "' + entry["session"] + '", ' + text[1:]
 
 
 def _without_nul(value):

@@ -291,3 +291,42 @@ def test_nul_characters_are_sent_as_the_replacement_character_the_page_shows():
     events = json.loads(box.next_batch())["events"]
     assert events[0]["data"]["answer"] == "a\ufffdb" and events[0]["data"]["question"] == ["\ufffd"]
     assert events[1]["data"]["answer"] == "\\u0000"  # a backslash and "u0000" as typed: kept exactly
+
+
+def batch_after_reload(box):
+    storage = {}
+    save(box, storage)
+    return json.loads(reload(storage).next_batch())["events"], storage
+
+
+def test_a_reloaded_outbox_sends_exactly_what_the_page_would_have_sent():
+    box = filled(0)
+    box.add(event(5), NOW)
+    box.add(parse_message(json.dumps({"type": "back"})), NOW)  # no event name: none is sent
+    box.add(parse_message(json.dumps({"type": "screen", "event": "answer",
+                                      "data": {"id": "q", "answer": ["\u00e9\U0001F600", "a\x00b"], "score": 1.5}})), NOW)
+    sent = json.loads(box.final_batches()[0])["events"]
+    assert [e.get("event") for e in sent] == ["progress", None, "answer"] and "event" not in sent[1]
+    again, storage = batch_after_reload(box)
+    assert again == sent
+    chunk = json.loads(storage["outbox:0"])
+    assert chunk[0] == 0 and [e["session"] for e in chunk[1]] == [SESSION] * 3  # each entry keeps its session
+
+
+def test_an_outbox_stored_with_every_field_of_each_entry_is_still_read():
+    # As pages before the entries' text was kept stored them: every key, "event": null, NUL as is.
+    entries = [{"session": SESSION, "seq": 1, "type": "back", "event": None, "data": {}, "time": NOW},
+               {"session": SESSION, "seq": 2, "type": "screen", "event": "answer", "data": {"answer": "a\x00b"},
+                "time": NOW}]
+    storage = {"outbox": json.dumps({"version": 2, "token": "tok", "first": 0, "end": 2}),
+               "outbox:0": json.dumps([0, entries])}
+    sent = json.loads(reload(storage).next_batch())["events"]
+    assert sent == [{"seq": 1, "type": "back", "data": {}, "time": NOW},
+                    {"seq": 2, "type": "screen", "event": "answer", "data": {"answer": "a\ufffdb"}, "time": NOW}]
+
+
+def test_a_stored_entry_text_is_not_trusted():
+    entry = {"session": SESSION, "seq": 1, "type": "back", "data": {}, "time": NOW, "text": '{"seq": 99}], "x": ['}
+    storage = {"outbox": json.dumps({"version": 2, "token": "tok", "first": 0, "end": 1}),
+               "outbox:0": json.dumps([0, [entry]])}
+    assert json.loads(reload(storage).next_batch())["events"] == [{"seq": 1, "type": "back", "data": {}, "time": NOW}]

@@ -513,6 +513,32 @@ def test_builder_saves_read_id_and_title(event):
     assert result.known and result.fields == {"id": "42", "title": "AI course"}
 
 
+# Every spelling of a number json.loads overflows into an infinity becomes null, wherever it is,
+# in short text and long; a string that spells one, an underflow and a huge integer are kept.
+OVERFLOWING = [
+    ("1e999", None),
+    ("-1E400", None),
+    ("[1e999, 2]", [None, 2]),
+    ('{"a": [{"b": -1e+400}], "c": "1e999", "d": 1.5}', {"a": [{"b": None}], "c": "1e999", "d": 1.5}),
+    ("1" * 400 + ".0", None),
+    ("[" + "1" * 400 + "]", [int("1" * 400)]),
+    ('{"x": "' + "a" * 400 + '", "y": 2E999}', {"x": "a" * 400, "y": None}),
+    ('{"x": "' + "a" * 400 + '", "y": 2E9}', {"x": "a" * 400, "y": 2e9}),
+    ("[1.5e-999, 1e308]", [0.0, 1e308]),
+    ("[[[[[[[[[[1e999]]]]]]]]]]", [[[[[[[[[[None]]]]]]]]]]),
+]
+
+
+@pytest.mark.parametrize("text, expected", OVERFLOWING)
+def test_overflowing_numbers_become_null_wherever_they_are(text, expected):
+    assert parse_json(text, 10000) == (expected, None)
+
+
+def test_an_overflow_below_the_depth_limit_is_refused_as_too_deep():
+    assert parse_json("[" * 5 + "1e999" + "]" * 5, 100, max_depth=4) == (None, "nested too deeply")
+    assert parse_json("[" * 4 + "1e999" + "]" * 4, 100, max_depth=4) == ([[[[None]]]], None)
+
+
 def test_parse_json_applies_size_and_depth_limits_before_parsing():
     assert parse_json("[1]", 3) == ([1], None)
     assert parse_json("[1, 2]", 3)[1] == "too large (6 characters)"
