@@ -160,7 +160,9 @@ def test_sign_in_shows_the_learners_and_the_token_is_kept_nowhere(page, server, 
     logged = []
     page.on("console", lambda message: logged.append(message.text))
     open_report(page, server, runtime, course)
-    assert page.is_visible("#sign-in-card") and page.is_hidden("#report-body")
+    # The card appears once the session check answers, which may be after the page listens.
+    page.wait_for_selector("#sign-in-card", state="visible")
+    assert page.is_hidden("#report-body")
     assert page.evaluate("document.activeElement.id") == "admin-token"
     assert page.locator("#learners tbody").count() == 0  # nothing of the records before signing in
     sign_in(page)
