@@ -1,4 +1,4 @@
-"""The Coassemble headless API client: mint one signed embed URL for one learner (CPython only).
+"""The Coassemble headless API client: mint signed embed URLs, and `api_call` for its other endpoints (CPython only).
 
     from coursewire.server.coassemble import mint, MintError
     embed = mint("4321", "user-42", name="Ada Lovelace")   # settings from the environment
@@ -240,6 +240,42 @@ def _endpoint_and_authorization(settings):
     return base + EMBED_PATH, key
 
 
+def api_call(settings, method, path, query=None, body=None, max_bytes=MAX_ANSWER_BYTES):
+    """One authorised request to Coassemble's headless API (`path` such as
+    "/api/v1/headless/trackings"; `query` a dict; `body` JSON-able or None), with the same
+    configuration, key handling, timeout and no-redirect rule as minting. Returns (status,
+    headers, raw body, failure): `failure` is a MintError subclass when no answer came; a non-2xx
+    status is the caller's to interpret (`refusal_sentence` words the common ones). Raises
+    NotConfigured when Coassemble is not configured."""
+    endpoint, authorization = _endpoint_and_authorization(settings)
+    url = endpoint[:-len(EMBED_PATH)] + path
+    if query:
+        url += "?" + urllib.parse.urlencode(query)
+    return _send(method, url, authorization, body, settings.mint_timeout_s, max_bytes)
+
+
+def refusal_sentence(status, headers, raw, what, key):
+    """One sentence for a non-2xx answer to `what` ("the trackings request"), Coassemble's own reason
+    scrubbed of the key; 401 and 429 (with its Retry-After) worded for the operator."""
+    message, _ = _error_envelope(raw)
+    reason = _one_clause(message, key)
+    because = " (HTTP %d%s)" % (status, ": " + reason if reason else "")
+    if status == 401:
+        return "Coassemble refused the API key for %s (HTTP 401): check COASSEMBLE_API_KEY." % what
+    if status == 429:
+        retry = _retry_after(headers)
+        return "Coassemble rate-limited %s; try again %s." % (
+            what, "in %d seconds" % retry if retry is not None else "later")
+    if status >= 500:
+        return "Coassemble is not available right now for %s (HTTP %d)." % (what, status)
+    return "Coassemble refused %s%s." % (what, because)
+
+
+def retry_after(headers):
+    """Coassemble's Retry-After in whole seconds (0..86400), or None."""
+    return _retry_after(headers)
+
+
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """urllib would follow a redirect with the Authorization header: answer the 3xx as it is."""
 
@@ -256,13 +292,18 @@ class _Overdue(Exception):
 
 def _post(endpoint, authorization, body, timeout_s):
     """(status, headers, raw body, failure). `failure` is a MintError for no answer at all."""
-    data = json.dumps(body).encode("utf-8")
-    request = urllib.request.Request(endpoint, data=data, method="POST", headers={
-        "Authorization": authorization,
-        "Content-Type": "application/json",
-        "Accept": "text/plain, application/json",
-        "User-Agent": "coursewire",
-    })
+    return _send("POST", endpoint, authorization, body, timeout_s, MAX_ANSWER_BYTES)
+
+
+def _send(method, url, authorization, body, timeout_s, max_bytes):
+    """One request to Coassemble: (status, headers, raw body, failure), at most `max_bytes` read.
+    `failure` is a MintError when no answer came (unreachable, timed out, broke off)."""
+    headers = {"Authorization": authorization, "Accept": "text/plain, application/json", "User-Agent": "coursewire"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode("utf-8")
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     deadline = time.monotonic() + timeout_s
     failure = None
     try:
@@ -279,7 +320,7 @@ def _post(endpoint, authorization, body, timeout_s):
         return None, None, b"", failure
     try:
         with response:
-            raw = _read_bounded(response, deadline, timeout_s)
+            raw = _read_bounded(response, deadline, max_bytes)
             return response.status, response.headers, raw, None
     except (TimeoutError, socket.timeout, _Overdue):
         failure = _timed_out(timeout_s)
@@ -288,11 +329,12 @@ def _post(endpoint, authorization, body, timeout_s):
     return None, None, b"", failure
 
 
-def _read_bounded(response, deadline, timeout_s):
-    """At most MAX_ANSWER_BYTES; a total deadline on top of the socket's per-read timeout, so a
-    server that trickles bytes cannot hold a request for longer than about twice the timeout."""
+def _read_bounded(response, deadline, max_bytes):
+    """At most `max_bytes` (+1, to tell a longer answer); a total deadline on top of the socket's
+    per-read timeout, so a server that trickles bytes cannot hold a request for longer than about
+    twice the timeout."""
     chunks, size = [], 0
-    while size <= MAX_ANSWER_BYTES:
+    while size <= max_bytes:
         chunk = response.read1(4096) if hasattr(response, "read1") else response.read(4096)
         if not chunk:
             break
@@ -300,7 +342,7 @@ def _read_bounded(response, deadline, timeout_s):
         size += len(chunk)
         if time.monotonic() > deadline:
             raise _Overdue()
-    return b"".join(chunks)[:MAX_ANSWER_BYTES + 1]
+    return b"".join(chunks)[:max_bytes + 1]
 
 
 def _timed_out(timeout_s):

@@ -29,7 +29,7 @@ log = logging.getLogger("coursewire.server.records")
 
 
 def list_records(request, context):
-    _authorise(request, context)
+    authorise_staff(request, context)
     query = _query(request.query)
     try:
         course = course_id(query.get("course"), "course")
@@ -48,7 +48,9 @@ def list_records(request, context):
 _CHALLENGE = [("WWW-Authenticate", 'Bearer realm="coursewire"')]
 
 
-def _authorise(request, context):
+def authorise_staff(request, context) -> None:
+    """Admit the admin token (Authorization: Bearer) or a staff session cookie; Refusal otherwise.
+    Every staff-only route calls this."""
     admin_token = context.settings.admin_token
     if not admin_token:
         raise Refusal(503, "The records API is not configured on this server: set COURSEWIRE_ADMIN_TOKEN.")
