@@ -202,3 +202,29 @@ def test_sql_and_markup_in_every_field_are_stored_verbatim_and_change_nothing_el
         assert after[table] == before[table]
     shown = records(store)[text]
     assert shown["learner"] == text and shown["status"] == "completed_verified"
+
+
+ROTATING_OLD, ROTATING_NEW = "whsec_old-endpoint-secret", "whsec_new-endpoint-secret"
+
+
+def test_either_of_two_listed_secrets_verifies_and_an_unlisted_one_is_refused(store):
+    # A rotation under way: COASSEMBLE_WEBHOOK_SECRET lists the old and the new endpoint's secret.
+    client = WsgiClient(make_app(settings(webhook_secret="%s %s" % (ROTATING_OLD, ROTATING_NEW)), store=store))
+    for learner, secret in (("old@example.com", ROTATING_OLD), ("new@example.com", ROTATING_NEW)):
+        body = delivery_body("course.completed", learner=learner)
+        answer = post(client, body, delivery_headers(body, secret=secret))
+        assert (answer.status, answer.json) == (200, {"status": "applied"})
+    before = store.dump()
+    for secret in ("whsec_never-listed", "%s %s" % (ROTATING_OLD, ROTATING_NEW), WEBHOOK_SECRET):
+        body = delivery_body("course.completed", learner="eve@example.com")
+        answer = post(client, body, delivery_headers(body, secret=secret))
+        assert (answer.status, answer.json) == (401, {"error": "The delivery's signature does not match."})
+    assert store.dump() == before
+    assert set(records(store)) == {"old@example.com", "new@example.com"}
+
+
+def test_once_the_old_secret_is_removed_it_no_longer_verifies(store):
+    client = WsgiClient(make_app(settings(webhook_secret="  %s  " % ROTATING_NEW), store=store))
+    body = delivery_body("course.completed")
+    assert post(client, body, delivery_headers(body, secret=ROTATING_OLD)).status == 401
+    assert post(client, body, delivery_headers(body, secret=ROTATING_NEW)).status == 200
