@@ -9,6 +9,8 @@ retry, and the retry (same X-Coassemble-Delivery) is answered 2xx without being 
     200 {"status": "applied"}      course.created / course.commenced / course.completed
     200 {"status": "duplicate"}    this delivery id was recorded before; nothing changed
     202 {"status": "ignored"}      a verified delivery of a type we do not apply (stored)
+    202 {"status": "erased"}       about an erased learner's time before the erasure: stored
+                                   without the learner and body, not applied (store/erasure.py)
     401 bad or missing signature or timestamp, or a timestamp more than 300 s away
     400 malformed JSON, shape or delivery id     413 body over 1 MiB
     503 no webhook secret configured, or the database unavailable (Coassemble retries)
@@ -61,8 +63,8 @@ def receive(request, context):
     except StoreUnavailable as error:
         log.warning("webhook delivery not stored: %s", error)
         raise Refusal(503, "The learner record is unavailable; the delivery was not stored, retry it later.")
-    if outcome == "ignored":
-        return 202, {"status": "ignored"}
+    if outcome in ("ignored", "erased"):
+        return 202, {"status": outcome}
     return 200, {"status": outcome}
 
 
