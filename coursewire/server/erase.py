@@ -13,15 +13,13 @@ import argparse
 import time
 import urllib.parse
 
-from coursewire.server import coassemble
-from coursewire.server.times import iso
-
 USER_PATH = "/api/v1/headless/user/"
 ERASED, NOT_FOUND, FAILED, NOT_CONFIGURED = "erased", "not found", "failed", "not configured"
 
 
 def erase_at_coassemble(settings, learner: str) -> "tuple[str, str | None]":
     """(state, sentence when it failed) of asking Coassemble to erase `learner`."""
+    from coursewire.server import coassemble  # here, not at import: `coursewire --help` stays quick
     try:
         status, headers, raw, failure = coassemble.api_call(
             settings, "DELETE", USER_PATH + urllib.parse.quote(learner, safe=""))
@@ -40,6 +38,7 @@ def erase(store, settings, learner: str, now: float) -> "dict | None":
     """Erase `learner` here (kept if done before) and at Coassemble. The contract's answer:
     {"learner", "removed": {table: n}, "coassemble": state[, "error": sentence]}; None for a
     learner nothing is held about (no rows, no tombstone)."""
+    from coursewire.server.times import iso
     local = store.erase_learner(learner, iso(now))
     if local is None:
         return None

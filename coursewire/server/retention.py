@@ -12,13 +12,12 @@ retry cannot bring a purged event back as new.
 import argparse
 import time
 
-from coursewire.server.times import iso
-
 DAY_S = 86400
 
 
 def cutoff(settings, now: float) -> "str | None":
     """The stored time before which reported evidence is purged, or None when nothing is."""
+    from coursewire.server.times import iso
     if not settings.retention_days:
         return None
     return iso(max(0, now - settings.retention_days * DAY_S))
