@@ -273,3 +273,16 @@ def test_percent_encoded_ids_over_real_http(context, store, clock):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_erasure_that_fails_half_way_removes_nothing(client, context, clock, store, monkeypatch):
+    from coursewire.server.store import erasure
+    seed(client, context, clock, ADA)
+    before = store.dump()
+    # The last table to empty is one that does not exist: the statement fails after the others ran.
+    monkeypatch.setattr(erasure, "LEARNER_TABLES", erasure.LEARNER_TABLES + ("no_such_table",))
+    with pytest.raises(Exception):
+        store.erase_learner(ADA, iso(NOW))
+    assert store.dump() == before
+    monkeypatch.undo()
+    assert store.erase_learner(ADA, iso(NOW))["removed"]["records"] == 2
