@@ -71,7 +71,8 @@ def build_command(argv: list, prog: str) -> int:
 
 SERVE_DESCRIPTION = (
     "Serve the server routes (POST /api/embed-url, POST /api/events, POST /webhooks/coassemble, "
-    "GET /api/records, /api/staff-session) on the standard library's WSGI server, to try them. "
+    "GET /api/records, /api/staff-session, DELETE /api/learners/ID, GET /api/learners/ID/export) on the "
+    "standard library's WSGI server, to try them. "
     "They are configured by the environment variables README lists (COASSEMBLE_WORKSPACE_ID, "
     "COASSEMBLE_API_KEY, COASSEMBLE_WEBHOOK_SECRET, COURSEWIRE_LOGIN_SECRET, COURSEWIRE_ADMIN_TOKEN, "
     "DATABASE_URL, ...).")
