@@ -360,13 +360,14 @@ class HarnessApi:
                 self._trackings_failures.extend([(int(fail_status), retry_after)] * int(fail_next))
 
     def trackings(self, environ):
-        given = environ.get("HTTP_AUTHORIZATION", "")
-        if not hmac.compare_digest(given.encode("utf-8", "replace"), self._authorization.encode("utf-8")):
-            raise _coassemble_error(401, "UNAUTHORIZED", "Unauthorized")
         query = {name: values[0] for name, values in
                  urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
         with self._lock:
-            self.trackings_requests.append(query)
+            self.trackings_requests.append(query)  # refused ones too: tests count every request
+        given = environ.get("HTTP_AUTHORIZATION", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self._authorization.encode("utf-8")):
+            raise _coassemble_error(401, "UNAUTHORIZED", "Unauthorized")
+        with self._lock:
             failure = self._trackings_failures.pop(0) if self._trackings_failures else None
             enabled = self.trackings_enabled
             delay = self.trackings_delay_s

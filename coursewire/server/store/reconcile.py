@@ -30,34 +30,48 @@ class ReconcileStore:
 
     # -- trackings --
 
-    def apply_tracking(self, course: str, tracking, check: Optional[dict] = None) -> str:
-        """Bring the record of (course, tracking.identifier) in line with Coassemble's tracking,
-        atomically: "new" (a completion newly verified), "changed", "unchanged" (nothing written,
-        not even the course's cursor), or "lost" (with `check`: the claim was no longer ours,
-        nothing written). `check` {"claim", "now", "retry_at"} also finishes that pending check in
-        the same transaction: done when the record is verified (or retry_at is None), else due
-        again at retry_at. The one place a tracking reaches the record (erasure checks go here)."""
+    def apply_tracking(self, course: str, trackings: list, check: Optional[dict] = None) -> list:
+        """Bring the records of `course` in line with Coassemble's trackings (a page of
+        trackings.Tracking, each a different learner), in one transaction. Returns one outcome per
+        tracking: "new" (a completion newly verified), "changed" or "unchanged"; when nothing
+        changed nothing is written, not even the course's cursor. With `check` {"learner", "claim",
+        "now", "retry_at"} (that learner's trackings: a pending check's answer) the check is finished in the same
+        transaction: done when the record is verified (or retry_at is None), else due again at
+        retry_at; if the claim is no longer ours nothing is written and the answer is ["lost"].
+        The one place a tracking reaches the record (so the one place to refuse one)."""
         from coursewire.server.store.record_store import _json, _Rollback
-
-        learner = tracking.identifier
-        score_text = None if tracking.score is None else _json(tracking.score)
 
         def body(tx):
             # The course row first, as every record writer does (lock order, see record_store).
             tx.run("SELECT last_change FROM courses WHERE course = ?" + self._for_update(), (course,))
-            record = self._load_record(tx, course, learner)
-            outcome = evidence.apply_tracking(record, tracking, score_text)
-            if outcome != "unchanged":
-                self._save_record(tx, record, self._bump_course(tx, course))
+            outcomes, records, changed = [], {}, []
+            for tracking in trackings:
+                learner = tracking.identifier  # a learner twice in a page (a retake): one record
+                record = records.get(learner) or records.setdefault(learner, self._load_record(tx, course, learner))
+                score_text = None if tracking.score is None else _json(tracking.score)
+                outcome = evidence.apply_tracking(record, tracking, score_text)
+                outcomes.append(outcome)
+                if outcome != "unchanged" and learner not in changed:
+                    changed.append(learner)
+            if changed:
+                change = self._bump_course(tx, course)
+                for learner in changed:
+                    self._save_record(tx, records[learner], change)
             if check is not None:
-                verified = record["verified_completed_at"] is not None
+                learner = check["learner"]
+                verified = self._load_record(tx, course, learner)["verified_completed_at"] is not None
                 if not self._finish_check(tx, course, learner, check["claim"], check["now"],
                                           None if verified else check.get("retry_at"),
                                           "verified" if verified else "not completed"):
-                    return _Rollback("lost")
-                return outcome
-            return _Rollback(outcome) if outcome == "unchanged" else outcome
+                    return _Rollback(["lost"])
+                return outcomes
+            return outcomes if changed else _Rollback(outcomes)
         return self._transaction(body)
+
+    def known_courses(self) -> list:
+        """Every course the record has heard of, sorted."""
+        return [row[0] for row in self._transaction(
+            lambda tx: tx.run("SELECT course FROM courses ORDER BY course").fetchall(), write=False)]
 
     # -- pending checks --
 
@@ -126,16 +140,16 @@ class ReconcileStore:
 
     # -- periodic jobs --
 
-    def claim_job(self, job: str, now_iso: str, lease_s: float):
-        """Claim `job` when it is due and no live process runs it: (claim, last_run_at) or None.
-        A job never seen is due at once."""
+    def claim_job(self, job: str, now_iso: str, lease_s: float, force: bool = False):
+        """Claim `job` when it is due (or `force`: now, as a timer asks) and no live process runs
+        it: (claim, last_run_at) or None. A job never seen is due at once."""
         from coursewire.server.store.record_store import _Rollback
 
         def body(tx):
             tx.run("INSERT INTO periodic_jobs (job, due_at) VALUES (?, ?) ON CONFLICT (job) DO NOTHING", (job, now_iso))
-            row = tx.run("SELECT last_run_at FROM periodic_jobs WHERE job = ? AND due_at <= ?"
+            row = tx.run("SELECT last_run_at FROM periodic_jobs WHERE job = ? AND (due_at <= ? OR ?)"
                          " AND (claimed_until IS NULL OR claimed_until <= ?)" + self._for_update(skip_locked=True),
-                         (job, now_iso, now_iso)).fetchone()
+                         (job, now_iso, bool(force), now_iso)).fetchone()
             if row is None:
                 return _Rollback(None)
             claim = secrets.token_hex(12)
