@@ -107,7 +107,7 @@ def read_course(settings, course: str, identifier: Optional[str] = None, since: 
 def _fetch(settings, query: dict, sleep) -> list:
     """The rows of one page, retried within bounds."""
     what = "the trackings request (course %s, page %d)" % (query["id"], query["page"])
-    sentence = None
+    sentence, wait = None, 0.0
     for attempt in range(ATTEMPTS):
         if attempt:
             sleep(wait)

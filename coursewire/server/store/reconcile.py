@@ -87,8 +87,6 @@ class ReconcileStore:
     def claim_check(self, now_iso: str, lease_s: float):
         """Claim the oldest due check no live process holds: (course, learner, attempt, claim)
         or None. A check whose record is already verified is finished on the way, unasked."""
-        from coursewire.server.store.record_store import _Rollback
-
         def body(tx):
             tx.run("UPDATE pending_checks SET done_at = ?, outcome = 'verified', claim = NULL, claimed_until = NULL"
                    " WHERE done_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?) AND EXISTS"
