@@ -135,7 +135,7 @@ def _fetch(settings, query: dict, sleep) -> list:
             wait = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
             continue
         break  # another refusal (400, 404, ...): asking again gets the same answer
-    raise PageFailed(sentence.rstrip(".") + " (gave up after %d attempts)." % (attempt + 1))
+    raise PageFailed(sentence.rstrip(".") + " (gave up after %d attempt%s)." % (attempt + 1, "" if attempt == 0 else "s"))
 
 
 def _rows(raw: bytes, what: str) -> list:

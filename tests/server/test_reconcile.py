@@ -204,3 +204,21 @@ def test_a_database_at_version_1_gains_the_verified_fields_as_null(database, mon
         assert 2 in [row[0] for row in store.dump()["schema_version"]]
     finally:
         store.close()
+
+
+def test_a_coassemble_that_does_not_answer_in_time_costs_bounded_attempts(store, coassemble):
+    coassemble.api.seed_tracking(101, "ada", completed=T_EARLY)
+    coassemble.api.set_trackings_switches(delay_s=2)
+    sleeps = Sleeps()
+    summary = reconcile(store, coassemble.settings(mint_timeout_s=0.2), ["101"], sleep=sleeps)
+    assert len(sleeps) == trackings.ATTEMPTS - 1
+    assert summary.failed == 1 and "did not answer within 0.2 seconds (gave up after 5 attempts)" in summary.problems[0]
+    assert store.course_records("101")["records"] == []
+
+
+def test_a_retry_after_too_long_to_wait_gives_the_page_up_at_once(store, coassemble):
+    coassemble.api.set_trackings_switches(fail_next=1, retry_after=3600)
+    sleeps = Sleeps()
+    summary = reconcile(store, coassemble.settings(), ["101"], sleep=sleeps)
+    assert sleeps == [] and summary.failed == 1
+    assert summary.problems[0].endswith("try again in 3600 seconds (gave up after 1 attempt).")
