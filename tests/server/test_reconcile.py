@@ -12,7 +12,7 @@ from coursewire.server.evidence import ReportedEvent, VerifiedDelivery
 from coursewire.server.reconcile import reconcile
 from coursewire.server.store import open_store
 from coursewire.server.store.migrations import MIGRATIONS
-from coursewire.server.times import parse_iso
+from coursewire.server.times import iso, parse_iso
 
 from .coassemble_sim import SimulatedCoassemble
 
@@ -222,3 +222,23 @@ def test_a_retry_after_too_long_to_wait_gives_the_page_up_at_once(store, coassem
     summary = reconcile(store, coassemble.settings(), ["101"], sleep=sleeps)
     assert sleeps == [] and summary.failed == 1
     assert summary.problems[0].endswith("try again in 3600 seconds (gave up after 1 attempt).")
+
+
+def test_a_worker_whose_lease_ran_out_changes_nothing_and_the_new_holder_finishes(store):
+    store.check_delay_s = 0
+    store.record_events("101", "ada", "session-0001", [ReportedEvent(1, "course:completed", {}, T_LATE)], T_LATE)
+    now = parse_iso(T_LATE) + 1
+    first = store.claim_check(iso(now), lease_s=10)
+    assert first[:3] == ("101", "ada", 1)
+    assert store.claim_check(iso(now + 5), lease_s=10) is None  # held: nobody else gets it
+    second = store.claim_check(iso(now + 11), lease_s=10)  # the first holder's lease ran out
+    assert second[:3] == ("101", "ada", 2)
+    tracking = trackings.parse_row({"identifier": "ada", "completed": T_EARLY, "score": 60})
+    before = store.dump()
+    late = {"learner": "ada", "claim": first[3], "now": iso(now + 12), "retry_at": None}
+    assert store.apply_tracking("101", [tracking], check=late) == ["lost"]
+    assert store.dump() == before
+    current = {"learner": "ada", "claim": second[3], "now": iso(now + 12), "retry_at": None}
+    assert store.apply_tracking("101", [tracking], check=current) == ["new"]
+    assert [(c["outcome"], c["attempts"]) for c in store.pending_checks()] == [("verified", 2)]
+    assert record_of(store, "ada")["verified_score"] == 60

@@ -32,29 +32,32 @@ class ReconcileStore:
 
     def apply_tracking(self, course: str, trackings: list, check: Optional[dict] = None) -> list:
         """Bring the records of `course` in line with Coassemble's trackings (a page of
-        trackings.Tracking, each a different learner), in one transaction. Returns one outcome per
-        tracking: "new" (a completion newly verified), "changed" or "unchanged"; when nothing
-        changed nothing is written, not even the course's cursor. With `check` {"learner", "claim",
-        "now", "retry_at"} (that learner's trackings: a pending check's answer) the check is finished in the same
-        transaction: done when the record is verified (or retry_at is None), else due again at
-        retry_at; if the claim is no longer ours nothing is written and the answer is ["lost"].
-        The one place a tracking reaches the record (so the one place to refuse one)."""
+        trackings.Tracking), in one transaction. Returns one outcome per tracking: "new" (a
+        completion newly verified), "changed" or "unchanged"; when nothing changed nothing is
+        written, not even the course's cursor. With `check` {"learner", "claim", "now",
+        "retry_at"} (that learner's trackings: a pending check's answer) the check is finished in
+        the same transaction: done when the record is verified (or retry_at is None), else due
+        again at retry_at; if the claim is no longer ours nothing is written and the answer is
+        ["lost"]. The one place a tracking reaches the record (so the one place to refuse one)."""
         from coursewire.server.store.record_store import _json, _Rollback
 
         def body(tx):
-            # The course row first, as every record writer does (lock order, see record_store).
-            tx.run("SELECT last_change FROM courses WHERE course = ?" + self._for_update(), (course,))
-            outcomes, records, changed = [], {}, []
+            # The course row first, as every record writer does (lock order, see record_store); a
+            # course not seen before gets its row (and lock) now; rolled back if nothing changes.
+            known = tx.run("SELECT last_change FROM courses WHERE course = ?" + self._for_update(),
+                           (course,)).fetchone()
+            change = None if known is not None else self._bump_course(tx, course)
+            outcomes, records, changed = [], {}, {}  # changed: an ordered set of learners
             for tracking in trackings:
                 learner = tracking.identifier  # a learner twice in a page (a retake): one record
                 record = records.get(learner) or records.setdefault(learner, self._load_record(tx, course, learner))
                 score_text = None if tracking.score is None else _json(tracking.score)
                 outcome = evidence.apply_tracking(record, tracking, score_text)
                 outcomes.append(outcome)
-                if outcome != "unchanged" and learner not in changed:
-                    changed.append(learner)
+                if outcome != "unchanged":
+                    changed[learner] = True
             if changed:
-                change = self._bump_course(tx, course)
+                change = change or self._bump_course(tx, course)
                 for learner in changed:
                     self._save_record(tx, records[learner], change)
             if check is not None:
@@ -65,7 +68,7 @@ class ReconcileStore:
                                           "verified" if verified else "not completed"):
                     return _Rollback(["lost"])
                 return outcomes
-            return outcomes if changed else _Rollback(outcomes)
+            return outcomes if changed else _Rollback(outcomes)  # the new course row too
         return self._transaction(body)
 
     def known_courses(self) -> list:
