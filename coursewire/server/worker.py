@@ -46,6 +46,9 @@ def do_check(store, settings, clock: Callable[[], float] = time.time, lease_s: f
     if claimed is None:
         return None
     course, learner, attempt, claim = claimed
+    if attempt > CHECK_ATTEMPTS:  # claimed before by workers that died in it: give up, say so
+        store.finish_check(course, learner, claim, iso(clock()), None, "gave up after %d attempts" % CHECK_ATTEMPTS)
+        return "gave up"
     retry_at = iso(clock() + CHECK_RETRY_S[attempt - 1]) if attempt < CHECK_ATTEMPTS else None
     try:
         found = []
@@ -138,6 +141,8 @@ def run(store, settings, stop: threading.Event, once: bool = False, poll_s: floa
                     say(line)
         except StoreUnavailable as error:
             say("The learner record is unavailable (%s); trying again in %g s." % (error, poll_s))
+        except Exception as error:  # a bug: say it and go on; the check's claim lapses and its attempts are bounded
+            say("A check failed unexpectedly (%s); trying again in %g s." % (type(error).__name__, poll_s))
         if once:
             break
         stop.wait(poll_s)

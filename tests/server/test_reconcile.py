@@ -242,3 +242,16 @@ def test_a_worker_whose_lease_ran_out_changes_nothing_and_the_new_holder_finishe
     assert store.apply_tracking("101", [tracking], check=current) == ["new"]
     assert [(c["outcome"], c["attempts"]) for c in store.pending_checks()] == [("verified", 2)]
     assert record_of(store, "ada")["verified_score"] == 60
+
+
+def test_a_check_that_kills_its_workers_is_given_up_after_its_attempts(store, coassemble):
+    store.check_delay_s = 0
+    store.record_events("101", "ada", "session-0001", [ReportedEvent(1, "course:completed", {}, T_LATE)], T_LATE)
+    now = parse_iso(T_LATE) + 1
+    for n in range(worker.CHECK_ATTEMPTS):  # each claimer died holding it (the lease lapses)
+        assert store.claim_check(iso(now + 1000 * n), lease_s=10) is not None
+    later = now + 1000 * worker.CHECK_ATTEMPTS
+    assert worker.do_check(store, coassemble.settings(), clock=lambda: later, sleep=Sleeps()) == "gave up"
+    assert coassemble.api.trackings_requests == []
+    [check] = store.pending_checks()
+    assert check["done_at"] is not None and check["outcome"] == "gave up after 5 attempts"
