@@ -2,6 +2,8 @@
 
     coursewire build DIR --base-url URL   the static folder a host site deploys (= serve.py build)
     coursewire serve                      the server routes on the standard library's WSGI server
+    coursewire reconcile                  bring the record in line with Coassemble's trackings
+    coursewire worker                     pending tracking checks and the periodic sweep
     coursewire erase ID | --pending       erase a learner here and at Coassemble (server/erase.py)
     coursewire purge                      apply COURSEWIRE_RETENTION_DAYS (server/retention.py)
     coursewire webhooks register URL | list | delete ID   endpoints at Coassemble (server/webhook_admin.py)
@@ -181,11 +183,64 @@ def make_parser() -> ArgumentParser:
                                    "postgresql:// URL (default: DATABASE_URL, else COURSEWIRE_DB, else "
                                    "coursewire.sqlite3 in the current folder)")
     serve_parser.add_argument("--verbose", action="store_true", help="log every request")
+    # Thin registrations: each command's code lives in its own module, imported when it runs.
+    reconcile_parser = commands.add_parser(
+        "reconcile", help="bring the learner record in line with Coassemble's trackings",
+        description="Read Coassemble's trackings page by page and bring the learner record in line "
+                    "(verified completions, scores, progress). Exit status 0, 1 when some failed, 2 when "
+                    "not configured or trackings are not enabled.")
+    reconcile_parser.add_argument("--sweep", action="store_true",
+                                  help="run the periodic sweep once now (recent trackings, old checks), "
+                                       "e.g. from a timer when no `coursewire worker` runs")
+    add_reconcile_arguments(reconcile_parser)
+    worker_parser = commands.add_parser(
+        "worker", help="do the pending tracking checks and the periodic sweep (a long-running process)",
+        description="Claim pending tracking checks from the database and do them, and run the periodic "
+                    "sweep when it is due. Several workers may share one database.")
+    add_worker_arguments(worker_parser)
     # Each of these lives in its own module (argparse-only at import, so --help and build stay quick).
     for name, summary in SERVER_COMMANDS:
         command = server_command(name)
         command.add_arguments(commands.add_parser(name, help=summary, description=command.DESCRIPTION))
     return parser
+
+
+def add_reconcile_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", action="append", metavar="ID", default=None,
+                        help="a course id to reconcile (repeat for more; default: every course the record knows)")
+    parser.add_argument("--since", metavar="TIME", default=None,
+                        help="only trackings with activity at or after TIME (ISO 8601, e.g. 2026-11-01T00:00:00Z)")
+    parser.add_argument("--db", metavar="PATH_OR_URL", default=None,
+                        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)")
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    # Defaults (None) are the worker module's own (coursewire/server/worker.py), said in --help.
+    parser.add_argument("--db", metavar="PATH_OR_URL", default=None,
+                        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)")
+    parser.add_argument("--poll", type=float, default=None, metavar="SECONDS",
+                        help="how often an idle worker looks for due checks (default 5)")
+    parser.add_argument("--sweep-every", type=float, default=None, metavar="MINUTES",
+                        help="reconcile recent trackings this often (default 15; 0: never)")
+    parser.add_argument("--lease", type=float, default=None, metavar="SECONDS",
+                        help="how long a claimed check is held before another worker may take it (default 600)")
+    parser.add_argument("--once", action="store_true", help="do the due checks (and a due sweep), then exit")
+
+
+def _fail(sentence: str):
+    raise CliError(sentence)
+
+
+def reconcile_command(args: argparse.Namespace) -> int:
+    from coursewire.server import reconcile, worker
+    if args.sweep:
+        return worker.sweep_command(args, _fail)
+    return reconcile.main(args, _fail)
+
+
+def worker_command(args: argparse.Namespace) -> int:
+    from coursewire.server import worker
+    return worker.main(args, _fail)
 
 
 def main(argv: list | None = None) -> int:
@@ -196,9 +251,14 @@ def main(argv: list | None = None) -> int:
             return build(args)
         if args.command == "serve":
             return serve(args)
+        if args.command == "reconcile":
+            return reconcile_command(args)
+        if args.command == "worker":
+            return worker_command(args)
         if args.command in dict(SERVER_COMMANDS):
             return server_command(args.command).main(args)
-        raise CliError("Name a command: build, serve, %s (see --help)." % ", ".join(n for n, _ in SERVER_COMMANDS))
+        raise CliError("Name a command: build, serve, reconcile, worker, %s (see --help)."
+                       % ", ".join(n for n, _ in SERVER_COMMANDS))
     except CliError as error:
         print("coursewire: %s" % error, file=sys.stderr)
         return 2

@@ -97,6 +97,37 @@ MIGRATIONS = [
             value TEXT NOT NULL
         )""",
     ]),
+    (2, "verified score, passed and progress from Coassemble's trackings; pending tracking checks", [
+        # Coassemble's own word (trackings), beside the browser's reported progress and answers.
+        "ALTER TABLE records ADD COLUMN verified_score TEXT",  # JSON number
+        "ALTER TABLE records ADD COLUMN verified_passed INTEGER",  # 0 / 1
+        "ALTER TABLE records ADD COLUMN verified_progress INTEGER",  # 0..100
+        # A browser reported a completion Coassemble has not verified yet: ask for the learner's
+        # tracking soon, from whichever process claims it first (coursewire/server/checks.py).
+        # A claim is a lease (claimed_until): a dead process's claim expires and another takes it.
+        """CREATE TABLE pending_checks (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claim TEXT,
+            claimed_until TEXT,
+            done_at TEXT,
+            outcome TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (course, learner)
+        )""",
+        "CREATE INDEX pending_checks_by_due ON pending_checks (done_at, due_at)",
+        # Periodic jobs (the sweep) are claimed the same way, so one process runs each when due.
+        """CREATE TABLE periodic_jobs (
+            job TEXT PRIMARY KEY,
+            due_at TEXT NOT NULL,
+            claim TEXT,
+            claimed_until TEXT,
+            last_run_at TEXT,
+            last_outcome TEXT
+        )""",
+    ]),
     (3, "erasures: a tombstone per erased learner; indexes to find a learner's rows across courses", [
         # One row per erased learner: evidence dated before erased_at never brings them back
         # (store/erasure.py). `coassemble` is what Coassemble answered to its DELETE user, or
@@ -117,7 +148,7 @@ MIGRATIONS = [
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)
 # Every table, for dump() (tests compare whole databases) and for a backup script.
 TABLES = ("schema_version", "courses", "records", "reported_events", "quiz_answers", "quiz_screens",
-          "webhook_deliveries", "server_secrets", "erasures")
+          "webhook_deliveries", "server_secrets", "pending_checks", "periodic_jobs", "erasures")
 
 
 class SchemaTooNew(Exception):

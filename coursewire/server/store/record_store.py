@@ -20,10 +20,12 @@ from coursewire.server.store.erasure import ErasureStore, erased_at
 from coursewire.server.store.errors import StoreError, StoreUnavailable
 from coursewire.server.store.migrations import LATEST_VERSION, TABLES, SchemaTooNew, migrate
 from coursewire.server.store.pool import ConnectionPool
+from coursewire.server.store.reconcile import ReconcileStore
 from coursewire.server.times import iso
 
 RECORD_COLUMNS = ("course", "learner", "progress", "reported_started_at", "reported_completed_at",
-                  "verified_commenced_at", "verified_completed_at", "last_event_at", "reported_events")
+                  "verified_commenced_at", "verified_completed_at", "last_event_at", "reported_events",
+                  "verified_score", "verified_passed", "verified_progress")
 REPORT_TOKEN_SECRET = "report_token"
 TRANSACTION_ATTEMPTS = 3  # a PostgreSQL deadlock or serialisation failure is retried this often
 
@@ -46,7 +48,7 @@ class Tx:
         return self.conn.execute(self._translate(sql), params)
 
 
-class RecordStore(ErasureStore):
+class RecordStore(ReconcileStore, ErasureStore):
     """One (course, learner) record per learner, the evidence behind it, and the deliveries and
     reports it came from. Thread-safe; one instance per process."""
 
@@ -204,6 +206,7 @@ class RecordStore(ErasureStore):
             record = self._load_record(tx, course, learner)
             screens = self._load_screens(tx, course, learner)
             applied = duplicates = 0
+            completion_reported = False
             del refusals[:]  # a retried transaction starts over
             erased = erased_at(tx, learner)
             for event in sorted(events, key=lambda e: e.seq):
@@ -225,6 +228,7 @@ class RecordStore(ErasureStore):
                     duplicates += 1
                     continue
                 applied += 1
+                completion_reported = completion_reported or event.name == "course:completed"
                 entry = evidence.apply_reported(record, screens, event)
                 if entry is not None:
                     tx.run(
@@ -238,6 +242,8 @@ class RecordStore(ErasureStore):
                 return _Rollback((0, duplicates))  # nothing new: not even the cursor moves
             self._save_screens(tx, course, learner, screens)
             self._save_record(tx, record, change)
+            if completion_reported and record["verified_completed_at"] is None:
+                self._enqueue_check(tx, course, learner, received_at)  # ask Coassemble soon (store/reconcile.py)
             return applied, duplicates
         refusals = []
         result = self._transaction(body)
@@ -338,6 +344,9 @@ def _records_json(rows, answers):
             "verified_completed_at": record["verified_completed_at"],
             "last_event_at": record["last_event_at"],
             "reported_events": record["reported_events"],
+            "verified_score": None if record["verified_score"] is None else json.loads(record["verified_score"]),
+            "verified_passed": None if record["verified_passed"] is None else bool(record["verified_passed"]),
+            "verified_progress": record["verified_progress"],
             "changed": record["changed"],
         })
     records.sort(key=lambda r: r["learner"])
