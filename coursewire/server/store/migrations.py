@@ -97,12 +97,38 @@ MIGRATIONS = [
             value TEXT NOT NULL
         )""",
     ]),
+    (4, "bounds: report counters per learner window and per page session, wrong admin-token counters", [
+        # coursewire/server/store/limits.py keeps these; window_start is Unix seconds.
+        """CREATE TABLE report_windows (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            window_start BIGINT NOT NULL,
+            events BIGINT NOT NULL,
+            bytes BIGINT NOT NULL,
+            PRIMARY KEY (course, learner, window_start)
+        )""",
+        """CREATE TABLE report_sessions (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            session TEXT NOT NULL,
+            events BIGINT NOT NULL,
+            bytes BIGINT NOT NULL,
+            last_at TEXT NOT NULL,
+            PRIMARY KEY (course, learner, session)
+        )""",
+        """CREATE TABLE guess_windows (
+            client TEXT NOT NULL,
+            window_start BIGINT NOT NULL,
+            failures BIGINT NOT NULL,
+            PRIMARY KEY (client, window_start)
+        )""",
+    ]),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 # Every table, for dump() (tests compare whole databases) and for a backup script.
 TABLES = ("schema_version", "courses", "records", "reported_events", "quiz_answers", "quiz_screens",
-          "webhook_deliveries", "server_secrets")
+          "webhook_deliveries", "server_secrets", "report_windows", "report_sessions", "guess_windows")
 
 
 class SchemaTooNew(Exception):
@@ -113,15 +139,15 @@ def migrate(tx, now_iso):
     """Bring the database in `tx` (a write transaction holding the migration lock) to
     LATEST_VERSION. Returns the versions applied (empty when it was up to date)."""
     tx.run(SCHEMA_VERSION_TABLE)
-    row = tx.run("SELECT MAX(version) FROM schema_version").fetchone()
-    current = row[0] or 0
+    done = set(row[0] for row in tx.run("SELECT version FROM schema_version").fetchall())
+    current = max(done) if done else 0
     if current > LATEST_VERSION:
         raise SchemaTooNew(
             "The database's schema is version %d, newer than this Coursewire (version %d): "
             "upgrade Coursewire." % (current, LATEST_VERSION))
     applied = []
     for version, summary, statements in MIGRATIONS:
-        if version <= current:
+        if version in done:  # (not "<= current": a version merged after a later one still applies)
             continue
         for statement in statements:
             tx.run(statement)
