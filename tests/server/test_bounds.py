@@ -254,3 +254,35 @@ def test_limits_are_read_from_the_environment_in_one_sentence():
         with pytest.raises(ValueError) as caught:
             Settings.from_env({"COURSEWIRE_LIMITS": text})
         assert is_one_sentence(str(caught.value))
+
+
+def test_two_server_processes_count_together(database, tmp_path):
+    # Two gunicorn servers (one worker each) on one database: what one counted, the other sees.
+    # Caps without a window that could turn mid-test: a session's (its life long) and a guess
+    # window of ~31 years.
+    from .record_client import Gunicorn, http_request
+
+    limits = "session_events=30 guess_window_s=1000000000 guesses_per_address=3"
+    servers = [Gunicorn(database, workers=1, log_path=str(tmp_path / ("gunicorn-%d.log" % n)),
+                        COURSEWIRE_LIMITS=limits) for n in range(2)]
+    try:
+        for server in servers:
+            server.start()
+        store = open_store(database)
+        try:
+            token = Context(settings(token_secret=None), store=store).issue_report_token("101", "ada")
+        finally:
+            store.close()
+        statuses = [http_request(servers[n % 2].base, "POST", "/api/events", batch(token, events(1 + 10 * n, 10)),
+                                 JSON).status for n in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+        wrong = {"Authorization": "Bearer guess"}
+        guesses = [http_request(servers[n % 2].base, "GET", "/api/records?course=101", headers=wrong).status
+                   for n in range(4)]
+        assert guesses == [401, 401, 401, 429]
+        right = {"Authorization": "Bearer " + ADMIN_TOKEN}
+        assert [http_request(server.base, "GET", "/api/records?course=101", headers=right).status
+                for server in servers] == [429, 429]  # (the test's requests all come from 127.0.0.1)
+    finally:
+        for server in servers:
+            server.stop()
