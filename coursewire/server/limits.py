@@ -38,14 +38,14 @@ Limits.NAMES); tests use small ones.
 
 import math
 import threading
+from typing import Any, Callable
 
-from coursewire.server.http import Refusal
+from coursewire.server.http import Refusal, Request
 from coursewire.server.store.errors import StoreUnavailable
 from coursewire.server.store.limits import OverLimit
 
 MAX_ADDRESS_CHARS = 64  # an IPv6 address with a zone fits; anything longer is cut
 UNKNOWN_ADDRESS = "unknown"  # a WSGI server that gives no REMOTE_ADDR: all such clients count together
-OVERALL = "*"  # the guess counter of every address together
 
 
 class Limits:
@@ -63,7 +63,7 @@ class Limits:
         "guesses_overall": 200,
     }
 
-    def __init__(self, **values):
+    def __init__(self, **values: int) -> None:
         for name, default in self.NAMES.items():
             value = values.pop(name, default)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -95,11 +95,11 @@ class RefusalMemo:
 
     MAX_KEYS = 10000
 
-    def __init__(self):
-        self._until = {}
+    def __init__(self) -> None:
+        self._until: "dict[tuple, tuple[float, str]]" = {}
         self._lock = threading.Lock()
 
-    def refused(self, key, now):
+    def refused(self, key: tuple, now: float) -> "tuple[int, str] | None":
         """(retry_after_s, sentence) while `key` is known to be refused, else None."""
         with self._lock:
             found = self._until.get(key)
@@ -110,7 +110,7 @@ class RefusalMemo:
                 return None
             return _seconds_until(found[0], now), found[1]
 
-    def remember(self, key, until, sentence, now):
+    def remember(self, key: tuple, until: float, sentence: str, now: float) -> None:
         with self._lock:
             if len(self._until) >= self.MAX_KEYS:
                 for old in [k for k, (t, _) in self._until.items() if now >= t]:
@@ -120,7 +120,7 @@ class RefusalMemo:
             self._until[key] = (until, sentence)
 
 
-def _seconds_until(until, now):
+def _seconds_until(until: float, now: float) -> int:
     return max(1, int(math.ceil(until - now)))
 
 
@@ -131,18 +131,19 @@ def too_many(retry_after_s: int, sentence: str) -> Refusal:
 # -- reports --
 
 
-def report_charge(context, course, learner, session, events, size, now):
+def report_charge(context, course: str, learner: str, session: str, events: int, size: int,
+                  now: float) -> "Callable[[Any], None]":
     """The charge for a batch: a function the store calls inside the batch's own transaction
     (RecordStore.record_events(charge=...)). It raises OverLimit, which rolls the batch back."""
     limits = context.settings.limits
     store = context.store
 
-    def charge(tx):
+    def charge(tx) -> None:
         store.charge_report(tx, limits, course, learner, session, events, size, now)
     return charge
 
 
-def refused_report(context, course, learner, session, now):
+def refused_report(context, course: str, learner: str, session: str, now: float) -> "Refusal | None":
     """Refusal(429) when this process already knows the batch's learner or session is refused."""
     memo = context.refusals
     for key in (("report", course, learner), ("session", course, learner, session)):
@@ -152,7 +153,7 @@ def refused_report(context, course, learner, session, now):
     return None
 
 
-def report_refusal(context, over: OverLimit, course, learner, session, now) -> Refusal:
+def report_refusal(context, over: OverLimit, course: str, learner: str, session: str, now: float) -> Refusal:
     """The 429 for a batch the store found over a cap; remembered until the refusal ends."""
     limits = context.settings.limits
     if over.scope == "session":
@@ -171,14 +172,14 @@ def report_refusal(context, over: OverLimit, course, learner, session, now) -> R
 # -- admin-token guesses --
 
 
-def client_address(request) -> str:
+def client_address(request: Request) -> str:
     address = request.environ.get("REMOTE_ADDR")
     if not isinstance(address, str) or not address:
         return UNKNOWN_ADDRESS
     return address[:MAX_ADDRESS_CHARS]
 
 
-def guessing(request, context, correct: bool) -> None:
+def guessing(request: Request, context, correct: bool) -> None:
     """Count an admin-token attempt: Refusal(429) while this address (or everyone) is locked out,
     whether or not `correct`; otherwise a wrong token is counted and the caller answers 401.
     503 when the database cannot count."""

@@ -19,7 +19,7 @@ OVERALL = "*"
 class OverLimit(Exception):
     """A batch past a cap: `scope` "learner" or "session", refused until the Unix time `until`."""
 
-    def __init__(self, scope: str, until: float):
+    def __init__(self, scope: str, until: float) -> None:
         Exception.__init__(self, "%s over its limit" % scope)
         self.scope = scope
         self.until = until
@@ -55,16 +55,16 @@ class LimitCounters:
         if total_events - events >= limits.session_events or total_bytes - size >= limits.session_bytes:
             raise OverLimit("session", now + limits.session_retry_after_s)
 
-    def guess_lockout(self, limits, address: str, now: float):
+    def guess_lockout(self, limits, address: str, now: float) -> "tuple[int, str] | None":
         """(until, "address" | "overall") while wrong admin tokens lock `address` out, else None."""
         return self._transaction(lambda tx: self._lockout(tx, limits, address, now), write=False)
 
-    def count_wrong_guess(self, limits, address: str, now: float):
+    def count_wrong_guess(self, limits, address: str, now: float) -> "tuple[int, str] | None":
         """A wrong admin token from `address`: the lockout it meets (nothing counted then, so one
         locked-out address cannot lock everyone out), or None after counting it."""
         start = window_start(now, limits.guess_window_s)
 
-        def body(tx):
+        def body(tx) -> "tuple[int, str] | None":
             lockout = self._lockout(tx, limits, address, now)
             if lockout is not None:
                 return lockout
@@ -78,7 +78,7 @@ class LimitCounters:
             return None
         return self._transaction(body)
 
-    def _lockout(self, tx, limits, address, now):
+    def _lockout(self, tx, limits, address: str, now: float) -> "tuple[int, str] | None":
         start = window_start(now, limits.guess_window_s)
         counts = dict(tx.run("SELECT client, failures FROM guess_windows WHERE window_start = ? AND client IN (?, ?)",
                              (start, address, OVERALL)).fetchall())
@@ -105,7 +105,7 @@ class LimitCounters:
         session). Returns the rows removed."""
         from coursewire.server.tokens import REPORT_TOKEN_TTL_S
 
-        def body(tx):
+        def body(tx) -> int:
             removed = tx.run("DELETE FROM report_windows WHERE window_start < ?",
                              (window_start(now, limits.report_window_s),)).rowcount
             removed += tx.run("DELETE FROM report_sessions WHERE last_at < ?",
