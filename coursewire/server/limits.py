@@ -78,7 +78,7 @@ class Limits:
         values = {}
         for word in (text or "").split():
             name, sep, number = word.partition("=")
-            if not sep or name not in cls.NAMES or not (number.isascii() and number.isdigit()) or len(number) > 12:
+            if not sep or name not in cls.NAMES or not (number.isascii() and number.isdigit()) or len(number) > 15:
                 raise ValueError("COURSEWIRE_LIMITS must be name=number pairs separated by spaces, names among %s;"
                                  " %r is not one." % (", ".join(sorted(cls.NAMES)), word[:60]))
             values[name] = int(number)
