@@ -410,7 +410,7 @@ class Embed:
             self._tell_no_report_token()
         self._outbox_save_due = False
         self._save_proxy = self._proxy(lambda: self._save_outbox())
-        self._send_proxy = self._proxy(lambda: self._send_reports())
+        self._send_proxy = self._proxy(lambda: self._wait_over())
         self._restore_outbox()
 
     def _restore_outbox(self):
@@ -452,6 +452,12 @@ class Embed:
         text = self.outbox.next_batch()
         if text is not None:
             window.coursewireBridge.post(self.frame_id, self.report_url, text, "report")
+
+    def _wait_over(self):
+        # The delay the outbox asked for (a backoff, a server's Retry-After) has passed.
+        if self.outbox is not None:
+            self.outbox.wait_over()
+            self._send_reports()
 
     def _reported(self, status, retry_after=None, body=None):
         delay = self.outbox.answered(status, body, retry_after)  # the outbox's one rule (reply_rule)

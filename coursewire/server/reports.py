@@ -24,15 +24,20 @@ event is not stored, so sending it again is refused again.
     401 missing, forged, expired token, or a course/learner the token is not for
     400 malformed batch (the sentence names the field: no events, an event that is not an
         object or has no usable seq, a seq twice)    413 too large    415 other content types
+    429 + Retry-After: past a bound (coursewire/server/limits.py): this learner's pages reported
+        more than 12,000 events or 16 MiB this hour, or this page session more than 20,000 events
+        or 32 MiB in all; the batch was not stored
     503 the database is unavailable (retry)
 """
 
 import logging
 
+from coursewire.server import limits
 from coursewire.server.evidence import ReportedEvent
 from coursewire.server.http import Refusal
 from coursewire.server.ids import course_id, learner_id
 from coursewire.server.store.errors import StoreUnavailable
+from coursewire.server.store.limits import OverLimit
 from coursewire.server.times import iso, parse_iso
 from coursewire.server.tokens import TokenRefused
 
@@ -70,9 +75,17 @@ def receive_batch(request, context):
     retention_days = context.settings.retention_days
     oldest = now - retention_days * 86400 if retention_days else None
     events, refused, where = _events(batch.get("events"), now, oldest)
+    known = limits.refused_report(context, course, learner, session, now)
+    if known is not None:
+        raise known  # this process met the cap a moment ago: the database is not asked again
+    charge = limits.report_charge(context, course, learner, session, len(batch["events"]),
+                                  len(request.body(MAX_BATCH_BYTES)), now)
     unstorable = []
     try:
-        applied, duplicates = context.store.record_events(course, learner, session, events, iso(now), unstorable)
+        applied, duplicates = context.store.record_events(course, learner, session, events, iso(now), unstorable,
+                                                          charge)
+    except OverLimit as over:
+        raise limits.report_refusal(context, over, course, learner, session, now)
     except StoreUnavailable as error:
         log.warning("report batch not stored: %s", error)
         raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.")

@@ -44,6 +44,11 @@ def _days(value):
     return int(text)
 
 
+def _limits(text):
+    from coursewire.server.limits import Limits
+    return Limits.parse(text)
+
+
 def _login_secret(value):
     if value is not None:
         from coursewire.server.login import check_secret
@@ -59,7 +64,7 @@ class Settings:
 
     def __init__(self, workspace_id=None, api_key=None, api_url=COASSEMBLE_API_URL, webhook_secret=None,
                  admin_token=None, database=None, allow_edit=False, mint_timeout_s=10.0,
-                 token_secret=None, login_secret=None, allowed_origins=(), retention_days=None):
+                 token_secret=None, login_secret=None, allowed_origins=(), retention_days=None, limits=None):
         self.workspace_id = workspace_id  # COASSEMBLE_WORKSPACE_ID
         self.api_key = api_key  # COASSEMBLE_API_KEY
         self.api_url = (api_url or COASSEMBLE_API_URL).rstrip("/")  # COASSEMBLE_API_URL
@@ -83,6 +88,11 @@ class Settings:
         # COURSEWIRE_RETENTION_DAYS: reported events (and their quiz answers) older than this many
         # days are purged (coursewire/server/retention.py); None keeps them.
         self.retention_days = retention_days
+        # COURSEWIRE_LIMITS: the bounds on reports and admin-token guesses (coursewire/server/limits.py).
+        if limits is None:
+            from coursewire.server.limits import Limits
+            limits = Limits()
+        self.limits = limits
 
     @classmethod
     def from_env(cls, env=None):
@@ -105,6 +115,7 @@ class Settings:
             login_secret=_login_secret(env.get("COURSEWIRE_LOGIN_SECRET") or None),
             allowed_origins=parse_origins(env.get("COURSEWIRE_ALLOWED_ORIGINS") or ""),
             retention_days=_days(env.get("COURSEWIRE_RETENTION_DAYS") or None),
+            limits=_limits(env.get("COURSEWIRE_LIMITS") or ""),
         )
 
     def __repr__(self):

@@ -91,6 +91,7 @@ def sweep(store, settings, now: float, since: Optional[str], progress=None):
     if any(purged.values()):
         lines.append("Purged %d reported events and %d quiz answers older than %d days." % (
             purged["reported_events"], purged["quiz_answers"], settings.retention_days))
+    store.purge_report_counters(now, settings.limits)  # ended windows, sessions past a token's life
     failed_erasures = 0
     for learner in store.pending_coassemble_erasures():
         answer = erase.erase(store, settings, learner, now)

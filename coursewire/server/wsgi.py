@@ -8,7 +8,8 @@ any other exception is logged (without secrets) and answered 500 in one sentence
 import logging
 import time
 
-from coursewire.server import coassemble, embed_url, learners_api, records_api, reports, staff_session, tokens, webhooks
+from coursewire.server import (coassemble, embed_url, learners_api, limits, records_api, reports, staff_session,
+                               tokens, webhooks)
 from coursewire.server.http import Refusal, Request, json_answer
 from coursewire.server.settings import Settings
 from coursewire.server.store import StoreUnavailable, open_store
@@ -35,6 +36,7 @@ class Context:
         # identify(environ) -> None | learner id | {"learner", "edit", "name"}: the host's own
         # session says who is signed in (coursewire/server/identity.py); else the Bearer login token.
         self.identify = identify
+        self.refusals = limits.RefusalMemo()  # this process's note of what the bounds refuse, and until when
 
     def has_store(self):
         return self._store is not None

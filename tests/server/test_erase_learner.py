@@ -226,7 +226,11 @@ def test_unknown_learners_malformed_ids_methods_and_staff_are_refused_in_one_sen
         assert set(answer.json) == {"error"} and answer.json["error"].endswith(".")
     assert client.request("GET", path_of(ADA), headers=STAFF).headers["Allow"] == "DELETE"
     assert client.request("PUT", path_of(ADA, "/export"), headers=STAFF).headers["Allow"] == "DELETE, GET, HEAD"
-    assert store.dump() == before
+    after = store.dump()
+    # The one wrong admin token is counted (a guess: coursewire/server/limits.py); nothing else is stored.
+    assert sum(failures for _, _, failures in after.pop("guess_windows")) == 2  # per address and overall
+    before.pop("guess_windows")
+    assert after == before
 
 
 def test_a_failure_at_coassemble_is_reported_and_the_local_erasure_stands(store, clock):

@@ -57,6 +57,9 @@ class ErasureStore:
                     for course in courses)
             removed["webhook_deliveries"] = tx.run(
                 "UPDATE webhook_deliveries SET learner = NULL, body = '' WHERE learner = ?", (learner,)).rowcount
+            # Bookkeeping that names the learner goes too: pending tracking checks, report counters.
+            tx.run("DELETE FROM pending_checks WHERE learner = ?", (learner,))
+            self.forget_report_counters(tx, learner)
             if tombstone is None:
                 tx.run("INSERT INTO erasures (learner, erased_at, coassemble) VALUES (?, ?, NULL)", (learner, now_iso))
                 when, coassemble = now_iso, None

@@ -143,12 +143,39 @@ MIGRATIONS = [
         "CREATE INDEX reported_events_by_time ON reported_events (occurred_at)",
         "CREATE INDEX quiz_answers_by_time ON quiz_answers (answered_at)",
     ]),
+    (4, "bounds: report counters per learner window and per page session, wrong admin-token counters", [
+        # coursewire/server/store/limits.py keeps these; window_start is Unix seconds.
+        """CREATE TABLE report_windows (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            window_start BIGINT NOT NULL,
+            events BIGINT NOT NULL,
+            bytes BIGINT NOT NULL,
+            PRIMARY KEY (course, learner, window_start)
+        )""",
+        """CREATE TABLE report_sessions (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            session TEXT NOT NULL,
+            events BIGINT NOT NULL,
+            bytes BIGINT NOT NULL,
+            last_at TEXT NOT NULL,
+            PRIMARY KEY (course, learner, session)
+        )""",
+        """CREATE TABLE guess_windows (
+            client TEXT NOT NULL,
+            window_start BIGINT NOT NULL,
+            failures BIGINT NOT NULL,
+            PRIMARY KEY (client, window_start)
+        )""",
+    ]),
 ]
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)
 # Every table, for dump() (tests compare whole databases) and for a backup script.
 TABLES = ("schema_version", "courses", "records", "reported_events", "quiz_answers", "quiz_screens",
-          "webhook_deliveries", "server_secrets", "pending_checks", "periodic_jobs", "erasures")
+          "webhook_deliveries", "server_secrets", "pending_checks", "periodic_jobs", "erasures",
+          "report_windows", "report_sessions", "guess_windows")
 
 
 class SchemaTooNew(Exception):
@@ -159,15 +186,14 @@ def migrate(tx, now_iso):
     """Bring the database in `tx` (a write transaction holding the migration lock) to
     LATEST_VERSION. Returns the versions applied (empty when it was up to date)."""
     tx.run(SCHEMA_VERSION_TABLE)
-    row = tx.run("SELECT MAX(version) FROM schema_version").fetchone()
-    current = row[0] or 0
+    done = set(row[0] for row in tx.run("SELECT version FROM schema_version").fetchall())
+    current = max(done) if done else 0
     if current > LATEST_VERSION:
         raise SchemaTooNew(
             "The database's schema is version %d, newer than this Coursewire (version %d): "
             "upgrade Coursewire." % (current, LATEST_VERSION))
     # Every version not yet recorded, in number order: a migration merged later with a lower
     # number than one already applied (branches numbered in advance) is still applied, once.
-    done = set(row[0] for row in tx.run("SELECT version FROM schema_version").fetchall())
     applied = []
     for version, summary, statements in sorted(MIGRATIONS, key=lambda migration: migration[0]):
         if version in done:

@@ -18,6 +18,7 @@ import time
 from coursewire.server import evidence
 from coursewire.server.store.erasure import ErasureStore, erased_at
 from coursewire.server.store.errors import StoreError, StoreUnavailable
+from coursewire.server.store.limits import LimitCounters
 from coursewire.server.store.migrations import LATEST_VERSION, TABLES, SchemaTooNew, migrate
 from coursewire.server.store.pool import ConnectionPool
 from coursewire.server.store.reconcile import ReconcileStore
@@ -48,7 +49,7 @@ class Tx:
         return self.conn.execute(self._translate(sql), params)
 
 
-class RecordStore(ReconcileStore, ErasureStore):
+class RecordStore(ReconcileStore, ErasureStore, LimitCounters):
     """One (course, learner) record per learner, the evidence behind it, and the deliveries and
     reports it came from. Thread-safe; one instance per process."""
 
@@ -196,12 +197,15 @@ class RecordStore(ReconcileStore, ErasureStore):
             return outcome
         return self._transaction(body)
 
-    def record_events(self, course, learner, session, events, received_at, refused=None):
+    def record_events(self, course, learner, session, events, received_at, refused=None, charge=None):
         """Apply a batch of browser events (evidence.ReportedEvent) for one record, each at most
         once per (session, seq), atomically. Returns (applied, duplicates). An event the record
         cannot hold (evidence.unstorable) is left out and, when `refused` is a list, appended
-        to it as (seq, sentence); the rest of the batch is applied."""
+        to it as (seq, sentence); the rest of the batch is applied. `charge(tx)` (the bounds,
+        store/limits.py) runs first in the same transaction; what it raises rolls the batch back."""
         def body(tx):
+            if charge is not None:
+                charge(tx)
             change = self._bump_course(tx, course)
             record = self._load_record(tx, course, learner)
             screens = self._load_screens(tx, course, learner)
