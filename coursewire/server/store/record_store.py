@@ -18,6 +18,7 @@ import time
 from coursewire.server import evidence
 from coursewire.server.store.errors import StoreError, StoreUnavailable
 from coursewire.server.store.migrations import LATEST_VERSION, TABLES, SchemaTooNew, migrate
+from coursewire.server.store.paging import PagingStore
 from coursewire.server.store.pool import ConnectionPool
 from coursewire.server.times import iso
 
@@ -45,7 +46,7 @@ class Tx:
         return self.conn.execute(self._translate(sql), params)
 
 
-class RecordStore:
+class RecordStore(PagingStore):
     """One (course, learner) record per learner, the evidence behind it, and the deliveries and
     reports it came from. Thread-safe; one instance per process."""
 
@@ -128,7 +129,7 @@ class RecordStore:
         """Bring the schema up to date (safe when several processes start at once)."""
         def body(tx):
             self._lock_migrations(tx)
-            return migrate(tx, iso(time.time()))
+            return migrate(tx, iso(time.time()), self.backend)
         try:
             return self._transaction(body)
         except SchemaTooNew as error:
