@@ -247,6 +247,38 @@ def chart_bars(bands):
     return bars
 
 
+# -- erasure --
+
+ERASED_PARTS = (("records", "record"), ("reported_events", "reported event"), ("quiz_answers", "quiz answer"),
+                ("quiz_screens", "quiz screen"), ("webhook_deliveries", "webhook delivery"))
+COASSEMBLE_ERASURE = {
+    "erased": "Coassemble confirmed it erased the learner.",
+    "not found": "Coassemble holds nothing about the learner.",
+    "not configured": "Coassemble was not asked: this server has no Coassemble API key.",
+}
+
+
+def erasure_text(learner, answer):
+    """What an erasure (DELETE /api/learners/<id>) removed, here and at Coassemble, in words."""
+    removed = answer.get("removed") if isinstance(answer, dict) else None
+    removed = removed if isinstance(removed, dict) else {}
+    parts = []
+    for key, word in ERASED_PARTS:
+        count = removed.get(key)
+        if _count(count) and count:
+            plural = "webhook deliveries" if key == "webhook_deliveries" else word + "s"
+            parts.append("%s %s" % (present.grouped(count), word if count == 1 else plural))
+    text = "Erased %s: %s removed here." % (learner, ", ".join(parts) if parts else "nothing was")
+    if not parts:
+        text = "Erased %s: nothing was held here." % learner
+    coassemble = answer.get("coassemble") if isinstance(answer, dict) else None
+    if coassemble in COASSEMBLE_ERASURE:
+        return text + " " + COASSEMBLE_ERASURE[coassemble]
+    error = answer.get("error") if isinstance(answer, dict) else None
+    why = " (%s)" % present.preview(error.rstrip("."), 200) if isinstance(error, str) and error else ""
+    return text + " Coassemble did not confirm the erasure%s: retry with coursewire erase." % why
+
+
 # -- the CSV export --
 
 CSV_COLUMNS = ("Learner", "Progress (%)", "Status", "Reported started (UTC)", "Reported completed (UTC)",

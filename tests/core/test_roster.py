@@ -169,3 +169,17 @@ def test_the_summary_from_the_server_is_checked_before_it_is_drawn():
 def test_answers_beyond_the_inline_ones_are_said():
     assert roster.answers_summary([answer()] * 50, 130) == "130 answers and events; the newest 50 shown"
     assert roster.answers_summary([answer()], 1) == "1 answer · 1 correct"
+
+
+def test_an_erasure_says_what_was_removed_and_what_coassemble_said():
+    answer = {"learner": "ada", "removed": {"records": 1, "reported_events": 12, "quiz_answers": 3, "quiz_screens": 0,
+                                            "webhook_deliveries": 2}, "coassemble": "erased"}
+    assert roster.erasure_text("ada", answer) == ("Erased ada: 1 record, 12 reported events, 3 quiz answers,"
+                                                  " 2 webhook deliveries removed here."
+                                                  " Coassemble confirmed it erased the learner.")
+    failed = dict(answer, coassemble="failed", error="Coassemble answered 500.")
+    assert roster.erasure_text("ada", failed).endswith(
+        "Coassemble did not confirm the erasure (Coassemble answered 500): retry with coursewire erase.")
+    assert roster.erasure_text("ada", {"removed": {}, "coassemble": "not configured"}).startswith(
+        "Erased ada: nothing was held here. Coassemble was not asked")
+    assert "did not confirm" in roster.erasure_text("ada", None)
