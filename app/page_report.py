@@ -62,6 +62,7 @@ class ReportPage:
         self.summary_data = None
         self.summary_loading = False
         self.exporting = None  # the CSV export's rows while it reads the pages
+        self.pending = None  # "next" / "previous", asked while a poll was on its way
         self.table = LearnerTable()
         self.summary = Summary()
         self.chart = ProgressChart()
@@ -224,6 +225,10 @@ class ReportPage:
 
     def on_page(self, status, text):
         self.loading = False
+        self.show_answer(status, text)
+        self.settle()
+
+    def show_answer(self, status, text):
         value = self.check(status, text)
         if value is None:
             return
@@ -233,7 +238,9 @@ class ReportPage:
             self.afters.append(self.page_last or "")
             self.firsts.append(self.firsts[-1] + len(self.records))
         else:  # back, or the page shown read again
-            del self.tokens[index + 1:], self.afters[index + 1:], self.firsts[index + 1:]
+            del self.tokens[index + 1:]
+            del self.afters[index + 1:]
+            del self.firsts[index + 1:]
         records = [r for r in value["records"] if isinstance(r, dict) and isinstance(r.get("learner"), str)]
         if not self.drawn and isinstance(value.get("cursor"), int):
             self.cursor = value["cursor"]  # the first page's snapshot: polls start from it
@@ -254,24 +261,37 @@ class ReportPage:
         by_id("page-status").textContent = roster.page_text(self.firsts[-1], len(self.records), total)
         previous, following = by_id("page-previous"), by_id("page-next")
         focused = document.activeElement
+        focused = focused.id if focused is not None and type(focused).__name__ != "JsNull" else ""
         previous.disabled = len(self.tokens) <= 1
         following.disabled = self.next_page is None
         # A keyboard user's place: a button that just became disabled hands focus to the other.
-        if focused is previous and previous.disabled and not following.disabled:
+        if focused == "page-previous" and previous.disabled and not following.disabled:
             following.focus()
-        elif focused is following and following.disabled and not previous.disabled:
+        elif focused == "page-next" and following.disabled and not previous.disabled:
             previous.focus()
         show(by_id("pager"), len(self.tokens) > 1 or self.next_page is not None)
 
     def next_clicked(self, _event):
-        if self.next_page is not None and not self.loading:
-            self.load_page(len(self.tokens))
-            announce("Loading the next page of learners.")
+        self.go("next")
 
     def previous_clicked(self, _event):
-        if len(self.tokens) > 1 and not self.loading:
+        self.go("previous")
+
+    def go(self, where):
+        """Next or previous page; while a poll is on its way, as soon as it has answered."""
+        if self.loading:
+            self.pending = where
+            return
+        self.pending = None
+        if where == "next" and self.next_page is not None:
+            self.load_page(len(self.tokens))
+        elif where == "previous" and len(self.tokens) > 1:
             self.load_page(len(self.tokens) - 2)
-            announce("Loading the previous page of learners.")
+
+    def settle(self):
+        """An answer has been handled: go where the staff asked meanwhile."""
+        if self.pending is not None and not self.loading:
+            self.go(self.pending)
 
     # -- polling: only what changed, patched into the page shown --
 
@@ -285,6 +305,10 @@ class ReportPage:
 
     def on_poll(self, status, text):
         self.loading = False
+        self.patch(status, text)
+        self.settle()
+
+    def patch(self, status, text):
         value = self.check(status, text)
         if value is None:
             return

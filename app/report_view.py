@@ -152,9 +152,10 @@ class LearnerTable:
         fill.style.width = "%d%%" % percent
         bar.appendChild(fill)
         line.appendChild(bar)
-        text = el("span", "%d%%" % percent, "progress-text")
-        line.appendChild(text)
-        cell.appendChild(line)
+        line.appendChild(el("span", "%d%%" % percent, "progress-text"))
+        value = el("div", None, "value")  # one box: on a phone the cell is a label/value pair
+        value.appendChild(line)
+        cell.appendChild(value)
         if shown["source"] == "verified":
             # Coassemble's word, marked as such (the check mark and a solid badge, not colour alone).
             badge = el("span", None, "badge verified from")
@@ -162,9 +163,9 @@ class LearnerTable:
             mark.setAttribute("aria-hidden", "true")
             badge.appendChild(mark)
             badge.appendChild(el("span", "Verified by Coassemble"))
-            cell.appendChild(badge)
+            value.appendChild(badge)
             if shown["reported"] is not None:
-                cell.appendChild(el("span", "Browser reported %d%%" % shown["reported"], "progress-note"))
+                value.appendChild(el("span", "Browser reported %d%%" % shown["reported"], "progress-note"))
         return cell
 
     def _actions_cell(self, learner):

@@ -101,7 +101,7 @@ MIGRATIONS = [
         # Keyset pages (store/paging.py) walk a course's learners in code-point order. SQLite's
         # primary key already sorts so (BINARY); PostgreSQL's sorts in the database's collation,
         # so it gets an index in "C" (code points) that the pages' ORDER BY can walk.
-        {"postgres": 'CREATE INDEX records_by_learner ON records (course, learner COLLATE "C")'},
+        {"postgres": 'CREATE INDEX records_by_course_learner_code_points ON records (course, learner COLLATE "C")'},
     ]),
 ]
 
