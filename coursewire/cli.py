@@ -2,6 +2,9 @@
 
     coursewire build DIR --base-url URL   the static folder a host site deploys (= serve.py build)
     coursewire serve                      the server routes on the standard library's WSGI server
+    coursewire erase ID | --pending       erase a learner here and at Coassemble (server/erase.py)
+    coursewire purge                      apply COURSEWIRE_RETENTION_DAYS (server/retention.py)
+    coursewire webhooks register URL | list | delete ID   endpoints at Coassemble (server/webhook_admin.py)
 
 A command-line mistake is one sentence on stderr and exit status 2, never a traceback. Nothing of
 the server is imported until `serve` runs, so `build` and `--help` stay quick.
@@ -68,7 +71,8 @@ def build_command(argv: list, prog: str) -> int:
 
 SERVE_DESCRIPTION = (
     "Serve the server routes (POST /api/embed-url, POST /api/events, POST /webhooks/coassemble, "
-    "GET /api/records, /api/staff-session) on the standard library's WSGI server, to try them. "
+    "GET /api/records, /api/staff-session, DELETE /api/learners/ID, GET /api/learners/ID/export) on the "
+    "standard library's WSGI server, to try them. "
     "They are configured by the environment variables README lists (COASSEMBLE_WORKSPACE_ID, "
     "COASSEMBLE_API_KEY, COASSEMBLE_WEBHOOK_SECRET, COURSEWIRE_LOGIN_SECRET, COURSEWIRE_ADMIN_TOKEN, "
     "DATABASE_URL, ...).")
@@ -139,6 +143,25 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+# (command, one-line help): each in its own module, with add_arguments, DESCRIPTION and main(args).
+SERVER_COMMANDS = (
+    ("erase", "erase a learner here and at Coassemble"),
+    ("purge", "purge reported events older than COURSEWIRE_RETENTION_DAYS"),
+    ("webhooks", "register, list or delete webhook endpoints at Coassemble"),
+)
+
+
+def server_command(name: str):
+    """The module of a server command (argparse-only at import: --help and build stay quick)."""
+    if name == "erase":
+        from coursewire.server import erase as command
+    elif name == "purge":
+        from coursewire.server import retention as command
+    else:
+        from coursewire.server import webhook_admin as command
+    return command
+
+
 def make_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="coursewire",
@@ -158,6 +181,10 @@ def make_parser() -> ArgumentParser:
                                    "postgresql:// URL (default: DATABASE_URL, else COURSEWIRE_DB, else "
                                    "coursewire.sqlite3 in the current folder)")
     serve_parser.add_argument("--verbose", action="store_true", help="log every request")
+    # Each of these lives in its own module (argparse-only at import, so --help and build stay quick).
+    for name, summary in SERVER_COMMANDS:
+        command = server_command(name)
+        command.add_arguments(commands.add_parser(name, help=summary, description=command.DESCRIPTION))
     return parser
 
 
@@ -169,7 +196,9 @@ def main(argv: list | None = None) -> int:
             return build(args)
         if args.command == "serve":
             return serve(args)
-        raise CliError("Name a command: build or serve (see --help).")
+        if args.command in dict(SERVER_COMMANDS):
+            return server_command(args.command).main(args)
+        raise CliError("Name a command: build, serve, %s (see --help)." % ", ".join(n for n, _ in SERVER_COMMANDS))
     except CliError as error:
         print("coursewire: %s" % error, file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ What is known of the real endpoint, and from where, is in coursewire/server/coas
 """
 
 import datetime
+import functools
 import hmac
 import json
 import logging
@@ -34,8 +35,11 @@ log = logging.getLogger("harness.api")
 # The harness's one published course (its screens are harness/course-content.js).
 COURSE = {"id": 101, "title": "Secure Passwords 101", "key": "secure-passwords-101"}
 MAX_BODY_BYTES = 16 * 1024
+WEBHOOKS_PATH = "/api/v1/headless/webhooks"
+USER_PATH = "/api/v1/headless/user/"
+WEBHOOK_EVENTS = ("course.created", "course.commenced", "course.completed")
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-STATUS_TEXT = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
                404: "Not Found", 405: "Method Not Allowed", 410: "Gone", 413: "Payload Too Large"}
 
 
@@ -92,6 +96,22 @@ class HarnessApi:
             ("POST", "/api/tracking"): self.tracking,
             ("GET", "/api/deliveries"): self.deliveries,
         }
+        # -- webhook endpoints and erasure (Coassemble's headless API) --
+        self._webhook_attempts, self._webhook_backoff_s = webhook_attempts, webhook_backoff_s
+        self._webhook_timeout_s = webhook_timeout_s
+        self._endpoints = {}  # endpoint id -> {"id", "url", "events", "enabled", "createdAt", "sender"}
+        self._erasure_requests = []  # every DELETE user / tracking received, for tests
+        self.routes.update({
+            ("GET", WEBHOOKS_PATH): self.list_webhooks,
+            ("POST", WEBHOOKS_PATH): self.create_webhook,
+            ("DELETE", "/api/v1/headless/tracking"): self.delete_tracking,
+            ("GET", "/api/erasures"): self.erasures,
+        })
+        # (method, path prefix) -> route(environ, the rest of the path): paths that carry an id.
+        self.prefix_routes = {
+            ("DELETE", WEBHOOKS_PATH + "/"): self.delete_webhook,
+            ("DELETE", USER_PATH): self.delete_user,
+        }
 
     def __repr__(self):
         return "HarnessApi(workspace_id=%r, token_ttl_s=%r)" % (self.workspace_id, self.token_ttl_s)
@@ -103,8 +123,12 @@ class HarnessApi:
         path = environ.get("PATH_INFO", "") or "/"
         try:
             route = self.routes.get((method, path))
+            for (prefix_method, prefix), prefix_route in self.prefix_routes.items():
+                if route is None and method == prefix_method and path.startswith(prefix) and path != prefix:
+                    route = functools.partial(prefix_route, rest=path[len(prefix):])
             if route is None:
-                allowed = sorted(m for m, p in self.routes if p == path)
+                allowed = sorted(set(m for m, p in self.routes if p == path) | set(
+                    m for m, p in self.prefix_routes if path.startswith(p) and path != p))
                 if allowed:
                     raise _Answer(405, {"error": "Use %s for %s." % (", ".join(allowed), path)},
                                   [("Allow", ", ".join(allowed))])
@@ -267,7 +291,7 @@ class HarnessApi:
 
     def _send_webhook(self, kind, claims, record, now):
         """Coassemble's webhook body (developers.coassemble.com/webhooks): no progress, no score."""
-        if self.webhooks is None:
+        if self.webhooks is None and not self._senders_for(kind):
             return None
         completed = record["completed"] if kind == "course.completed" else None
         body = {
@@ -282,12 +306,120 @@ class HarnessApi:
                              "totalTime": int(now - record["started_at"])},
             },
         }
-        return self.webhooks.send(kind, body)
+        for sender in self._senders_for(kind):  # every enabled endpoint registered for it, signed with its secret
+            sender.send(kind, body)
+        return self.webhooks.send(kind, body) if self.webhooks is not None else None
 
     # ---- GET /api/deliveries -------------------------------------------------------------
 
     def deliveries(self, environ):
-        return _Answer(200, {"deliveries": self.webhooks.records() if self.webhooks else []})
+        with self._lock:
+            senders = [endpoint["sender"] for _, endpoint in sorted(self._endpoints.items())]
+        records = self.webhooks.records() if self.webhooks else []
+        for sender in senders:
+            records.extend(sender.records())
+        return _Answer(200, {"deliveries": records})
+
+    # ---- webhook endpoints: GET/POST /api/v1/headless/webhooks, DELETE .../webhooks/{id} ----
+    # Shapes as Coassemble's Moodle plugin reads them (moodle-mod_coassemble classes/api/client.php
+    # list_webhooks, create_webhook, delete_webhook): the list is {"events", "endpoints"}; POST
+    # {url, events, enabled} answers the endpoint WITH its signing secret, the only time it is shown.
+
+    def _authorise(self, environ):
+        given = environ.get("HTTP_AUTHORIZATION", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self._authorization.encode("utf-8")):
+            raise _coassemble_error(401, "UNAUTHORIZED", "Unauthorized")
+
+    @staticmethod
+    def _shown(endpoint):
+        return {name: endpoint[name] for name in ("id", "url", "events", "enabled", "createdAt")}
+
+    def list_webhooks(self, environ):
+        self._authorise(environ)
+        with self._lock:
+            endpoints = [self._shown(endpoint) for _, endpoint in sorted(self._endpoints.items())]
+        return _Answer(200, {"events": list(WEBHOOK_EVENTS), "endpoints": endpoints})
+
+    def create_webhook(self, environ):
+        self._authorise(environ)
+        body = self._json_body(environ, coassemble_style=True)
+        url = body.get("url")
+        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+        # Coassemble takes https receivers; the harness also takes http on this machine (tests, demo).
+        local = parts is not None and parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts is None or not parts.hostname or not (parts.scheme == "https" or local):
+            raise _coassemble_error(400, "BAD_REQUEST", "url must be an https URL")
+        events = body.get("events")
+        if (not isinstance(events, list) or not events
+                or any(not isinstance(e, str) or e not in WEBHOOK_EVENTS for e in events)):
+            raise _coassemble_error(400, "BAD_REQUEST", "events must list some of: " + ", ".join(WEBHOOK_EVENTS))
+        enabled = body.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise _coassemble_error(400, "BAD_REQUEST", "enabled must be a boolean")
+        secret = "whsec_" + secrets.token_hex(24)
+        sender = WebhookSender(url, secret, attempts=self._webhook_attempts, backoff_s=self._webhook_backoff_s,
+                               timeout_s=self._webhook_timeout_s, clock=self.clock)
+        with self._lock:
+            endpoint_id = max(self._endpoints, default=0) + 1
+            endpoint = self._endpoints[endpoint_id] = {
+                "id": endpoint_id, "url": url, "events": sorted(set(events), key=WEBHOOK_EVENTS.index),
+                "enabled": enabled, "createdAt": _iso(self.clock()), "sender": sender}
+        return _Answer(201, dict(self._shown(endpoint), secret=secret))
+
+    def delete_webhook(self, environ, rest):
+        self._authorise(environ)
+        with self._lock:
+            endpoint = self._endpoints.pop(int(rest), None) if rest.isdigit() else None
+        if endpoint is None:
+            raise _coassemble_error(404, "NOT_FOUND", "Webhook not found")
+        return _Answer(200, {"message": "Webhook deleted", "id": endpoint["id"]})
+
+    def _senders_for(self, kind):
+        with self._lock:
+            return [e["sender"] for _, e in sorted(self._endpoints.items()) if e["enabled"] and kind in e["events"]]
+
+    # ---- erasure: DELETE /api/v1/headless/user/{identifier}, DELETE .../tracking ----------
+    # developers.coassemble.com (identities, trackings). The answers' bodies are not published:
+    # 200 {"message"} when something was erased, 404 in Coassemble's error envelope otherwise.
+
+    def delete_user(self, environ, rest):
+        self._authorise(environ)
+        identifier = self._path_text(environ, rest)
+        with self._lock:
+            known = identifier in self._learners or any(who == identifier for _, who in self._tracking)
+            self._learners.discard(identifier)
+            for key in [key for key in self._tracking if key[1] == identifier]:
+                del self._tracking[key]
+            self._erasure_requests.append({"method": "DELETE", "path": "user", "identifier": identifier,
+                                           "found": known})
+        if not known:
+            raise _coassemble_error(404, "NOT_FOUND", "User not found")
+        return _Answer(200, {"message": "User deleted"})
+
+    def delete_tracking(self, environ):
+        self._authorise(environ)
+        identifier, course = self._query(environ, "identifier"), self._query(environ, "id")
+        if not identifier or not course:
+            raise _coassemble_error(400, "BAD_REQUEST", "id and identifier are required")
+        with self._lock:
+            found = self._tracking.pop((int(course) if course.isdigit() else course, identifier), None)
+            self._erasure_requests.append({"method": "DELETE", "path": "tracking", "identifier": identifier,
+                                           "course": course, "found": found is not None})
+        if found is None:
+            raise _coassemble_error(404, "NOT_FOUND", "Tracking not found")
+        return _Answer(200, {"message": "Tracking deleted"})
+
+    @staticmethod
+    def _path_text(environ, rest):
+        try:
+            return rest.encode("latin-1").decode("utf-8")  # PEP 3333: the URL's bytes as latin-1
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            raise _coassemble_error(400, "BAD_REQUEST", "identifier must be UTF-8")
+
+    def erasures(self, environ):
+        """Harness-only: every erasure request received, in order (tests check Coassemble was asked)."""
+        with self._lock:
+            return _Answer(200, {"erasures": list(self._erasure_requests)})
 
 
 def make_app(workspace_id, api_key, token_ttl_s=10800, webhook_url=None, webhook_secret=None,

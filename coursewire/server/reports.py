@@ -66,7 +66,10 @@ def receive_batch(request, context):
     if unknown:
         raise Refusal(400, "The batch has an unknown field %r." % unknown[0][:40])
     session = _session(batch.get("session"))
-    events, refused, where = _events(batch.get("events"), now)
+    # An event older than the retention period would be purged at once (retention.py): refused.
+    retention_days = context.settings.retention_days
+    oldest = now - retention_days * 86400 if retention_days else None
+    events, refused, where = _events(batch.get("events"), now, oldest)
     unstorable = []
     try:
         applied, duplicates = context.store.record_events(course, learner, session, events, iso(now), unstorable)
@@ -104,7 +107,7 @@ def _session(value):
     return value
 
 
-def _events(items, now):
+def _events(items, now, oldest=None):
     """(events to store, refused [{"seq", "error"}], where {seq: "events[i]"}); Refusal for a
     fault of the batch itself."""
     if not isinstance(items, list) or not items:
@@ -119,7 +122,7 @@ def _events(items, now):
             raise Refusal(400, "%s: seq %d appears twice in this batch." % (place, seq))
         where[seq] = place
         try:
-            events.append(_event(item, seq, place, now))
+            events.append(_event(item, seq, place, now, oldest))
         except _EventRefused as refusal:
             refused.append({"seq": seq, "error": str(refusal)})
     return events, refused, where
@@ -135,7 +138,7 @@ def _seq(item, where):
     return seq
 
 
-def _event(item, seq, where, now):
+def _event(item, seq, where, now, oldest=None):
     unknown = sorted(set(item) - EVENT_FIELDS)
     if unknown:
         raise _EventRefused("%s has an unknown field %r." % (where, unknown[0][:40]))
@@ -143,6 +146,9 @@ def _event(item, seq, where, now):
         seen_at = parse_iso(item.get("time"), where + ".time")
     except ValueError as error:
         raise _EventRefused(str(error))
+    if oldest is not None and seen_at < oldest:
+        raise _EventRefused("%s.time is older than this server keeps reported events (COURSEWIRE_RETENTION_DAYS)."
+                            % where)
     message = {key: item[key] for key in ("type", "event", "data") if key in item}
     parsed = parse_message(message)
     if isinstance(parsed, Rejection):  # the page's parser would have refused it too

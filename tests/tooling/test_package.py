@@ -65,8 +65,9 @@ def test_every_command_has_help_and_python_m_is_the_same_command(installed, else
 
 
 @pytest.mark.parametrize("args, sentence", [
-    ([], "coursewire: Name a command: build or serve (see --help)."),
-    (["frob"], "coursewire: Argument COMMAND: invalid choice: 'frob' (choose from 'build', 'serve') (see --help)."),
+    ([], "coursewire: Name a command: build, serve, erase, purge, webhooks (see --help)."),
+    (["frob"], "coursewire: Argument COMMAND: invalid choice: 'frob' (choose from 'build', 'serve', 'erase', 'purge', "
+               "'webhooks') (see --help)."),
     (["build", "out"], "coursewire: The following arguments are required: --base-url (see --help)."),
     (["build", "out", "--base-url", "ftp://cdn.example/"], "coursewire: --base-url must be the http(s) URL"),
     (["build", "out", "--base-url", "https://cdn.example/", "--runtime", "js"], "coursewire: Argument --runtime: invalid choice"),

@@ -97,6 +97,21 @@ MIGRATIONS = [
             value TEXT NOT NULL
         )""",
     ]),
+    (3, "erasures: a tombstone per erased learner; indexes to find a learner's rows across courses", [
+        # One row per erased learner: evidence dated before erased_at never brings them back
+        # (store/erasure.py). `coassemble` is what Coassemble answered to its DELETE user, or
+        # NULL until it confirmed ("erased" / "not found"), so `coursewire erase` knows what to retry.
+        """CREATE TABLE erasures (
+            learner TEXT PRIMARY KEY,
+            erased_at TEXT NOT NULL,
+            coassemble TEXT
+        )""",
+        "CREATE INDEX records_by_learner ON records (learner)",
+        "CREATE INDEX webhook_deliveries_by_learner ON webhook_deliveries (learner)",
+        # Retention purges reported events by age (store/erasure.py purge).
+        "CREATE INDEX reported_events_by_time ON reported_events (occurred_at)",
+        "CREATE INDEX quiz_answers_by_time ON quiz_answers (answered_at)",
+    ]),
     (5, "records paged by learner in code-point order", [
         # Keyset pages (store/paging.py) walk a course's learners in code-point order. SQLite's
         # primary key already sorts so (BINARY); PostgreSQL's sorts in the database's collation,
@@ -105,10 +120,10 @@ MIGRATIONS = [
     ]),
 ]
 
-LATEST_VERSION = MIGRATIONS[-1][0]
+LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)
 # Every table, for dump() (tests compare whole databases) and for a backup script.
 TABLES = ("schema_version", "courses", "records", "reported_events", "quiz_answers", "quiz_screens",
-          "webhook_deliveries", "server_secrets")
+          "webhook_deliveries", "server_secrets", "erasures")
 
 
 class SchemaTooNew(Exception):
@@ -128,9 +143,12 @@ def migrate(tx, now_iso, backend=None):
         raise SchemaTooNew(
             "The database's schema is version %d, newer than this Coursewire (version %d): "
             "upgrade Coursewire." % (current, LATEST_VERSION))
+    # Every version not yet recorded, in number order: a migration merged later with a lower
+    # number than one already applied (branches numbered in advance) is still applied, once.
+    done = set(row[0] for row in tx.run("SELECT version FROM schema_version").fetchall())
     applied = []
-    for version, summary, statements in MIGRATIONS:
-        if version <= current:
+    for version, summary, statements in sorted(MIGRATIONS, key=lambda migration: migration[0]):
+        if version in done:
             continue
         for statement in statements:
             if isinstance(statement, dict):

@@ -16,6 +16,7 @@ import json
 import time
 
 from coursewire.server import evidence
+from coursewire.server.store.erasure import ErasureStore, erased_at
 from coursewire.server.store.errors import StoreError, StoreUnavailable
 from coursewire.server.store.migrations import LATEST_VERSION, TABLES, SchemaTooNew, migrate
 from coursewire.server.store.paging import PagingStore
@@ -46,7 +47,7 @@ class Tx:
         return self.conn.execute(self._translate(sql), params)
 
 
-class RecordStore(PagingStore):
+class RecordStore(ErasureStore, PagingStore):
     """One (course, learner) record per learner, the evidence behind it, and the deliveries and
     reports it came from. Thread-safe; one instance per process."""
 
@@ -161,20 +162,25 @@ class RecordStore(PagingStore):
 
     def record_delivery(self, delivery):
         """Store a verified webhook delivery and apply it, atomically. Returns "applied",
-        "ignored" (an unknown type: stored, not applied) or "duplicate" (seen before: nothing
-        changes)."""
-        outcome = "applied" if delivery.applies else "ignored"
-
+        "ignored" (an unknown type: stored, not applied), "erased" (about an erased learner's
+        time before the erasure: stored without the learner and body, not applied) or
+        "duplicate" (seen before: nothing changes)."""
         def body(tx):
+            outcome, learner, raw = "applied" if delivery.applies else "ignored", delivery.learner, delivery.body
+            erased = erased_at(tx, learner) if learner is not None else None
+            if erased is not None and delivery.occurred_at < erased:
+                # About the time before an erasure (a late delivery or a retry): kept as seen,
+                # without what names the learner, and not applied (store/erasure.py).
+                outcome, learner, raw = "erased", None, ""
             inserted = tx.run(
                 "INSERT INTO webhook_deliveries (delivery, event_type, outcome, course, learner, occurred_at,"
                 " signed_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (delivery) DO NOTHING",
-                (delivery.delivery, delivery.event_type, outcome, delivery.course, delivery.learner,
-                 delivery.occurred_at, delivery.signed_at, delivery.received_at, delivery.body)).rowcount
+                (delivery.delivery, delivery.event_type, outcome, delivery.course, learner,
+                 delivery.occurred_at, delivery.signed_at, delivery.received_at, raw)).rowcount
             if inserted != 1:
                 return _Rollback("duplicate")
-            if outcome == "ignored":
+            if outcome in ("ignored", "erased"):
                 return outcome
             change = self._bump_course(tx, delivery.course)
             if delivery.course_title is not None:
@@ -200,8 +206,11 @@ class RecordStore(PagingStore):
             screens = self._load_screens(tx, course, learner)
             applied = duplicates = 0
             del refusals[:]  # a retried transaction starts over
+            erased = erased_at(tx, learner)
             for event in sorted(events, key=lambda e: e.seq):
                 why = evidence.unstorable(screens, event)
+                if why is None and erased is not None and event.time < erased:
+                    why = "time is before the learner's record was erased, so it is not stored."
                 if why is not None:
                     if self._has_event(tx, course, learner, session, event.seq):
                         duplicates += 1  # stored before, when it could be: still a duplicate
