@@ -275,8 +275,9 @@ def erasure_text(learner, answer):
     if coassemble in COASSEMBLE_ERASURE:
         return text + " " + COASSEMBLE_ERASURE[coassemble]
     error = answer.get("error") if isinstance(answer, dict) else None
-    why = " (%s)" % present.preview(error.rstrip("."), 200) if isinstance(error, str) and error else ""
-    return text + " Coassemble did not confirm the erasure%s: retry with coursewire erase." % why
+    if isinstance(error, str) and error:  # the server's sentence says what failed and how to retry
+        return text + " Coassemble did not confirm it: " + present.preview(error, 300)
+    return text + " Coassemble did not confirm it: retry with coursewire erase."
 
 
 # -- the CSV export --

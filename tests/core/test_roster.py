@@ -177,9 +177,9 @@ def test_an_erasure_says_what_was_removed_and_what_coassemble_said():
     assert roster.erasure_text("ada", answer) == ("Erased ada: 1 record, 12 reported events, 3 quiz answers,"
                                                   " 2 webhook deliveries removed here."
                                                   " Coassemble confirmed it erased the learner.")
-    failed = dict(answer, coassemble="failed", error="Coassemble answered 500.")
+    failed = dict(answer, coassemble="failed", error="Coassemble answered 500; retry with coursewire erase ada.")
     assert roster.erasure_text("ada", failed).endswith(
-        "Coassemble did not confirm the erasure (Coassemble answered 500): retry with coursewire erase.")
+        "removed here. Coassemble did not confirm it: Coassemble answered 500; retry with coursewire erase ada.")
     assert roster.erasure_text("ada", {"removed": {}, "coassemble": "not configured"}).startswith(
         "Erased ada: nothing was held here. Coassemble was not asked")
     assert "did not confirm" in roster.erasure_text("ada", None)
