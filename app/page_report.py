@@ -20,7 +20,7 @@ from app.ui import announce, by_id, local_clock, runtime_label, show
 from coursewire.core import csvsafe, present, roster
 
 POLL_MS = 3000
-PAGE_SIZE = 100  # learners per page: what one main-thread task draws well within 50 ms
+PAGE_SIZE = 100  # learners per page (drawn 25 per task by LearnerTable.show_page)
 EXPORT_PAGE = 1000  # the CSV export reads the records this many at a time (the API's most)
 DEFAULT_COURSE = "101"
 SESSION_URL = "api/staff-session"
@@ -224,14 +224,14 @@ class ReportPage:
         self.io.request("GET", url, "", self._on_page)
 
     def on_page(self, status, text):
-        self.loading = False
-        self.show_answer(status, text)
-        self.settle()
-
-    def show_answer(self, status, text):
         value = self.check(status, text)
         if value is None:
+            self.loading = False
+            self.settle()
             return
+        self.show_answer(value)  # still loading until the rows are drawn: polls wait
+
+    def show_answer(self, value):
         index = self.asked_index
         if index >= len(self.tokens):  # forward: remember how to come back
             self.tokens.append(self.next_page)
@@ -249,12 +249,16 @@ class ReportPage:
         self.records = {}
         for record in records:
             self.records[record["learner"]] = record
-        self.table.show_page(records)
         self.show_title(value.get("title"))
+        self.table.show_page(records, self.page_drawn)
+
+    def page_drawn(self):
+        self.loading = False
         self.render_pager()
         self.drawn = True
         self.live("live", "Live")
         self.seen_now()
+        self.settle()
 
     def render_pager(self):
         total = self.summary_data["learners"] if self.summary_data else None

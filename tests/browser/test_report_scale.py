@@ -13,13 +13,14 @@ import pytest
 from conftest import ARTIFACTS, BOOT_TIMEOUT_MS, screenshot
 from serving import start_serve
 from server.record_client import WEBHOOK_SECRET
-from test_report_page import ADMIN_TOKEN, TOKEN_SECRET, learner_body, sign_in, signed_in
+from test_report_page import POLL_WAIT_MS, ADMIN_TOKEN, TOKEN_SECRET, ReportServer, learner_body, sign_in, signed_in
 
 BIG = "big"  # 10,000 learners whose completion Coassemble verified, and some the browser reported
 VERIFIED = 10_000
 REPORTED = 30
 PAGED = "paged"  # 250 learners: paged to the end by keyboard
 PAGED_COUNT = 250
+PATCHED_COUNT = 150  # per runtime: polls patch the page shown, and only it
 LONG_TASK_LIMIT_MS = 200
 T = "2026-11-15T08:00:00.000Z"
 
@@ -50,6 +51,9 @@ def seed(path):
         rows.append((BIG, "reported-%02d" % n, (n * 7) % 100, T, None, None, None, T, 2, VERIFIED + 1 + n))
     for n in range(PAGED_COUNT):
         rows.append((PAGED, "p-%03d" % n, n % 101, T, None, None, None, T, 1, n + 1))
+    for runtime in ("py", "mpy"):
+        for n in range(PATCHED_COUNT):
+            rows.append(("patch-" + runtime, "q-%03d" % n, 10, T, None, None, None, T, 1, n + 1))
 
     def body(tx):
         tx.conn.executemany(
@@ -57,7 +61,8 @@ def seed(path):
             " verified_commenced_at, verified_completed_at, last_event_at, reported_events, changed)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         tx.conn.executemany("INSERT INTO courses (course, title, last_change) VALUES (?, ?, ?)",
-                            [(BIG, "Ten thousand learners", VERIFIED + REPORTED), (PAGED, None, PAGED_COUNT)])
+                            [(BIG, "Ten thousand learners", VERIFIED + REPORTED), (PAGED, None, PAGED_COUNT),
+                             ("patch-py", None, PATCHED_COUNT), ("patch-mpy", None, PATCHED_COUNT)])
     try:
         store._transaction(body)
     finally:
@@ -109,13 +114,14 @@ def test_ten_thousand_learners_show_their_summary_and_first_page_without_a_long_
     signed_in(page)
     page.wait_for_selector("#count-all:text-is('10,030')")
     page.wait_for_selector("#progress-chart g[data-band='100%'][data-count='10000']")
-    page.wait_for_selector("#page-status:has-text('Learners 1–100 of 10,030')")
-    learners = shown_learners(page)
-    assert len(learners) == 100 and learners[0] == "a-verified-only" and learners == sorted(learners)
-    assert page.inner_text("#count-verified") == "10,000" and page.inner_text("#count-in-progress") == "30"
+    page.wait_for_selector("#page-status:has-text('Learners 1–')")
     # The browser's own record of main-thread tasks since sign-in: none long enough to freeze the page.
     tasks = page.evaluate(TASKS_SINCE, signing_in)
     assert [t for t in tasks if t["duration"] > LONG_TASK_LIMIT_MS] == [], tasks
+    assert page.inner_text("#page-status") == "Learners 1–100 of 10,030"
+    learners = shown_learners(page)
+    assert len(learners) == 100 and learners[0] == "a-verified-only" and learners == sorted(learners)
+    assert page.inner_text("#count-verified") == "10,000" and page.inner_text("#count-in-progress") == "30"
     # Nothing read every record: the summary and one page of 100.
     assert sorted(asked) == ["records/summary?course=big", "records?course=big&limit=100"]
 
@@ -189,3 +195,29 @@ def test_paging_by_keyboard_visits_every_learner_once(page, app, runtime):
     page.keyboard.press("Enter")
     page.wait_for_selector("#page-status:text-is('Learners 101–200 of 250')")
     assert shown_learners(page) == ["p-%03d" % n for n in range(100, 200)]
+
+
+def test_polling_patches_only_the_rows_of_the_page_shown(page, app, runtime):
+    course = "patch-" + runtime
+    open_course(page, app, runtime, course)
+    sign_in(page)
+    signed_in(page)
+    page.wait_for_selector("#page-status:text-is('Learners 1–100 of 150')")
+    page.evaluate("document.querySelectorAll('#learners tbody').forEach(b => b.seen = true)")
+    server = ReportServer(app)
+    server.report(course, "q-050", [("course:progress", {"progress": 90})])  # on this page
+    server.report(course, "q-120", [("course:progress", {"progress": 95})])  # on the next page
+    server.report(course, "q-050a", [("course:progress", {"progress": 20})])  # new, sorts onto this page
+    page.wait_for_selector("#learners tbody[data-learner='q-050'] [role=progressbar][aria-valuenow='90']",
+                           timeout=POLL_WAIT_MS)
+    page.wait_for_selector("#learners tbody[data-learner='q-050a']", timeout=POLL_WAIT_MS)
+    page.wait_for_selector("#count-all:text-is('151')", timeout=POLL_WAIT_MS)
+    redrawn = page.evaluate("[...document.querySelectorAll('#learners tbody')].filter(b => !b.seen)"
+                            ".map(b => b.dataset.learner)")
+    assert redrawn == ["q-050", "q-050a"]  # every other row is the same node as before
+    learners = shown_learners(page)
+    assert "q-120" not in learners and learners == sorted(learners) and len(learners) == 101
+    assert page.get_attribute("#progress-chart g[data-band='90–99%']", "data-count") == "2"
+    page.click("#page-next")
+    page.wait_for_selector("#learners tbody[data-learner='q-120'] [role=progressbar][aria-valuenow='95']")
+    assert shown_learners(page)[0] == "q-100"
