@@ -76,6 +76,8 @@ class ReportPage:
         self._on_export_page = create_proxy(self.on_export_page)
         self._on_learner_export = create_proxy(self.on_learner_export)
         self._on_erased = create_proxy(self.on_erased)
+        self._on_answers = create_proxy(self.on_answers)
+        self.answers_of = None  # [learner, answers read so far] while the answers route is read
         self._tick = create_proxy(lambda: self.poll())
         self.erasing = None  # the learner the erase dialog names
         self.table.on_action = self.row_action
@@ -372,7 +374,12 @@ class ReportPage:
     # -- one learner: export and erase (the erasure API) --
 
     def row_action(self, action, learner, button):
-        if action == "export":
+        if action == "all-answers":
+            if self.answers_of is None:
+                self.answers_of = [learner, []]
+                button.disabled = True
+                self.read_answers(None)
+        elif action == "export":
             self.status_line("Exporting the record of %s…" % learner)
             self.io.request("GET", self.learner_url(learner) + "/export", "", self._on_learner_export)
             self.exported = learner
@@ -383,6 +390,33 @@ class ReportPage:
             by_id("erase-confirm").setAttribute("aria-label", "Erase " + learner)
             by_id("erase-dialog").showModal()
             by_id("erase-cancel").focus()  # the safe choice is the one Enter takes
+
+    def read_answers(self, token):
+        url = "api/records/answers?course=%s&learner=%s&limit=%d" % (
+            window.encodeURIComponent(self.course), window.encodeURIComponent(self.answers_of[0]), EXPORT_PAGE)
+        if token:
+            url += "&page=" + window.encodeURIComponent(token)
+        self.io.request("GET", url, "", self._on_answers)
+
+    def on_answers(self, status, text):
+        learner, answers = self.answers_of
+        status, value = _answer(status, text)
+        if status == 200 and value is not None and isinstance(value.get("answers"), list):
+            answers.extend(a for a in value["answers"] if isinstance(a, dict))
+            token = value.get("next_page")
+            if isinstance(token, str) and token:
+                self.read_answers(token)
+                return
+            self.answers_of = None
+            self.table.show_all_answers(learner, answers)
+            announce("All %s answers and events of %s shown." % (present.grouped(len(answers)), learner))
+            return
+        self.answers_of = None
+        if status == 401:
+            self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
+        else:
+            self.status_line("The answers of %s could not be read: %s" % (learner, _sentence(
+                value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
 
     def learner_url(self, learner):
         return "api/learners/" + window.encodeURIComponent(learner)
@@ -400,8 +434,9 @@ class ReportPage:
                 value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
 
     def erase_confirmed(self, _event):
-        learner = self.erasing
-        by_id("erase-dialog").close()
+        dialog = by_id("erase-dialog")
+        learner = self.erasing if dialog.open else None
+        dialog.close()
         if learner is None:
             return
         self.status_line("Erasing %s…" % learner)
@@ -409,9 +444,10 @@ class ReportPage:
         self.erased = learner
 
     def erase_closed(self, _event):
+        # Focus goes back to the row's button. (`erasing` stays: a late "close" event of an
+        # earlier opening must not forget the learner of the dialog open now.)
         button = getattr(self, "erase_button", None)
-        self.erasing = None
-        if button is not None and button.isConnected:
+        if button is not None and button.isConnected and not by_id("erase-dialog").open:
             button.focus()
 
     def on_erased(self, status, text):

@@ -147,7 +147,8 @@ class LearnerTable:
         row.appendChild(self._actions_cell(learner))
         body.appendChild(row)
         if answers:
-            body.appendChild(self._answers_row(answers, answers_id, learner in self.expanded))
+            body.appendChild(self._answers_row(answers, answers_id, learner in self.expanded,
+                                               learner, record.get("answers_total")))
         return body
 
     def _progress_cell(self, record):
@@ -235,12 +236,38 @@ class LearnerTable:
             value.appendChild(button)
         return cell
 
-    def _answers_row(self, answers, answers_id, open_now):
+    def _answers_row(self, answers, answers_id, open_now, learner, total):
         row = el("tr", None, "answers-row")
         row.id = answers_id
         row.hidden = not open_now
         cell = el("td", None, "answers-detail")
         cell.setAttribute("colspan", str(len(LABELS)))
+        cell.appendChild(self._answer_list(answers))
+        if isinstance(total, int) and not isinstance(total, bool) and total > len(answers):
+            # The records API carries the newest answers only; the rest come on request.
+            more = el("button", "Show all %s answers and events" % present.grouped(total), "quiet small")
+            more.type = "button"
+            more.setAttribute("data-action", "all-answers")
+            more.setAttribute("aria-label", "Show all %s answers and events of %s" % (present.grouped(total), learner))
+            cell.appendChild(more)
+        row.appendChild(cell)
+        return row
+
+    def show_all_answers(self, learner, answers):
+        """Replace the newest answers shown for `learner` with `answers` (all of them)."""
+        body = self.bodies.get(learner)
+        if body is None:
+            return
+        old = body.querySelector(".answer-list")
+        button = body.querySelector("button[data-action='all-answers']")
+        if _missing(old):
+            return
+        old.replaceWith(self._answer_list(answers))
+        if not _missing(button):
+            body.querySelector("button[data-toggle]").focus()
+            button.remove()
+
+    def _answer_list(self, answers):
         items = el("ol", None, "answer-list")
         for answer in answers:
             entry = roster.quiz_entry(answer)
@@ -257,9 +284,7 @@ class LearnerTable:
             if answer.get("time"):
                 item.appendChild(time_node(answer["time"]))
             items.appendChild(item)
-        cell.appendChild(items)
-        row.appendChild(cell)
-        return row
+        return items
 
     def _toggle(self, event):
         # One delegated listener: rows are rebuilt on every change.

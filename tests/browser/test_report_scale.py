@@ -221,3 +221,24 @@ def test_polling_patches_only_the_rows_of_the_page_shown(page, app, runtime):
     page.click("#page-next")
     page.wait_for_selector("#learners tbody[data-learner='q-120'] [role=progressbar][aria-valuenow='95']")
     assert shown_learners(page)[0] == "q-100"
+
+
+def test_answers_past_the_inline_ones_are_read_on_request(page, app, runtime):
+    course = "answers-" + runtime
+    ReportServer(app).report(course, "ada", [
+        ("screen:answer", {"id": "q%d" % n, "answer": "A%d" % n, "correct": n % 2 == 0}) for n in range(1, 71)])
+    open_course(page, app, runtime, course)
+    sign_in(page)
+    signed_in(page)
+    body = learner_body(page, "ada")
+    assert body.query_selector("td.answers").inner_text().startswith("70 answers and events; the newest 50 shown")
+    body.query_selector("button[data-toggle]").click()
+    assert len(body.query_selector_all(".answer-list li")) == 50
+    more = body.query_selector("button[data-action='all-answers']")
+    assert more.inner_text() == "Show all 70 answers and events"
+    more.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelectorAll('#learners .answer-list li').length === 70")
+    shown = body.eval_on_selector_all(".answer-list li .answer-given", "items => items.map(i => i.textContent)")
+    assert shown == ["AnswerA%d" % n for n in range(1, 71)]  # oldest first, every one
+    assert page.evaluate("document.activeElement.dataset.toggle") == "answers"  # focus kept in the row
