@@ -54,6 +54,7 @@ def seed(path):
     for runtime in ("py", "mpy"):
         for n in range(PATCHED_COUNT):
             rows.append(("patch-" + runtime, "q-%03d" % n, 10, T, None, None, None, T, 1, n + 1))
+            rows.append(("burst-" + runtime, "q-%03d" % n, 10, T, None, None, None, T, 1, n + 1))
 
     def body(tx):
         tx.conn.executemany(
@@ -62,7 +63,8 @@ def seed(path):
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         tx.conn.executemany("INSERT INTO courses (course, title, last_change) VALUES (?, ?, ?)",
                             [(BIG, "Ten thousand learners", VERIFIED + REPORTED), (PAGED, None, PAGED_COUNT),
-                             ("patch-py", None, PATCHED_COUNT), ("patch-mpy", None, PATCHED_COUNT)])
+                             ("patch-py", None, PATCHED_COUNT), ("patch-mpy", None, PATCHED_COUNT),
+                             ("burst-py", None, PATCHED_COUNT), ("burst-mpy", None, PATCHED_COUNT)])
     try:
         store._transaction(body)
     finally:
@@ -242,3 +244,32 @@ def test_answers_past_the_inline_ones_are_read_on_request(page, app, runtime):
     shown = body.eval_on_selector_all(".answer-list li .answer-given", "items => items.map(i => i.textContent)")
     assert shown == ["AnswerA%d" % n for n in range(1, 71)]  # oldest first, every one
     assert page.evaluate("document.activeElement.dataset.toggle") == "answers"  # focus kept in the row
+
+
+def test_more_changes_than_one_poll_answer_reread_the_page_shown(page, app, runtime):
+    course = "burst-" + runtime
+    open_course(page, app, runtime, course)
+    sign_in(page)
+    signed_in(page)
+    page.wait_for_selector("#page-status:text-is('Learners 1–100 of 150')")
+    server = ReportServer(app)
+    # Hidden, the page does not poll: the next poll then finds all 130 changes at once, more than
+    # one answer holds (100), and reads the page shown again instead of walking every change.
+    page.evaluate("""() => { Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+                             document.dispatchEvent(new Event('visibilitychange')); }""")
+    page.wait_for_selector("#live-status:text-is('Paused while hidden')")
+    for n in range(PATCHED_COUNT - 20):
+        server.report(course, "q-%03d" % n, [("course:progress", {"progress": 77})])
+    asked = []
+    page.on("request", lambda r: asked.append(r.url.split("/api/", 1)[1]) if "/api/records" in r.url else None)
+    page.evaluate("""() => { delete document.visibilityState;
+                             document.dispatchEvent(new Event('visibilitychange')); }""")
+    page.wait_for_function("() => { const bars = [...document.querySelectorAll('#learners [role=progressbar]')];"
+                           " return bars.length === 100 && bars.every(bar => bar.getAttribute('aria-valuenow') === '77'); }",
+                           timeout=POLL_WAIT_MS)
+    assert shown_learners(page) == ["q-%03d" % n for n in range(100)]
+    page.wait_for_selector("#progress-chart g[data-band='70–79%'][data-count='130']", timeout=POLL_WAIT_MS)
+    assert page.inner_text("#page-status") == "Learners 1–100 of 150"
+    # The page read again; the 130 changes were not walked page by page.
+    assert "records?course=%s&limit=100" % course in asked
+    assert not [url for url in asked if "since=" in url and "page=" in url]
