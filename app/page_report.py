@@ -61,6 +61,7 @@ class ReportPage:
         self.next_page = None
         self.summary_data = None
         self.summary_loading = False
+        self.summary_again = False
         self.exporting = None  # the CSV export's rows while it reads the pages
         self.pending = None  # "next" / "previous", asked while a poll was on its way
         self.table = LearnerTable()
@@ -183,8 +184,10 @@ class ReportPage:
 
     def load_summary(self):
         if self.summary_loading:
+            self.summary_again = True  # a change after the one on its way: read it once more after
             return
         self.summary_loading = True
+        self.summary_again = False
         self.io.request("GET", "api/records/summary?course=%s" % window.encodeURIComponent(self.course), "",
                         self._on_summary)
 
@@ -192,6 +195,8 @@ class ReportPage:
         self.summary_loading = False
         if not self.signed_in:
             return
+        if self.summary_again:
+            self.load_summary()
         status, value = _answer(status, text)
         summary = roster.summary_of(value) if status == 200 else None
         if status == 401:
