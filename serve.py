@@ -340,12 +340,12 @@ def with_demo_login(app, secret):
             try:
                 query = urllib.parse.parse_qs(request.query, max_num_fields=4)
             except ValueError:
-                raise Refusal(400, "The demo login takes ?learner=ID and, for the builder, &edit=1.")
+                raise Refusal(400, "The demo login takes ?learner=ID and, for the builder, &edit=1.") from None
             try:
                 token = issue_login_token(secret, (query.get("learner") or [""])[0], DEMO_LOGIN_TTL_S,
                                           edit=(query.get("edit") or [""])[0] == "1")
             except ValueError as error:
-                raise Refusal(400, str(error).replace("learner must", "?learner= must"))
+                raise Refusal(400, str(error).replace("learner must", "?learner= must")) from error
             return json_answer(start_response, 200, {"token": token})
         except Refusal as refusal:
             return json_answer(start_response, refusal.status, {"error": refusal.sentence}, refusal.headers)
@@ -403,7 +403,7 @@ def ensure_runtime():
     try:
         deploy.ensure_runtime()
     except deploy.RuntimeMissing as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
 
 
 def bind_address(host):
@@ -459,8 +459,8 @@ def make_server(host, port, handler):
             raise CliError(
                 "Port %d on %s is already in use: stop the program using it or pick another "
                 "port with --port / --harness-port." % (port, host)
-            )
-        raise CliError("Cannot listen on %s:%d: %s." % (host, port, error.strerror or error))
+            ) from error
+        raise CliError("Cannot listen on %s:%d: %s." % (host, port, error.strerror or error)) from error
     server.daemon_threads = True
     return server
 
@@ -532,7 +532,7 @@ def demo_secret(value, path):
     try:
         return read_or_create(path), path
     except SecretFileError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
 
 
 def where(variable, noun, path):
@@ -555,14 +555,14 @@ def main(argv=None):
     try:
         settings = Settings.from_env()
     except ValueError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
     settings.database = args.db or settings.database or DEMO_DATABASE
     if settings.database == DEMO_DATABASE:
         os.makedirs(os.path.dirname(DEMO_DATABASE), exist_ok=True)
     try:
         store = open_store(settings.database)
     except StoreError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
     # The demo's own secrets, when their variable is unset: made once, kept beside the SQLite
     # database (else in var/) readable by their owner only, and never printed: only their path is.
     folder = os.path.dirname(store.path) if store.backend == "sqlite" else os.path.dirname(DEMO_DATABASE)

@@ -9,11 +9,21 @@ import json
 from pyscript import window
 from pyscript.ffi import create_proxy
 
+from app.ui import (
+    Inspector,
+    Notices,
+    SessionPill,
+    announce,
+    by_id,
+    confirm_flow,
+    dom_text,
+    download,
+    el,
+    on_click,
+    show,
+)
 from coursewire.core import changes as C
 from coursewire.core import present
-from app.ui import (Inspector, Notices, SessionPill, announce, by_id, confirm_flow, dom_text, download, el,
-                    on_click, show)
-
 
 QUIZ_ROWS = 200
 # A batch that brings more answers than this draws its newest QUIZ_FIRST_ROWS at once and the

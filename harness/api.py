@@ -71,7 +71,7 @@ def _refusal(status, sentence, **extra):
 
 
 def _iso(seconds):
-    moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -182,14 +182,14 @@ class HarnessApi:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            raise refuse(400, "Invalid Content-Length")
+            raise refuse(400, "Invalid Content-Length") from None
         if length > MAX_BODY_BYTES:
             raise refuse(413, "Request body too large")
         raw = environ["wsgi.input"].read(length) if length > 0 else b""
         try:
             value = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise refuse(400, "Request body must be JSON")
+            raise refuse(400, "Request body must be JSON") from None
         if not isinstance(value, dict):
             raise refuse(400, "Request body must be a JSON object")
         return value
@@ -438,7 +438,7 @@ class HarnessApi:
         try:
             return rest.encode("latin-1").decode("utf-8")  # PEP 3333: the URL's bytes as latin-1
         except (UnicodeEncodeError, UnicodeDecodeError):
-            raise _coassemble_error(400, "BAD_REQUEST", "identifier must be UTF-8")
+            raise _coassemble_error(400, "BAD_REQUEST", "identifier must be UTF-8") from None
 
     def erasures(self, environ):
         """Harness-only: every erasure request received, in order (tests check Coassemble was asked)."""
@@ -532,7 +532,7 @@ class HarnessApi:
             length = int(query.get("length") or DEFAULT_TRACKINGS_PAGE)
             page = int(query.get("page") or 0)
         except ValueError:
-            raise _coassemble_error(400, "BAD_REQUEST", "length and page must be numbers")
+            raise _coassemble_error(400, "BAD_REQUEST", "length and page must be numbers") from None
         if not 1 <= length <= MAX_TRACKINGS_PAGE or page < 0:
             raise _coassemble_error(400, "BAD_REQUEST", "length must be 1 to %d and page 0 or more"
                                     % MAX_TRACKINGS_PAGE)
@@ -547,7 +547,7 @@ class HarnessApi:
             try:
                 return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
             except ValueError:
-                raise _coassemble_error(400, "BAD_REQUEST", "%s must be a date" % name)
+                raise _coassemble_error(400, "BAD_REQUEST", "%s must be a date" % name) from None
         start, end = seconds("start"), seconds("end")
         completed = query.get("completed")
         with self._lock:
@@ -589,13 +589,13 @@ class HarnessApi:
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            raise _refusal(400, "Invalid Content-Length.")
+            raise _refusal(400, "Invalid Content-Length.") from None
         if length > MAX_SEED_BODY_BYTES:
             raise _refusal(413, "The seeding body is too large.")
         try:
             body = json.loads(environ["wsgi.input"].read(length).decode("utf-8") or "{}")
         except (UnicodeDecodeError, ValueError):
-            raise _refusal(400, "The body must be JSON.")
+            raise _refusal(400, "The body must be JSON.") from None
         if not isinstance(body, dict):
             raise _refusal(400, "The body must be a JSON object.")
         try:
@@ -607,7 +607,7 @@ class HarnessApi:
                 self.seed_raw_row(item["course"], item["row"])
             self.set_trackings_switches(**(body.get("switches") or {}))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise _refusal(400, "The seeding body is not understood (%s)." % str(error)[:100])
+            raise _refusal(400, "The seeding body is not understood (%s)." % str(error)[:100]) from error
         with self._lock:
             count = len(self._tracking) + len(self._raw_rows)
         return _Answer(200, {"trackings": count})

@@ -36,7 +36,7 @@ class HostileFigures:
     def write(self, full):
         os.makedirs(os.path.dirname(FIGURES_PATH), exist_ok=True)
         document = {
-            "written": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "full": full,
             "totals": {key: sum(r[key] for r in self.rows if isinstance(r[key], int))
                        for key in COLUMNS},

@@ -74,8 +74,8 @@ def start_serve(probe="/index.html", timeout_s=120, args=(), env=None, ports=Non
                 with open(log_path) as f:
                     output = f.read()
                 stop()
-                raise RuntimeError("serve.py exited: " + output)
+                raise RuntimeError("serve.py exited: " + output) from None
             if time.time() > deadline:
                 stop()
-                raise RuntimeError("serve.py did not start within %d s" % timeout_s)
+                raise RuntimeError("serve.py did not start within %d s" % timeout_s) from None
             time.sleep(0.1)

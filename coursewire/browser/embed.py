@@ -23,10 +23,10 @@ from pyscript.ffi import create_proxy
 
 from coursewire.browser.local_storage import LocalStorage
 from coursewire.core import changes as C
+from coursewire.core.course import BOUND_NOTICES
 from coursewire.core.jsonsafe import json_loads, parse_json
 from coursewire.core.outbox import MAX_PENDING, Outbox
 from coursewire.core.reconnect import MintRequest, Reconnect, answer_fields
-from coursewire.core.course import BOUND_NOTICES
 from coursewire.core.records import RECORD_VERSION, record_of, restore, state_for
 from coursewire.core.session import Session
 from coursewire.core.store import MAX_STORED_CHARS, Store

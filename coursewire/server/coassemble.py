@@ -310,7 +310,7 @@ def _send(method, url, authorization, body, timeout_s, max_bytes):
         response = _OPENER.open(request, timeout=timeout_s)
     except urllib.error.HTTPError as error:
         response = error  # a non-2xx answer: still read its status and (bounded) body
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         failure = _timed_out(timeout_s)
     except urllib.error.URLError as error:
         failure = _unreachable(error.reason, timeout_s)
@@ -322,7 +322,7 @@ def _send(method, url, authorization, body, timeout_s, max_bytes):
         with response:
             raw = _read_bounded(response, deadline, max_bytes)
             return response.status, response.headers, raw, None
-    except (TimeoutError, socket.timeout, _Overdue):
+    except (TimeoutError, _Overdue):
         failure = _timed_out(timeout_s)
     except Exception as error:
         failure = CoassembleUnavailable("Coassemble's answer broke off (%s)." % type(error).__name__)
@@ -415,7 +415,7 @@ def _one_clause(text, key):
     for secret in _secret_forms(key):
         text = text.replace(secret, "[redacted]")
     text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-    text = re.split(r"(?<=[.!?])\s", text, 1)[0].rstrip(".!? ")
+    text = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".!? ")
     if len(text) > MAX_REASON_CHARS:
         text = text[:MAX_REASON_CHARS - 1].rstrip() + "…"
     return text
@@ -473,7 +473,7 @@ def _split(url):
     """urlsplit, or None for text it cannot split (an unclosed IPv6 bracket, a port that is no number)."""
     try:
         parts = urllib.parse.urlsplit(url)
-        parts.port  # raises ValueError for a port that is not a number
+        _ = parts.port  # raises ValueError for a port that is not a number
     except ValueError:
         return None
     return parts
@@ -498,9 +498,9 @@ def _jwt_expiry(url):
             continue
         exp = claims.get("exp") if isinstance(claims, dict) else None
         if isinstance(exp, (int, float)) and not isinstance(exp, bool) and now - 86400 < exp < now + 90 * 86400:
-            return datetime.datetime.fromtimestamp(exp, datetime.timezone.utc)
+            return datetime.datetime.fromtimestamp(exp, datetime.UTC)
     return None
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)

@@ -80,4 +80,4 @@ def route(request, context):
 
 def iso_utc(moment):
     """ISO-8601 in UTC with a Z, to the second: 2026-11-28T14:03:00Z."""
-    return moment.astimezone(datetime.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

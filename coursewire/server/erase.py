@@ -76,14 +76,14 @@ def main(args: argparse.Namespace) -> int:
         settings = Settings.from_env()
         learners = [learner_id(args.learner, "ID")] if args.learner is not None else None
     except ValueError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
     database = args.db or settings.database
     if not database:
         raise CliError("No learner record is configured: set DATABASE_URL or COURSEWIRE_DB, or give --db.")
     try:
         store = open_store(database)
     except StoreError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
     failed = 0
     try:
         if learners is None:
@@ -100,7 +100,7 @@ def main(args: argparse.Namespace) -> int:
                 " (%s)" % answer["error"] if "error" in answer else "."))
             failed += answer["coassemble"] == FAILED
     except StoreError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
     finally:
         store.close()
     return 1 if failed else 0

@@ -61,7 +61,7 @@ class Request:
             try:
                 length = int(text)
             except ValueError:
-                raise Refusal(400, "Content-Length is not a number.")
+                raise Refusal(400, "Content-Length is not a number.") from None
             if length < 0:
                 raise Refusal(400, "Content-Length is negative.")
         if length > limit:
@@ -94,7 +94,7 @@ class Request:
         try:
             return self.body(limit).decode("utf-8")
         except UnicodeDecodeError:
-            raise Refusal(400, "The request body is not UTF-8 text.")
+            raise Refusal(400, "The request body is not UTF-8 text.") from None
 
     def json_object(self, limit):
         """The body parsed as a JSON object; 400 with the reason otherwise."""
@@ -108,7 +108,7 @@ def parse_json_object(text):
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):
-        raise Refusal(400, "The request body is not JSON.")
+        raise Refusal(400, "The request body is not JSON.") from None
     if not isinstance(value, dict):
         raise Refusal(400, "The request body must be a JSON object.")
     if not _storable(value):

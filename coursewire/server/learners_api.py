@@ -42,7 +42,7 @@ def erase(request, context, learner):
         answer = erasing.erase(context.store, context.settings, learner, context.clock())
     except StoreUnavailable as error:
         log.warning("learner not erased: %s", error)
-        raise Refusal(503, "The learner record is unavailable; nothing was erased, try again shortly.")
+        raise Refusal(503, "The learner record is unavailable; nothing was erased, try again shortly.") from error
     if answer is None:
         raise Refusal(404, "Nothing is held about this learner.")
     if answer["coassemble"] == erasing.FAILED:
@@ -57,7 +57,7 @@ def export(request, context, learner):
         held = context.store.learner_export(learner)
     except StoreUnavailable as error:
         log.warning("learner not exported: %s", error)
-        raise Refusal(503, "The learner record is unavailable; try again shortly.")
+        raise Refusal(503, "The learner record is unavailable; try again shortly.") from error
     if held is None:
         raise Refusal(404, "Nothing is held about this learner.")
     return 200, export_document(held), [("Content-Disposition", 'attachment; filename="%s"' % EXPORT_FILENAME)]
@@ -71,11 +71,11 @@ def _learner(text):
     except UnicodeEncodeError:
         pass  # a server that already gave text
     except UnicodeDecodeError:
-        raise Refusal(400, "The learner id in the path must be UTF-8, percent-encoded.")
+        raise Refusal(400, "The learner id in the path must be UTF-8, percent-encoded.") from None
     try:
         return learner_id(text, "The learner id in the path")
     except ValueError as error:
-        raise Refusal(400, str(error))
+        raise Refusal(400, str(error)) from error
 
 
 # (method, compiled pattern, route): wsgi.py answers these after its exact paths.

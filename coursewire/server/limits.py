@@ -38,7 +38,8 @@ Limits.NAMES); tests use small ones.
 
 import math
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from coursewire.server.http import Refusal, Request
 from coursewire.server.store.errors import StoreUnavailable
@@ -96,7 +97,7 @@ class RefusalMemo:
     MAX_KEYS = 10000
 
     def __init__(self) -> None:
-        self._until: "dict[tuple, tuple[float, str]]" = {}
+        self._until: dict[tuple, tuple[float, str]] = {}
         self._lock = threading.Lock()
 
     def refused(self, key: tuple, now: float) -> "tuple[int, str] | None":
@@ -192,7 +193,7 @@ def guessing(request: Request, context, correct: bool) -> None:
         else:
             lockout = context.store.count_wrong_guess(limits, address, now)
     except StoreUnavailable:
-        raise Refusal(503, "The learner record is unavailable, so admin tokens cannot be checked now; try again shortly.")
+        raise Refusal(503, "The learner record is unavailable, so admin tokens cannot be checked now; try again shortly.") from None
     if lockout is None:
         return
     until, scope = lockout

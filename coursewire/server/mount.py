@@ -13,7 +13,7 @@ importing the host never shares a database connection between them.
 """
 
 import threading
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 # The stock routes a host with its own mint view mounts: the page's reports, Coassemble's webhooks,
 # and the staff's record reads with their sign-in (report.html). Not /api/embed-url: the host's

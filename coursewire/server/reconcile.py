@@ -13,7 +13,7 @@ refused: one sentence.
 
 import sys
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from coursewire.server import trackings as trackings_api
 from coursewire.server.store.errors import StoreUnavailable
@@ -32,9 +32,9 @@ class Summary:
             self.new, self.changed, self.skipped, erased, self.failed)
 
 
-def reconcile(store, settings, courses: Optional[list] = None, since: Optional[str] = None,
-              progress: Optional[Callable[[str], None]] = None, sleep: Callable[[float], None] = time.sleep,
-              summary: Optional[Summary] = None, page_length: int = trackings_api.PAGE_LENGTH) -> Summary:
+def reconcile(store, settings, courses: list | None = None, since: str | None = None,
+              progress: Callable[[str], None] | None = None, sleep: Callable[[float], None] = time.sleep,
+              summary: Summary | None = None, page_length: int = trackings_api.PAGE_LENGTH) -> Summary:
     """Read every page of each course's trackings (default: every course the record knows) and
     apply them. Raises trackings_api.TrackingsRefused (401/403) and coassemble.NotConfigured;
     everything else that fails is counted in the summary and the run goes on."""

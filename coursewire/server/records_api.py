@@ -63,7 +63,7 @@ def record_answers(request, context):
     try:
         learner = learner_id(query.get("learner"), "learner")
     except ValueError as error:
-        raise Refusal(400, str(error))
+        raise Refusal(400, str(error)) from error
     limit = _limit(query)
     answer = _read(context, lambda store: store.record_answers(course, learner, limit, query.get("page")))
     if answer is None:
@@ -82,7 +82,7 @@ def _course(query):
     try:
         return course_id(query.get("course"), "course")
     except ValueError as error:
-        raise Refusal(400, str(error))
+        raise Refusal(400, str(error)) from error
 
 
 def _limit(query):
@@ -96,10 +96,10 @@ def _read(context, read):
     try:
         return read(context.store)
     except BadPageToken as error:
-        raise Refusal(400, str(error))
+        raise Refusal(400, str(error)) from error
     except StoreUnavailable as error:
         log.warning("records not read: %s", error)
-        raise Refusal(503, "The learner record is unavailable; try again shortly.")
+        raise Refusal(503, "The learner record is unavailable; try again shortly.") from error
 
 
 _CHALLENGE = [("WWW-Authenticate", 'Bearer realm="coursewire"')]
@@ -123,7 +123,7 @@ def authorise_staff(request, context) -> None:
     try:
         expires = session_expiry(request, context)
     except SessionRefused as refusal:
-        raise Refusal(401, str(refusal), _CHALLENGE)
+        raise Refusal(401, str(refusal), _CHALLENGE) from refusal
     if expires is None:
         raise Refusal(401, "Sign in as staff on the report page, or send Authorization: Bearer and the admin token.",
                       _CHALLENGE)
@@ -134,7 +134,7 @@ def _query(text, fields, sentence):
         pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text),
                                        max_num_fields=len(fields))
     except ValueError:
-        raise Refusal(400, sentence)
+        raise Refusal(400, sentence) from None
     query = {}
     for name, value in pairs:
         if name not in fields or name in query:

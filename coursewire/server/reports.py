@@ -32,6 +32,7 @@ event is not stored, so sending it again is refused again.
 
 import logging
 
+from coursewire.core.wire import Rejection, parse_message  # the same parser the page runs
 from coursewire.server import limits
 from coursewire.server.evidence import ReportedEvent
 from coursewire.server.http import Refusal
@@ -40,8 +41,6 @@ from coursewire.server.store.errors import StoreUnavailable
 from coursewire.server.store.limits import OverLimit
 from coursewire.server.times import iso, parse_iso
 from coursewire.server.tokens import TokenRefused
-
-from coursewire.core.wire import Rejection, parse_message  # the same parser the page runs
 
 MAX_BATCH_BYTES = 512 * 1024
 MAX_BATCH_EVENTS = 500
@@ -64,7 +63,7 @@ def receive_batch(request, context):
     try:
         course, learner = context.read_report_token(batch.get("token"))
     except TokenRefused as refusal:
-        raise Refusal(401, str(refusal))
+        raise Refusal(401, str(refusal)) from refusal
     _check_claim(batch, "course", course_id, course)
     _check_claim(batch, "learner", learner_id, learner)
     unknown = sorted(set(batch) - BATCH_FIELDS)
@@ -85,10 +84,10 @@ def receive_batch(request, context):
         applied, duplicates = context.store.record_events(course, learner, session, events, iso(now), unstorable,
                                                           charge)
     except OverLimit as over:
-        raise limits.report_refusal(context, over, course, learner, session, now)
+        raise limits.report_refusal(context, over, course, learner, session, now) from over
     except StoreUnavailable as error:
         log.warning("report batch not stored: %s", error)
-        raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.")
+        raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.") from error
     answer = {"applied": applied, "duplicates": duplicates}
     refused.extend({"seq": seq, "error": "%s.%s" % (where[seq], why)} for seq, why in unstorable)
     if refused:
@@ -158,7 +157,7 @@ def _event(item, seq, where, now, oldest=None):
     try:
         seen_at = parse_iso(item.get("time"), where + ".time")
     except ValueError as error:
-        raise _EventRefused(str(error))
+        raise _EventRefused(str(error)) from error
     if oldest is not None and seen_at < oldest:
         raise _EventRefused("%s.time is older than this server keeps reported events (COURSEWIRE_RETENTION_DAYS)."
                             % where)

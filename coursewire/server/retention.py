@@ -49,7 +49,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
     except ValueError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
     if not settings.retention_days:
         raise CliError("Set COURSEWIRE_RETENTION_DAYS to the number of days reported events are kept.")
     database = args.db or settings.database
@@ -62,7 +62,7 @@ def main(args: argparse.Namespace) -> int:
         finally:
             store.close()
     except StoreError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
     print("Purged %d reported events and %d quiz answers older than %d days (before %s)." % (
         counts["reported_events"], counts["quiz_answers"], settings.retention_days, cutoff(settings, time.time())))
     return 0

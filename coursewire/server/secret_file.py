@@ -38,7 +38,7 @@ def read_or_create(path, make=lambda: secrets.token_urlsafe(32)):
         except FileExistsError:
             pass  # another process made it first: use theirs
     except OSError as error:
-        raise SecretFileError("Cannot write the secret file %s: %s." % (path, error.strerror or error))
+        raise SecretFileError("Cannot write the secret file %s: %s." % (path, error.strerror or error)) from error
     finally:
         try:
             os.unlink(temporary)
@@ -58,7 +58,7 @@ def _read(path):
     except (FileNotFoundError, SecretFileError):
         raise
     except (OSError, UnicodeDecodeError) as error:
-        raise SecretFileError("Cannot read the secret file %s: %s." % (path, getattr(error, "strerror", None) or error))
+        raise SecretFileError("Cannot read the secret file %s: %s." % (path, getattr(error, "strerror", None) or error)) from error
     secret = text.strip()
     if not secret or len(secret) > MAX_SECRET_CHARS or any(c.isspace() for c in secret):
         raise SecretFileError("The secret file %s does not hold one secret (one line, no spaces): remove it to "

@@ -101,7 +101,7 @@ class Settings:
         try:
             timeout = float(timeout) if timeout else 10.0
         except ValueError:
-            raise ValueError("COASSEMBLE_TIMEOUT must be a number of seconds, not %r" % timeout)
+            raise ValueError("COASSEMBLE_TIMEOUT must be a number of seconds, not %r" % timeout) from None
         return cls(
             workspace_id=env.get("COASSEMBLE_WORKSPACE_ID") or None,
             api_key=env.get("COASSEMBLE_API_KEY") or None,

@@ -83,13 +83,13 @@ def read_session(secret, admin_token, value, now):
         mac = _unb64(mac_text)
         expected = hmac.new(_key(secret, admin_token), (_PREFIX + body).encode("ascii"), hashlib.sha256).digest()
     except (ValueError, UnicodeError):
-        raise SessionRefused("Your staff session is not valid: sign in again.")
+        raise SessionRefused("Your staff session is not valid: sign in again.") from None
     if not hmac.compare_digest(mac, expected):
         raise SessionRefused("Your staff session is not valid: sign in again.")
     try:
         expires = json.loads(_unb64(body).decode("ascii"))["x"]
     except (ValueError, KeyError, TypeError, UnicodeError):
-        raise SessionRefused("Your staff session is not valid: sign in again.")
+        raise SessionRefused("Your staff session is not valid: sign in again.") from None
     if not isinstance(expires, int) or isinstance(expires, bool) or now >= expires:
         raise SessionRefused("Your staff session has expired: sign in again.")
     return expires

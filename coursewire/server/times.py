@@ -4,14 +4,14 @@ One spelling for every stored time means the database can compare them as text (
 start, latest activity) on SQLite and PostgreSQL alike.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 MAX_TIME_CHARS = 40  # "2026-11-28T08:51:27.123456+05:30" and a little slack
 
 
 def iso(seconds):
     """Unix seconds as the stored spelling: "2026-11-28T08:51:27.123Z"."""
-    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    moment = datetime.fromtimestamp(seconds, UTC)
     return "%s.%03dZ" % (moment.strftime("%Y-%m-%dT%H:%M:%S"), moment.microsecond // 1000)
 
 
@@ -25,13 +25,13 @@ def parse_iso(text, field="time"):
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError("%s must be an ISO 8601 time such as 2026-11-28T08:51:27.123Z." % field)
+        raise ValueError("%s must be an ISO 8601 time such as 2026-11-28T08:51:27.123Z." % field) from None
     if moment.tzinfo is None:
         raise ValueError("%s must say its time zone (end it with Z for UTC)." % field)
     try:
         # Near year 1 or 9999 the conversion to UTC overflows (OverflowError, not ValueError), and
         # the platform's timestamp functions may refuse (OSError): all of them mean out of range.
-        utc = moment.astimezone(timezone.utc)
+        utc = moment.astimezone(UTC)
         seconds = utc.timestamp() if EARLIEST_YEAR <= utc.year <= LATEST_YEAR else None
         if seconds is not None:
             iso(seconds)

@@ -67,7 +67,7 @@ def read_report_token_claims(secret, token, now):
         mac = _unb64(mac_text)
         expected = hmac.new(_key(secret), (_PREFIX + body).encode("ascii"), hashlib.sha256).digest()
     except (ValueError, UnicodeError):
-        raise TokenRefused("The report token is not valid.")
+        raise TokenRefused("The report token is not valid.") from None
     if not hmac.compare_digest(mac, expected):
         raise TokenRefused("The report token is not valid.")
     try:
@@ -75,7 +75,7 @@ def read_report_token_claims(secret, token, now):
         course, learner, expires = course_id(claims["c"]), learner_id(claims["l"]), claims["x"]
     except (ValueError, KeyError, TypeError, UnicodeError):
         # Signed by us but unreadable: only a change of format could do that.
-        raise TokenRefused("The report token is not valid.")
+        raise TokenRefused("The report token is not valid.") from None
     if not isinstance(expires, int) or now >= expires:
         raise TokenRefused("The report token has expired: reload the page for a new one.")
     issued = claims.get("i")

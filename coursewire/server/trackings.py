@@ -17,7 +17,7 @@ store's one `apply_tracking`.
 import json
 import math
 import time
-from typing import Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
 
 from coursewire.server import coassemble
 from coursewire.server.ids import learner_id
@@ -38,8 +38,8 @@ class Tracking:
 
     __slots__ = ("identifier", "commenced", "completed", "progress", "score", "passed")
 
-    def __init__(self, identifier: str, commenced: Optional[str], completed: Optional[str],
-                 progress: Optional[int], score, passed: Optional[bool]):
+    def __init__(self, identifier: str, commenced: str | None, completed: str | None,
+                 progress: int | None, score, passed: bool | None):
         self.identifier = identifier
         self.commenced = commenced
         self.completed = completed
@@ -78,7 +78,7 @@ class PageFailed(Exception):
         self.sentence = sentence
 
 
-def read_course(settings, course: str, identifier: Optional[str] = None, since: Optional[str] = None,
+def read_course(settings, course: str, identifier: str | None = None, since: str | None = None,
                 length: int = PAGE_LENGTH, sleep: Callable[[float], None] = time.sleep) -> Iterator[Page]:
     """Every page of `course`'s trackings (of one learner when `identifier`; changed at or after
     `since`, an ISO time, when given), in order. Raises TrackingsRefused, PageFailed,
@@ -144,7 +144,7 @@ def _rows(raw: bytes, what: str) -> list:
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise PageFailed("Coassemble's answer to %s was not JSON." % what)
+        raise PageFailed("Coassemble's answer to %s was not JSON." % what) from None
     if isinstance(value, dict) and isinstance(value.get("data"), list):
         return value["data"]  # the documented form; the Moodle plugin also takes a bare list
     if isinstance(value, list):
@@ -152,7 +152,7 @@ def _rows(raw: bytes, what: str) -> list:
     raise PageFailed("Coassemble's answer to %s was neither a list nor {\"data\": [...]}." % what)
 
 
-def parse_row(row) -> Optional[Tracking]:
+def parse_row(row) -> Tracking | None:
     """A Tracking, or None for a row whose values cannot be read (it is skipped and counted:
     a guess would put words in Coassemble's mouth)."""
     if not isinstance(row, dict):
@@ -171,14 +171,14 @@ def parse_row(row) -> Optional[Tracking]:
     return Tracking(identifier, commenced, completed, progress, score, passed)
 
 
-def _time(value) -> Optional[str]:
+def _time(value) -> str | None:
     # A time, or null/absent/false (not yet). A bare `true` has no time to keep: odd.
     if value is None or value is False or value == "":
         return None
     return iso(parse_iso(value, "time"))
 
 
-def _progress(value) -> Optional[int]:
+def _progress(value) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -198,7 +198,7 @@ def _score(value):
     return value
 
 
-def _passed(value) -> Optional[bool]:
+def _passed(value) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     if value in (0, 1) and isinstance(value, int):

@@ -37,7 +37,7 @@ def _settings():
     try:
         return Settings.from_env()
     except ValueError as error:
-        raise CliError(str(error))
+        raise CliError(str(error)) from error
 
 
 def _call(settings, method, path, what, body=None):
@@ -48,7 +48,7 @@ def _call(settings, method, path, what, body=None):
         status, headers, raw, failure = coassemble.api_call(settings, method, path, body=body,
                                                             max_bytes=MAX_ANSWER_BYTES)
     except coassemble.NotConfigured as error:
-        raise CliError(error.sentence)
+        raise CliError(error.sentence) from error
     if failure is not None:
         raise CliError(failure.sentence)
     if not 200 <= status < 300:
@@ -56,7 +56,7 @@ def _call(settings, method, path, what, body=None):
     try:
         return json.loads(raw.decode("utf-8")) if raw.strip() else {}
     except ValueError:
-        raise CliError("Coassemble's answer to %s is not JSON." % what)
+        raise CliError("Coassemble's answer to %s is not JSON." % what) from None
 
 
 def register(args: argparse.Namespace) -> int:

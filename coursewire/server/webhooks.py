@@ -62,7 +62,7 @@ def receive(request, context):
         outcome = context.store.record_delivery(delivery)
     except StoreUnavailable as error:
         log.warning("webhook delivery not stored: %s", error)
-        raise Refusal(503, "The learner record is unavailable; the delivery was not stored, retry it later.")
+        raise Refusal(503, "The learner record is unavailable; the delivery was not stored, retry it later.") from error
     if outcome in ("ignored", "erased"):
         return 202, {"status": outcome}
     return 200, {"status": outcome}
@@ -104,7 +104,7 @@ def _read_delivery(request, body, signed_at, now):
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise Refusal(400, "The delivery body is not UTF-8 text.")
+        raise Refusal(400, "The delivery body is not UTF-8 text.") from None
     message = parse_json_object(text)
     event_type = message.get("type")
     if not isinstance(event_type, str) or not 0 < len(event_type) <= MAX_EVENT_TYPE_CHARS:
@@ -140,4 +140,4 @@ def _checked(check, value, field):
     try:
         return check(value, field)
     except ValueError as error:
-        raise Refusal(400, str(error))
+        raise Refusal(400, str(error)) from error

@@ -22,7 +22,7 @@ started in it. A worker is one more process (a systemd service or a second conta
 import sys
 import threading
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from coursewire.server import coassemble
 from coursewire.server import trackings as trackings_api
@@ -39,7 +39,7 @@ SWEEP_JOB = "sweep"
 
 
 def do_check(store, settings, clock: Callable[[], float] = time.time, lease_s: float = CHECK_LEASE_S,
-             sleep: Callable[[float], None] = time.sleep) -> Optional[str]:
+             sleep: Callable[[float], None] = time.sleep) -> str | None:
     """Claim one due check and do it: its outcome ("verified", "not completed", "no tracking",
     "failed", "refused", "lost"), or None when no check was due."""
     claimed = store.claim_check(iso(clock()), lease_s)
@@ -72,7 +72,7 @@ def do_check(store, settings, clock: Callable[[], float] = time.time, lease_s: f
     return "verified" if verified else "not completed"
 
 
-def sweep(store, settings, now: float, since: Optional[str], progress=None):
+def sweep(store, settings, now: float, since: str | None, progress=None):
     """One periodic sweep: reconcile recent trackings, forget long-finished checks, purge what
     is older than COURSEWIRE_RETENTION_DAYS, and ask Coassemble again to erase the learners it
     has not confirmed. Returns (its summary line, whether something failed), each task adding

@@ -8,8 +8,17 @@ any other exception is logged (without secrets) and answered 500 in one sentence
 import logging
 import time
 
-from coursewire.server import (coassemble, embed_url, learners_api, limits, records_api, reports, staff_session,
-                               tokens, webhooks)
+from coursewire.server import (
+    coassemble,
+    embed_url,
+    learners_api,
+    limits,
+    records_api,
+    reports,
+    staff_session,
+    tokens,
+    webhooks,
+)
 from coursewire.server.http import Refusal, Request, json_answer
 from coursewire.server.settings import Settings
 from coursewire.server.store import StoreUnavailable, open_store
@@ -54,7 +63,7 @@ class Context:
         try:
             return self.store.token_secret()  # generated once, kept in the database
         except StoreUnavailable:
-            raise Refusal(503, "The learner record is unavailable; try again shortly.")
+            raise Refusal(503, "The learner record is unavailable; try again shortly.") from None
 
     def issue_report_token(self, course, learner):
         """An opaque report token binding (course, learner), for the page beside its signed embed
@@ -69,7 +78,7 @@ class Context:
         try:
             erased = self.store.erased_at(learner)
         except StoreUnavailable:
-            raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.")
+            raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.") from None
         if erased is not None and (issued_at is None or iso(issued_at) < erased):
             raise tokens.TokenRefused("The learner's record was erased after this report token was issued: "
                                       "reload the page for a new one.")

@@ -10,6 +10,7 @@ import time
 
 from conftest import harness_frame, open_app
 from serving import ROOT  # noqa: E402
+
 FIGURES = ["iframe_requested", "listening", "burst", "screens10", "screens2500", "answers", "latency_p50",
            "latency_p95", "heap_growth", "wasm_growth"]
 THROUGHPUT_FIGURES = ["listening", "burst", "screens10", "screens2500", "answers"]

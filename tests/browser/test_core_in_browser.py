@@ -4,11 +4,11 @@ MicroPython end in exactly the state CPython reaches."""
 import json
 import os
 
-from conftest import BOOT_TIMEOUT_MS, ROOT
-from replay import replay
-
 from coursewire.core.jsonsafe import parse_json
 from coursewire.core.wire import Rejection, parse_message
+
+from conftest import BOOT_TIMEOUT_MS, ROOT
+from replay import replay
 
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
 

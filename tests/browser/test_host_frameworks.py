@@ -17,8 +17,9 @@ import urllib.request
 
 import pytest
 
-from conftest import BOOT_TIMEOUT_MS, DEMO_KEY, ROOT, harness_frame, serve_env
 from coursewire.server.login import issue_login_token
+
+from conftest import BOOT_TIMEOUT_MS, DEMO_KEY, ROOT, harness_frame, serve_env
 from serving import free_port, start_serve
 
 HOSTS = os.path.join(ROOT, "tests", "fixtures", "hosts")

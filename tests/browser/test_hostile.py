@@ -25,8 +25,9 @@ import urllib.parse
 
 import pytest
 
-from conftest import BOOT_TIMEOUT_MS, ROOT, open_app, screenshot
 from coursewire.core.present import SHOWN_CHARS, preview
+
+from conftest import BOOT_TIMEOUT_MS, ROOT, open_app, screenshot
 from serving import free_port
 
 FULL = os.environ.get("COURSEWIRE_FULL") == "1"
@@ -994,7 +995,7 @@ def test_rendering_times_never_raises_whatever_the_state_holds(page, servers, ru
     page.wait_for_selector("body[data-result]", state="attached", timeout=BOOT_TIMEOUT_MS)
     result = json.loads(page.get_attribute("body", "data-result"))
     assert not [r for r in result if r[0] == "raised"], result
-    clocks = dict(zip([json.dumps(v) for v in ODD_TIMES], result))
+    clocks = dict(zip([json.dumps(v) for v in ODD_TIMES], result, strict=True))
     for value in ODD_TIMES[:-2]:
         clock, when = clocks[json.dumps(value)]
         assert clock is None or re.fullmatch(r"\d\d:\d\d:\d\d", clock), (value, clock)  # (Feb 31 rolls over)
@@ -1285,7 +1286,7 @@ def test_the_python_api_refuses_non_web_urls_before_javascript_sees_them(page, s
     words = ["must be http(s), not blob:", "must be http(s), not filesystem:", "must be http(s), not javascript:",
              "must be http(s), not data:", "must not carry a user name or password"]
     assert len(refused) == 2 * len(words)
-    for got, expected in zip(refused, words * 2):
+    for got, expected in zip(refused, words * 2, strict=True):
         assert got.startswith("the course URL ") and got.endswith(expected), (got, expected)
     assert page.locator("#other iframe").count() == 0 and page.locator("#course iframe").count() == 1
     assert "embed=course" in page.get_attribute("#course iframe", "src")  # the course it had, untouched

@@ -12,10 +12,10 @@ import json
 import time
 
 import pytest
+from test_reports import wait_for_record
 
 from conftest import BOOT_TIMEOUT_MS, Servers, harness_frame, open_app, screenshot, serve_env
 from serving import start_serve
-from test_reports import wait_for_record
 
 SHORT_TTL_S = 6
 MINT = "/api/embed-url"

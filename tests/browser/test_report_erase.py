@@ -4,15 +4,22 @@ GET /api/learners/<id>/export), on both runtimes, through serve.py and its simul
 import json
 
 from test_accessibility import CONTRAST_FAILURES, UNNAMED_CONTROLS
-
 from test_report_page import (  # noqa: F401  (fixtures: the serve.py with an admin token, downloads on)
-    browser_context_args, cell_texts, course_for, learner_body, open_report, report_server, server, sign_in,
-    signed_in)
+    browser_context_args,
+    cell_texts,
+    course_for,
+    learner_body,
+    open_report,
+    report_server,
+    server,
+    sign_in,
+    signed_in,
+)
 
 ODD_LEARNER = "ana maría <b>&amp;</b>"
 
 
-def test_a_learner_is_exported_and_erased_through_a_confirmation(page, server, runtime, request):
+def test_a_learner_is_exported_and_erased_through_a_confirmation(page, server, runtime, request):  # noqa: F811 (the imported fixture)
     course = course_for(request, runtime)
     keep, gone = "keep-%s" % runtime, "%s %s" % (ODD_LEARNER, runtime)
     server.report(course, keep, [("course:progress", {"progress": 30})])

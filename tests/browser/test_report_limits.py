@@ -86,7 +86,7 @@ def test_a_page_meeting_429_waits_retry_after_then_delivers_everything_once(page
     assert sum(t["duplicates"] for t in taken) == 0
     # After each 429 the page sent nothing until its Retry-After had passed (the page's own clock;
     # a lower bound, which a slow machine only makes easier to meet).
-    for refused, following in zip(reports, reports[1:]):
+    for refused, following in zip(reports, reports[1:], strict=False):
         if refused["status"] == 429:
             waited_ms = following["sent"] - refused["answered"]
             assert waited_ms >= int(refused["retryAfter"]) * 1000 - 20, (refused, following)

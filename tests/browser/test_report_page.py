@@ -14,13 +14,14 @@ import uuid
 import zoneinfo
 
 import pytest
-
-from conftest import BOOT_TIMEOUT_MS, screenshot
+from server.record_client import WEBHOOK_SECRET, batch, delivery_body, delivery_headers, event, http_request
 from test_accessibility import CONTRAST_FAILURES, UNNAMED_CONTROLS
+
 from coursewire.core import roster
 from coursewire.server.times import iso
 from coursewire.server.tokens import issue_report_token
-from server.record_client import WEBHOOK_SECRET, batch, delivery_body, delivery_headers, event, http_request
+
+from conftest import BOOT_TIMEOUT_MS, screenshot
 from serving import start_serve
 
 ADMIN_TOKEN = "staff-" + secrets.token_hex(16)
@@ -333,7 +334,7 @@ def test_csv_export_has_a_row_per_learner_and_defuses_formulas(page, server, run
     with open(download.value.path(), encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == list(roster.CSV_COLUMNS)
-    table = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    table = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     records = server.records(course)
     assert len(rows) == 1 + len(records)
     # Ids that a spreadsheet would run come back behind an apostrophe; the rest as they are.

@@ -9,11 +9,11 @@ import os
 import tempfile
 
 import pytest
+from server.record_client import WEBHOOK_SECRET
+from test_report_page import ADMIN_TOKEN, POLL_WAIT_MS, TOKEN_SECRET, ReportServer, learner_body, sign_in, signed_in
 
 from conftest import ARTIFACTS, BOOT_TIMEOUT_MS, screenshot
 from serving import start_serve
-from server.record_client import WEBHOOK_SECRET
-from test_report_page import POLL_WAIT_MS, ADMIN_TOKEN, TOKEN_SECRET, ReportServer, learner_body, sign_in, signed_in
 
 BIG = "big"  # 10,000 learners whose completion Coassemble verified, and some the browser reported
 VERIFIED = 10_000

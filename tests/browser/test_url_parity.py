@@ -6,8 +6,9 @@ Pyodide and MicroPython. Seeded, a few thousand URLs a run."""
 import json
 import random
 
-from conftest import BOOT_TIMEOUT_MS
 from coursewire.core.urls import web_url
+
+from conftest import BOOT_TIMEOUT_MS
 
 LABELS = ["a", "b", "z", "0", "1", "9", "255", "256", "4294967296", "0x", "0xff", "0x100000000", "08", "09",
           "xn--", "-", ".", "..", "1.2.3.4", "_"]

@@ -3,6 +3,7 @@
 import json
 
 from coursewire.core.wire import parse_message
+
 from replay import timestamp
 
 # Unlock rules of every kind, used across the reducer and record tests.

@@ -5,8 +5,8 @@ import pytest
 from coursewire.core.builder import BUILDER_ERRORS_CAP, BuilderState
 from coursewire.core.records import record_of
 from coursewire.core.wire import parse_message
-from messages import event, progress, run, screen
 
+from messages import event, progress, run, screen
 
 # -- builder --
 

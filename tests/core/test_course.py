@@ -5,8 +5,8 @@ import pytest
 from coursewire.core.course import FEEDBACK_HISTORY_CAP, QUIZ_LOG_CAP, CourseState
 from coursewire.core.records import record_of
 from coursewire.core.wire import Rejection, parse_message
-from messages import RULES, event, progress, run, screen
 
+from messages import RULES, event, progress, run, screen
 
 # -- course: fresh state, session --
 

@@ -4,7 +4,8 @@ import csv
 import io
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coursewire.core.csvsafe import FORMULA_SIGNS, FORMULA_STARTS, cell, csv_text, defused, needs_defusing
 

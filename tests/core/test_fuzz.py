@@ -9,6 +9,7 @@ from coursewire.core.builder import BuilderState
 from coursewire.core.course import CourseState
 from coursewire.core.records import record_of, restore
 from coursewire.core.wire import KNOWN_NAMES, Event, Rejection, parse_message
+
 from replay import timestamp
 
 RULES = [

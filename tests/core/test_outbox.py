@@ -255,7 +255,7 @@ def test_a_save_writes_what_was_added_not_the_whole_pending_list():
     box = filled(0)
     storage = {}
     sizes = []
-    for n in range(60):  # 60 saves of 150 new entries each, nothing acknowledged: 9,000 pending
+    for _ in range(60):  # 60 saves of 150 new entries each, nothing acknowledged: 9,000 pending
         for i in range(150):
             box.add(event(i % 100), NOW)
         sizes.append(sum(len(text) for _, text in save(box, storage)))

@@ -8,8 +8,21 @@ import pytest
 
 from coursewire.core import csvsafe
 from coursewire.core.present import (
-    QUIZ_COLUMNS, SHOWN_CHARS, draft_text, feedback_text, grouped, preview, progress_text, quiz_cells, quiz_csv,
-    quiz_json, result_text, shown, shown_cells, text_of)
+    QUIZ_COLUMNS,
+    SHOWN_CHARS,
+    draft_text,
+    feedback_text,
+    grouped,
+    preview,
+    progress_text,
+    quiz_cells,
+    quiz_csv,
+    quiz_json,
+    result_text,
+    shown,
+    shown_cells,
+    text_of,
+)
 
 
 def read_csv(text, delimiter=","):

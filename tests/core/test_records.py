@@ -9,6 +9,7 @@ from coursewire.core.builder import BuilderState
 from coursewire.core.course import CourseState
 from coursewire.core.records import is_iso_time, record_of, restore, state_for
 from coursewire.core.wire import Event, Rejection, parse_message
+
 from messages import RULES, event, progress, run_timed, screen
 from replay import replay, timestamp
 

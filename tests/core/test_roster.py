@@ -83,7 +83,7 @@ def test_the_chart_draws_each_band_in_proportion_and_describes_it_in_words():
     assert bars[5]["width"] == pytest.approx(widest / 3) and bars[10]["width"] == pytest.approx(widest / 3)
     assert all(bar["width"] == 0 for bar in bars if bar["count"] == 0)
     assert all(bar["y"] + bar["height"] <= roster.chart_height(bands) for bar in bars)
-    assert all(b["y"] >= a["y"] + a["height"] for a, b in zip(bars, bars[1:]))  # rows never overlap
+    assert all(b["y"] >= a["y"] + a["height"] for a, b in zip(bars, bars[1:], strict=False))  # rows never overlap
     assert roster.bands_text(bands).startswith("0–9%: 3 learners; 10–19%: 0 learners;")
     assert roster.bands_text(bands).endswith("100%: 1 learner.")
     assert [bar["width"] for bar in roster.chart_bars(roster.progress_bands([]))] == [0] * 11
@@ -99,14 +99,14 @@ def test_the_csv_has_one_row_per_learner_with_answers_summarised_and_formulas_de
     rows = list(csv.reader(io.StringIO(text[1:], newline="")))
     assert rows[0] == list(roster.CSV_COLUMNS)
     assert len(rows) == 3
-    first = dict(zip(rows[0], rows[1]))
+    first = dict(zip(rows[0], rows[1], strict=True))
     assert first["Learner"] == "'=cmd|' /C calc'!A0"
     assert first["Progress (%)"] == "40" and first["Status"] == "In progress"
     assert (first["Answers"], first["Correct"], first["Highest attempt"]) == ("2", "2", "2")
     # "a;=1+2" would start a cell where ";" separates cells: an apostrophe makes that cell text.
     assert first["Answer log"] == ("Knowledge check — @SUM(1+1) — correct — attempt 1; "
                                    "Knowledge check — a;'=1+2 — correct — attempt 2")
-    second = dict(zip(rows[0], rows[2]))
+    second = dict(zip(rows[0], rows[2], strict=True))
     assert second["Status"] == "Completed (verified by Coassemble)"
     assert second["Last activity (UTC)"] == second["Verified completed (UTC)"] == "2026-11-28T09:30:00.000Z"
     assert second["Answers"] == "0" and second["Answer log"] == ""

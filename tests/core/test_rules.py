@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from coursewire.core.wire import parse_message
-from coursewire.core.rules import DEFAULT_RULES, is_met, validate_rules
 from coursewire.core.course import CourseState
+from coursewire.core.rules import DEFAULT_RULES, is_met, validate_rules
+from coursewire.core.wire import parse_message
 
 
 def feed(state, *messages):

@@ -11,6 +11,7 @@ import pytest
 from coursewire.core.course import FEEDBACK_HISTORY_CAP, QUIZ_LOG_CAP, SCREENS_CAP, CourseState, new_screen
 from coursewire.core.records import record_of, restore
 from coursewire.core.store import CHUNK, Store
+
 from messages import RULES, event, progress, screen
 from replay import timestamp
 
@@ -112,7 +113,7 @@ def test_a_batch_of_screens_writes_the_same_whether_the_record_holds_10_screens_
     page = Page(backend)
     costs = []
     for first in range(0, 2500, 50):  # batches of 100 messages: 50 new screens each
-        chars, keys = written_by(backend, lambda: page.batch(*screen_events(first, 50)))
+        chars, keys = written_by(backend, lambda first=first: page.batch(*screen_events(first, 50)))
         costs.append(chars)
         assert len(keys) <= 3 + 1, keys  # at most the screens' chunks it touched, and the small rest
     assert len(page.state.screen_order) == 2500

@@ -18,9 +18,9 @@ import wsgiref.simple_server
 
 import pytest
 
-from serving import ROOT  # noqa: E402
-
 from harness.api import make_app as make_harness_api  # noqa: E402
+
+from serving import ROOT  # noqa: E402
 
 pytestmark = pytest.mark.browser
 WORKSPACE, API_KEY = "2000", "standalone-test-key"
@@ -400,7 +400,7 @@ def test_noisy_is_reproducible_and_records_what_it_sent(visit, origins):
         "valid", "duplicate", "lower-progress", "object", "unknown-event", "non-json",
         "json-array", "json-scalar", "missing-type", "data-not-object", "bad-progress"}
     # Only the deliberate non-stringified ones (and their duplicates) arrive as objects.
-    for entry, got in zip(noise, received[1:]):
+    for entry, got in zip(noise, received[1:], strict=True):
         assert got["data"] == entry["value"]
         assert got["isString"] == isinstance(entry["value"], str)
         assert got["isString"] or entry["kind"] in ("object", "duplicate")

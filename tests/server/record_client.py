@@ -12,8 +12,9 @@ import time
 import uuid
 
 from coursewire.server.settings import Settings
-from wsgi_client import Answer, call_wsgi  # noqa: F401 (Answer: for the tests that import it here)
 from coursewire.server.webhooks import sign_delivery
+
+from wsgi_client import Answer, call_wsgi  # noqa: F401 (Answer: for the tests that import it here)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEBHOOK_SECRET = "whsec_test-secret-for-coursewire"

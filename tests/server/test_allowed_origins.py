@@ -10,13 +10,13 @@ import sys
 
 import pytest
 
-from serving import ROOT, free_port
-from wsgi_client import call_wsgi
-
 from coursewire.server.coassemble import EmbedUrl
 from coursewire.server.http import Refusal, Request, refuse_other_sites
 from coursewire.server.settings import Settings
 from coursewire.server.wsgi import Context, make_app
+
+from serving import ROOT, free_port
+from wsgi_client import call_wsgi
 
 ADMIN_TOKEN = "allowed-origins-admin-token"
 PAGE = "https://learn.example:8443"  # the host's site, on a port other than 443

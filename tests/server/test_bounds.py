@@ -13,6 +13,7 @@ from coursewire.server.limits import Limits
 from coursewire.server.store import open_store
 from coursewire.server.store.sqlite import SQLiteRecordStore
 from coursewire.server.wsgi import Context, make_app
+
 from .record_client import ADMIN_TOKEN, Clock, WsgiClient, batch, event, free_port, settings
 
 NOW = 1_795_000_000  # 2026-11-18T11:06:40Z

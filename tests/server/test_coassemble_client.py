@@ -22,8 +22,18 @@ if ROOT not in sys.path:
 
 from coursewire.server import coassemble  # noqa: E402
 from coursewire.server.coassemble import (  # noqa: E402
-    AllowanceUsedUp, CoassembleUnavailable, CourseNotFound, InvalidMintRequest, KeyRejected, MintError,
-    MintRefused, MintTimeout, NotConfigured, RateLimited, mint)
+    AllowanceUsedUp,
+    CoassembleUnavailable,
+    CourseNotFound,
+    InvalidMintRequest,
+    KeyRejected,
+    MintError,
+    MintRefused,
+    MintTimeout,
+    NotConfigured,
+    RateLimited,
+    mint,
+)
 from coursewire.server.settings import Settings  # noqa: E402
 
 WORKSPACE = "1000"
@@ -32,7 +42,9 @@ AUTH = "COASSEMBLE:%s:%s" % (WORKSPACE, SECRET)
 
 
 def jwt(claims):
-    part = lambda value: base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+    def part(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
     return "%s.%s.%s" % (part({"alg": "HS256"}), part(claims), "c2lnbmF0dXJl")
 
 
@@ -170,15 +182,15 @@ def test_the_expiry_comes_from_the_jwt_in_the_last_path_segment(api):
     exp = int(time.time()) + 1234
     api.respond(200, "https://coassemble.example/embed/course/" + jwt({"course": 4321, "exp": exp}), "text/plain")
     embed = mint("4321", "user-42", settings=settings_for(api.url))
-    assert embed.expires_at == datetime.datetime.fromtimestamp(exp, datetime.timezone.utc)
+    assert embed.expires_at == datetime.datetime.fromtimestamp(exp, datetime.UTC)
     assert embed.expires_at.tzinfo is not None and embed.expires_at_is_estimate is False
 
 
 def test_without_a_readable_expiry_it_is_an_estimate_of_three_hours(api):
     api.respond(200, "https://coassemble.example/embed/course/opaque", "text/plain")
-    before = datetime.datetime.now(datetime.timezone.utc)
+    before = datetime.datetime.now(datetime.UTC)
     embed = mint("4321", "user-42", settings=settings_for(api.url))
-    after = datetime.datetime.now(datetime.timezone.utc)
+    after = datetime.datetime.now(datetime.UTC)
     assert embed.expires_at_is_estimate is True
     assert before + datetime.timedelta(hours=3) <= embed.expires_at <= after + datetime.timedelta(hours=3)
 

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from coursewire.server.secret_file import SecretFileError, read_or_create
+
 from .record_client import ROOT, free_port, http_request, server_env
 
 

@@ -27,7 +27,7 @@ from harness.api import make_app as make_harness_api  # noqa: E402
 
 KEY = "route-test-key-" + "5e" * 24
 LOGIN_SECRET = "route-test-login-secret-" + "3c" * 16
-EXPIRES = datetime.datetime(2027, 1, 15, 11, 0, 0, 250000, tzinfo=datetime.timezone.utc)
+EXPIRES = datetime.datetime(2027, 1, 15, 11, 0, 0, 250000, tzinfo=datetime.UTC)
 
 
 class FakeMint:

@@ -4,18 +4,30 @@ Coassemble is asked, that nothing dated before it brings the learner back, and t
 holds everything stored about a learner."""
 
 import json
+import socketserver
 import sys
 import threading
 import urllib.parse
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-import socketserver
 
 import pytest
 
 from coursewire.server.times import iso
 from coursewire.server.wsgi import Context, make_app
-from .record_client import (ADMIN_TOKEN, ROOT, Clock, WsgiClient, batch, delivery_body, delivery_headers, event,
-                            free_port, http_request, settings)
+
+from .record_client import (
+    ADMIN_TOKEN,
+    ROOT,
+    Clock,
+    WsgiClient,
+    batch,
+    delivery_body,
+    delivery_headers,
+    event,
+    free_port,
+    http_request,
+    settings,
+)
 
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
@@ -285,7 +297,7 @@ def test_an_erasure_that_fails_half_way_removes_nothing(client, context, clock, 
     before = store.dump()
     # The last table to empty is one that does not exist: the statement fails after the others ran.
     monkeypatch.setattr(erasure, "LEARNER_TABLES", erasure.LEARNER_TABLES + ("no_such_table",))
-    with pytest.raises(Exception):
+    with pytest.raises(Exception, match="no_such_table"):  # sqlite3's or psycopg's error, naming it
         store.erase_learner(ADA, iso(NOW))
     assert store.dump() == before
     monkeypatch.undo()

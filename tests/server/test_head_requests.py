@@ -4,6 +4,7 @@
 import pytest
 
 from coursewire.server.wsgi import ROUTES, make_app
+
 from .record_client import WsgiClient, settings
 
 PATHS = sorted(set(path for _, path in ROUTES)) + ["/api/nothing-here", "/api/learners/ada%40example.com",

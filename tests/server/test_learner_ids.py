@@ -6,6 +6,7 @@ import pytest
 
 from coursewire.server.ids import learner_id
 from coursewire.server.wsgi import make_app
+
 from .record_client import WsgiClient, settings
 
 REFUSED = {

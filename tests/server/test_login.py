@@ -28,6 +28,7 @@ from coursewire.server.login import Login, LoginRefused, issue_login_token, veri
 from coursewire.server.settings import Settings  # noqa: E402
 from coursewire.server.store import open_store  # noqa: E402
 from coursewire.server.wsgi import Context, application, make_app  # noqa: E402
+
 from .test_embed_url_route import KEY, FakeMint, is_one_sentence  # noqa: E402
 
 SECRET = "login-test-secret-" + "a7" * 24

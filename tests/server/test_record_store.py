@@ -14,6 +14,7 @@ from coursewire.server.store import StoreError, open_store
 from coursewire.server.store.migrations import LATEST_VERSION, MIGRATIONS, TABLES
 from coursewire.server.store.sqlite import SQLiteRecordStore
 from coursewire.server.wsgi import Context, make_app
+
 from .record_client import ROOT, WsgiClient, batch, event, settings
 
 T = "2026-11-15T08:00:00.000Z"

@@ -3,6 +3,7 @@
 import pytest
 
 from coursewire.server.wsgi import Context, make_app
+
 from .record_client import ADMIN_TOKEN, TOKEN_SECRET, WEBHOOK_SECRET, WsgiClient, batch, event, settings
 
 AUTH = {"Authorization": "Bearer " + ADMIN_TOKEN}

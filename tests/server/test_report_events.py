@@ -6,7 +6,8 @@ import json
 import pytest
 
 from coursewire.server.wsgi import Context
-from .record_client import Clock, TOKEN_SECRET, batch, delivery_body, delivery_headers, event, settings
+
+from .record_client import TOKEN_SECRET, Clock, batch, delivery_body, delivery_headers, event, settings
 
 NOW = 1_795_000_000  # 2026-11-18T11:06:40Z: a fixed clock, so expiry is tested exactly
 T = "2026-11-15T08:00:%02d.000Z"  # event times, a few days before NOW

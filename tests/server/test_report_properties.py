@@ -8,12 +8,15 @@ import time
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from coursewire.core.outbox import Outbox
-from coursewire.core.wire import BUILDER_NAMES, Event, PLAYER_NAMES, parse_message
+from coursewire.core.wire import BUILDER_NAMES, PLAYER_NAMES, Event, parse_message
 from coursewire.server.store import open_store
 from coursewire.server.wsgi import Context, make_app
+
 from .record_client import Clock, WsgiClient, settings
 
 NOW = 1_795_000_000
@@ -97,7 +100,6 @@ def test_whatever_the_page_accepts_is_stored_or_refused_never_a_5xx(reporting, b
     client, store, context = reporting
     learner = "learner-" + uuid.uuid4().hex  # each example its own record in the shared database
     token = context.issue_report_token("101", learner)
-    session = "session-" + uuid.uuid4().hex[:16]
     # The page's own outbox numbers the events and writes the batches (NUL as U+FFFD, as it does).
     outbox = Outbox("session-" + uuid.uuid4().hex[:16], "101", learner)
     outbox.set_token(token)

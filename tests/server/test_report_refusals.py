@@ -9,6 +9,7 @@ import pytest
 
 from coursewire.core.wire import Event, parse_message
 from coursewire.server.evidence import MAX_ATTEMPT
+
 from .record_client import batch, delivery_body, delivery_headers, event
 
 NOW = 1_795_000_000  # 2026-11-18T11:06:40Z

@@ -8,6 +8,7 @@ import pytest
 from coursewire.server import tokens
 from coursewire.server.store import open_store
 from coursewire.server.wsgi import Context, make_app
+
 from .record_client import WsgiClient, batch, event, settings
 
 NOW = 1_795_000_000

@@ -7,6 +7,7 @@ import pytest
 from coursewire.server.retention import purge
 from coursewire.server.times import iso
 from coursewire.server.wsgi import Context, make_app
+
 from .record_client import Clock, WsgiClient, batch, delivery_body, delivery_headers, event, settings
 
 DAY = 86400

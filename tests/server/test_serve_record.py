@@ -5,8 +5,16 @@ import subprocess
 import sys
 import time
 
-from .record_client import (ADMIN_TOKEN, ROOT, WEBHOOK_SECRET, delivery_body, delivery_headers, free_port,
-                           http_request, server_env)
+from .record_client import (
+    ADMIN_TOKEN,
+    ROOT,
+    WEBHOOK_SECRET,
+    delivery_body,
+    delivery_headers,
+    free_port,
+    http_request,
+    server_env,
+)
 
 
 def start_serve_on(database, extra_args=()):

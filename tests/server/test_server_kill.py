@@ -10,8 +10,17 @@ import time
 
 from coursewire.server.store import open_store
 from coursewire.server.wsgi import Context
-from .record_client import (Gunicorn, batch, delivery_body, delivery_headers, event, http_request, print_figures,
-                           settings)
+
+from .record_client import (
+    Gunicorn,
+    batch,
+    delivery_body,
+    delivery_headers,
+    event,
+    http_request,
+    print_figures,
+    settings,
+)
 
 DELIVERY_SENDERS, DELIVERIES_EACH = 8, 40
 REPORT_SENDERS, BATCHES_EACH, EVENTS_PER_BATCH = 8, 25, 4
@@ -76,7 +85,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged_and_applies_nothing_twice
                 body = delivery_body("course.completed", course="kill", learner="webhook-%d-%03d" % (sender, n))
                 answer = send_until_acknowledged(
                     holder, "POST", "/webhooks/coassemble",
-                    lambda: (body, delivery_headers(body, delivery=delivery)), ledger, deadline)
+                    lambda body=body, delivery=delivery: (body, delivery_headers(body, delivery=delivery)), ledger, deadline)
                 with ledger.lock:
                     ledger.acked_deliveries.setdefault(delivery, []).append(answer.json["status"])
         except Exception as error:
@@ -92,7 +101,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged_and_applies_nothing_twice
                           for seq in seqs]
                 body = batch(tokens[learner], events, session=session)
                 answer = send_until_acknowledged(
-                    holder, "POST", "/api/events", lambda: (body, {"Content-Type": "application/json"}),
+                    holder, "POST", "/api/events", lambda body=body: (body, {"Content-Type": "application/json"}),
                     ledger, deadline)
                 with ledger.lock:
                     ledger.applied_events += answer.json["applied"]

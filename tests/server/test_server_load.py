@@ -8,6 +8,7 @@ import threading
 import time
 
 from coursewire.server.store import open_store
+
 from .record_client import Gunicorn, delivery_body, delivery_headers, http_request, percentile, print_figures
 
 DELIVERIES = 1000

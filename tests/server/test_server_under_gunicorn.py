@@ -8,8 +8,18 @@ import pytest
 
 from coursewire.server.store import open_store
 from coursewire.server.wsgi import Context
-from .record_client import (ADMIN_TOKEN, WEBHOOK_SECRET, Gunicorn, batch, delivery_body, delivery_headers, event,
-                           http_request, settings)
+
+from .record_client import (
+    ADMIN_TOKEN,
+    WEBHOOK_SECRET,
+    Gunicorn,
+    batch,
+    delivery_body,
+    delivery_headers,
+    event,
+    http_request,
+    settings,
+)
 
 
 @pytest.fixture

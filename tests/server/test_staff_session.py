@@ -8,7 +8,8 @@ import pytest
 
 from coursewire.server import staff_session
 from coursewire.server.wsgi import Context, make_app
-from .record_client import Clock, ADMIN_TOKEN, TOKEN_SECRET, WEBHOOK_SECRET, WsgiClient, batch, event, settings
+
+from .record_client import ADMIN_TOKEN, TOKEN_SECRET, WEBHOOK_SECRET, Clock, WsgiClient, batch, event, settings
 
 NOW = 1_800_000_000.0
 JSON = {"Content-Type": "application/json"}

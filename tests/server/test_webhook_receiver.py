@@ -7,6 +7,7 @@ import time
 import pytest
 
 from coursewire.server.wsgi import Context, make_app
+
 from .record_client import ADMIN_TOKEN, WEBHOOK_SECRET, WsgiClient, delivery_body, delivery_headers, settings
 
 

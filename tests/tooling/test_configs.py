@@ -7,6 +7,7 @@ import tomllib
 import urllib.request
 
 from coursewire import deploy
+
 from serving import ROOT
 
 

@@ -4,25 +4,25 @@ runs them (`python -m coursewire`, configured by the environment), against the s
 
 import json
 import os
+import socketserver
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 import urllib.request
-import socketserver
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-
-from conftest import ROOT
-from serving import free_port
 from server.record_client import ADMIN_TOKEN, batch, event, settings
 
 from coursewire.server.coassemble import mint
 from coursewire.server.store import open_store
 from coursewire.server.times import iso
 from coursewire.server.wsgi import Context, make_app
+
+from conftest import ROOT
+from serving import free_port
 
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
@@ -66,7 +66,7 @@ def coursewire(*args, env=None):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("COASSEMBLE_", "COURSEWIRE_", "DATABASE_URL"))}
     clean.update(PYTHONPATH=ROOT, **(env or {}))
     return subprocess.run([sys.executable, "-m", "coursewire"] + list(args), cwd=ROOT, env=clean,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120)
 
 
 def coassemble_env(url):

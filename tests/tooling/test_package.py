@@ -16,8 +16,9 @@ import zipfile
 
 import pytest
 
-import installed_package
 from coursewire import deploy
+
+import installed_package
 from serving import ROOT, free_port
 
 

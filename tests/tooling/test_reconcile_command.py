@@ -10,10 +10,11 @@ import sys
 import time
 
 import pytest
+from server.coassemble_sim import API_KEY, SimulatedCoassemble
 
 from coursewire.server.times import iso
+
 from serving import ROOT
-from server.coassemble_sim import API_KEY, SimulatedCoassemble
 
 T_START = "2026-11-01T08:00:00.000Z"
 T_DONE = "2026-11-02T08:00:00.000Z"

@@ -117,7 +117,10 @@ def test_the_harness_is_on_a_second_origin_with_its_own_files(servers):
     assert status == 200 and servers.harness.encode() in body
 
 
-def run_serve(args, env=None, script=os.path.join(ROOT, "serve.py")):
+SERVE_PY = os.path.join(ROOT, "serve.py")
+
+
+def run_serve(args, env=None, script=SERVE_PY):
     return subprocess.run([sys.executable, script] + args, capture_output=True, text=True,
                           timeout=30, env=env)
 
@@ -288,11 +291,11 @@ def test_webhook_url_sends_the_simulated_webhooks_to_a_host_backend_signed_as_th
     import json
     import re
 
-    from conftest import serve_env
-    from serving import start_serve
-
     from coursewire.server import coassemble
     from coursewire.server.settings import Settings
+
+    from conftest import serve_env
+    from serving import start_serve
 
     env = serve_env(COURSEWIRE_ADMIN_TOKEN=ADMIN_TOKEN_OF_SERVE)
     env.pop("COURSEWIRE_DEMO_KEY")  # the key too comes from where the banner says
@@ -387,7 +390,7 @@ def test_a_request_trickling_in_is_answered_408_at_its_deadline_not_kept_open():
                 answer = conn.recv(65536)
                 if not answer:
                     break
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 break  # reset by the server: it is gone, which the recv below shows too

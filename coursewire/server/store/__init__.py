@@ -29,7 +29,7 @@ def open_store(database):
         raise
     except Exception as error:
         store.close()
-        raise StoreError("Cannot open the learner record in the %s: %s" % (store.describe(), _sentence(error)))
+        raise StoreError("Cannot open the learner record in the %s: %s" % (store.describe(), _sentence(error))) from error
     return store
 
 

@@ -87,11 +87,11 @@ class ErasureStore:
                                ("quiz_answers", "course, session, seq"), ("quiz_screens", "course, screen")):
                 cursor = tx.run("SELECT * FROM %s WHERE learner = ? ORDER BY %s" % (table, key), (learner,))
                 names = [column[0] for column in cursor.description]
-                tables[table] = [dict(zip(names, row)) for row in cursor.fetchall()]
+                tables[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
             cursor = tx.run("SELECT * FROM webhook_deliveries WHERE learner = ? ORDER BY received_at, delivery",
                             (learner,))
             names = [column[0] for column in cursor.description]
-            tables["webhook_deliveries"] = [dict(zip(names, row)) for row in cursor.fetchall()]
+            tables["webhook_deliveries"] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
             row = tx.run("SELECT erased_at, coassemble FROM erasures WHERE learner = ?", (learner,)).fetchone()
             erasure = None if row is None else {"erased_at": row[0], "coassemble": row[1]}
             if erasure is None and not any(tables.values()):

@@ -56,7 +56,7 @@ def decode_token(token: str, kind: str, length: int) -> list:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         fields = json.loads(raw.decode("ascii"))
     except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
-        raise BadPageToken("page must be a next_page token from an earlier answer.")
+        raise BadPageToken("page must be a next_page token from an earlier answer.") from None
     if not isinstance(fields, list) or len(fields) != length or fields[0] != kind:
         raise BadPageToken("page must be a next_page token from an earlier answer.")
     return fields

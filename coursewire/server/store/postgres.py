@@ -18,7 +18,7 @@ def _psycopg():
         import psycopg
     except ImportError:
         raise StoreError("DATABASE_URL names a PostgreSQL database but psycopg is not installed:"
-                         " pip install 'psycopg[binary]'.")
+                         " pip install 'psycopg[binary]'.") from None
     return psycopg
 
 
@@ -31,7 +31,7 @@ class PostgresRecordStore(RecordStore):
         try:
             self._params = self._psycopg.conninfo.conninfo_to_dict(url)
         except self._psycopg.ProgrammingError:
-            raise StoreError("DATABASE_URL is not a valid PostgreSQL connection URL.")
+            raise StoreError("DATABASE_URL is not a valid PostgreSQL connection URL.") from None
         RecordStore.__init__(self)
 
     def _connect(self):

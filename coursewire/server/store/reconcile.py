@@ -10,7 +10,6 @@ that lost its lease (too slow) changes nothing.
 """
 
 import secrets
-from typing import Optional
 
 from coursewire.server import evidence
 from coursewire.server.store.erasure import erased_at
@@ -31,7 +30,7 @@ class ReconcileStore:
 
     # -- trackings --
 
-    def apply_tracking(self, course: str, trackings: list, check: Optional[dict] = None) -> list:
+    def apply_tracking(self, course: str, trackings: list, check: dict | None = None) -> list:
         """Bring the records of `course` in line with Coassemble's trackings (a page of
         trackings.Tracking), in one transaction. Returns one outcome per tracking: "new" (a
         completion newly verified), "changed", "unchanged" or "erased" (a learner erased here
@@ -113,7 +112,7 @@ class ReconcileStore:
             return course, learner, attempts + 1, claim
         return self._transaction(body)
 
-    def finish_check(self, course: str, learner: str, claim: str, now_iso: str, retry_at: Optional[str],
+    def finish_check(self, course: str, learner: str, claim: str, now_iso: str, retry_at: str | None,
                      outcome: str) -> bool:
         """Finish a claimed check without a tracking to apply: done (retry_at None) or due again
         at retry_at. False when the claim was no longer ours (nothing changed)."""
@@ -136,7 +135,7 @@ class ReconcileStore:
         names = ("course", "learner", "due_at", "attempts", "claimed_until", "done_at", "outcome")
         rows = self._transaction(lambda tx: tx.run(
             "SELECT %s FROM pending_checks ORDER BY course, learner" % ", ".join(names)).fetchall(), write=False)
-        return [dict(zip(names, row)) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def forget_done_checks(self, now_iso: str) -> int:
         """Remove checks finished more than DONE_CHECKS_KEPT_S ago; returns how many."""

@@ -137,7 +137,7 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
         try:
             return self._transaction(body)
         except SchemaTooNew as error:
-            raise StoreError(str(error))
+            raise StoreError(str(error)) from error
 
     def close(self):
         self._pool.close()
@@ -296,7 +296,7 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
     def _load_record(self, tx, course, learner):
         row = tx.run("SELECT %s FROM records WHERE course = ? AND learner = ?" % ", ".join(RECORD_COLUMNS),
                      (course, learner)).fetchone()
-        return dict(zip(RECORD_COLUMNS, row)) if row is not None else evidence.new_record(course, learner)
+        return dict(zip(RECORD_COLUMNS, row, strict=True)) if row is not None else evidence.new_record(course, learner)
 
     def _save_record(self, tx, record, change):
         names = RECORD_COLUMNS + ("changed",)
@@ -335,7 +335,7 @@ def _records_json(rows, answers):
         }))
     records = []
     for row in rows:
-        record = dict(zip(RECORD_COLUMNS + ("changed",), row))
+        record = dict(zip(RECORD_COLUMNS + ("changed",), row, strict=True))
         learner = record["learner"]
         entries = sorted(by_learner.get(learner, ()), key=lambda item: item[:3])
         records.append({

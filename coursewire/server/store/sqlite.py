@@ -80,4 +80,4 @@ def _create_private(path: str) -> None:
     except FileExistsError:
         pass  # there already, or another process (a gunicorn worker) made it a moment ago
     except OSError as error:
-        raise StoreError("Cannot create the SQLite database %s: %s." % (path, error.strerror or error))
+        raise StoreError("Cannot create the SQLite database %s: %s." % (path, error.strerror or error)) from error
