@@ -16,8 +16,13 @@ import argparse
 import os
 import sys
 import textwrap
+from collections.abc import Callable
+from types import ModuleType
+from typing import NoReturn
 
 from coursewire import deploy
+
+Fail = Callable[[str], NoReturn]  # what the server commands call with their one-sentence mistake
 
 GUNICORN_LINE = "gunicorn --workers 2 --bind 0.0.0.0:8000 'coursewire.server.wsgi:application()'"
 
@@ -29,7 +34,7 @@ class CliError(Exception):
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that reports a command-line mistake as one sentence (CliError), not usage + error."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         raise CliError(message[:1].upper() + message[1:].rstrip(".") + " (see --help).")
 
 
@@ -115,7 +120,7 @@ def serve(args: argparse.Namespace) -> int:
     class Handler(WSGIRequestHandler):
         timeout = 30  # a stalled client holds its thread at most this long
 
-        def log_message(self, format, *values):
+        def log_message(self, format: str, *values: object) -> None:
             if args.verbose:
                 WSGIRequestHandler.log_message(self, format, *values)
 
@@ -127,6 +132,7 @@ def serve(args: argparse.Namespace) -> int:
         raise CliError("Cannot listen on %s:%d: %s (pick another with --host / --port)."
                        % (args.host, args.port, error.strerror or error)) from error
     host, port = server.server_address[:2]
+    host = host.decode() if isinstance(host, bytes) else host  # a str for AF_INET(6); typeshed allows bytes
     print("Coursewire routes on http://%s:%d/api/... and /webhooks/coassemble" % (host, port))
     print("Learner record: %s" % store.describe())
     print("Press Ctrl-C to stop (in production: %s)." % GUNICORN_LINE, flush=True)
@@ -153,15 +159,16 @@ SERVER_COMMANDS = (
 )
 
 
-def server_command(name: str):
+def server_command(name: str) -> ModuleType:
     """The module of a server command (argparse-only at import: --help and build stay quick)."""
     if name == "erase":
-        from coursewire.server import erase as command
-    elif name == "purge":
-        from coursewire.server import retention as command
-    else:
-        from coursewire.server import webhook_admin as command
-    return command
+        from coursewire.server import erase
+        return erase
+    if name == "purge":
+        from coursewire.server import retention
+        return retention
+    from coursewire.server import webhook_admin
+    return webhook_admin
 
 
 def make_parser() -> ArgumentParser:
@@ -227,7 +234,7 @@ def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--once", action="store_true", help="do the due checks (and a due sweep), then exit")
 
 
-def _fail(sentence: str):
+def _fail(sentence: str) -> NoReturn:
     raise CliError(sentence)
 
 

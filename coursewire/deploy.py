@@ -134,7 +134,7 @@ def config_text(config_path, config_url):
     with open(os.path.join(ROOT, config_path), encoding="utf-8") as f:
         text = f.read()
 
-    def absolute(match):
+    def absolute(match) -> str:
         return 'interpreter = "%s"' % urllib.parse.urljoin(config_url, match.group(1))
 
     return re.sub(r'^interpreter = "([^"]+)"', absolute, text, count=1, flags=re.M)
@@ -190,7 +190,7 @@ def bytecode_config(text):
     return re.sub(r'^("\./[^"]+)\.py" = "([^"]+)\.py"$', r'\1.mpy" = "\2.mpy"', text, flags=re.M)
 
 
-def check_base_url(base_url):
+def check_base_url(base_url: str):
     """The base URL without its trailing slash, or ValueError with one sentence."""
     parsed = urllib.parse.urlsplit(base_url or "")
     if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
@@ -199,7 +199,7 @@ def check_base_url(base_url):
     return base_url.rstrip("/")
 
 
-def build(dest, base_url, runtimes=("py", "mpy"), bytecode=False):
+def build(dest, base_url: str, runtimes=("py", "mpy"), bytecode=False):
     """Write the library, its configs (interpreter absolute under `base_url`) and the runtime files
     they need into `dest`, laid out as they are served. Returns the list of paths written.
 
@@ -235,7 +235,7 @@ def build(dest, base_url, runtimes=("py", "mpy"), bytecode=False):
 BUILD_MARKER = ".coursewire-build"
 
 
-def build_folder(folder, base_url, runtimes=("py", "mpy"), bytecode=False):
+def build_folder(folder, base_url: str, runtimes=("py", "mpy"), bytecode=False):
     """`coursewire build` / `serve.py build`: write the build into `folder` (new, empty, or an
     earlier build, which is replaced whole so nothing stale stays). Returns the paths written;
     ValueError with one sentence for a folder it must not write into."""

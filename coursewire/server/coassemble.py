@@ -34,6 +34,8 @@ Standard library only (urllib); redirects are refused, because urllib would repl
 Authorization header to wherever a redirect points.
 """
 
+from __future__ import annotations
+
 import base64
 import datetime
 import json
@@ -44,9 +46,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import TYPE_CHECKING
 
 from coursewire.server import ids
 from coursewire.server.settings import Settings
+
+if TYPE_CHECKING:
+    from coursewire.server.settings import Settings
 
 log = logging.getLogger("coursewire.server.coassemble")
 
@@ -71,12 +77,12 @@ class MintError(Exception):
 
     status = 502
 
-    def __init__(self, sentence, coassemble_status=None):
+    def __init__(self, sentence: str, coassemble_status=None) -> None:
         Exception.__init__(self, sentence)
         self.sentence = sentence
         self.coassemble_status = coassemble_status
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "%s(%r, coassemble_status=%r)" % (type(self).__name__, self.sentence, self.coassemble_status)
 
 
@@ -111,7 +117,7 @@ class RateLimited(MintRefused):
     """Coassemble's per-IP rate limit (429); `retry_after` is its Retry-After in seconds, or None."""
     status = 503
 
-    def __init__(self, sentence, coassemble_status=429, retry_after=None):
+    def __init__(self, sentence: str, coassemble_status=429, retry_after=None) -> None:
         MintRefused.__init__(self, sentence, coassemble_status)
         self.retry_after = retry_after
 
@@ -132,12 +138,12 @@ class EmbedUrl:
     """A signed embed URL and when it stops working. `expires_at_is_estimate` is True when the
     URL carried no readable `exp` claim and `expires_at` is mint time + 3 hours."""
 
-    def __init__(self, url, expires_at, expires_at_is_estimate):
+    def __init__(self, url: str, expires_at, expires_at_is_estimate) -> None:
         self.url = url
         self.expires_at = expires_at
         self.expires_at_is_estimate = expires_at_is_estimate
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         # The URL is a bearer credential for one learner's session: show where it goes, not it.
         parts = urllib.parse.urlsplit(self.url)
         return "EmbedUrl(%s://%s/..., expires_at=%s%s)" % (
@@ -147,7 +153,7 @@ class EmbedUrl:
 
 # ---- Minting -----------------------------------------------------------------------------
 
-def mint(course_id, learner, action="view", name=None, client_identifier=None, options=None,
+def mint(course_id, learner: str, action="view", name=None, client_identifier=None, options=None,
          settings=None):
     """A fresh signed embed URL for `learner` on `course_id` (builder when action="edit"; then
     `course_id` may be None for a new course). Raises a `MintError` subclass on any failure."""
@@ -174,7 +180,7 @@ def mint(course_id, learner, action="view", name=None, client_identifier=None, o
     return EmbedUrl(url, expires_at, False)
 
 
-def request_body(course_id, learner, action="view", name=None, client_identifier=None, options=None):
+def request_body(course_id, learner: str, action="view", name=None, client_identifier=None, options=None):
     """The JSON body Coassemble documents, checked: InvalidMintRequest on bad arguments."""
     if action not in ACTIONS:
         raise InvalidMintRequest("The action must be 'view' (the player) or 'edit' (the builder).")
@@ -240,7 +246,7 @@ def _endpoint_and_authorization(settings):
     return base + EMBED_PATH, key
 
 
-def api_call(settings, method, path, query=None, body=None, max_bytes=MAX_ANSWER_BYTES):
+def api_call(settings: Settings, method: str, path, query=None, body=None, max_bytes=MAX_ANSWER_BYTES):
     """One authorised request to Coassemble's headless API (`path` such as
     "/api/v1/headless/trackings"; `query` a dict; `body` JSON-able or None), with the same
     configuration, key handling, timeout and no-redirect rule as minting. Returns (status,
@@ -254,7 +260,7 @@ def api_call(settings, method, path, query=None, body=None, max_bytes=MAX_ANSWER
     return _send(method, url, authorization, body, settings.mint_timeout_s, max_bytes)
 
 
-def refusal_sentence(status, headers, raw, what, key):
+def refusal_sentence(status, headers, raw, what, key) -> str:
     """One sentence for a non-2xx answer to `what` ("the trackings request"), Coassemble's own reason
     scrubbed of the key; 401 and 429 (with its Retry-After) worded for the operator."""
     message, _ = _error_envelope(raw)
@@ -290,12 +296,12 @@ class _Overdue(Exception):
     """The answer is still arriving when the whole request's time is up."""
 
 
-def _post(endpoint, authorization, body, timeout_s):
+def _post(endpoint, authorization, body, timeout_s: float):
     """(status, headers, raw body, failure). `failure` is a MintError for no answer at all."""
     return _send("POST", endpoint, authorization, body, timeout_s, MAX_ANSWER_BYTES)
 
 
-def _send(method, url, authorization, body, timeout_s, max_bytes):
+def _send(method: str, url: str, authorization, body, timeout_s: float, max_bytes: int):
     """One request to Coassemble: (status, headers, raw body, failure), at most `max_bytes` read.
     `failure` is a MintError when no answer came (unreachable, timed out, broke off)."""
     headers = {"Authorization": authorization, "Accept": "text/plain, application/json", "User-Agent": "coursewire"}
@@ -329,7 +335,7 @@ def _send(method, url, authorization, body, timeout_s, max_bytes):
     return None, None, b"", failure
 
 
-def _read_bounded(response, deadline, max_bytes):
+def _read_bounded(response, deadline, max_bytes: int):
     """At most `max_bytes` (+1, to tell a longer answer); a total deadline on top of the socket's
     per-read timeout, so a server that trickles bytes cannot hold a request for longer than about
     twice the timeout."""
@@ -345,11 +351,11 @@ def _read_bounded(response, deadline, max_bytes):
     return b"".join(chunks)[:max_bytes + 1]
 
 
-def _timed_out(timeout_s):
+def _timed_out(timeout_s: float):
     return MintTimeout("Coassemble did not answer within %g seconds." % timeout_s)
 
 
-def _unreachable(reason, timeout_s):
+def _unreachable(reason, timeout_s: float):
     if isinstance(reason, (TimeoutError, socket.timeout)):
         return _timed_out(timeout_s)
     if isinstance(reason, ConnectionRefusedError):
@@ -361,7 +367,7 @@ def _unreachable(reason, timeout_s):
     return CoassembleUnavailable("Coassemble could not be reached (%s)." % type(reason).__name__)
 
 
-def _refusal(status, headers, raw, course, key):
+def _refusal(status, headers, raw, course: str, key):
     """The MintError for a non-2xx answer."""
     message, code = _error_envelope(raw)
     reason = _one_clause(message, key)
@@ -469,7 +475,7 @@ def _signed_url(raw, key):
     return text, None
 
 
-def _split(url):
+def _split(url: str):
     """urlsplit, or None for text it cannot split (an unclosed IPv6 bracket, a port that is no number)."""
     try:
         parts = urllib.parse.urlsplit(url)
@@ -479,7 +485,7 @@ def _split(url):
     return parts
 
 
-def _jwt_expiry(url):
+def _jwt_expiry(url: str):
     """The `exp` claim of the JWT in the URL's last path segment (where Coassemble puts it), else
     in a query parameter (where the demo harness puts it), read without verifying it; None when
     there is none or it is implausible."""

@@ -12,6 +12,7 @@ staff session (whose sign-in checks the page's origin).
 """
 
 import io
+from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from coursewire.server.mount import PREFIXES, ROUTES, coursewire_app
 
 
-def _view(route: "str | None", prefix: str = ""):
+def _view(route: "str | None", prefix: str = "") -> Callable[..., HttpResponse]:
     """A view running the Coursewire application on `route` (None: on the request's own path,
     for the paths under mount.PREFIXES, which carry an id)."""
     @csrf_exempt
@@ -37,7 +38,7 @@ def _view(route: "str | None", prefix: str = ""):
         own = own[max(0, own.find(prefix)):].encode("utf-8").decode("latin-1") if prefix else own
         environ.update({"PATH_INFO": route or own, "SCRIPT_NAME": "",
                         "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
-        answered = []
+        answered: list = []
 
         def start_response(status: str, headers: list, exc_info: object = None) -> None:
             answered[:] = [status, headers]

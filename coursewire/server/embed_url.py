@@ -18,19 +18,26 @@ own pages. A JSON content type is required so that another site cannot post here
 preflight, which this server never grants. Coassemble is called only once all of that holds.
 """
 
+from __future__ import annotations
+
 import datetime
+from typing import TYPE_CHECKING
 
 from coursewire.server import ids
 from coursewire.server.coassemble import MintError, RateLimited
 from coursewire.server.http import Refusal, refuse_other_sites
 from coursewire.server.identity import login_of
 
+if TYPE_CHECKING:
+    from coursewire.server.http import Answer, Request
+    from coursewire.server.wsgi import Context
+
 PATH = "/api/embed-url"
 MAX_BODY_BYTES = 2048  # the longest valid request (128 + 256 chars, JSON-escaped) fits easily
 FIELDS = ("course", "learner", "action")
 
 
-def route(request, context):
+def route(request: Request, context: Context) -> Answer:
     """(200, {"url", "expires_at", "learner"[, "report_token"]}) or a Refusal."""
     # No Origin: not a page (a server-to-server call); nothing to check here, the login decides.
     refuse_other_sites(request, "Embed URLs are minted only for this site's own pages.",
@@ -62,6 +69,7 @@ def route(request, context):
     if action == "edit" and not login.edit:
         raise Refusal(403, "This login may not open the course builder (its token has no coursewire_edit claim).")
     extra = {"name": login.name} if login.name else {}
+    refusal: Refusal | None
     try:
         embed = context.mint(course, login.learner, action=action, settings=context.settings, **extra)
     except MintError as error:
@@ -78,6 +86,6 @@ def route(request, context):
     return 200, answer
 
 
-def iso_utc(moment):
+def iso_utc(moment: datetime.datetime) -> str:
     """ISO-8601 in UTC with a Z, to the second: 2026-11-28T14:03:00Z."""
     return moment.astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

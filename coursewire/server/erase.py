@@ -9,15 +9,22 @@ or no answer: retry with `coursewire erase ID`) or "not configured" (no Coassemb
     coursewire erase --pending     retry Coassemble for every learner it has not confirmed
 """
 
+from __future__ import annotations
+
 import argparse
 import time
 import urllib.parse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coursewire.server.settings import Settings
+    from coursewire.server.store import RecordStore
 
 USER_PATH = "/api/v1/headless/user/"
 ERASED, NOT_FOUND, FAILED, NOT_CONFIGURED = "erased", "not found", "failed", "not configured"
 
 
-def erase_at_coassemble(settings, learner: str) -> "tuple[str, str | None]":
+def erase_at_coassemble(settings: Settings, learner: str) -> tuple[str, str | None]:
     """(state, sentence when it failed) of asking Coassemble to erase `learner`."""
     from coursewire.server import coassemble  # here, not at import: `coursewire --help` stays quick
     try:
@@ -34,7 +41,7 @@ def erase_at_coassemble(settings, learner: str) -> "tuple[str, str | None]":
     return FAILED, coassemble.refusal_sentence(status, headers, raw, "erasing the learner", settings.api_key)
 
 
-def erase(store, settings, learner: str, now: float) -> "dict | None":
+def erase(store: RecordStore, settings: Settings, learner: str, now: float) -> dict | None:
     """Erase `learner` here (kept if done before) and at Coassemble. The contract's answer:
     {"learner", "removed": {table: n}, "coassemble": state[, "error": sentence]}; None for a
     learner nothing is held about (no rows, no tombstone)."""

@@ -6,6 +6,12 @@ sentence)`, which the application turns into `{"error": sentence}` with that sta
 
 import json
 import re
+from collections.abc import Iterable
+from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+# What a route answers: (status, payload) or (status, payload, headers).
+Answer = tuple[int, Any] | tuple[int, Any, list[tuple[str, str]]]
 
 STATUS_TEXT = {
     200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
@@ -19,7 +25,7 @@ STATUS_TEXT = {
 class Refusal(Exception):
     """A request the server will not (or cannot) serve: an HTTP status and one sentence."""
 
-    def __init__(self, status, sentence, headers=()):
+    def __init__(self, status: int, sentence: str, headers: Iterable[tuple[str, str]] = ()) -> None:
         Exception.__init__(self, sentence)
         self.status = status
         self.sentence = sentence
@@ -29,21 +35,21 @@ class Refusal(Exception):
 class Request:
     """The parts of a WSGI environ a route reads; the body is read at most once, bounded."""
 
-    def __init__(self, environ):
+    def __init__(self, environ: WSGIEnvironment) -> None:
         self.environ = environ
-        self.method = environ.get("REQUEST_METHOD", "GET")
-        self.path = environ.get("PATH_INFO", "") or "/"
-        self.query = environ.get("QUERY_STRING", "")
-        self._body = None
+        self.method: str = environ.get("REQUEST_METHOD", "GET")
+        self.path: str = environ.get("PATH_INFO", "") or "/"
+        self.query: str = environ.get("QUERY_STRING", "")
+        self._body: bytes | None = None
 
-    def header(self, name, default=None):
+    def header(self, name: str, default: str | None = None) -> str | None:
         """A request header by its HTTP name ("X-Coassemble-Signature"), or `default`."""
         key = name.upper().replace("-", "_")
         if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             return self.environ.get(key) or default
         return self.environ.get("HTTP_" + key, default)
 
-    def body(self, limit):
+    def body(self, limit: int) -> bytes:
         """The raw body (bytes), refused with 413 past `limit` bytes before any of it is read."""
         if self._body is not None:
             return self._body
@@ -67,7 +73,7 @@ class Request:
         if length > limit:
             raise Refusal(413, "The request body is larger than %d bytes." % limit)
         stream = self.environ["wsgi.input"]
-        chunks = []
+        chunks: list[bytes] = []
         left = length
         while left > 0:
             chunk = stream.read(min(left, 65536))
@@ -78,9 +84,9 @@ class Request:
         self._body = b"".join(chunks)
         return self._body
 
-    def _read_at_most(self, size):
+    def _read_at_most(self, size: int) -> bytes:
         stream = self.environ["wsgi.input"]
-        chunks = []
+        chunks: list[bytes] = []
         while size > 0:
             chunk = stream.read(min(size, 65536))
             if not chunk:
@@ -89,19 +95,19 @@ class Request:
             size -= len(chunk)
         return b"".join(chunks)
 
-    def text(self, limit):
+    def text(self, limit: int) -> str:
         """The body as UTF-8 text; 400 when it is not."""
         try:
             return self.body(limit).decode("utf-8")
         except UnicodeDecodeError:
             raise Refusal(400, "The request body is not UTF-8 text.") from None
 
-    def json_object(self, limit):
+    def json_object(self, limit: int) -> dict[str, Any]:
         """The body parsed as a JSON object; 400 with the reason otherwise."""
         return parse_json_object(self.text(limit))
 
 
-def parse_json_object(text):
+def parse_json_object(text: str) -> dict[str, Any]:
     """`text` parsed as a JSON object whose every string a database can store; Refusal(400)
     otherwise. (PostgreSQL text cannot hold NUL, and no UTF-8 can hold an unpaired surrogate
     escape such as "\\ud800": refusing them here keeps both backends giving one answer.)"""
@@ -116,7 +122,7 @@ def parse_json_object(text):
     return value
 
 
-def _storable(value):
+def _storable(value: object) -> bool:
     pending = [value]
     while pending:
         item = pending.pop()
@@ -202,7 +208,8 @@ def refuse_other_sites(request: Request, sentence: str, allowed_origins: "tuple[
                        "page's origin in COURSEWIRE_ALLOWED_ORIGINS." % (sentence, origin, expected))
 
 
-def json_answer(start_response, status, payload, headers=()):
+def json_answer(start_response: StartResponse, status: int, payload: object,
+                headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
     """Send `payload` as JSON with `status`; returns the WSGI body iterable."""
     body = json.dumps(payload).encode("utf-8")
     start_response(

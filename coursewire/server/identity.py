@@ -11,14 +11,22 @@ With neither configured, nobody can be identified: 503, in one sentence. Without
 a bad one: 401 (with `WWW-Authenticate: Bearer`), before anything is minted.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from coursewire.server import ids
 from coursewire.server.http import Refusal
 from coursewire.server.login import Login, LoginRefused, verify_login_token
 
+if TYPE_CHECKING:
+    from coursewire.server.http import Request
+    from coursewire.server.wsgi import Context
+
 _CHALLENGE = [("WWW-Authenticate", 'Bearer realm="coursewire"')]
 
 
-def login_of(request, context) -> Login:
+def login_of(request: Request, context: Context) -> Login:
     """The request's Login, or Refusal(401 | 503)."""
     secret = context.settings.login_secret
     if context.identify is not None:
@@ -37,7 +45,7 @@ def login_of(request, context) -> Login:
         raise Refusal(401, str(refusal), _CHALLENGE) from None
 
 
-def _bearer(header):
+def _bearer(header: str | None) -> str | None:
     if not header:
         return None
     scheme, _, token = header.strip().partition(" ")
@@ -46,7 +54,7 @@ def _bearer(header):
     return token.strip()
 
 
-def _identified(found) -> "Login | None":
+def _identified(found: object) -> Login | None:
     """What identify() answered, as a Login (None: nobody). A learner id the routes cannot use is
     a 403 in one sentence; any other answer is the host's bug (TypeError, logged as a 500)."""
     if found is None:

@@ -13,8 +13,11 @@ A failure at Coassemble does not undo the erasure here: the answer says so, and
 `coursewire erase ID` retries it (coursewire/server/erase.py).
 """
 
+from __future__ import annotations
+
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from coursewire.server import erase as erasing
 from coursewire.server.http import Refusal, refuse_other_sites
@@ -22,6 +25,10 @@ from coursewire.server.ids import learner_id
 from coursewire.server.records_api import authorise_staff
 from coursewire.server.store.erasure import export_document
 from coursewire.server.store.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from coursewire.server.http import Answer, Request
+    from coursewire.server.wsgi import Context
 
 # The id is everything after the prefix (greedy): an id holding "/" (sent as %2F, which the WSGI
 # server decodes) still names one learner; GET .../export is the export of the id before it.
@@ -33,7 +40,7 @@ EXPORT_FILENAME = "coursewire-learner-export.json"
 log = logging.getLogger("coursewire.server.learners")
 
 
-def erase(request, context, learner):
+def erase(request: Request, context: Context, learner: str) -> Answer:
     authorise_staff(request, context)
     refuse_other_sites(request, "A learner can be erased only from this site's own pages",
                        context.settings.allowed_origins)
@@ -50,7 +57,7 @@ def erase(request, context, learner):
     return 200, answer
 
 
-def export(request, context, learner):
+def export(request: Request, context: Context, learner: str) -> Answer:
     authorise_staff(request, context)
     learner = _learner(learner)
     try:
@@ -63,7 +70,7 @@ def export(request, context, learner):
     return 200, export_document(held), [("Content-Disposition", 'attachment; filename="%s"' % EXPORT_FILENAME)]
 
 
-def _learner(text):
+def _learner(text: str) -> str:
     """The learner id from a (WSGI-decoded) path segment; Refusal(400) when it is not one."""
     try:
         # PEP 3333: PATH_INFO holds the URL's bytes as latin-1 characters; the id is UTF-8.

@@ -39,11 +39,14 @@ Limits.NAMES); tests use small ones.
 import math
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from coursewire.server.http import Refusal, Request
 from coursewire.server.store.errors import StoreUnavailable
 from coursewire.server.store.limits import OverLimit
+
+if TYPE_CHECKING:
+    from coursewire.server.wsgi import Context
 
 MAX_ADDRESS_CHARS = 64  # an IPv6 address with a zone fits; anything longer is cut
 UNKNOWN_ADDRESS = "unknown"  # a WSGI server that gives no REMOTE_ADDR: all such clients count together
@@ -63,6 +66,16 @@ class Limits:
         "guesses_per_address": 10,
         "guesses_overall": 200,
     }
+    # Set by __init__ from NAMES (declared for the type checker).
+    report_window_s: int
+    report_events: int
+    report_bytes: int
+    session_events: int
+    session_bytes: int
+    session_retry_after_s: int
+    guess_window_s: int
+    guesses_per_address: int
+    guesses_overall: int
 
     def __init__(self, **values: int) -> None:
         for name, default in self.NAMES.items():
@@ -85,7 +98,7 @@ class Limits:
             values[name] = int(number)
         return cls(**values)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Limits(%s)" % ", ".join("%s=%d" % (name, getattr(self, name)) for name in sorted(self.NAMES))
 
 
@@ -132,19 +145,19 @@ def too_many(retry_after_s: int, sentence: str) -> Refusal:
 # -- reports --
 
 
-def report_charge(context, course: str, learner: str, session: str, events: int, size: int,
+def report_charge(context: "Context", course: str, learner: str, session: str, events: int, size: int,
                   now: float) -> "Callable[[Any], None]":
     """The charge for a batch: a function the store calls inside the batch's own transaction
     (RecordStore.record_events(charge=...)). It raises OverLimit, which rolls the batch back."""
     limits = context.settings.limits
     store = context.store
 
-    def charge(tx) -> None:
+    def charge(tx: Any) -> None:
         store.charge_report(tx, limits, course, learner, session, events, size, now)
     return charge
 
 
-def refused_report(context, course: str, learner: str, session: str, now: float) -> "Refusal | None":
+def refused_report(context: "Context", course: str, learner: str, session: str, now: float) -> "Refusal | None":
     """Refusal(429) when this process already knows the batch's learner or session is refused."""
     memo = context.refusals
     for key in (("report", course, learner), ("session", course, learner, session)):
@@ -154,13 +167,13 @@ def refused_report(context, course: str, learner: str, session: str, now: float)
     return None
 
 
-def report_refusal(context, over: OverLimit, course: str, learner: str, session: str, now: float) -> Refusal:
+def report_refusal(context: "Context", over: OverLimit, course: str, learner: str, session: str, now: float) -> Refusal:
     """The 429 for a batch the store found over a cap; remembered until the refusal ends."""
     limits = context.settings.limits
     if over.scope == "session":
         sentence = ("This page session has reported more than a course ever needs (%d events or %d bytes);"
                     " nothing more is taken from it." % (limits.session_events, limits.session_bytes))
-        key = ("session", course, learner, session)
+        key: tuple[str, ...] = ("session", course, learner, session)
     else:
         sentence = ("This learner's pages reported more than %d events or %d bytes within %d seconds;"
                     " the batch was not stored, send it again after Retry-After."
@@ -180,7 +193,7 @@ def client_address(request: Request) -> str:
     return address[:MAX_ADDRESS_CHARS]
 
 
-def guessing(request: Request, context, correct: bool) -> None:
+def guessing(request: Request, context: "Context", correct: bool) -> None:
     """Count an admin-token attempt: Refusal(429) while this address (or everyone) is locked out,
     whether or not `correct`; otherwise a wrong token is counted and the caller answers 401.
     503 when the database cannot count."""

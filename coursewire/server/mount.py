@@ -24,7 +24,7 @@ ROUTES = ("/api/events", "/webhooks/coassemble", "/api/records", "/api/records/s
 PREFIXES = ("/api/learners/",)
 
 _lock = threading.Lock()
-_shared = []
+_shared: list[Callable] = []
 
 
 def coursewire_app() -> Callable:

@@ -11,19 +11,29 @@ after the summary); 2 a mistake or missing configuration, or trackings not enabl
 refused: one sentence.
 """
 
+from __future__ import annotations
+
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
 from coursewire.server import trackings as trackings_api
 from coursewire.server.store.errors import StoreUnavailable
 
+if TYPE_CHECKING:
+    import argparse
+
+    from coursewire.cli import Fail
+    from coursewire.server.settings import Settings
+    from coursewire.server.store import RecordStore
+
 
 class Summary:
-    def __init__(self):
+    def __init__(self) -> None:
         self.read = self.new = self.changed = self.unchanged = self.skipped = self.failed = self.erased = 0
         self.courses = 0
-        self.problems = []  # one sentence each
+        self.problems: list[str] = []  # one sentence each
 
     def line(self) -> str:
         erased = ", %d of erased learners left out" % self.erased if self.erased else ""
@@ -32,7 +42,7 @@ class Summary:
             self.new, self.changed, self.skipped, erased, self.failed)
 
 
-def reconcile(store, settings, courses: list | None = None, since: str | None = None,
+def reconcile(store: RecordStore, settings: Settings, courses: list | None = None, since: str | None = None,
               progress: Callable[[str], None] | None = None, sleep: Callable[[float], None] = time.sleep,
               summary: Summary | None = None, page_length: int = trackings_api.PAGE_LENGTH) -> Summary:
     """Read every page of each course's trackings (default: every course the record knows) and
@@ -56,7 +66,7 @@ def reconcile(store, settings, courses: list | None = None, since: str | None = 
     return summary
 
 
-def _apply(store, course, page, summary):
+def _apply(store: RecordStore, course: str, page: trackings_api.Page, summary: Summary) -> None:
     try:
         outcomes = store.apply_tracking(course, page.trackings)
     except StoreUnavailable as error:
@@ -72,7 +82,7 @@ def _apply(store, course, page, summary):
 class _ProgressLine:
     """One line on a terminal, rewritten in place; nothing at all when stderr is not a terminal."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.shown = False
 
@@ -87,7 +97,7 @@ class _ProgressLine:
             self.stream.flush()
 
 
-def main(args, fail) -> int:
+def main(args: argparse.Namespace, fail: Fail) -> int:
     """The command; `fail(sentence)` raises the CLI's one-sentence error (exit status 2)."""
     from coursewire.server import coassemble
     from coursewire.server.ids import course_id
@@ -125,7 +135,7 @@ def main(args, fail) -> int:
     return 1 if summary.failed else 0
 
 
-def open_configured(args, fail):
+def open_configured(args: argparse.Namespace, fail: Fail) -> tuple[Settings, RecordStore]:
     """(settings, store) from the environment and --db, or fail(one sentence)."""
     from coursewire.server.settings import Settings
     from coursewire.server.store import StoreError, open_store

@@ -23,9 +23,13 @@ answers route gives them all, oldest first. The summary counts the learners per 
 progress band (a verified completion in the 100 % band) in the database.
 """
 
+from __future__ import annotations
+
 import hmac
 import logging
 import urllib.parse
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING, TypeVar
 
 from coursewire.server import limits
 from coursewire.server.http import Refusal
@@ -33,6 +37,13 @@ from coursewire.server.ids import course_id, learner_id
 from coursewire.server.staff_session import SessionRefused, session_expiry
 from coursewire.server.store.errors import StoreUnavailable
 from coursewire.server.store.paging import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, BadPageToken
+
+if TYPE_CHECKING:
+    from coursewire.server.http import Answer, Request
+    from coursewire.server.store import RecordStore
+    from coursewire.server.wsgi import Context
+
+T = TypeVar("T")
 
 MAX_CURSOR_DIGITS = 18
 RECORDS_QUERY = "The query must be course=ID and, optionally, since=CURSOR, limit=N and page=TOKEN."
@@ -42,7 +53,7 @@ SUMMARY_QUERY = "The query must be course=ID."
 log = logging.getLogger("coursewire.server.records")
 
 
-def list_records(request, context):
+def list_records(request: Request, context: Context) -> Answer:
     """GET /api/records: one page of a course's records (all, or those changed after since=)."""
     authorise_staff(request, context)
     query = _query(request.query, ("course", "since", "limit", "page"), RECORDS_QUERY)
@@ -54,7 +65,7 @@ def list_records(request, context):
     return 200, _read(context, lambda store: store.records_page(course, int(since), limit, query.get("page")))
 
 
-def record_answers(request, context):
+def record_answers(request: Request, context: Context) -> Answer:
     """GET /api/records/answers: every answer of one learner, oldest first, page by page (a
     record in /api/records carries only its newest ones)."""
     authorise_staff(request, context)
@@ -71,28 +82,28 @@ def record_answers(request, context):
     return 200, answer
 
 
-def course_summary(request, context):
+def course_summary(request: Request, context: Context) -> Answer:
     """GET /api/records/summary: a course's learners counted per status and per progress band."""
     authorise_staff(request, context)
     course = _course(_query(request.query, ("course",), SUMMARY_QUERY))
     return 200, _read(context, lambda store: store.course_summary(course))
 
 
-def _course(query):
+def _course(query: dict[str, str]) -> str:
     try:
         return course_id(query.get("course"), "course")
     except ValueError as error:
         raise Refusal(400, str(error)) from error
 
 
-def _limit(query):
+def _limit(query: dict[str, str]) -> int:
     text = query.get("limit", str(DEFAULT_PAGE_LIMIT))
     if not (text.isascii() and text.isdigit() and len(text) <= 4 and 1 <= int(text) <= MAX_PAGE_LIMIT):
         raise Refusal(400, "limit must be a whole number from 1 to %d." % MAX_PAGE_LIMIT)
     return int(text)
 
 
-def _read(context, read):
+def _read(context: Context, read: Callable[[RecordStore], T]) -> T:
     try:
         return read(context.store)
     except BadPageToken as error:
@@ -105,7 +116,7 @@ def _read(context, read):
 _CHALLENGE = [("WWW-Authenticate", 'Bearer realm="coursewire"')]
 
 
-def authorise_staff(request, context) -> None:
+def authorise_staff(request: Request, context: Context) -> None:
     """Admit the admin token (Authorization: Bearer) or a staff session cookie; Refusal otherwise.
     Every staff-only route calls this. Wrong tokens are counted: after too many, 429 with
     Retry-After for every token from that address (or everyone; coursewire/server/limits.py)."""
@@ -129,13 +140,13 @@ def authorise_staff(request, context) -> None:
                       _CHALLENGE)
 
 
-def _query(text, fields, sentence):
+def _query(text: str, fields: Collection[str], sentence: str) -> dict[str, str]:
     try:
         pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text),
                                        max_num_fields=len(fields))
     except ValueError:
         raise Refusal(400, sentence) from None
-    query = {}
+    query: dict[str, str] = {}
     for name, value in pairs:
         if name not in fields or name in query:
             raise Refusal(400, sentence)

@@ -79,7 +79,7 @@ def receive_batch(request, context):
         raise known  # this process met the cap a moment ago: the database is not asked again
     charge = limits.report_charge(context, course, learner, session, len(batch["events"]),
                                   len(request.body(MAX_BATCH_BYTES)), now)
-    unstorable = []
+    unstorable: list[tuple[int, str]] = []
     try:
         applied, duplicates = context.store.record_events(course, learner, session, events, iso(now), unstorable,
                                                           charge)

@@ -9,13 +9,20 @@ The reports route refuses an event older than the retention period (reports.py),
 retry cannot bring a purged event back as new.
 """
 
+from __future__ import annotations
+
 import argparse
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coursewire.server.settings import Settings
+    from coursewire.server.store import RecordStore
 
 DAY_S = 86400
 
 
-def cutoff(settings, now: float) -> "str | None":
+def cutoff(settings: Settings, now: float) -> str | None:
     """The stored time before which reported evidence is purged, or None when nothing is."""
     from coursewire.server.times import iso
     if not settings.retention_days:
@@ -23,7 +30,7 @@ def cutoff(settings, now: float) -> "str | None":
     return iso(max(0, now - settings.retention_days * DAY_S))
 
 
-def purge(store, settings, now: float) -> "dict[str, int]":
+def purge(store: RecordStore, settings: Settings, now: float) -> dict[str, int]:
     """Delete what is older than the retention period; {"reported_events": n, "quiz_answers": n}
     (zeros when COURSEWIRE_RETENTION_DAYS is unset)."""
     before = cutoff(settings, now)

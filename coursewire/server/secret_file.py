@@ -7,6 +7,7 @@ the terminal (only the file's path does).
 
 import os
 import secrets
+from collections.abc import Callable
 
 MAX_SECRET_CHARS = 1024
 
@@ -15,7 +16,7 @@ class SecretFileError(Exception):
     """A secret file that cannot be made or used; str() is one sentence."""
 
 
-def read_or_create(path, make=lambda: secrets.token_urlsafe(32)):
+def read_or_create(path: str, make: Callable[[], str] = lambda: secrets.token_urlsafe(32)) -> str:
     """The secret in `path`, made with `make()` and written with mode 0600 when the file does not
     exist yet. Two processes starting at once agree on one secret: the file appears whole (a
     hard link of a finished temporary file) or not at all."""
@@ -47,7 +48,7 @@ def read_or_create(path, make=lambda: secrets.token_urlsafe(32)):
     return _read(path)
 
 
-def _read(path):
+def _read(path: str) -> str:
     try:
         mode = os.stat(path).st_mode
         if mode & 0o077:

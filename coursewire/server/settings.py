@@ -7,6 +7,11 @@ request or writes a log line may include them.
 """
 
 import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coursewire.server.limits import Limits
 
 COASSEMBLE_API_URL = "https://api.coassemble.com"
 
@@ -27,14 +32,14 @@ def parse_origins(text: str) -> "tuple[str, ...]":
     return tuple(origins)
 
 
-def _flag(value):
+def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 MAX_RETENTION_DAYS = 100 * 366
 
 
-def _days(value):
+def _days(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip()
@@ -44,12 +49,12 @@ def _days(value):
     return int(text)
 
 
-def _limits(text):
+def _limits(text: str) -> "Limits":
     from coursewire.server.limits import Limits
     return Limits.parse(text)
 
 
-def _login_secret(value):
+def _login_secret(value: str | None) -> str | None:
     if value is not None:
         from coursewire.server.login import check_secret
         check_secret(value)  # ValueError (one sentence) for a secret too short to be safe
@@ -62,9 +67,11 @@ class Settings:
 
     SECRET_FIELDS = ("api_key", "webhook_secret", "admin_token", "token_secret", "login_secret")
 
-    def __init__(self, workspace_id=None, api_key=None, api_url=COASSEMBLE_API_URL, webhook_secret=None,
-                 admin_token=None, database=None, allow_edit=False, mint_timeout_s=10.0,
-                 token_secret=None, login_secret=None, allowed_origins=(), retention_days=None, limits=None):
+    def __init__(self, workspace_id: str | None = None, api_key: str | None = None, api_url: str = COASSEMBLE_API_URL,
+                 webhook_secret: str | None = None, admin_token: str | None = None, database: str | None = None,
+                 allow_edit: bool = False, mint_timeout_s: float = 10.0, token_secret: str | None = None,
+                 login_secret: str | None = None, allowed_origins: Iterable[str] = (),
+                 retention_days: int | None = None, limits: "Limits | None" = None) -> None:
         self.workspace_id = workspace_id  # COASSEMBLE_WORKSPACE_ID
         self.api_key = api_key  # COASSEMBLE_API_KEY
         self.api_url = (api_url or COASSEMBLE_API_URL).rstrip("/")  # COASSEMBLE_API_URL
@@ -95,13 +102,13 @@ class Settings:
         self.limits = limits
 
     @classmethod
-    def from_env(cls, env=None):
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
-        timeout = env.get("COASSEMBLE_TIMEOUT")
+        timeout_text = env.get("COASSEMBLE_TIMEOUT")
         try:
-            timeout = float(timeout) if timeout else 10.0
+            timeout = float(timeout_text) if timeout_text else 10.0
         except ValueError:
-            raise ValueError("COASSEMBLE_TIMEOUT must be a number of seconds, not %r" % timeout) from None
+            raise ValueError("COASSEMBLE_TIMEOUT must be a number of seconds, not %r" % timeout_text) from None
         return cls(
             workspace_id=env.get("COASSEMBLE_WORKSPACE_ID") or None,
             api_key=env.get("COASSEMBLE_API_KEY") or None,
@@ -118,7 +125,7 @@ class Settings:
             limits=_limits(env.get("COURSEWIRE_LIMITS") or ""),
         )
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shown = []
         for name, value in sorted(vars(self).items()):
             if name in self.SECRET_FIELDS:

@@ -17,15 +17,22 @@ valid for STAFF_SESSION_TTL_S; signing out clears it in that browser (the value 
 valid until it expires: no server-side session table).
 """
 
+from __future__ import annotations
+
 import base64
 import hashlib
 import hmac
 import json
 import secrets
+from typing import TYPE_CHECKING
 
 from coursewire.server import limits
 from coursewire.server.http import Refusal, refuse_other_sites
 from coursewire.server.times import iso
+
+if TYPE_CHECKING:
+    from coursewire.server.http import Answer, Request
+    from coursewire.server.wsgi import Context
 
 PATH = "/api/staff-session"
 COOKIE_NAME = "coursewire_staff"
@@ -46,15 +53,15 @@ class SessionRefused(ValueError):
 # -- the signed value --
 
 
-def _b64(data):
+def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text):
+def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _key(secret, admin_token):
+def _key(secret: str | bytes, admin_token: str | None) -> bytes:
     if isinstance(secret, str):
         secret = secret.encode("utf-8")
     if not secret or not admin_token:
@@ -64,7 +71,7 @@ def _key(secret, admin_token):
     return hmac.new(secret, _PURPOSE + b"\x00" + bound, hashlib.sha256).digest()
 
 
-def issue_session(secret, admin_token, now, ttl_s=STAFF_SESSION_TTL_S):
+def issue_session(secret: str | bytes, admin_token: str, now: float, ttl_s: float = STAFF_SESSION_TTL_S) -> str:
     """A cookie value for a staff session valid for `ttl_s` seconds after `now` (Unix seconds)."""
     claims = {"x": int(now + ttl_s), "n": _b64(secrets.token_bytes(12))}
     body = _b64(json.dumps(claims, separators=(",", ":")).encode("ascii"))
@@ -72,7 +79,7 @@ def issue_session(secret, admin_token, now, ttl_s=STAFF_SESSION_TTL_S):
     return _PREFIX + body + "." + _b64(mac)
 
 
-def read_session(secret, admin_token, value, now):
+def read_session(secret: str | bytes, admin_token: str | None, value: object, now: float) -> int:
     """The Unix time the staff session `value` expires at, or SessionRefused. The signature is
     checked, in constant time, before anything inside the value is read."""
     if not isinstance(value, str) or len(value) > MAX_COOKIE_CHARS or not value.startswith(_PREFIX) \
@@ -98,7 +105,7 @@ def read_session(secret, admin_token, value, now):
 # -- the request side --
 
 
-def cookie_values(request, name=COOKIE_NAME):
+def cookie_values(request: Request, name: str = COOKIE_NAME) -> list[str]:
     """Every value the request's Cookie header gives `name` (a browser may send two with one
     name from different paths); empty when there is none."""
     values = []
@@ -109,29 +116,31 @@ def cookie_values(request, name=COOKIE_NAME):
     return values
 
 
-def session_expiry(request, context):
+def session_expiry(request: Request, context: Context) -> int | None:
     """When the request's staff session expires (Unix seconds), None when it sends no session
     cookie, or SessionRefused when the one it sends is forged, stale or expired."""
     values = cookie_values(request)
     if not values:
         return None
     secret, admin_token, now = context.token_secret(), context.settings.admin_token, context.clock()
-    refusal = None
+    refusal: SessionRefused | None = None
     for value in values:
         try:
             return read_session(secret, admin_token, value, now)
         except SessionRefused as error:
             refusal = refusal or error
-    raise refusal
+    raise refusal or SessionRefused("Your staff session is not valid: sign in again.")  # (values is not empty)
 
 
-def _configured(context):
+def _configured(context: Context) -> str:
+    """The admin token; 503 when none is set."""
     if not context.settings.admin_token:
         raise Refusal(503, "Staff sign-in is not configured on this server: set COURSEWIRE_ADMIN_TOKEN.")
+    return context.settings.admin_token
 
 
 
-def _cookie(request, value, max_age):
+def _cookie(request: Request, value: str, max_age: float) -> tuple[str, str]:
     attributes = [COOKIE_NAME + "=" + value, "Path=" + COOKIE_PATH, "Max-Age=%d" % max_age, "HttpOnly",
                   "SameSite=Strict"]
     proto = (request.header("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
@@ -143,10 +152,10 @@ def _cookie(request, value, max_age):
 # -- the routes --
 
 
-def sign_in(request, context):
+def sign_in(request: Request, context: Context) -> Answer:
     """(200, {"signed_in": true, "expires_at"}, [Set-Cookie]) for the admin token, else a Refusal."""
     refuse_other_sites(request, OTHER_SITE, context.settings.allowed_origins)
-    _configured(context)
+    admin_token = _configured(context)
     content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise Refusal(415, "Send the sign-in as JSON (Content-Type: application/json).")
@@ -161,18 +170,18 @@ def sign_in(request, context):
         raise Refusal(400, "The token is longer than %d characters." % MAX_TOKEN_CHARS)
     # Digests of equal length: the comparison's time says nothing of the token's length either.
     given = hashlib.sha256(token.encode("utf-8")).digest()
-    expected = hashlib.sha256(context.settings.admin_token.encode("utf-8")).digest()
+    expected = hashlib.sha256(admin_token.encode("utf-8")).digest()
     correct = hmac.compare_digest(given, expected)
     limits.guessing(request, context, correct)  # 429 during a lockout, right token or not
     if not correct:
         raise Refusal(401, "That is not this server's admin token.")
     now = context.clock()
     ttl_s = context.staff_session_ttl_s
-    value = issue_session(context.token_secret(), context.settings.admin_token, now, ttl_s)
+    value = issue_session(context.token_secret(), admin_token, now, ttl_s)
     return 200, {"signed_in": True, "expires_at": _iso_second(now + ttl_s)}, [_cookie(request, value, ttl_s)]
 
 
-def status(request, context):
+def status(request: Request, context: Context) -> Answer:
     """(200, {"signed_in": bool[, "expires_at"]}): lets the page ask without a 401 in its console."""
     _configured(context)
     try:
@@ -184,11 +193,11 @@ def status(request, context):
     return 200, {"signed_in": True, "expires_at": _iso_second(expires)}
 
 
-def sign_out(request, context):
+def sign_out(request: Request, context: Context) -> Answer:
     """(200, {"signed_in": false}, [a Set-Cookie that removes the cookie]), configured or not."""
     refuse_other_sites(request, OTHER_SITE, context.settings.allowed_origins)
     return 200, {"signed_in": False}, [_cookie(request, "", 0)]
 
 
-def _iso_second(seconds):
+def _iso_second(seconds: float) -> str:
     return iso(seconds)[:19] + "Z"

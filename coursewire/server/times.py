@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 MAX_TIME_CHARS = 40  # "2026-11-28T08:51:27.123456+05:30" and a little slack
 
 
-def iso(seconds):
+def iso(seconds: float) -> str:
     """Unix seconds as the stored spelling: "2026-11-28T08:51:27.123Z"."""
     moment = datetime.fromtimestamp(seconds, UTC)
     return "%s.%03dZ" % (moment.strftime("%Y-%m-%dT%H:%M:%S"), moment.microsecond // 1000)
@@ -18,7 +18,7 @@ def iso(seconds):
 EARLIEST_YEAR, LATEST_YEAR = 1970, 9998  # what iso() can spell back, in UTC, on every platform
 
 
-def parse_iso(text, field="time"):
+def parse_iso(text: object, field: str = "time") -> float:
     """Unix seconds from an ISO 8601 text with a time zone, or ValueError with one sentence."""
     if not isinstance(text, str) or not 10 <= len(text) <= MAX_TIME_CHARS:
         raise ValueError("%s must be an ISO 8601 time such as 2026-11-28T08:51:27.123Z." % field)

@@ -7,12 +7,18 @@ from the server's token secret (settings.token_secret, or one the database keeps
 the secret are never logged.
 """
 
+from __future__ import annotations
+
 import base64
 import hashlib
 import hmac
 import json
+from typing import TYPE_CHECKING
 
 from coursewire.server.ids import course_id, learner_id
+
+if TYPE_CHECKING:
+    from coursewire.server.settings import Settings
 
 REPORT_TOKEN_TTL_S = 24 * 3600  # a page open all day keeps reporting; a leaked token dies by tomorrow
 MAX_TOKEN_CHARS = 2048
@@ -24,7 +30,7 @@ class TokenRefused(ValueError):
     """A token that does not authorise a report; str() is one sentence for the 401."""
 
 
-def _key(secret):
+def _key(secret: str | bytes) -> bytes:
     if isinstance(secret, str):
         secret = secret.encode("utf-8")
     if not secret:
@@ -32,15 +38,16 @@ def _key(secret):
     return hmac.new(secret, _PURPOSE, hashlib.sha256).digest()
 
 
-def _b64(data):
+def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _unb64(text):
+def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def issue_report_token(secret, course, learner, now, ttl_s=REPORT_TOKEN_TTL_S):
+def issue_report_token(secret: str | bytes, course: str, learner: str, now: float,
+                       ttl_s: float = REPORT_TOKEN_TTL_S) -> str:
     """A token for `learner` in `course`, valid for `ttl_s` seconds after `now` (Unix seconds)."""
     # "i": when it was issued (Unix milliseconds), so an erasure can refuse the tokens issued before it.
     claims = {"c": course_id(course), "l": learner_id(learner), "i": int(now * 1000), "x": int(now + ttl_s)}
@@ -49,13 +56,13 @@ def issue_report_token(secret, course, learner, now, ttl_s=REPORT_TOKEN_TTL_S):
     return _PREFIX + body + "." + _b64(mac)
 
 
-def read_report_token(secret, token, now):
+def read_report_token(secret: str | bytes, token: object, now: float) -> tuple[str, str]:
     """(course, learner) the token binds, or TokenRefused. The signature is checked, in constant
     time, before anything inside the token is read."""
     return read_report_token_claims(secret, token, now)[:2]
 
 
-def read_report_token_claims(secret, token, now):
+def read_report_token_claims(secret: str | bytes, token: object, now: float) -> tuple[str, str, float | None]:
     """(course, learner, issued_at) the token binds, issued_at in Unix seconds (None for a token
     issued before tokens carried it), or TokenRefused."""
     if not isinstance(token, str) or not token:
@@ -82,10 +89,10 @@ def read_report_token_claims(secret, token, now):
     return course, learner, issued / 1000 if isinstance(issued, int) and not isinstance(issued, bool) else None
 
 
-_stored_secrets = {}  # database -> the token secret it keeps (read once per process)
+_stored_secrets: dict[str, str] = {}  # database -> the token secret it keeps (read once per process)
 
 
-def new_report_token(course, learner, settings=None):
+def new_report_token(course: str, learner: str, settings: Settings | None = None) -> str:
     """A report token for `learner` in `course`, for a host's own backend that mints with
     `coassemble.mint()` and hands its page the token beside the URL (the stock POST /api/events
     accepts it). The learner must come from the host's login, never from the page.
@@ -102,7 +109,7 @@ def new_report_token(course, learner, settings=None):
     return issue_report_token(secret, course, learner, time.time())
 
 
-def _stored_secret(database):
+def _stored_secret(database: str | None) -> str:
     if not database:
         raise ValueError("Report tokens need COURSEWIRE_SECRET or the learner record's database "
                          "(DATABASE_URL or COURSEWIRE_DB).")

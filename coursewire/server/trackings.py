@@ -14,14 +14,20 @@ bounded number of times (each request itself bounded by COASSEMBLE_TIMEOUT), the
 store's one `apply_tracking`.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from coursewire.server import coassemble
 from coursewire.server.ids import learner_id
 from coursewire.server.times import iso, parse_iso
+
+if TYPE_CHECKING:
+    from coursewire.server.settings import Settings
 
 PATH = "/api/v1/headless/trackings"
 PAGE_LENGTH = 500  # the most the Moodle plugin asks for in one page
@@ -39,7 +45,7 @@ class Tracking:
     __slots__ = ("identifier", "commenced", "completed", "progress", "score", "passed")
 
     def __init__(self, identifier: str, commenced: str | None, completed: str | None,
-                 progress: int | None, score, passed: bool | None):
+                 progress: int | None, score: float | None, passed: bool | None) -> None:
         self.identifier = identifier
         self.commenced = commenced
         self.completed = completed
@@ -47,13 +53,13 @@ class Tracking:
         self.score = score
         self.passed = passed
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Tracking(%r, completed=%r, progress=%r, score=%r)" % (
             self.identifier, self.completed, self.progress, self.score)
 
 
 class Page:
-    def __init__(self, number: int, trackings: list, skipped: int, last: bool):
+    def __init__(self, number: int, trackings: list, skipped: int, last: bool) -> None:
         self.number = number
         self.trackings = trackings
         self.skipped = skipped
@@ -64,7 +70,7 @@ class TrackingsRefused(Exception):
     """Coassemble refused the key (401) or has no trackings for this workspace (403): retrying
     cannot help. `sentence` says which, without the key."""
 
-    def __init__(self, sentence: str, status: int):
+    def __init__(self, sentence: str, status: int) -> None:
         Exception.__init__(self, sentence)
         self.sentence = sentence
         self.status = status
@@ -73,12 +79,12 @@ class TrackingsRefused(Exception):
 class PageFailed(Exception):
     """One page could not be read after its bounded retries (or its answer was not trackings)."""
 
-    def __init__(self, sentence: str):
+    def __init__(self, sentence: str) -> None:
         Exception.__init__(self, sentence)
         self.sentence = sentence
 
 
-def read_course(settings, course: str, identifier: str | None = None, since: str | None = None,
+def read_course(settings: Settings, course: str, identifier: str | None = None, since: str | None = None,
                 length: int = PAGE_LENGTH, sleep: Callable[[float], None] = time.sleep) -> Iterator[Page]:
     """Every page of `course`'s trackings (of one learner when `identifier`; changed at or after
     `since`, an ISO time, when given), in order. Raises TrackingsRefused, PageFailed,
@@ -104,10 +110,11 @@ def read_course(settings, course: str, identifier: str | None = None, since: str
     raise PageFailed("Coassemble's trackings of course %s did not end after %d pages." % (course, MAX_PAGES))
 
 
-def _fetch(settings, query: dict, sleep) -> list:
+def _fetch(settings: Settings, query: dict, sleep: Callable[[float], None]) -> list:
     """The rows of one page, retried within bounds."""
     what = "the trackings request (course %s, page %d)" % (query["id"], query["page"])
-    sentence, wait = None, 0.0
+    sentence: str | None = None
+    wait = 0.0
     for attempt in range(ATTEMPTS):
         if attempt:
             sleep(wait)
@@ -135,7 +142,7 @@ def _fetch(settings, query: dict, sleep) -> list:
             wait = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
             continue
         break  # another refusal (400, 404, ...): asking again gets the same answer
-    raise PageFailed(sentence.rstrip(".") + " (gave up after %d attempt%s)." % (attempt + 1, "" if attempt == 0 else "s"))
+    raise PageFailed((sentence or "Coassemble did not answer").rstrip(".") + " (gave up after %d attempt%s)." % (attempt + 1, "" if attempt == 0 else "s"))
 
 
 def _rows(raw: bytes, what: str) -> list:
@@ -152,7 +159,7 @@ def _rows(raw: bytes, what: str) -> list:
     raise PageFailed("Coassemble's answer to %s was neither a list nor {\"data\": [...]}." % what)
 
 
-def parse_row(row) -> Tracking | None:
+def parse_row(row: object) -> Tracking | None:
     """A Tracking, or None for a row whose values cannot be read (it is skipped and counted:
     a guess would put words in Coassemble's mouth)."""
     if not isinstance(row, dict):
@@ -171,14 +178,14 @@ def parse_row(row) -> Tracking | None:
     return Tracking(identifier, commenced, completed, progress, score, passed)
 
 
-def _time(value) -> str | None:
+def _time(value: object) -> str | None:
     # A time, or null/absent/false (not yet). A bare `true` has no time to keep: odd.
     if value is None or value is False or value == "":
         return None
     return iso(parse_iso(value, "time"))
 
 
-def _progress(value) -> int | None:
+def _progress(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -188,7 +195,7 @@ def _progress(value) -> int | None:
     return int(round(value))
 
 
-def _score(value):
+def _score(value: object) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -198,7 +205,7 @@ def _score(value):
     return value
 
 
-def _passed(value) -> bool | None:
+def _passed(value: object) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     if value in (0, 1) and isinstance(value, int):

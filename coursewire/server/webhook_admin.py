@@ -7,8 +7,14 @@ developers.coassemble.com/webhooks). So `register` prints it once, with how to s
 COASSEMBLE_WEBHOOK_SECRET, which may list several secrets while a rotation is under way.
 """
 
+from __future__ import annotations
+
 import argparse
 import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from coursewire.server.settings import Settings
 
 PATH = "/api/v1/headless/webhooks"
 EVENTS = ("course.created", "course.commenced", "course.completed")
@@ -31,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     delete.add_argument("endpoint", metavar="ID", help="the endpoint's id, as `list` shows it")
 
 
-def _settings():
+def _settings() -> Settings:
     from coursewire.cli import CliError
     from coursewire.server.settings import Settings
     try:
@@ -40,7 +46,7 @@ def _settings():
         raise CliError(str(error)) from error
 
 
-def _call(settings, method, path, what, body=None):
+def _call(settings: Settings, method: str, path: str, what: str, body: object = None) -> Any:
     """Coassemble's JSON answer to one call; CliError (one sentence) otherwise."""
     from coursewire.cli import CliError
     from coursewire.server import coassemble  # here, not at import: `coursewire --help` stays quick

@@ -19,15 +19,25 @@ X-Coassemble-Event is not signed; the signed body's `type` decides, and a header
 contradicts it is refused.
 """
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from coursewire.server.evidence import APPLIED_DELIVERIES, LEARNER_EVENTS, VerifiedDelivery
 from coursewire.server.http import Refusal, parse_json_object
 from coursewire.server.ids import course_id, learner_id
 from coursewire.server.store.errors import StoreUnavailable
 from coursewire.server.times import iso, parse_iso
+
+if TYPE_CHECKING:
+    from coursewire.server.http import Answer, Request
+    from coursewire.server.wsgi import Context
+
+T = TypeVar("T")
 
 MAX_DELIVERY_BYTES = 1024 * 1024
 TIMESTAMP_TOLERANCE_S = 300
@@ -38,20 +48,20 @@ _ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 log = logging.getLogger("coursewire.server.webhooks")
 
 
-def sign_delivery(secret, timestamp, body):
+def sign_delivery(secret: str, timestamp: float, body: bytes) -> str:
     """The X-Coassemble-Signature value for `body` (bytes) sent at `timestamp` (Unix seconds):
     what Coassemble sends, and what a test or the demo harness must send."""
     message = str(int(timestamp)).encode("ascii") + b"." + body
     return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def webhook_secrets(setting: "str | None") -> "list[str]":
+def webhook_secrets(setting: str | None) -> list[str]:
     """COASSEMBLE_WEBHOOK_SECRET as a list: several secrets separated by spaces, so a secret can be
     rotated (register the new endpoint, add its secret, then remove the old one)."""
     return (setting or "").split()
 
 
-def receive(request, context):
+def receive(request: Request, context: Context) -> Answer:
     secrets = webhook_secrets(context.settings.webhook_secret)
     if not secrets:
         raise Refusal(503, "Webhooks are not configured on this server: set COASSEMBLE_WEBHOOK_SECRET.")
@@ -68,7 +78,7 @@ def receive(request, context):
     return 200, {"status": outcome}
 
 
-def _verify(request, secrets, body, now):
+def _verify(request: Request, secrets: Iterable[str], body: bytes, now: float) -> int:
     """The signed timestamp, once the signature (by any of `secrets`) and its freshness are proven;
     Refusal(401) else."""
     signature = request.header("X-Coassemble-Signature")
@@ -93,7 +103,7 @@ def _verify(request, secrets, body, now):
     return int(timestamp)
 
 
-def _read_delivery(request, body, signed_at, now):
+def _read_delivery(request: Request, body: bytes, signed_at: float, now: float) -> VerifiedDelivery:
     delivery_id = request.header("X-Coassemble-Delivery")
     if not delivery_id:
         raise Refusal(400, "The delivery has no X-Coassemble-Delivery header.")
@@ -112,7 +122,9 @@ def _read_delivery(request, body, signed_at, now):
     header_type = request.header("X-Coassemble-Event")
     if header_type is not None and header_type.strip() != event_type:
         raise Refusal(400, "X-Coassemble-Event does not match the delivery's type.")
-    course = learner = title = None
+    course: str | None = None
+    learner: str | None = None
+    title: str | None = None
     occurred_at = iso(signed_at)
     if event_type in APPLIED_DELIVERIES:
         data = _object(message.get("data"), "data")
@@ -130,13 +142,13 @@ def _read_delivery(request, body, signed_at, now):
     return VerifiedDelivery(delivery_id, event_type, course, learner, title, occurred_at, signed_at, iso(now), text)
 
 
-def _object(value, field):
+def _object(value: object, field: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Refusal(400, "The delivery's %s must be an object." % field)
     return value
 
 
-def _checked(check, value, field):
+def _checked(check: Callable[[Any, str], T], value: object, field: str) -> T:
     try:
         return check(value, field)
     except ValueError as error:

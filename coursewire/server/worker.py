@@ -19,15 +19,25 @@ started in it. A worker is one more process (a systemd service or a second conta
 `coursewire reconcile --sweep` from a timer does the sweep alone where no worker runs.
 """
 
+from __future__ import annotations
+
 import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from coursewire.server import coassemble
 from coursewire.server import trackings as trackings_api
 from coursewire.server.store.errors import StoreUnavailable
 from coursewire.server.times import iso
+
+if TYPE_CHECKING:
+    import argparse
+
+    from coursewire.cli import Fail
+    from coursewire.server.settings import Settings
+    from coursewire.server.store import RecordStore
 
 CHECK_LEASE_S = 600  # longer than a check can take: 5 attempts x COASSEMBLE_TIMEOUT, backoffs, a Retry-After
 CHECK_ATTEMPTS = 5
@@ -38,7 +48,7 @@ SWEEP_OVERLAP_S = 10 * 60  # a sweep reads back this far before the last one beg
 SWEEP_JOB = "sweep"
 
 
-def do_check(store, settings, clock: Callable[[], float] = time.time, lease_s: float = CHECK_LEASE_S,
+def do_check(store: RecordStore, settings: Settings, clock: Callable[[], float] = time.time, lease_s: float = CHECK_LEASE_S,
              sleep: Callable[[float], None] = time.sleep) -> str | None:
     """Claim one due check and do it: its outcome ("verified", "not completed", "no tracking",
     "failed", "refused", "lost"), or None when no check was due."""
@@ -51,7 +61,7 @@ def do_check(store, settings, clock: Callable[[], float] = time.time, lease_s: f
         return "gave up"
     retry_at = iso(clock() + CHECK_RETRY_S[attempt - 1]) if attempt < CHECK_ATTEMPTS else None
     try:
-        found = []
+        found: list[trackings_api.Tracking] = []
         for page in trackings_api.read_course(settings, course, identifier=learner, sleep=sleep):
             found.extend(t for t in page.trackings if t.identifier == learner)
     except (trackings_api.TrackingsRefused, coassemble.NotConfigured) as error:
@@ -72,7 +82,8 @@ def do_check(store, settings, clock: Callable[[], float] = time.time, lease_s: f
     return "verified" if verified else "not completed"
 
 
-def sweep(store, settings, now: float, since: str | None, progress=None):
+def sweep(store: RecordStore, settings: Settings, now: float, since: str | None,
+          progress: Callable[[str], None] | None = None) -> tuple[str, bool]:
     """One periodic sweep: reconcile recent trackings, forget long-finished checks, purge what
     is older than COURSEWIRE_RETENTION_DAYS, and ask Coassemble again to erase the learners it
     has not confirmed. Returns (its summary line, whether something failed), each task adding
@@ -80,7 +91,7 @@ def sweep(store, settings, now: float, since: str | None, progress=None):
     from coursewire.server import erase, retention
     from coursewire.server.reconcile import reconcile
 
-    lines = []
+    lines: list[str] = []
     summary = reconcile(store, settings, since=since, progress=progress)
     lines.append(summary.line())
     lines.extend(problem.rstrip(".") + "." for problem in summary.problems)
@@ -90,7 +101,7 @@ def sweep(store, settings, now: float, since: str | None, progress=None):
     purged = retention.purge(store, settings, now)
     if any(purged.values()):
         lines.append("Purged %d reported events and %d quiz answers older than %d days." % (
-            purged["reported_events"], purged["quiz_answers"], settings.retention_days))
+            purged["reported_events"], purged["quiz_answers"], settings.retention_days or 0))
     store.purge_report_counters(now, settings.limits)  # ended windows, sessions past a token's life
     failed_erasures = 0
     for learner in store.pending_coassemble_erasures():
@@ -102,8 +113,9 @@ def sweep(store, settings, now: float, since: str | None, progress=None):
     return " ".join(lines), summary.failed > 0 or failed_erasures > 0
 
 
-def run_sweep(store, settings, clock=time.time, every_s: float = SWEEP_EVERY_S, force: bool = False,
-              lease_s: float = CHECK_LEASE_S):
+def run_sweep(store: RecordStore, settings: Settings, clock: Callable[[], float] = time.time,
+              every_s: float = SWEEP_EVERY_S, force: bool = False,
+              lease_s: float = CHECK_LEASE_S) -> tuple[str, bool] | None:
     """Run the sweep if it is due (or `force`) and no other process is running it: (its line,
     whether something failed), or None. TrackingsRefused / NotConfigured are recorded as the sweep's outcome and raised."""
     started = clock()
@@ -133,12 +145,12 @@ def _seconds(text: str) -> float:
     return parse_iso(text)
 
 
-def run(store, settings, stop: threading.Event, once: bool = False, poll_s: float = POLL_S,
-        sweep_every_s: float = SWEEP_EVERY_S, lease_s: float = CHECK_LEASE_S, clock=time.time,
-        say=lambda line: print(line, flush=True)) -> dict:
+def run(store: RecordStore, settings: Settings, stop: threading.Event, once: bool = False, poll_s: float = POLL_S,
+        sweep_every_s: float = SWEEP_EVERY_S, lease_s: float = CHECK_LEASE_S, clock: Callable[[], float] = time.time,
+        say: Callable[[str], None] = lambda line: print(line, flush=True)) -> dict[str, int]:
     """Do due checks until `stop` is set (or, with `once`, until none is due), running the sweep
     whenever it is due. Returns the count of each check outcome."""
-    counts = {}
+    counts: dict[str, int] = {}
     while not stop.is_set():
         try:
             outcome = do_check(store, settings, clock, lease_s)
@@ -163,7 +175,7 @@ def run(store, settings, stop: threading.Event, once: bool = False, poll_s: floa
     return counts
 
 
-def main(args, fail) -> int:
+def main(args: argparse.Namespace, fail: Fail) -> int:
     import signal
 
     from coursewire.server.reconcile import open_configured
@@ -192,7 +204,7 @@ def main(args, fail) -> int:
     return 0
 
 
-def sweep_command(args, fail) -> int:
+def sweep_command(args: argparse.Namespace, fail: Fail) -> int:
     """`coursewire reconcile --sweep`: one sweep now (unless another process is running one)."""
     if args.course or args.since:
         fail("--sweep reads the recent trackings of every course: leave out --course and --since.")

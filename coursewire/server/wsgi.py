@@ -7,6 +7,9 @@ any other exception is logged (without secrets) and answered 500 in one sentence
 
 import logging
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from coursewire.server import (
     coassemble,
@@ -21,10 +24,13 @@ from coursewire.server import (
 )
 from coursewire.server.http import Refusal, Request, json_answer
 from coursewire.server.settings import Settings
-from coursewire.server.store import StoreUnavailable, open_store
+from coursewire.server.store import RecordStore, StoreUnavailable, open_store
 from coursewire.server.times import iso
 
 log = logging.getLogger("coursewire.server")
+
+# identify(environ) -> None | learner id | {"learner", "edit", "name"} (see make_app).
+Identify = Callable[[WSGIEnvironment], Any]
 
 
 class Context:
@@ -34,8 +40,10 @@ class Context:
     is configured: the routes that need it then answer 503 in one sentence.
     """
 
-    def __init__(self, settings, clock=time.time, store=None, report_token_ttl_s=tokens.REPORT_TOKEN_TTL_S,
-                 mint=None, staff_session_ttl_s=staff_session.STAFF_SESSION_TTL_S, identify=None):
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time, store: RecordStore | None = None,
+                 report_token_ttl_s: float = tokens.REPORT_TOKEN_TTL_S, mint: Callable[..., Any] | None = None,
+                 staff_session_ttl_s: float = staff_session.STAFF_SESSION_TTL_S,
+                 identify: Identify | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self._store = store
@@ -47,16 +55,16 @@ class Context:
         self.identify = identify
         self.refusals = limits.RefusalMemo()  # this process's note of what the bounds refuse, and until when
 
-    def has_store(self):
+    def has_store(self) -> bool:
         return self._store is not None
 
     @property
-    def store(self):
+    def store(self) -> RecordStore:
         if self._store is None:
             raise Refusal(503, "The learner record has no database: set DATABASE_URL or COURSEWIRE_DB.")
         return self._store
 
-    def token_secret(self):
+    def token_secret(self) -> str:
         """The secret report tokens and staff sessions are signed with (each under its own key)."""
         if self.settings.token_secret:
             return self.settings.token_secret
@@ -65,13 +73,13 @@ class Context:
         except StoreUnavailable:
             raise Refusal(503, "The learner record is unavailable; try again shortly.") from None
 
-    def issue_report_token(self, course, learner):
+    def issue_report_token(self, course: str, learner: str) -> str:
         """An opaque report token binding (course, learner), for the page beside its signed embed
         URL. ValueError (one sentence) for an invalid course or learner id."""
         return tokens.issue_report_token(self.token_secret(), course, learner, self.clock(),
                                          self.report_token_ttl_s)
 
-    def read_report_token(self, token):
+    def read_report_token(self, token: object) -> tuple[str, str]:
         """(course, learner) a report token binds; tokens.TokenRefused otherwise, also for a
         token issued before the learner's record was erased (store/erasure.py)."""
         course, learner, issued_at = tokens.read_report_token_claims(self.token_secret(), token, self.clock())
@@ -103,7 +111,7 @@ ROUTES = {
 PATTERN_ROUTES = learners_api.PATTERN_ROUTES
 
 
-def find_route(method, path):
+def find_route(method: str, path: str) -> tuple[Callable[..., Any], dict[str, str]]:
     """(route, keyword arguments) for `method` on `path`, or Refusal(405 with Allow, or 404)."""
     route = ROUTES.get((method, path))
     if route is not None:
@@ -119,7 +127,8 @@ def find_route(method, path):
     raise Refusal(404, "There is no %s here." % path)
 
 
-def make_app(settings=None, context=None, store=None, identify=None):
+def make_app(settings: Settings | None = None, context: Context | None = None, store: RecordStore | None = None,
+             identify: Identify | None = None) -> WSGIApplication:
     """The WSGI application for `settings` (default: from the environment). Without `context`
     or `store`, the learner record is opened (and migrated) from settings.database when set.
 
@@ -135,13 +144,13 @@ def make_app(settings=None, context=None, store=None, identify=None):
     elif identify is not None:
         context.identify = identify
 
-    def app(environ, start_response):
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         body = answer_route(Request(environ), start_response)
         # HEAD is answered as GET would be (status and headers, Content-Length included), without
         # the body (RFC 9110 9.3.2), on every path: a 405 or 404 too.
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else body
 
-    def answer_route(request, start_response):
+    def answer_route(request: Request, start_response: StartResponse) -> list[bytes]:
         method = "GET" if request.method == "HEAD" else request.method
         try:
             route, arguments = find_route(method, request.path)
@@ -157,7 +166,7 @@ def make_app(settings=None, context=None, store=None, identify=None):
     return app
 
 
-def application(identify=None):
+def application(identify: Identify | None = None) -> WSGIApplication:
     """gunicorn's factory: `gunicorn 'coursewire.server.wsgi:application()'` builds the app from the
     environment once per worker. A Python host may pass `identify` (see make_app)."""
     return make_app(identify=identify)

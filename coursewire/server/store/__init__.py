@@ -12,13 +12,13 @@ from coursewire.server.store.record_store import RecordStore
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-def open_store(database):
+def open_store(database: str | None) -> RecordStore:
     """A migrated RecordStore for `database`: a postgresql:// URL or an SQLite file path."""
     if not isinstance(database, str) or not database.strip():
         raise StoreError("No database is configured: set DATABASE_URL (postgresql://...) or COURSEWIRE_DB (a file path).")
     if database.startswith(POSTGRES_SCHEMES):
         from coursewire.server.store.postgres import PostgresRecordStore
-        store = PostgresRecordStore(database)
+        store: RecordStore = PostgresRecordStore(database)
     else:
         from coursewire.server.store.sqlite import SQLiteRecordStore
         store = SQLiteRecordStore(database)
@@ -33,7 +33,7 @@ def open_store(database):
     return store
 
 
-def _sentence(error):
+def _sentence(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     text = lines[0][:200] if lines else type(error).__name__
     return text if text.endswith(".") else text + "."

@@ -12,23 +12,26 @@ a duplicate) and lose what names the learner: the learner column and the raw bod
 """
 
 import json
+from typing import Any
+
+from coursewire.server.store.base import StorePart, Tx
 
 # Tables whose rows are a learner's, keyed (course, learner, ...).
 LEARNER_TABLES = ("reported_events", "quiz_answers", "quiz_screens", "records")
 COASSEMBLE_ERASED = ("erased", "not found")  # Coassemble's answers that need no retry
 
 
-def erased_at(tx, learner: str) -> "str | None":
+def erased_at(tx: Tx, learner: str) -> "str | None":
     """When `learner` was erased (the stored time spelling), or None: inside any transaction."""
     row = tx.run("SELECT erased_at FROM erasures WHERE learner = ?", (learner,)).fetchone()
     return row[0] if row is not None else None
 
 
-def _rows(tx, sql, params):
+def _rows(tx: Tx, sql: str, params: tuple) -> list[tuple]:
     return [tuple(row) for row in tx.run(sql, params).fetchall()]
 
 
-class ErasureStore:
+class ErasureStore(StorePart):
     """RecordStore's erase/export/purge operations (a mixin: needs `_transaction`)."""
 
     def erased_at(self, learner: str) -> "str | None":
@@ -38,7 +41,7 @@ class ErasureStore:
         """Remove every row of `learner` and record the tombstone, atomically. Returns
         {"removed": {table: n}, "erased_at": ..., "coassemble": state or None}, or None when
         nothing is held about the learner (no rows, no tombstone): an unknown learner."""
-        def body(tx):
+        def body(tx: Tx) -> Any:
             courses = sorted(set(row[0] for row in
                                  tx.run("SELECT course FROM records WHERE learner = ?", (learner,)).fetchall()))
             deliveries = tx.run("SELECT COUNT(*) FROM webhook_deliveries WHERE learner = ?",
@@ -81,8 +84,8 @@ class ErasureStore:
     def learner_export(self, learner: str) -> "dict | None":
         """Everything held about `learner`, from one snapshot, as JSON-able rows keyed by column
         name; None when nothing is (no rows, no tombstone)."""
-        def body(tx):
-            tables = {}
+        def body(tx: Tx) -> Any:
+            tables: dict[str, list[dict[str, Any]]] = {}
             for table, key in (("records", "course"), ("reported_events", "course, session, seq"),
                                ("quiz_answers", "course, session, seq"), ("quiz_screens", "course, screen")):
                 cursor = tx.run("SELECT * FROM %s WHERE learner = ? ORDER BY %s" % (table, key), (learner,))
@@ -108,7 +111,7 @@ class ErasureStore:
         """Delete reported events (and the quiz answers they carried) that happened before
         `before_iso`. Records keep their fields, verified completions included; only the browser's
         raw evidence goes. Returns {"reported_events": n, "quiz_answers": n}."""
-        def body(tx):
+        def body(tx: Tx) -> Any:
             answers = tx.run("DELETE FROM quiz_answers WHERE answered_at < ?", (before_iso,)).rowcount
             events = tx.run("DELETE FROM reported_events WHERE occurred_at < ?", (before_iso,)).rowcount
             return {"reported_events": events, "quiz_answers": answers}
@@ -117,7 +120,7 @@ class ErasureStore:
 
 def export_document(export: dict) -> dict:
     """The export as one JSON-able document: stored JSON columns shown parsed, not as strings."""
-    def parsed(rows, columns):
+    def parsed(rows: list[dict], columns: tuple[str, ...]) -> list[dict]:
         out = []
         for row in rows:
             row = dict(row)

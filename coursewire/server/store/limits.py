@@ -11,9 +11,16 @@ that adds the batch and returns the new totals, so concurrent batches of one lea
 exactly, and a refusal (OverLimit) rolls the whole batch back. `window_start` is Unix seconds.
 """
 
+from typing import TYPE_CHECKING
+
+from coursewire.server.store.base import StorePart, Tx
 from coursewire.server.times import iso
 
 OVERALL = "*"
+
+
+if TYPE_CHECKING:
+    from coursewire.server.limits import Limits
 
 
 class OverLimit(Exception):
@@ -29,10 +36,10 @@ def window_start(now: float, length_s: int) -> int:
     return int(now // length_s) * length_s
 
 
-class LimitCounters:
+class LimitCounters(StorePart):
     """RecordStore's counters for the bounds (mixed into RecordStore)."""
 
-    def charge_report(self, tx, limits, course: str, learner: str, session: str, events: int, size: int,
+    def charge_report(self, tx: Tx, limits: "Limits", course: str, learner: str, session: str, events: int, size: int,
                       now: float) -> None:
         """Inside a batch's transaction: add it to its learner's window and its session's total;
         OverLimit when the counts before it had reached a cap."""
@@ -55,16 +62,16 @@ class LimitCounters:
         if total_events - events >= limits.session_events or total_bytes - size >= limits.session_bytes:
             raise OverLimit("session", now + limits.session_retry_after_s)
 
-    def guess_lockout(self, limits, address: str, now: float) -> "tuple[int, str] | None":
+    def guess_lockout(self, limits: "Limits", address: str, now: float) -> "tuple[int, str] | None":
         """(until, "address" | "overall") while wrong admin tokens lock `address` out, else None."""
         return self._transaction(lambda tx: self._lockout(tx, limits, address, now), write=False)
 
-    def count_wrong_guess(self, limits, address: str, now: float) -> "tuple[int, str] | None":
+    def count_wrong_guess(self, limits: "Limits", address: str, now: float) -> "tuple[int, str] | None":
         """A wrong admin token from `address`: the lockout it meets (nothing counted then, so one
         locked-out address cannot lock everyone out), or None after counting it."""
         start = window_start(now, limits.guess_window_s)
 
-        def body(tx) -> "tuple[int, str] | None":
+        def body(tx: Tx) -> "tuple[int, str] | None":
             lockout = self._lockout(tx, limits, address, now)
             if lockout is not None:
                 return lockout
@@ -78,7 +85,7 @@ class LimitCounters:
             return None
         return self._transaction(body)
 
-    def _lockout(self, tx, limits, address: str, now: float) -> "tuple[int, str] | None":
+    def _lockout(self, tx: Tx, limits: "Limits", address: str, now: float) -> "tuple[int, str] | None":
         start = window_start(now, limits.guess_window_s)
         counts = dict(tx.run("SELECT client, failures FROM guess_windows WHERE window_start = ? AND client IN (?, ?)",
                              (start, address, OVERALL)).fetchall())
@@ -91,7 +98,7 @@ class LimitCounters:
 
     # -- for erasure and retention (coursewire/server/store/erasure.py, the purge) --
 
-    def forget_report_counters(self, tx, learner: str) -> int:
+    def forget_report_counters(self, tx: Tx, learner: str) -> int:
         """Inside an erasure's transaction: remove the learner's report counters (they name the
         learner). Returns the rows removed."""
         removed = 0
@@ -99,13 +106,13 @@ class LimitCounters:
             removed += tx.run("DELETE FROM %s WHERE learner = ?" % table, (learner,)).rowcount
         return removed
 
-    def purge_report_counters(self, now: float, limits) -> int:
+    def purge_report_counters(self, now: float, limits: "Limits") -> int:
         """Remove windows that have ended and sessions silent for longer than a report token lives
         (their pages cannot report any more without a fresh token, and a fresh page is a fresh
         session). Returns the rows removed."""
         from coursewire.server.tokens import REPORT_TOKEN_TTL_S
 
-        def body(tx) -> int:
+        def body(tx: Tx) -> int:
             removed = tx.run("DELETE FROM report_windows WHERE window_start < ?",
                              (window_start(now, limits.report_window_s),)).rowcount
             removed += tx.run("DELETE FROM report_sessions WHERE last_at < ?",

@@ -9,13 +9,16 @@ The DDL is written once for both backends (TEXT, BIGINT, INTEGER mean the same i
 time is TEXT in the spelling of coursewire/server/times.py, so text order is time order.
 """
 
+from coursewire.server.store.base import Tx
+
 SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER PRIMARY KEY,
     summary TEXT NOT NULL,
     applied_at TEXT NOT NULL
 )"""
 
-MIGRATIONS = [
+# (version, summary, statements): a statement is SQL, or {backend: SQL}.
+MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
     (1, "learner records, browser reports, quiz answers, webhook deliveries, server secrets", [
         # One row per course anyone has reported or Coassemble has told us about. last_change is
         # the polling cursor: every transaction that changes a record of the course bumps it, and
@@ -188,7 +191,7 @@ class SchemaTooNew(Exception):
     pass
 
 
-def migrate(tx, now_iso, backend=None):
+def migrate(tx: Tx, now_iso: str, backend: str | None = None) -> list[int]:
     """Bring the database in `tx` (a write transaction holding the migration lock) to
     LATEST_VERSION. Returns the versions applied (empty when it was up to date).
 
@@ -209,7 +212,7 @@ def migrate(tx, now_iso, backend=None):
             continue
         for statement in statements:
             if isinstance(statement, dict):
-                statement = statement.get(backend)
+                statement = statement.get(backend or "", "")
             if statement:
                 tx.run(statement)
         tx.run("INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)",

@@ -11,9 +11,11 @@ and then polls with `since=<that cursor>` sees every change made while it paged.
 import base64
 import binascii
 import json
+from typing import Any
 
 from coursewire.core import roster
 from coursewire.server import evidence
+from coursewire.server.store.base import StorePart, Tx
 
 MAX_PAGE_LIMIT = 1000
 DEFAULT_PAGE_LIMIT = 100
@@ -62,11 +64,11 @@ def decode_token(token: str, kind: str, length: int) -> list:
     return fields
 
 
-def _whole(value, low=0, high=MAX_CURSOR):
+def _whole(value: object, low: int = 0, high: int = MAX_CURSOR) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
-class PagingStore:
+class PagingStore(StorePart):
     """Mixin of RecordStore: records_page, record_answers, course_summary."""
 
     def _code_points(self) -> str:
@@ -90,7 +92,7 @@ class PagingStore:
         collate = self._code_points()
         columns = self._record_columns()
 
-        def body(tx):
+        def body(tx: Tx) -> Any:
             row = tx.run("SELECT title, last_change FROM courses WHERE course = ?", (course,)).fetchone()
             if row is None:
                 return {"course": course, "title": None, "cursor": snapshot or 0, "records": [], "next_page": None}
@@ -111,7 +113,7 @@ class PagingStore:
                     "records": self._page_json(rows, answers), "next_page": token}
         return self._transaction(body, write=False)
 
-    def _newest_answers(self, tx, course, learners):
+    def _newest_answers(self, tx: Tx, course: str, learners: list[str]) -> list:
         """The newest INLINE_ANSWERS answers of each of `learners`, with each learner's total."""
         if not learners:
             return []
@@ -124,9 +126,9 @@ class PagingStore:
             % (", ".join(ANSWER_COLUMNS), ", ".join(ANSWER_COLUMNS), marks),
             [course] + learners + [INLINE_ANSWERS]).fetchall()
 
-    def _page_json(self, rows, answers):
+    def _page_json(self, rows: list, answers: list) -> list[dict[str, Any]]:
         from coursewire.server.store import record_store  # the module that subclasses this one
-        totals = {}
+        totals: dict[str, int] = {}
         for answer in answers:
             totals[answer[0]] = answer[-1]
         records = record_store._records_json(rows, [answer[:-1] for answer in answers])
@@ -134,7 +136,7 @@ class PagingStore:
             record["answers_total"] = totals.get(record["learner"], 0)
         return records
 
-    def _record_columns(self):
+    def _record_columns(self) -> tuple[str, ...]:
         from coursewire.server.store import record_store
         return record_store.RECORD_COLUMNS
 
@@ -151,7 +153,7 @@ class PagingStore:
             after = (time, session, seq)
         collate = self._code_points()
 
-        def body(tx):
+        def body(tx: Tx) -> Any:
             if tx.run("SELECT 1 FROM records WHERE course = ? AND learner = ?", (course, learner)).fetchone() is None:
                 return None
             total = tx.run("SELECT COUNT(*) FROM quiz_answers WHERE course = ? AND learner = ?",
@@ -167,7 +169,7 @@ class PagingStore:
             rows = rows[:limit]
             entries = [_answer_entry(row) for row in rows]
             last = rows[-1] if rows else None
-            token = encode_token(["a1", course, learner, last[11], last[1], last[2]]) if more else None
+            token = encode_token(["a1", course, learner, last[11], last[1], last[2]]) if more and last else None
             return {"course": course, "learner": learner, "answers_total": total, "answers": entries,
                     "next_page": token}
         return self._transaction(body, write=False)
@@ -175,7 +177,7 @@ class PagingStore:
     def course_summary(self, course: str) -> dict:
         """{"course", "title", "cursor", "learners", "statuses": {status: n}, "bands": [{"low",
         "high", "label", "count"}]}: counted by the database, not by reading every record."""
-        def body(tx):
+        def body(tx: Tx) -> Any:
             row = tx.run("SELECT title, last_change FROM courses WHERE course = ?", (course,)).fetchone()
             title, cursor = row if row is not None else (None, 0)
             statuses = dict((status, 0) for status in STATUSES)
@@ -193,7 +195,7 @@ class PagingStore:
         return self._transaction(body, write=False)
 
 
-def _answer_entry(row):
+def _answer_entry(row: tuple) -> dict[str, Any]:
     # The records API's answer shape (as record_store._records_json writes each inline answer).
     _, _, _, event, screen, title, question, answer, correct, score, attempt, answered_at = row
     return {"event": event, "screen": screen, "title": title, "question": json.loads(question),

@@ -6,20 +6,22 @@ N+1st concurrent request wait instead of opening another one.
 """
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from coursewire.server.store.errors import StoreUnavailable
 
 
 class ConnectionPool:
-    def __init__(self, connect, limit, wait_s=30.0):
+    def __init__(self, connect: Callable[[], Any], limit: int, wait_s: float = 30.0) -> None:
         self._connect = connect
-        self._idle = []
+        self._idle: list[Any] = []
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(limit)
         self._wait_s = wait_s
         self._closed = False
 
-    def acquire(self):
+    def acquire(self) -> Any:
         if not self._slots.acquire(timeout=self._wait_s):
             raise StoreUnavailable("Every database connection stayed busy for %d seconds." % self._wait_s)
         with self._lock:
@@ -32,7 +34,7 @@ class ConnectionPool:
                 raise
         return conn
 
-    def release(self, conn, reuse=True):
+    def release(self, conn: Any, reuse: bool = True) -> None:
         """Give `conn` back; reuse=False closes it (after an error that may have broken it)."""
         try:
             if reuse and not self._closed:
@@ -43,7 +45,7 @@ class ConnectionPool:
         finally:
             self._slots.release()
 
-    def close(self):
+    def close(self) -> None:
         self._closed = True
         with self._lock:
             idle, self._idle = self._idle, []
@@ -51,7 +53,7 @@ class ConnectionPool:
             _close_quietly(conn)
 
 
-def _close_quietly(conn):
+def _close_quietly(conn: Any) -> None:
     try:
         conn.close()
     except Exception:

@@ -10,8 +10,10 @@ that lost its lease (too slow) changes nothing.
 """
 
 import secrets
+from typing import TYPE_CHECKING, Any
 
 from coursewire.server import evidence
+from coursewire.server.store.base import StorePart, Tx
 from coursewire.server.store.erasure import erased_at
 from coursewire.server.times import iso, parse_iso
 
@@ -19,7 +21,11 @@ CHECK_DELAY_S = 60  # Coassemble may record a completion a moment after the page
 DONE_CHECKS_KEPT_S = 30 * 86400  # finished checks stay this long (what was asked, and its outcome)
 
 
-class ReconcileStore:
+if TYPE_CHECKING:
+    from coursewire.server.trackings import Tracking
+
+
+class ReconcileStore(StorePart):
     check_delay_s = CHECK_DELAY_S  # an instance may change it (tests ask at once)
 
     def _for_update(self, skip_locked: bool = False) -> str:
@@ -42,13 +48,15 @@ class ReconcileStore:
         ["lost"]. The one place a tracking reaches the record (so the one place to refuse one)."""
         from coursewire.server.store.record_store import _json, _Rollback
 
-        def body(tx):
+        def body(tx: Tx) -> Any:
             # The course row first, as every record writer does (lock order, see record_store); a
             # course not seen before gets its row (and lock) now; rolled back if nothing changes.
             known = tx.run("SELECT last_change FROM courses WHERE course = ?" + self._for_update(),
                            (course,)).fetchone()
             change = None if known is not None else self._bump_course(tx, course)
-            outcomes, records, changed = [], {}, {}  # changed: an ordered set of learners
+            outcomes: list[str] = []
+            records: dict[str, dict[str, Any]] = {}
+            changed: dict[str, bool] = {}  # changed: an ordered set of learners
             for tracking in trackings:
                 learner = tracking.identifier  # a learner twice in a page (a retake): one record
                 if _before_erasure(tx, learner, tracking):
@@ -82,7 +90,7 @@ class ReconcileStore:
 
     # -- pending checks --
 
-    def _enqueue_check(self, tx, course: str, learner: str, now_iso: str) -> None:
+    def _enqueue_check(self, tx: Tx, course: str, learner: str, now_iso: str) -> None:
         """Inside a record writer's transaction: ask for this learner's tracking soon (once: a
         check already pending stays as it is; a finished one is opened again)."""
         due = iso(parse_iso(now_iso) + self.check_delay_s)
@@ -91,10 +99,10 @@ class ReconcileStore:
                " claim = NULL, claimed_until = NULL, done_at = NULL, outcome = NULL, created_at = excluded.created_at"
                " WHERE pending_checks.done_at IS NOT NULL", (course, learner, due, now_iso))
 
-    def claim_check(self, now_iso: str, lease_s: float):
+    def claim_check(self, now_iso: str, lease_s: float) -> tuple[str, str, int, str] | None:
         """Claim the oldest due check no live process holds: (course, learner, attempt, claim)
         or None. A check whose record is already verified is finished on the way, unasked."""
-        def body(tx):
+        def body(tx: Tx) -> Any:
             tx.run("UPDATE pending_checks SET done_at = ?, outcome = 'verified', claim = NULL, claimed_until = NULL"
                    " WHERE done_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?) AND EXISTS"
                    " (SELECT 1 FROM records WHERE records.course = pending_checks.course"
@@ -118,7 +126,8 @@ class ReconcileStore:
         at retry_at. False when the claim was no longer ours (nothing changed)."""
         return self._transaction(lambda tx: self._finish_check(tx, course, learner, claim, now_iso, retry_at, outcome))
 
-    def _finish_check(self, tx, course, learner, claim, now_iso, retry_at, outcome) -> bool:
+    def _finish_check(self, tx: Tx, course: str, learner: str, claim: str, now_iso: str, retry_at: str | None,
+                      outcome: str) -> bool:
         if retry_at is None:
             sql = ("UPDATE pending_checks SET done_at = ?, outcome = ?, claim = NULL, claimed_until = NULL"
                    " WHERE course = ? AND learner = ? AND claim = ? AND done_at IS NULL")
@@ -145,12 +154,12 @@ class ReconcileStore:
 
     # -- periodic jobs --
 
-    def claim_job(self, job: str, now_iso: str, lease_s: float, force: bool = False):
+    def claim_job(self, job: str, now_iso: str, lease_s: float, force: bool = False) -> tuple[str, str | None] | None:
         """Claim `job` when it is due (or `force`: now, as a timer asks) and no live process runs
         it: (claim, last_run_at) or None. A job never seen is due at once."""
         from coursewire.server.store.record_store import _Rollback
 
-        def body(tx):
+        def body(tx: Tx) -> Any:
             tx.run("INSERT INTO periodic_jobs (job, due_at) VALUES (?, ?) ON CONFLICT (job) DO NOTHING", (job, now_iso))
             row = tx.run("SELECT last_run_at FROM periodic_jobs WHERE job = ? AND (due_at <= ? OR ?)"
                          " AND (claimed_until IS NULL OR claimed_until <= ?)" + self._for_update(skip_locked=True),
@@ -170,7 +179,7 @@ class ReconcileStore:
             " WHERE job = ? AND claim = ?", (next_due_iso, started_iso, outcome[:500], job, claim)).rowcount == 1)
 
 
-def _before_erasure(tx, learner: str, tracking) -> bool:
+def _before_erasure(tx: Tx, learner: str, tracking: "Tracking") -> bool:
     """Whether `learner` was erased after everything `tracking` tells (or it tells no time): a
     tracking Coassemble kept, e.g. when its DELETE user failed, must not recreate the record;
     activity after the erasure (a new mint) does."""

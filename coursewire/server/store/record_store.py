@@ -14,8 +14,11 @@ cursor never skips a change), and gives every transaction the same lock order (n
 
 import json
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from coursewire.server import evidence
+from coursewire.server.store.base import Tx
 from coursewire.server.store.erasure import ErasureStore, erased_at
 from coursewire.server.store.errors import StoreError, StoreUnavailable
 from coursewire.server.store.limits import LimitCounters
@@ -24,6 +27,8 @@ from coursewire.server.store.paging import PagingStore
 from coursewire.server.store.pool import ConnectionPool
 from coursewire.server.store.reconcile import ReconcileStore
 from coursewire.server.times import iso
+
+Record = dict[str, Any]  # one row of `records`, by column name
 
 RECORD_COLUMNS = ("course", "learner", "progress", "reported_started_at", "reported_completed_at",
                   "verified_commenced_at", "verified_completed_at", "last_event_at", "reported_events",
@@ -35,60 +40,49 @@ TRANSACTION_ATTEMPTS = 3  # a PostgreSQL deadlock or serialisation failure is re
 class _Rollback:
     """A transaction body's answer when it changed nothing worth keeping (a duplicate)."""
 
-    def __init__(self, value):
+    def __init__(self, value: Any) -> None:
         self.value = value
-
-
-class Tx:
-    """One open transaction: `run(sql, params)` with `?` placeholders on every backend."""
-
-    def __init__(self, conn, translate):
-        self.conn = conn
-        self._translate = translate
-
-    def run(self, sql, params=()):
-        return self.conn.execute(self._translate(sql), params)
 
 
 class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
     """One (course, learner) record per learner, the evidence behind it, and the deliveries and
     reports it came from. Thread-safe; one instance per process."""
 
-    backend = None  # "sqlite" or "postgres"
+    backend: str | None = None  # "sqlite" or "postgres"
     POOL_SIZE = 8
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._pool = ConnectionPool(self._connect, self.POOL_SIZE)
-        self._token_secret = None
+        self._token_secret: str | None = None
 
     # -- what a backend supplies --
 
-    def _connect(self):
+    def _connect(self) -> Any:
         raise NotImplementedError
 
-    def _begin(self, conn, write):
+    def _begin(self, conn: Any, write: bool) -> None:
         raise NotImplementedError
 
-    def _translate(self, sql):
+    def _translate(self, sql: str) -> str:
         return sql
 
-    def _lock_migrations(self, tx):
+    def _lock_migrations(self, tx: Tx) -> None:
         """Inside a write transaction: wait until no other process is migrating."""
 
-    def _classify(self, error):
+    def _classify(self, error: BaseException) -> str | None:
         """'retry' (run the transaction again), 'unavailable' (503), or None (a bug: 500)."""
         return None
 
-    def _reusable(self, conn):
+    def _reusable(self, conn: Any) -> bool:
         return True
 
-    def describe(self):
+    def describe(self) -> str:
         """Where the data lives, for a start-up line (never a password)."""
         raise NotImplementedError
 
     # -- transactions --
 
-    def _transaction(self, body, write=True):
+    def _transaction(self, body: Callable[[Tx], Any], write: bool = True) -> Any:
         """Run body(tx) in one transaction and commit; returns what body returned. A body that
         returns _Rollback(value) is rolled back and `value` returned."""
         for attempt in range(TRANSACTION_ATTEMPTS):
@@ -122,16 +116,16 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
             finally:
                 self._pool.release(conn, reuse and self._reusable(conn))
 
-    def _rollback(self, conn):
+    def _rollback(self, conn: Any) -> bool:
         try:
             conn.execute("ROLLBACK")
             return True
         except Exception:
             return False  # the connection is gone or confused: do not hand it out again
 
-    def open(self):
+    def open(self) -> list[int]:
         """Bring the schema up to date (safe when several processes start at once)."""
-        def body(tx):
+        def body(tx: Tx) -> list[int]:
             self._lock_migrations(tx)
             return migrate(tx, iso(time.time()), self.backend)
         try:
@@ -139,23 +133,23 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
         except SchemaTooNew as error:
             raise StoreError(str(error)) from error
 
-    def close(self):
+    def close(self) -> None:
         self._pool.close()
 
     # -- the interface --
 
-    def schema_version(self):
+    def schema_version(self) -> int:
         return self._transaction(
             lambda tx: tx.run("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0, write=False)
 
-    def token_secret(self):
+    def token_secret(self) -> str:
         """The report-token secret this database keeps, generated on first use (so tokens stay
         valid across restarts and across the processes sharing the database)."""
         if self._token_secret is None:
             import secrets
             candidate = secrets.token_hex(32)
 
-            def body(tx):
+            def body(tx: Tx) -> str:
                 tx.run("INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
                        (REPORT_TOKEN_SECRET, candidate))
                 return tx.run("SELECT value FROM server_secrets WHERE name = ?",
@@ -163,13 +157,14 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
             self._token_secret = self._transaction(body)
         return self._token_secret
 
-    def record_delivery(self, delivery):
+    def record_delivery(self, delivery: evidence.VerifiedDelivery) -> str:
         """Store a verified webhook delivery and apply it, atomically. Returns "applied",
         "ignored" (an unknown type: stored, not applied), "erased" (about an erased learner's
         time before the erasure: stored without the learner and body, not applied) or
         "duplicate" (seen before: nothing changes)."""
-        def body(tx):
-            outcome, learner, raw = "applied" if delivery.applies else "ignored", delivery.learner, delivery.body
+        def body(tx: Tx) -> Any:
+            learner: str | None = delivery.learner
+            outcome, raw = "applied" if delivery.applies else "ignored", delivery.body
             erased = erased_at(tx, learner) if learner is not None else None
             if erased is not None and delivery.occurred_at < erased:
                 # About the time before an erasure (a late delivery or a retry): kept as seen,
@@ -198,13 +193,15 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
             return outcome
         return self._transaction(body)
 
-    def record_events(self, course, learner, session, events, received_at, refused=None, charge=None):
+    def record_events(self, course: str, learner: str, session: str, events: Iterable[evidence.ReportedEvent],
+                      received_at: str, refused: list | None = None,
+                      charge: Callable[[Tx], None] | None = None) -> tuple[int, int]:
         """Apply a batch of browser events (evidence.ReportedEvent) for one record, each at most
         once per (session, seq), atomically. Returns (applied, duplicates). An event the record
         cannot hold (evidence.unstorable) is left out and, when `refused` is a list, appended
         to it as (seq, sentence); the rest of the batch is applied. `charge(tx)` (the bounds,
         store/limits.py) runs first in the same transaction; what it raises rolls the batch back."""
-        def body(tx):
+        def body(tx: Tx) -> Any:
             if charge is not None:
                 charge(tx)
             change = self._bump_course(tx, course)
@@ -250,17 +247,17 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
             if completion_reported and record["verified_completed_at"] is None:
                 self._enqueue_check(tx, course, learner, received_at)  # ask Coassemble soon (store/reconcile.py)
             return applied, duplicates
-        refusals = []
+        refusals: list[tuple[int, str]] = []
         result = self._transaction(body)
         if refused is not None:
             refused.extend(refusals)
         return result
 
-    def course_records(self, course, since=0):
+    def course_records(self, course: str, since: int = 0) -> dict[str, Any]:
         """{"course", "title", "cursor", "records"}: the records of `course` changed after the
         cursor `since` (0: all), read from one snapshot, learners in code-point order. Poll with
         the returned cursor to get only what changed since."""
-        def body(tx):
+        def body(tx: Tx) -> dict[str, Any]:
             row = tx.run("SELECT title, last_change FROM courses WHERE course = ?", (course,)).fetchone()
             if row is None:
                 return {"course": course, "title": None, "cursor": 0, "records": []}
@@ -275,42 +272,42 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
             return {"course": course, "title": title, "cursor": cursor, "records": _records_json(rows, answers)}
         return self._transaction(body, write=False)
 
-    def dump(self):
+    def dump(self) -> dict[str, list[tuple]]:
         """Every row of every table, sorted: two equal dumps mean two equal databases."""
-        def body(tx):
+        def body(tx: Tx) -> dict[str, list[tuple]]:
             return {table: sorted((tuple(row) for row in tx.run("SELECT * FROM %s" % table).fetchall()), key=repr)
                     for table in TABLES}
         return self._transaction(body, write=False)
 
     # -- rows --
 
-    def _bump_course(self, tx, course):
+    def _bump_course(self, tx: Tx, course: str) -> int:
         return tx.run(
             "INSERT INTO courses (course, last_change) VALUES (?, 1) ON CONFLICT (course)"
             " DO UPDATE SET last_change = courses.last_change + 1 RETURNING last_change", (course,)).fetchone()[0]
 
-    def _has_event(self, tx, course, learner, session, seq):
+    def _has_event(self, tx: Tx, course: str, learner: str, session: str, seq: int) -> bool:
         return tx.run("SELECT 1 FROM reported_events WHERE course = ? AND learner = ? AND session = ? AND seq = ?",
                       (course, learner, session, seq)).fetchone() is not None
 
-    def _load_record(self, tx, course, learner):
+    def _load_record(self, tx: Tx, course: str, learner: str) -> Record:
         row = tx.run("SELECT %s FROM records WHERE course = ? AND learner = ?" % ", ".join(RECORD_COLUMNS),
                      (course, learner)).fetchone()
         return dict(zip(RECORD_COLUMNS, row, strict=True)) if row is not None else evidence.new_record(course, learner)
 
-    def _save_record(self, tx, record, change):
+    def _save_record(self, tx: Tx, record: Record, change: int) -> None:
         names = RECORD_COLUMNS + ("changed",)
         values = tuple(record[name] for name in RECORD_COLUMNS) + (change,)
         updates = ", ".join("%s = excluded.%s" % (name, name) for name in names[2:])
         tx.run("INSERT INTO records (%s) VALUES (%s) ON CONFLICT (course, learner) DO UPDATE SET %s"
                % (", ".join(names), ", ".join("?" * len(names)), updates), values)
 
-    def _load_screens(self, tx, course, learner):
+    def _load_screens(self, tx: Tx, course: str, learner: str) -> dict[str, dict[str, Any]]:
         rows = tx.run("SELECT screen, title, attempt FROM quiz_screens WHERE course = ? AND learner = ?",
                       (course, learner)).fetchall()
         return {screen: {"title": title, "attempt": attempt, "changed": False} for screen, title, attempt in rows}
 
-    def _save_screens(self, tx, course, learner, screens):
+    def _save_screens(self, tx: Tx, course: str, learner: str, screens: dict[str, dict[str, Any]]) -> None:
         for screen, state in screens.items():
             if state["changed"]:
                 tx.run("INSERT INTO quiz_screens (course, learner, screen, title, attempt) VALUES (?, ?, ?, ?, ?)"
@@ -318,13 +315,13 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
                        " attempt = excluded.attempt", (course, learner, screen, state["title"], state["attempt"]))
 
 
-def _json(value):
+def _json(value: Any) -> str:
     # ASCII-only JSON: any character (even NUL, which PostgreSQL text cannot hold) survives.
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
-def _records_json(rows, answers):
-    by_learner = {}
+def _records_json(rows: list, answers: list) -> list[dict[str, Any]]:
+    by_learner: dict[str, list[tuple]] = {}
     for learner, session, seq, event, screen, title, question, answer, correct, score, attempt, answered_at in answers:
         by_learner.setdefault(learner, []).append((answered_at, session, seq, {
             "event": event, "screen": screen, "title": title,
@@ -358,7 +355,7 @@ def _records_json(rows, answers):
     return records
 
 
-def _first_line(error):
+def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0][:200] if text else type(error).__name__
 

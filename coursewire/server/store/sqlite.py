@@ -9,6 +9,7 @@ failing. Several processes (gunicorn workers) may share the file.
 import os
 import sqlite3
 import time
+from typing import Any
 
 from coursewire.server.store.errors import StoreError
 from coursewire.server.store.record_store import RecordStore
@@ -19,7 +20,7 @@ BUSY_TIMEOUT_S = 30
 class SQLiteRecordStore(RecordStore):
     backend = "sqlite"
 
-    def __init__(self, path, busy_timeout_s=BUSY_TIMEOUT_S):
+    def __init__(self, path: str, busy_timeout_s: int = BUSY_TIMEOUT_S) -> None:
         self.path = os.path.abspath(path)
         self.busy_timeout_s = busy_timeout_s
         folder = os.path.dirname(self.path)
@@ -30,7 +31,7 @@ class SQLiteRecordStore(RecordStore):
         _create_private(self.path)
         RecordStore.__init__(self)
 
-    def _connect(self):
+    def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA busy_timeout = %d" % (self.busy_timeout_s * 1000))
@@ -43,7 +44,7 @@ class SQLiteRecordStore(RecordStore):
             raise
         return conn
 
-    def _enter_wal(self, conn):
+    def _enter_wal(self, conn: sqlite3.Connection) -> str:
         # Switching a new file into WAL needs an exclusive lock, and SQLite answers "locked" at
         # once there instead of calling the busy handler; processes starting together (gunicorn
         # workers on a fresh file) meet that, so the switch waits up to busy_timeout itself.
@@ -58,16 +59,16 @@ class SQLiteRecordStore(RecordStore):
                     raise
                 time.sleep(0.01)
 
-    def _begin(self, conn, write):
+    def _begin(self, conn: Any, write: bool) -> None:
         conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
-    def _classify(self, error):
+    def _classify(self, error: BaseException) -> str | None:
         # Locked past busy_timeout, disk full, I/O errors: nothing was committed; try again later.
         if isinstance(error, sqlite3.OperationalError):
             return "unavailable"
         return None
 
-    def describe(self):
+    def describe(self) -> str:
         return "SQLite database %s" % self.path
 
 
