@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tomllib
 import urllib.parse
+from collections.abc import Callable, Collection
 
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
 # The folder holding the package: the checkout, or site-packages once installed. Library paths
@@ -65,19 +66,19 @@ class RuntimeMissing(ValueError):
     """The browser runtime is not installed and cannot be installed here; str() is one sentence."""
 
 
-def shipped():
+def shipped() -> bool:
     """Whether this is an installed package that carries its own runtime (a wheel's)."""
     return os.path.isdir(SHIPPED_RUNTIME)
 
 
-def _runtime_folder(prefix):
+def _runtime_folder(prefix: str) -> str:
     """The folder holding the runtime files served under the URL folder `prefix`."""
     if shipped():
         return os.path.join(SHIPPED_RUNTIME, prefix[len("runtime/"):])
     return os.path.join(MODULES, RUNTIME[prefix])
 
 
-def ensure_runtime(say=print):
+def ensure_runtime(say: Callable[..., None] = print) -> None:
     """Make sure the pinned runtime is here: shipped in the package, or in a checkout's
     node_modules, installed with `npm ci` from the lockfile on first use. RuntimeMissing (one
     sentence) when it cannot be."""
@@ -97,7 +98,7 @@ def ensure_runtime(say=print):
         raise RuntimeMissing("npm ci did not install the runtime; see npm's message above.")
 
 
-def runtime_file(url_path):
+def runtime_file(url_path: str) -> str | None:
     """The file in node_modules behind a runtime URL path ("runtime/pyodide/pyodide.mjs"), or None
     when that path is not something a page of ours may fetch."""
     for prefix in RUNTIME:
@@ -114,7 +115,7 @@ def runtime_file(url_path):
     return None
 
 
-def runtime_paths(runtimes):
+def runtime_paths(runtimes: Collection[str]) -> list[str]:
     """URL paths of every runtime file pages on `runtimes` ("py", "mpy") may fetch."""
     paths = []
     dist = _runtime_folder("runtime/pyscript/")
@@ -128,19 +129,19 @@ def runtime_paths(runtimes):
     return paths
 
 
-def config_text(config_path, config_url):
+def config_text(config_path: str, config_url: str) -> str:
     """The config at `config_path` (relative to the project) with `interpreter` made absolute
     against `config_url`, the URL the config is fetched from."""
     with open(os.path.join(ROOT, config_path), encoding="utf-8") as f:
         text = f.read()
 
-    def absolute(match) -> str:
+    def absolute(match: re.Match[str]) -> str:
         return 'interpreter = "%s"' % urllib.parse.urljoin(config_url, match.group(1))
 
     return re.sub(r'^interpreter = "([^"]+)"', absolute, text, count=1, flags=re.M)
 
 
-def library_paths():
+def library_paths() -> list[str]:
     """Project-relative paths of every file the host-site configs load, the configs included."""
     paths = set(LIBRARY_CONFIGS.values()) | {SNIPPET_ENTRY}
     for config in LIBRARY_CONFIGS.values():
@@ -159,7 +160,7 @@ def library_paths():
 MPY_CROSS_VERSION = "v1.27.0"
 
 
-def mpy_cross_command():
+def mpy_cross_command() -> list[str]:
     """The command that runs mpy-cross 1.27.0, or ValueError with one sentence."""
     found = shutil.which("mpy-cross")
     if found:
@@ -177,7 +178,7 @@ def mpy_cross_command():
     return command
 
 
-def compile_bytecode(command, source, target):
+def compile_bytecode(command: list[str], source: str, target: str) -> None:
     """Compile one library file to MicroPython bytecode; ValueError with one sentence on failure."""
     done = subprocess.run(command + ["-o", target, source], capture_output=True, text=True)
     if done.returncode != 0:
@@ -185,12 +186,12 @@ def compile_bytecode(command, source, target):
                                                                   done.stderr.strip().splitlines()[-1:]))
 
 
-def bytecode_config(text):
+def bytecode_config(text: str) -> str:
     """The MicroPython host-site config with every library file as its bytecode (.mpy)."""
     return re.sub(r'^("\./[^"]+)\.py" = "([^"]+)\.py"$', r'\1.mpy" = "\2.mpy"', text, flags=re.M)
 
 
-def check_base_url(base_url: str):
+def check_base_url(base_url: str) -> str:
     """The base URL without its trailing slash, or ValueError with one sentence."""
     parsed = urllib.parse.urlsplit(base_url or "")
     if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
@@ -199,7 +200,7 @@ def check_base_url(base_url: str):
     return base_url.rstrip("/")
 
 
-def build(dest, base_url: str, runtimes=("py", "mpy"), bytecode=False):
+def build(dest: str, base_url: str, runtimes: Collection[str] = ("py", "mpy"), bytecode: bool = False) -> list[str]:
     """Write the library, its configs (interpreter absolute under `base_url`) and the runtime files
     they need into `dest`, laid out as they are served. Returns the list of paths written.
 
@@ -227,7 +228,9 @@ def build(dest, base_url: str, runtimes=("py", "mpy"), bytecode=False):
     for path in runtime_paths(runtimes):
         target = os.path.join(dest, path)
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copyfile(runtime_file(path), target)
+        source = runtime_file(path)
+        assert source is not None  # runtime_paths lists only what runtime_file allows
+        shutil.copyfile(source, target)
         written.append(path)
     return written
 
@@ -235,7 +238,8 @@ def build(dest, base_url: str, runtimes=("py", "mpy"), bytecode=False):
 BUILD_MARKER = ".coursewire-build"
 
 
-def build_folder(folder, base_url: str, runtimes=("py", "mpy"), bytecode=False):
+def build_folder(folder: str, base_url: str, runtimes: Collection[str] = ("py", "mpy"),
+                 bytecode: bool = False) -> list[str]:
     """`coursewire build` / `serve.py build`: write the build into `folder` (new, empty, or an
     earlier build, which is replaced whole so nothing stale stays). Returns the paths written;
     ValueError with one sentence for a folder it must not write into."""

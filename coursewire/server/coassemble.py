@@ -46,15 +46,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import TYPE_CHECKING
+from typing import Any
 
 from coursewire.server import ids
 from coursewire.server.settings import Settings
 
-if TYPE_CHECKING:
-    from coursewire.server.settings import Settings
-
 log = logging.getLogger("coursewire.server.coassemble")
+
+# (status, headers, raw body, failure): `failure` a MintError when no answer came (status None then).
+Sent = tuple[Any, Any, bytes, "MintError | None"]
 
 EMBED_PATH = "/api/v1/headless/embed/course"
 ACTIONS = ("view", "edit")
@@ -77,7 +77,7 @@ class MintError(Exception):
 
     status = 502
 
-    def __init__(self, sentence: str, coassemble_status=None) -> None:
+    def __init__(self, sentence: str, coassemble_status: int | None = None) -> None:
         Exception.__init__(self, sentence)
         self.sentence = sentence
         self.coassemble_status = coassemble_status
@@ -117,7 +117,7 @@ class RateLimited(MintRefused):
     """Coassemble's per-IP rate limit (429); `retry_after` is its Retry-After in seconds, or None."""
     status = 503
 
-    def __init__(self, sentence: str, coassemble_status=429, retry_after=None) -> None:
+    def __init__(self, sentence: str, coassemble_status: int | None = 429, retry_after: int | None = None) -> None:
         MintRefused.__init__(self, sentence, coassemble_status)
         self.retry_after = retry_after
 
@@ -138,7 +138,7 @@ class EmbedUrl:
     """A signed embed URL and when it stops working. `expires_at_is_estimate` is True when the
     URL carried no readable `exp` claim and `expires_at` is mint time + 3 hours."""
 
-    def __init__(self, url: str, expires_at, expires_at_is_estimate) -> None:
+    def __init__(self, url: str, expires_at: datetime.datetime, expires_at_is_estimate: bool) -> None:
         self.url = url
         self.expires_at = expires_at
         self.expires_at_is_estimate = expires_at_is_estimate
@@ -153,8 +153,9 @@ class EmbedUrl:
 
 # ---- Minting -----------------------------------------------------------------------------
 
-def mint(course_id, learner: str, action="view", name=None, client_identifier=None, options=None,
-         settings=None):
+def mint(course_id: object, learner: str, action: str = "view", name: str | None = None,
+         client_identifier: str | None = None, options: dict | None = None,
+         settings: Settings | None = None) -> EmbedUrl:
     """A fresh signed embed URL for `learner` on `course_id` (builder when action="edit"; then
     `course_id` may be None for a new course). Raises a `MintError` subclass on any failure."""
     settings = settings or Settings.from_env()
@@ -166,13 +167,13 @@ def mint(course_id, learner: str, action="view", name=None, client_identifier=No
     # Errors are raised here, outside every `except`, so no exception chain is attached to them.
     if failure is None and not 200 <= status < 300:
         failure = _refusal(status, headers, raw, body.get("courseId"), settings.api_key)
-    url = None
+    url: str | None = None
     if failure is None:
         url, failure = _signed_url(raw, settings.api_key)
-    if failure is not None:
+    if failure is not None or url is None:
         log.warning("Coassemble embed URL (%s, course %s) failed after %.0f ms: %s",
-                    action, body.get("courseId"), elapsed_ms, failure.sentence)
-        raise failure
+                    action, body.get("courseId"), elapsed_ms, failure and failure.sentence)
+        raise failure or CoassembleUnavailable("Coassemble answered without a valid signed embed URL.")
     log.debug("Coassemble embed URL (%s, course %s) minted in %.0f ms", action, body.get("courseId"), elapsed_ms)
     expires_at = _jwt_expiry(url)
     if expires_at is None:
@@ -180,7 +181,8 @@ def mint(course_id, learner: str, action="view", name=None, client_identifier=No
     return EmbedUrl(url, expires_at, False)
 
 
-def request_body(course_id, learner: str, action="view", name=None, client_identifier=None, options=None):
+def request_body(course_id: object, learner: str, action: str = "view", name: str | None = None,
+                 client_identifier: str | None = None, options: dict | None = None) -> dict[str, Any]:
     """The JSON body Coassemble documents, checked: InvalidMintRequest on bad arguments."""
     if action not in ACTIONS:
         raise InvalidMintRequest("The action must be 'view' (the player) or 'edit' (the builder).")
@@ -190,14 +192,14 @@ def request_body(course_id, learner: str, action="view", name=None, client_ident
         client = None if client_identifier is None else ids.learner_id(client_identifier, "The client identifier")
         person = None if name is None else ids.learner_id(name, "The learner's name")
     except ValueError as error:
-        reason = str(error)
+        reason: str | None = str(error)
     else:
         reason = None
     if reason is not None:
         raise InvalidMintRequest(reason)
     if options is not None and not isinstance(options, dict):
         raise InvalidMintRequest("options must be a dict (Coassemble refuses anything but a JSON object).")
-    body = {"action": action}
+    body: dict[str, Any] = {"action": action}
     if course is not None:
         # Coassemble's course ids are numbers; a slug is passed through for Coassemble to judge.
         body["courseId"] = int(course) if course.isdigit() else course
@@ -210,7 +212,7 @@ def request_body(course_id, learner: str, action="view", name=None, client_ident
     return body
 
 
-def _endpoint_and_authorization(settings):
+def _endpoint_and_authorization(settings: Settings) -> tuple[str, str]:
     """(URL of the embed endpoint, Authorization value), or NotConfigured. Accepts the key as
     Coassemble shows it (`COASSEMBLE:<workspace>:<secret>`), as `<workspace>:<secret>`, or as the
     bare secret beside COASSEMBLE_WORKSPACE_ID (moodle-mod_coassemble `client.php`
@@ -246,7 +248,8 @@ def _endpoint_and_authorization(settings):
     return base + EMBED_PATH, key
 
 
-def api_call(settings: Settings, method: str, path, query=None, body=None, max_bytes=MAX_ANSWER_BYTES):
+def api_call(settings: Settings, method: str, path: str, query: dict | None = None, body: object = None,
+             max_bytes: int = MAX_ANSWER_BYTES) -> Sent:
     """One authorised request to Coassemble's headless API (`path` such as
     "/api/v1/headless/trackings"; `query` a dict; `body` JSON-able or None), with the same
     configuration, key handling, timeout and no-redirect rule as minting. Returns (status,
@@ -260,7 +263,7 @@ def api_call(settings: Settings, method: str, path, query=None, body=None, max_b
     return _send(method, url, authorization, body, settings.mint_timeout_s, max_bytes)
 
 
-def refusal_sentence(status, headers, raw, what, key) -> str:
+def refusal_sentence(status: int, headers: Any, raw: bytes, what: str, key: str | None) -> str:
     """One sentence for a non-2xx answer to `what` ("the trackings request"), Coassemble's own reason
     scrubbed of the key; 401 and 429 (with its Retry-After) worded for the operator."""
     message, _ = _error_envelope(raw)
@@ -277,7 +280,7 @@ def refusal_sentence(status, headers, raw, what, key) -> str:
     return "Coassemble refused %s%s." % (what, because)
 
 
-def retry_after(headers):
+def retry_after(headers: Any) -> int | None:
     """Coassemble's Retry-After in whole seconds (0..86400), or None."""
     return _retry_after(headers)
 
@@ -285,7 +288,8 @@ def retry_after(headers):
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """urllib would follow a redirect with the Authorization header: answer the 3xx as it is."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> None:
         return None
 
 
@@ -296,12 +300,12 @@ class _Overdue(Exception):
     """The answer is still arriving when the whole request's time is up."""
 
 
-def _post(endpoint, authorization, body, timeout_s: float):
+def _post(endpoint: str, authorization: str, body: object, timeout_s: float) -> Sent:
     """(status, headers, raw body, failure). `failure` is a MintError for no answer at all."""
     return _send("POST", endpoint, authorization, body, timeout_s, MAX_ANSWER_BYTES)
 
 
-def _send(method: str, url: str, authorization, body, timeout_s: float, max_bytes: int):
+def _send(method: str, url: str, authorization: str, body: object, timeout_s: float, max_bytes: int) -> Sent:
     """One request to Coassemble: (status, headers, raw body, failure), at most `max_bytes` read.
     `failure` is a MintError when no answer came (unreachable, timed out, broke off)."""
     headers = {"Authorization": authorization, "Accept": "text/plain, application/json", "User-Agent": "coursewire"}
@@ -311,7 +315,8 @@ def _send(method: str, url: str, authorization, body, timeout_s: float, max_byte
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=data, method=method, headers=headers)
     deadline = time.monotonic() + timeout_s
-    failure = None
+    failure: MintError | None = None
+    response: Any = None
     try:
         response = _OPENER.open(request, timeout=timeout_s)
     except urllib.error.HTTPError as error:
@@ -335,11 +340,12 @@ def _send(method: str, url: str, authorization, body, timeout_s: float, max_byte
     return None, None, b"", failure
 
 
-def _read_bounded(response, deadline, max_bytes: int):
+def _read_bounded(response: Any, deadline: float, max_bytes: int) -> bytes:
     """At most `max_bytes` (+1, to tell a longer answer); a total deadline on top of the socket's
     per-read timeout, so a server that trickles bytes cannot hold a request for longer than about
     twice the timeout."""
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while size <= max_bytes:
         chunk = response.read1(4096) if hasattr(response, "read1") else response.read(4096)
         if not chunk:
@@ -351,11 +357,11 @@ def _read_bounded(response, deadline, max_bytes: int):
     return b"".join(chunks)[:max_bytes + 1]
 
 
-def _timed_out(timeout_s: float):
+def _timed_out(timeout_s: float) -> MintTimeout:
     return MintTimeout("Coassemble did not answer within %g seconds." % timeout_s)
 
 
-def _unreachable(reason, timeout_s: float):
+def _unreachable(reason: object, timeout_s: float) -> MintError:
     if isinstance(reason, (TimeoutError, socket.timeout)):
         return _timed_out(timeout_s)
     if isinstance(reason, ConnectionRefusedError):
@@ -367,7 +373,7 @@ def _unreachable(reason, timeout_s: float):
     return CoassembleUnavailable("Coassemble could not be reached (%s)." % type(reason).__name__)
 
 
-def _refusal(status, headers, raw, course: str, key):
+def _refusal(status: int, headers: Any, raw: bytes, course: object, key: str | None) -> MintError:
     """The MintError for a non-2xx answer."""
     message, code = _error_envelope(raw)
     reason = _one_clause(message, key)
@@ -396,7 +402,7 @@ def _refusal(status, headers, raw, course: str, key):
     return MintRefused("Coassemble refused the embed URL request%s." % because, status)
 
 
-def _error_envelope(raw):
+def _error_envelope(raw: bytes) -> tuple[str | None, str | None]:
     """(message, code) from Coassemble's `{"message", "error": {"code"}}`, or a short plain text."""
     text = raw[:MAX_ANSWER_BYTES].decode("utf-8", "replace").strip()
     try:
@@ -414,7 +420,7 @@ def _error_envelope(raw):
     return (message if isinstance(message, str) else None), (code if isinstance(code, str) else None)
 
 
-def _one_clause(text, key):
+def _one_clause(text: str | None, key: str | None) -> str:
     """Coassemble's reason as one short clause: the key scrubbed, one line, first sentence, capped."""
     if not text:
         return ""
@@ -427,7 +433,7 @@ def _one_clause(text, key):
     return text
 
 
-def _secret_forms(key):
+def _secret_forms(key: str | None) -> list[str]:
     """Every form of the key worth scrubbing: as configured, and its secret part alone."""
     key = (key or "").strip()
     forms = {key} if len(key) >= 4 else set()
@@ -437,7 +443,7 @@ def _secret_forms(key):
     return sorted(forms, key=len, reverse=True)
 
 
-def _retry_after(headers):
+def _retry_after(headers: Any) -> int | None:
     try:
         seconds = int((headers or {}).get("Retry-After", ""))
     except (TypeError, ValueError):
@@ -445,7 +451,7 @@ def _retry_after(headers):
     return seconds if 0 <= seconds <= 86400 else None
 
 
-def _signed_url(raw, key):
+def _signed_url(raw: bytes, key: str | None) -> tuple[str | None, MintError | None]:
     """(the signed URL, None) from a 2xx answer (plain text, a JSON string, or {"url"}), else
     (None, a MintError)."""
     wrong = CoassembleUnavailable("Coassemble answered without a valid signed embed URL.")
@@ -475,7 +481,7 @@ def _signed_url(raw, key):
     return text, None
 
 
-def _split(url: str):
+def _split(url: str) -> urllib.parse.SplitResult | None:
     """urlsplit, or None for text it cannot split (an unclosed IPv6 bracket, a port that is no number)."""
     try:
         parts = urllib.parse.urlsplit(url)
@@ -485,7 +491,7 @@ def _split(url: str):
     return parts
 
 
-def _jwt_expiry(url: str):
+def _jwt_expiry(url: str) -> datetime.datetime | None:
     """The `exp` claim of the JWT in the URL's last path segment (where Coassemble puts it), else
     in a query parameter (where the demo harness puts it), read without verifying it; None when
     there is none or it is implausible."""
@@ -508,5 +514,5 @@ def _jwt_expiry(url: str):
     return None
 
 
-def _now():
+def _now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)

@@ -49,7 +49,7 @@ class Context:
         self._store = store
         self.report_token_ttl_s = report_token_ttl_s
         self.staff_session_ttl_s = staff_session_ttl_s
-        self.mint = mint or coassemble.mint  # tests inject a fake Coassemble client here
+        self.mint: Callable[..., coassemble.EmbedUrl] = mint or coassemble.mint  # tests inject a fake Coassemble client here
         # identify(environ) -> None | learner id | {"learner", "edit", "name"}: the host's own
         # session says who is signed in (coursewire/server/identity.py); else the Bearer login token.
         self.identify = identify

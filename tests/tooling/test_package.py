@@ -129,6 +129,7 @@ def test_the_wheel_holds_the_library_and_the_runtime_and_nothing_of_the_demo(ins
     for path in deploy.runtime_paths(("py", "mpy")):
         assert "coursewire/_runtime/" + path[len("runtime/"):] in names, path
     assert {"coursewire/cli.py", "coursewire/__main__.py", "coursewire/deploy.py", "coursewire/server/wsgi.py",
+            "coursewire/py.typed",
             "coursewire/_runtime/pyodide/package.json", "coursewire/_runtime/pyscript/LICENSE"} <= names
     assert not [n for n in names if n.startswith(("app/", "harness/", "tests/", "bench/", "examples/", "node_modules/"))]
     assert not [n for n in names if n.endswith(".map") or "codemirror" in n or "xterm" in n]
