@@ -37,7 +37,7 @@ class Reporter:
         self._send_timer = None
         # One callable each for the clock (see record_keeper.py).
         self._save = self.save
-        self._send = self.send
+        self._delay_over = self.delay_over
 
     def open(self, store, learner=None):
         """Store the outbox in `store` (a Store, or None) from now on, taking back what an earlier
@@ -95,7 +95,12 @@ class Reporter:
         if delay == 0:
             self.send()
         elif delay is not None:
-            self._send_timer = self.clock.later(delay, self._send)
+            self._send_timer = self.clock.later(delay, self._delay_over)
+
+    def delay_over(self):
+        """The delay the outbox's answer asked for (a backoff, a server's Retry-After) has passed."""
+        self._send_timer = None
+        self.send()
 
     def changed(self):
         """The outbox changed: saved within OUTBOX_SAVE_MS."""
