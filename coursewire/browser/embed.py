@@ -33,7 +33,6 @@ from coursewire.core.reconnect import MintRequest, Reconnect, answer_fields
 from coursewire.core.reconnect_driver import ReconnectDriver
 from coursewire.core.course import BOUND_NOTICES
 from coursewire.core.record_keeper import RecordKeeper
-from coursewire.core.records import RECORD_VERSION, restore, state_for
 from coursewire.core.reporter import Reporter
 from coursewire.core.session import Session
 from coursewire.core.store import MAX_STORED_CHARS, Store
@@ -279,23 +278,9 @@ class Embed:
     # --- the message path -----------------------------------------------------------------------
 
     def _restore(self, product, rules):
-        store = self.store
-        state = state_for(product, rules)
-        if not store:
-            return state
-        record, problem = store.load()
-        if record is not None:
-            restored, problem = restore(product, record, rules)
-            if problem is None:
-                state = restored
-                if record.get("version") != RECORD_VERSION:
-                    self._keeper.save_later()  # laid out anew (records.py) now, not at the first event
-            else:
-                store.set_aside()  # e.g. a newer version's record: kept, never overwritten
-        if problem:
-            self._notice("The saved record for this course could not be used (%s); starting fresh." % problem)
-        if store.notice:
-            self._notice(store.notice)
+        state, sentences = self._keeper.restore(product, rules)
+        for sentence in sentences:
+            self._notice(sentence)
         return state
 
     def _notice(self, text):
@@ -375,17 +360,14 @@ class Embed:
     def _open_record(self, learner):
         """The learner the first answer names: their stored record (and unsent reports) from now on."""
         self.learner = learner
-        if not self._persist:
-            if self._reporter is not None:
-                self._reporter.outbox.learner = learner
-            return
-        self._keeper.open(Store(self.mint.record_key(self.product, learner), LocalStorage()))
-        frame = self.session.state
-        self.session.state = self._restore(self.product, frame.rules)
-        self.session.state.carry_frame(frame)
-        self._tell_rule_errors()
-        self._tell_bounds()
-        self.session.change({C.RESET: True})
+        if self._persist:
+            self._keeper.open(Store(self.mint.record_key(self.product, learner), LocalStorage()))
+            frame = self.session.state
+            self.session.state = self._restore(self.product, frame.rules)
+            self.session.state.carry_frame(frame)
+            self._tell_rule_errors()
+            self._tell_bounds()
+            self.session.change({C.RESET: True})
         if self._reporter is not None:
             unreadable = self._reporter.open(self.store, learner)
             if unreadable:

@@ -1,4 +1,5 @@
-"""When the record is saved: the saves of a burst of batches coalesced into one, nothing lost.
+"""When the record is saved (and where a page starts from): the saves of a burst of batches
+coalesced into one, nothing lost.
 
 The record is saved at most once per animation frame, so a burst of batches costs one save; a
 hidden tab runs no animation frames, so a timer (SAVE_LATEST_MS) saves it there too, whichever
@@ -16,7 +17,7 @@ in its __init__), so the browser's clock wraps it for JavaScript once, not once 
 """
 
 from coursewire.core import changes as C
-from coursewire.core.records import record_of
+from coursewire.core.records import RECORD_VERSION, record_of, restore, state_for
 
 SAVE_LATEST_MS = 250
 # Parts of a change set that are not the learner's record: nothing to save for them.
@@ -44,6 +45,29 @@ class RecordKeeper:
         """Save in `store` from now on (the record of the learner a minted URL names)."""
         self.store = store
         self._edited = set()  # the state that goes with it is restored whole
+
+    def restore(self, product, rules=None):
+        """(the state to start from, [sentences for the page]): the stored record's state, or a
+        fresh one with the sentence saying why the stored one could not be used."""
+        state = state_for(product, rules)
+        store = self.store
+        if store is None:
+            return state, []
+        sentences = []
+        record, problem = store.load()
+        if record is not None:
+            restored, problem = restore(product, record, rules)
+            if problem is None:
+                state = restored
+                if record.get("version") != RECORD_VERSION:
+                    self.save_later()  # laid out anew (records.py) now, not at the first event
+            else:
+                store.set_aside()  # e.g. a newer version's record: kept, never overwritten
+        if problem:
+            sentences.append("The saved record for this course could not be used (%s); starting fresh." % problem)
+        if store.notice:
+            sentences.append(store.notice)
+        return state, sentences
 
     def changed(self, changes):
         """A batch's change set (Session.take_changes): schedule a save if it touched the record."""

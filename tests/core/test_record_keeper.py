@@ -1,6 +1,8 @@
 """coursewire/core/record_keeper.py: a burst's saves coalesced into one, at the next frame or
 after SAVE_LATEST_MS in a hidden tab; nothing applied is lost; what changed in place is written."""
 
+import json
+
 from coursewire.core import changes as C
 from coursewire.core.course import CourseState
 from coursewire.core.record_keeper import SAVE_LATEST_MS, RecordKeeper
@@ -120,3 +122,38 @@ def test_without_a_store_nothing_is_scheduled():
     keeper.changed({C.PROGRESS: True})
     assert clock.pending() == [] and clock.frames == {}
     keeper.save()  # (the page hides) nothing to save into
+
+
+def test_a_reload_starts_from_the_stored_record():
+    page = Page()
+    page.batch(progress(45))
+    page.clock.frame()
+    again = RecordKeeper(FakeClock(), None, Store(KEY, page.storage))
+    state, sentences = again.restore("player")
+    assert state.progress == 45 and sentences == []
+
+
+def test_an_unusable_stored_record_is_set_aside_said_and_the_page_starts_fresh():
+    storage = MemoryStorage()
+    storage.data[KEY] = "{not json"
+    keeper = RecordKeeper(FakeClock(), None, Store(KEY, storage))
+    state, sentences = keeper.restore("player")
+    assert state.progress == 0
+    assert len(sentences) == 1 and sentences[0].startswith("The saved record for this course could not be used")
+    assert storage.data[KEY + ":unreadable"] == "{not json"  # kept, never overwritten
+
+
+def test_a_record_of_an_older_version_is_laid_out_anew_at_the_next_frame():
+    page = Page()
+    page.batch(progress(65))
+    page.clock.frame()
+    head = json.loads(page.storage.data[KEY])
+    head["version"] = 1
+    page.storage.data[KEY] = json.dumps(head)
+    clock = FakeClock()
+    keeper = RecordKeeper(clock, None, Store(KEY, page.storage))
+    state, _ = keeper.restore("player")
+    keeper.state_of = lambda: state
+    assert state.progress == 65 and json.loads(page.storage.data[KEY])["version"] == 1
+    clock.frame()
+    assert json.loads(page.storage.data[KEY])["version"] == 2
