@@ -605,7 +605,8 @@ def main(argv=None):
     AppHandler.mount(with_demo_login(make_app(settings, store=store), demo_login_secret))
     HarnessHandler.mount(make_harness_api(
         demo_workspace, demo_key, token_ttl_s=args.harness_token_ttl,
-        webhook_url=webhook_url, webhook_secret=settings.webhook_secret))
+        # Several secrets (a rotation under way): the simulated Coassemble signs with the newest, listed last.
+        webhook_url=webhook_url, webhook_secret=settings.webhook_secret.split()[-1]))
 
     # Ctrl-C (and SIGTERM) only set `stop`, from the moment the servers run: a signal that comes
     # while the banner is printed still stops both servers cleanly, never half-way.

@@ -161,7 +161,11 @@ def mint(app):
 
 def start_servers():
     try:
-        proc, app, _harness = start_serve(probe="/bench/floor.html")
+        # Each run posts thousands of events as one learner, far past the server's report bounds
+        # (coursewire/server/limits.py): lifted here, so the figures stay comparable with earlier ones.
+        lifted = " ".join("%s=%d" % (name, 10 ** 12) for name in ("report_events", "report_bytes", "session_events",
+                                                                   "session_bytes"))
+        proc, app, _harness = start_serve(probe="/bench/floor.html", env=dict(os.environ, COURSEWIRE_LIMITS=lifted))
     except RuntimeError as error:
         raise SystemExit(str(error))
     return proc, app

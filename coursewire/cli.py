@@ -2,6 +2,11 @@
 
     coursewire build DIR --base-url URL   the static folder a host site deploys (= serve.py build)
     coursewire serve                      the server routes on the standard library's WSGI server
+    coursewire reconcile                  bring the record in line with Coassemble's trackings
+    coursewire worker                     pending tracking checks and the periodic sweep
+    coursewire erase ID | --pending       erase a learner here and at Coassemble (server/erase.py)
+    coursewire purge                      apply COURSEWIRE_RETENTION_DAYS (server/retention.py)
+    coursewire webhooks register URL | list | delete ID   endpoints at Coassemble (server/webhook_admin.py)
 
 A command-line mistake is one sentence on stderr and exit status 2, never a traceback. Nothing of
 the server is imported until `serve` runs, so `build` and `--help` stay quick.
@@ -68,7 +73,8 @@ def build_command(argv: list, prog: str) -> int:
 
 SERVE_DESCRIPTION = (
     "Serve the server routes (POST /api/embed-url, POST /api/events, POST /webhooks/coassemble, "
-    "GET /api/records, /api/staff-session) on the standard library's WSGI server, to try them. "
+    "GET /api/records, /api/staff-session, DELETE /api/learners/ID, GET /api/learners/ID/export) on the "
+    "standard library's WSGI server, to try them. "
     "They are configured by the environment variables README lists (COASSEMBLE_WORKSPACE_ID, "
     "COASSEMBLE_API_KEY, COASSEMBLE_WEBHOOK_SECRET, COURSEWIRE_LOGIN_SECRET, COURSEWIRE_ADMIN_TOKEN, "
     "DATABASE_URL, ...).")
@@ -139,6 +145,25 @@ def _stop(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+# (command, one-line help): each in its own module, with add_arguments, DESCRIPTION and main(args).
+SERVER_COMMANDS = (
+    ("erase", "erase a learner here and at Coassemble"),
+    ("purge", "purge reported events older than COURSEWIRE_RETENTION_DAYS"),
+    ("webhooks", "register, list or delete webhook endpoints at Coassemble"),
+)
+
+
+def server_command(name: str):
+    """The module of a server command (argparse-only at import: --help and build stay quick)."""
+    if name == "erase":
+        from coursewire.server import erase as command
+    elif name == "purge":
+        from coursewire.server import retention as command
+    else:
+        from coursewire.server import webhook_admin as command
+    return command
+
+
 def make_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="coursewire",
@@ -158,7 +183,64 @@ def make_parser() -> ArgumentParser:
                                    "postgresql:// URL (default: DATABASE_URL, else COURSEWIRE_DB, else "
                                    "coursewire.sqlite3 in the current folder)")
     serve_parser.add_argument("--verbose", action="store_true", help="log every request")
+    # Thin registrations: each command's code lives in its own module, imported when it runs.
+    reconcile_parser = commands.add_parser(
+        "reconcile", help="bring the learner record in line with Coassemble's trackings",
+        description="Read Coassemble's trackings page by page and bring the learner record in line "
+                    "(verified completions, scores, progress). Exit status 0, 1 when some failed, 2 when "
+                    "not configured or trackings are not enabled.")
+    reconcile_parser.add_argument("--sweep", action="store_true",
+                                  help="run the periodic sweep once now (recent trackings, old checks), "
+                                       "e.g. from a timer when no `coursewire worker` runs")
+    add_reconcile_arguments(reconcile_parser)
+    worker_parser = commands.add_parser(
+        "worker", help="do the pending tracking checks and the periodic sweep (a long-running process)",
+        description="Claim pending tracking checks from the database and do them, and run the periodic "
+                    "sweep when it is due. Several workers may share one database.")
+    add_worker_arguments(worker_parser)
+    # Each of these lives in its own module (argparse-only at import, so --help and build stay quick).
+    for name, summary in SERVER_COMMANDS:
+        command = server_command(name)
+        command.add_arguments(commands.add_parser(name, help=summary, description=command.DESCRIPTION))
     return parser
+
+
+def add_reconcile_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", action="append", metavar="ID", default=None,
+                        help="a course id to reconcile (repeat for more; default: every course the record knows)")
+    parser.add_argument("--since", metavar="TIME", default=None,
+                        help="only trackings with activity at or after TIME (ISO 8601, e.g. 2026-11-01T00:00:00Z)")
+    parser.add_argument("--db", metavar="PATH_OR_URL", default=None,
+                        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)")
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    # Defaults (None) are the worker module's own (coursewire/server/worker.py), said in --help.
+    parser.add_argument("--db", metavar="PATH_OR_URL", default=None,
+                        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)")
+    parser.add_argument("--poll", type=float, default=None, metavar="SECONDS",
+                        help="how often an idle worker looks for due checks (default 5)")
+    parser.add_argument("--sweep-every", type=float, default=None, metavar="MINUTES",
+                        help="reconcile recent trackings this often (default 15; 0: never)")
+    parser.add_argument("--lease", type=float, default=None, metavar="SECONDS",
+                        help="how long a claimed check is held before another worker may take it (default 600)")
+    parser.add_argument("--once", action="store_true", help="do the due checks (and a due sweep), then exit")
+
+
+def _fail(sentence: str):
+    raise CliError(sentence)
+
+
+def reconcile_command(args: argparse.Namespace) -> int:
+    from coursewire.server import reconcile, worker
+    if args.sweep:
+        return worker.sweep_command(args, _fail)
+    return reconcile.main(args, _fail)
+
+
+def worker_command(args: argparse.Namespace) -> int:
+    from coursewire.server import worker
+    return worker.main(args, _fail)
 
 
 def main(argv: list | None = None) -> int:
@@ -169,7 +251,14 @@ def main(argv: list | None = None) -> int:
             return build(args)
         if args.command == "serve":
             return serve(args)
-        raise CliError("Name a command: build or serve (see --help).")
+        if args.command == "reconcile":
+            return reconcile_command(args)
+        if args.command == "worker":
+            return worker_command(args)
+        if args.command in dict(SERVER_COMMANDS):
+            return server_command(args.command).main(args)
+        raise CliError("Name a command: build, serve, reconcile, worker, %s (see --help)."
+                       % ", ".join(n for n, _ in SERVER_COMMANDS))
     except CliError as error:
         print("coursewire: %s" % error, file=sys.stderr)
         return 2

@@ -10,6 +10,10 @@
                                          first of each per (course, learner) becomes Coassemble's
                                          signed webhook to `webhook_url`
     GET  /api/deliveries                 for tests: every webhook delivery and each attempt's answer
+    GET  /api/v1/headless/trackings      Coassemble's trackings (filters id, identifier, clientIdentifier,
+                                         start, end, completed; paged by length <= 500 and page from 0)
+    POST /api/test/trackings             for tests: seed trackings without any webhook, set switches
+                                         (not enabled, answer form, progress spelling, failures)
 
 Coassemble's refusals use its documented envelope `{"message", "error": {"code", "status"}}`
 (developers.coassemble.com/errors); the harness-only routes answer `{"error": one sentence}`.
@@ -17,6 +21,7 @@ What is known of the real endpoint, and from where, is in coursewire/server/coas
 """
 
 import datetime
+import functools
 import hmac
 import json
 import logging
@@ -34,9 +39,17 @@ log = logging.getLogger("harness.api")
 # The harness's one published course (its screens are harness/course-content.js).
 COURSE = {"id": 101, "title": "Secure Passwords 101", "key": "secure-passwords-101"}
 MAX_BODY_BYTES = 16 * 1024
+WEBHOOKS_PATH = "/api/v1/headless/webhooks"
+USER_PATH = "/api/v1/headless/user/"
+WEBHOOK_EVENTS = ("course.created", "course.commenced", "course.completed")
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-STATUS_TEXT = {200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-               404: "Not Found", 405: "Method Not Allowed", 410: "Gone", 413: "Payload Too Large"}
+STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+               404: "Not Found", 405: "Method Not Allowed", 410: "Gone", 413: "Payload Too Large",
+               429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+               503: "Service Unavailable"}
+MAX_TRACKINGS_PAGE = 500  # the Moodle plugin never asks for more; the harness refuses more
+DEFAULT_TRACKINGS_PAGE = 100
+MAX_SEED_BODY_BYTES = 4 * 1024 * 1024
 
 
 class _Answer(Exception):
@@ -79,6 +92,15 @@ class HarnessApi:
         self.learner_allowance = learner_allowance
         self._learners = set()  # identifiers given a player URL (what an allowance counts)
         self._tracking = {}  # (course id, identifier) -> the learner's tracking record
+        # Trackings switches, for tests (harness/README.md "Trackings"): see set_trackings_switches.
+        self.trackings_enabled = True  # False: 403 as on a plan without trackings
+        self.trackings_shape = "alternate"  # "data" ({"data": [...]}), "list" (bare) or "alternate"
+        self.progress_spelling = "alternate"  # "camel" (progressPercent), "snake" or "alternate"
+        self.trackings_delay_s = 0.0  # each answer waits this long (a slow Coassemble)
+        self._trackings_failures = []  # [(status, retry_after)]: the next requests' answers
+        self._raw_rows = []  # [(course id, row)]: rows served exactly as given (odd values)
+        self.trackings_requests = []  # every trackings request's query, in order
+        self._answers_served = 0
         self._lock = threading.Lock()
         self.webhooks = None
         if webhook_url:
@@ -92,6 +114,27 @@ class HarnessApi:
             ("POST", "/api/tracking"): self.tracking,
             ("GET", "/api/deliveries"): self.deliveries,
         }
+        # -- webhook endpoints and erasure (Coassemble's headless API) --
+        self._webhook_attempts, self._webhook_backoff_s = webhook_attempts, webhook_backoff_s
+        self._webhook_timeout_s = webhook_timeout_s
+        self._endpoints = {}  # endpoint id -> {"id", "url", "events", "enabled", "createdAt", "sender"}
+        self._erasure_requests = []  # every DELETE user / tracking received, for tests
+        self.routes.update({
+            ("GET", WEBHOOKS_PATH): self.list_webhooks,
+            ("POST", WEBHOOKS_PATH): self.create_webhook,
+            ("DELETE", "/api/v1/headless/tracking"): self.delete_tracking,
+            ("GET", "/api/erasures"): self.erasures,
+        })
+        # (method, path prefix) -> route(environ, the rest of the path): paths that carry an id.
+        self.prefix_routes = {
+            ("DELETE", WEBHOOKS_PATH + "/"): self.delete_webhook,
+            ("DELETE", USER_PATH): self.delete_user,
+        }
+        # Trackings (issue 20, reconcile): Coassemble's endpoint and the tests' seeding/switches.
+        self.routes.update({
+            ("GET", "/api/v1/headless/trackings"): self.trackings,
+            ("POST", "/api/test/trackings"): self.test_trackings,
+        })
 
     def __repr__(self):
         return "HarnessApi(workspace_id=%r, token_ttl_s=%r)" % (self.workspace_id, self.token_ttl_s)
@@ -103,8 +146,12 @@ class HarnessApi:
         path = environ.get("PATH_INFO", "") or "/"
         try:
             route = self.routes.get((method, path))
+            for (prefix_method, prefix), prefix_route in self.prefix_routes.items():
+                if route is None and method == prefix_method and path.startswith(prefix) and path != prefix:
+                    route = functools.partial(prefix_route, rest=path[len(prefix):])
             if route is None:
-                allowed = sorted(m for m, p in self.routes if p == path)
+                allowed = sorted(set(m for m, p in self.routes if p == path) | set(
+                    m for m, p in self.prefix_routes if path.startswith(p) and path != p))
                 if allowed:
                     raise _Answer(405, {"error": "Use %s for %s." % (", ".join(allowed), path)},
                                   [("Allow", ", ".join(allowed))])
@@ -250,15 +297,16 @@ class HarnessApi:
         with self._lock:
             record = self._tracking.get(key)
             if record is None:
-                record = self._tracking[key] = {"id": len(self._tracking) + 1, "commenced": None, "completed": None,
-                                                "started_at": now}
+                record = self._tracking[key] = self._new_tracking(key, now)
             due = []
             if record["commenced"] is None:  # a completion implies a start, as in Coassemble's record
                 record["commenced"] = _iso(now)
                 due.append("course.commenced")
             if event == "completed" and record["completed"] is None:
                 record["completed"] = _iso(now)
+                record["progress"] = 100
                 due.append("course.completed")
+            record["totalTime"] = int(now - record["started_at"])
             snapshot = dict(record)
         if "course." + event not in due:
             return _Answer(200, {"sent": [], "note": "Already reported: Coassemble sends only the first %s." % event})
@@ -267,7 +315,7 @@ class HarnessApi:
 
     def _send_webhook(self, kind, claims, record, now):
         """Coassemble's webhook body (developers.coassemble.com/webhooks): no progress, no score."""
-        if self.webhooks is None:
+        if self.webhooks is None and not self._senders_for(kind):
             return None
         completed = record["completed"] if kind == "course.completed" else None
         body = {
@@ -282,12 +330,287 @@ class HarnessApi:
                              "totalTime": int(now - record["started_at"])},
             },
         }
-        return self.webhooks.send(kind, body)
+        for sender in self._senders_for(kind):  # every enabled endpoint registered for it, signed with its secret
+            sender.send(kind, body)
+        return self.webhooks.send(kind, body) if self.webhooks is not None else None
 
     # ---- GET /api/deliveries -------------------------------------------------------------
 
     def deliveries(self, environ):
-        return _Answer(200, {"deliveries": self.webhooks.records() if self.webhooks else []})
+        with self._lock:
+            senders = [endpoint["sender"] for _, endpoint in sorted(self._endpoints.items())]
+        records = self.webhooks.records() if self.webhooks else []
+        for sender in senders:
+            records.extend(sender.records())
+        return _Answer(200, {"deliveries": records})
+
+    # ---- webhook endpoints: GET/POST /api/v1/headless/webhooks, DELETE .../webhooks/{id} ----
+    # Shapes as Coassemble's Moodle plugin reads them (moodle-mod_coassemble classes/api/client.php
+    # list_webhooks, create_webhook, delete_webhook): the list is {"events", "endpoints"}; POST
+    # {url, events, enabled} answers the endpoint WITH its signing secret, the only time it is shown.
+
+    def _authorise(self, environ):
+        given = environ.get("HTTP_AUTHORIZATION", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self._authorization.encode("utf-8")):
+            raise _coassemble_error(401, "UNAUTHORIZED", "Unauthorized")
+
+    @staticmethod
+    def _shown(endpoint):
+        return {name: endpoint[name] for name in ("id", "url", "events", "enabled", "createdAt")}
+
+    def list_webhooks(self, environ):
+        self._authorise(environ)
+        with self._lock:
+            endpoints = [self._shown(endpoint) for _, endpoint in sorted(self._endpoints.items())]
+        return _Answer(200, {"events": list(WEBHOOK_EVENTS), "endpoints": endpoints})
+
+    def create_webhook(self, environ):
+        self._authorise(environ)
+        body = self._json_body(environ, coassemble_style=True)
+        url = body.get("url")
+        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+        # Coassemble takes https receivers; the harness also takes http on this machine (tests, demo).
+        local = parts is not None and parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts is None or not parts.hostname or not (parts.scheme == "https" or local):
+            raise _coassemble_error(400, "BAD_REQUEST", "url must be an https URL")
+        events = body.get("events")
+        if (not isinstance(events, list) or not events
+                or any(not isinstance(e, str) or e not in WEBHOOK_EVENTS for e in events)):
+            raise _coassemble_error(400, "BAD_REQUEST", "events must list some of: " + ", ".join(WEBHOOK_EVENTS))
+        enabled = body.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise _coassemble_error(400, "BAD_REQUEST", "enabled must be a boolean")
+        secret = "whsec_" + secrets.token_hex(24)
+        sender = WebhookSender(url, secret, attempts=self._webhook_attempts, backoff_s=self._webhook_backoff_s,
+                               timeout_s=self._webhook_timeout_s, clock=self.clock)
+        with self._lock:
+            endpoint_id = max(self._endpoints, default=0) + 1
+            endpoint = self._endpoints[endpoint_id] = {
+                "id": endpoint_id, "url": url, "events": sorted(set(events), key=WEBHOOK_EVENTS.index),
+                "enabled": enabled, "createdAt": _iso(self.clock()), "sender": sender}
+        return _Answer(201, dict(self._shown(endpoint), secret=secret))
+
+    def delete_webhook(self, environ, rest):
+        self._authorise(environ)
+        with self._lock:
+            endpoint = self._endpoints.pop(int(rest), None) if rest.isdigit() else None
+        if endpoint is None:
+            raise _coassemble_error(404, "NOT_FOUND", "Webhook not found")
+        return _Answer(200, {"message": "Webhook deleted", "id": endpoint["id"]})
+
+    def _senders_for(self, kind):
+        with self._lock:
+            return [e["sender"] for _, e in sorted(self._endpoints.items()) if e["enabled"] and kind in e["events"]]
+
+    # ---- erasure: DELETE /api/v1/headless/user/{identifier}, DELETE .../tracking ----------
+    # developers.coassemble.com (identities, trackings). The answers' bodies are not published:
+    # 200 {"message"} when something was erased, 404 in Coassemble's error envelope otherwise.
+
+    def delete_user(self, environ, rest):
+        self._authorise(environ)
+        identifier = self._path_text(environ, rest)
+        with self._lock:
+            known = identifier in self._learners or any(who == identifier for _, who in self._tracking)
+            self._learners.discard(identifier)
+            for key in [key for key in self._tracking if key[1] == identifier]:
+                del self._tracking[key]
+            self._erasure_requests.append({"method": "DELETE", "path": "user", "identifier": identifier,
+                                           "found": known})
+        if not known:
+            raise _coassemble_error(404, "NOT_FOUND", "User not found")
+        return _Answer(200, {"message": "User deleted"})
+
+    def delete_tracking(self, environ):
+        self._authorise(environ)
+        identifier, course = self._query(environ, "identifier"), self._query(environ, "id")
+        if not identifier or not course:
+            raise _coassemble_error(400, "BAD_REQUEST", "id and identifier are required")
+        with self._lock:
+            found = self._tracking.pop((int(course) if course.isdigit() else course, identifier), None)
+            self._erasure_requests.append({"method": "DELETE", "path": "tracking", "identifier": identifier,
+                                           "course": course, "found": found is not None})
+        if found is None:
+            raise _coassemble_error(404, "NOT_FOUND", "Tracking not found")
+        return _Answer(200, {"message": "Tracking deleted"})
+
+    @staticmethod
+    def _path_text(environ, rest):
+        try:
+            return rest.encode("latin-1").decode("utf-8")  # PEP 3333: the URL's bytes as latin-1
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            raise _coassemble_error(400, "BAD_REQUEST", "identifier must be UTF-8")
+
+    def erasures(self, environ):
+        """Harness-only: every erasure request received, in order (tests check Coassemble was asked)."""
+        with self._lock:
+            return _Answer(200, {"erasures": list(self._erasure_requests)})
+
+    # ---- GET /api/v1/headless/trackings (and the tests' seeding and switches) --------------
+
+    def _new_tracking(self, key, now, **values):
+        """A tracking as Coassemble keeps it (called under self._lock)."""
+        record = {"id": len(self._tracking) + len(self._raw_rows) + 1, "course": key[0], "identifier": key[1],
+                  "clientIdentifier": None, "commenced": None, "completed": None, "progress": 0,
+                  "score": None, "passed": None, "totalTime": 0, "started_at": now}
+        record.update(values)
+        return record
+
+    def seed_tracking(self, course, identifier, commenced=None, completed=None, progress=None, score=None,
+                      passed=None, total_time=0, client_identifier=None):
+        """Test-only: make (or overwrite) a tracking without sending any webhook."""
+        key = (int(course) if str(course).isdigit() else str(course), identifier)  # as the player keys them
+        with self._lock:
+            self._tracking[key] = self._new_tracking(
+                key, self.clock(), commenced=commenced, completed=completed,
+                progress=(100 if completed else 0) if progress is None else progress, score=score, passed=passed,
+                totalTime=total_time, clientIdentifier=client_identifier)
+
+    def seed_raw_row(self, course, row):
+        """Test-only: a row served exactly as given (odd values included) in `course`'s trackings."""
+        with self._lock:
+            self._raw_rows.append((str(course), row))
+
+    def set_trackings_switches(self, enabled=None, shape=None, progress_spelling=None, delay_s=None,
+                               fail_next=None, fail_status=429, retry_after=None):
+        """Test-only: `enabled` False answers 403 (not on this plan); `shape` and
+        `progress_spelling` pick the answer form; `fail_next` N answers the next N requests
+        `fail_status` (429 carries `Retry-After: retry_after`)."""
+        with self._lock:
+            if enabled is not None:
+                self.trackings_enabled = bool(enabled)
+            if shape is not None:
+                if shape not in ("data", "list", "alternate"):
+                    raise ValueError("shape must be data, list or alternate")
+                self.trackings_shape = shape
+            if progress_spelling is not None:
+                if progress_spelling not in ("camel", "snake", "alternate"):
+                    raise ValueError("progress_spelling must be camel, snake or alternate")
+                self.progress_spelling = progress_spelling
+            if delay_s is not None:
+                self.trackings_delay_s = max(0.0, float(delay_s))
+            if fail_next:
+                self._trackings_failures.extend([(int(fail_status), retry_after)] * int(fail_next))
+
+    def trackings(self, environ):
+        query = {name: values[0] for name, values in
+                 urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
+        with self._lock:
+            self.trackings_requests.append(query)  # refused ones too: tests count every request
+        given = environ.get("HTTP_AUTHORIZATION", "")
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self._authorization.encode("utf-8")):
+            raise _coassemble_error(401, "UNAUTHORIZED", "Unauthorized")
+        with self._lock:
+            failure = self._trackings_failures.pop(0) if self._trackings_failures else None
+            enabled = self.trackings_enabled
+            delay = self.trackings_delay_s
+        if delay:
+            time.sleep(delay)  # a slow Coassemble: the tests' kill lands while a request is open
+        if failure is not None:
+            status, retry = failure
+            answer = _coassemble_error(status, "TOO_MANY_REQUESTS" if status == 429 else "UNAVAILABLE",
+                                       "Too many requests" if status == 429 else "Service unavailable")
+            if retry is not None:
+                answer.headers.append(("Retry-After", str(retry)))
+            raise answer
+        if not enabled:
+            raise _coassemble_error(403, "FORBIDDEN", "Trackings are not enabled for this workspace: "
+                                    "they are available on request")
+        length, page = self._paging(query)
+        rows = self._matching_trackings(query)
+        chosen = rows[page * length:(page + 1) * length]
+        with self._lock:
+            served = self._answers_served
+            self._answers_served += 1
+        snake = self.progress_spelling == "snake" or (self.progress_spelling == "alternate" and served % 2 == 1)
+        data = [row if raw else self._public_tracking(row, snake) for raw, row in chosen]
+        as_list = self.trackings_shape == "list" or (self.trackings_shape == "alternate" and served % 2 == 1)
+        return _Answer(200, data if as_list else {"data": data})
+
+    @staticmethod
+    def _paging(query):
+        try:
+            length = int(query.get("length") or DEFAULT_TRACKINGS_PAGE)
+            page = int(query.get("page") or 0)
+        except ValueError:
+            raise _coassemble_error(400, "BAD_REQUEST", "length and page must be numbers")
+        if not 1 <= length <= MAX_TRACKINGS_PAGE or page < 0:
+            raise _coassemble_error(400, "BAD_REQUEST", "length must be 1 to %d and page 0 or more"
+                                    % MAX_TRACKINGS_PAGE)
+        return length, page
+
+    def _matching_trackings(self, query):
+        """[(raw?, row)] in a stable order (by tracking id), filtered as the query asks."""
+        def seconds(name):
+            text = query.get(name)
+            if not text:
+                return None
+            try:
+                return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                raise _coassemble_error(400, "BAD_REQUEST", "%s must be a date" % name)
+        start, end = seconds("start"), seconds("end")
+        completed = query.get("completed")
+        with self._lock:
+            records = sorted(self._tracking.values(), key=lambda r: r["id"])
+            raw_rows = list(self._raw_rows)
+        rows = []
+        for record in records:
+            if query.get("id") and str(record["course"]) != query["id"]:
+                continue
+            if query.get("identifier") and record["identifier"] != query["identifier"]:
+                continue
+            if query.get("clientIdentifier") and record["clientIdentifier"] != query["clientIdentifier"]:
+                continue
+            if completed in ("1", "true") and not record["completed"]:
+                continue
+            if completed in ("0", "false") and record["completed"]:
+                continue
+            latest = record["completed"] or record["commenced"]
+            when = datetime.datetime.fromisoformat(latest.replace("Z", "+00:00")).timestamp() if latest else None
+            if start is not None and (when is None or when < start):
+                continue
+            if end is not None and (when is None or when > end):
+                continue
+            rows.append((False, record))
+        rows.extend((True, row) for course, row in raw_rows
+                    if not query.get("id") or course == query["id"])
+        return rows
+
+    @staticmethod
+    def _public_tracking(record, snake):
+        return {"id": record["id"], "identifier": record["identifier"], "clientIdentifier": record["clientIdentifier"],
+                "commenced": record["commenced"], "completed": record["completed"],
+                ("progress_percent" if snake else "progressPercent"): record["progress"],
+                "score": record["score"], "passed": record["passed"], "totalTime": record["totalTime"]}
+
+    def test_trackings(self, environ):
+        """POST /api/test/trackings {"trackings": [{course, identifier, commenced, completed,
+        progress, score, passed}], "raw": [{course, row}], "switches": {...}} (harness only)."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise _refusal(400, "Invalid Content-Length.")
+        if length > MAX_SEED_BODY_BYTES:
+            raise _refusal(413, "The seeding body is too large.")
+        try:
+            body = json.loads(environ["wsgi.input"].read(length).decode("utf-8") or "{}")
+        except (UnicodeDecodeError, ValueError):
+            raise _refusal(400, "The body must be JSON.")
+        if not isinstance(body, dict):
+            raise _refusal(400, "The body must be a JSON object.")
+        try:
+            for item in body.get("trackings") or []:
+                self.seed_tracking(item["course"], item["identifier"], item.get("commenced"), item.get("completed"),
+                                   item.get("progress"), item.get("score"), item.get("passed"),
+                                   item.get("totalTime", 0), item.get("clientIdentifier"))
+            for item in body.get("raw") or []:
+                self.seed_raw_row(item["course"], item["row"])
+            self.set_trackings_switches(**(body.get("switches") or {}))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise _refusal(400, "The seeding body is not understood (%s)." % str(error)[:100])
+        with self._lock:
+            count = len(self._tracking) + len(self._raw_rows)
+        return _Answer(200, {"trackings": count})
 
 
 def make_app(workspace_id, api_key, token_ttl_s=10800, webhook_url=None, webhook_secret=None,

@@ -73,6 +73,9 @@ class Outbox:
         self.in_flight = None  # (session, last seq) of the batch being sent
         self.failures = 0
         self.paused = None  # why sending waits for something (a refused token), or None
+        # A delay answered() asked for is running: nothing goes until the shell says it is over
+        # (wait_over), so new events neither cut a server's Retry-After short nor a backoff.
+        self.waiting = False
         # Storage positions: pending[i] is entry number first + i of this outbox's stored sequence.
         self.first = 0
         self._stored_end = 0  # entries before this position are in storage as of the last save
@@ -103,7 +106,7 @@ class Outbox:
     def next_batch(self):
         """The text of the next batch to POST (the oldest session's oldest entries), or None when
         there is nothing to send, no token, sending is paused, or a batch is already on its way."""
-        if not self.pending or self.token is None or self.paused or self.in_flight is not None:
+        if not self.pending or self.token is None or self.paused or self.waiting or self.in_flight is not None:
             return None
         session = self.pending[0]["session"]
         events = []
@@ -125,11 +128,16 @@ class Outbox:
             head["learner"] = self.learner
         return json.dumps(head)[:-1] + ', "events": [' + ", ".join(events) + "]}"
 
+    def wait_over(self):
+        """The delay answered() gave has passed: sending may go on."""
+        self.waiting = False
+
     def answered(self, status, body=None, retry_after=None):
         """The server's answer to the batch in flight (`reply_rule`): status (0: no answer at
         all), the answer's text, its Retry-After header. Returns the delay in ms before the next
-        try, 0 to send on at once, or None to wait for something else. A refusal the page should
-        show is left in `notice` (each kind once)."""
+        try (nothing is sent until `wait_over` is called then), 0 to send on at once, or None to
+        wait for something else. A refusal the page should show is left in `notice` (each kind
+        once)."""
         if self.in_flight is None:
             return None
         session, last = self.in_flight
@@ -156,6 +164,7 @@ class Outbox:
             seconds = _seconds(retry_after)
             if seconds is not None:
                 delay = min(max(seconds * 1000, FIRST_RETRY_MS), MAX_RETRY_AFTER_MS)
+        self.waiting = True
         return delay
 
     def _refused_events(self, body):
@@ -193,15 +202,15 @@ class Outbox:
         """Every pending batch's text, for sendBeacon as the page goes away (the server ignores
         what it already has, so sending one twice is harmless)."""
         texts = []
-        saved = list(self.pending), self.in_flight, self.paused, self.first
-        self.in_flight, self.paused = None, None
+        saved = list(self.pending), self.in_flight, self.paused, self.first, self.waiting
+        self.in_flight, self.paused, self.waiting = None, None, False
         while self.pending and self.token is not None:
             text = self.next_batch()
             texts.append(text)
             session, last = self.in_flight
             self.in_flight = None
             self._forget(session, last)
-        self.pending, self.in_flight, self.paused, self.first = saved
+        self.pending, self.in_flight, self.paused, self.first, self.waiting = saved
         return texts
 
     # -- persistence: "outbox" (a small head) and "outbox:K" (chunk K), beside the record --

@@ -2,7 +2,8 @@
 
 The outbox decides what goes in a batch and what each answer means (its reply_rule); the reporter
 decides when: a batch goes as soon as one can (after each batch of messages, a fresh report
-token, an answer that asks for more), a retry after the delay the outbox answers, the outbox is
+token, an answer that asks for more), a retry once the delay the outbox answers is over (nothing
+goes before, new events included: a server's Retry-After is not cut short), the outbox is
 saved beside the record at most once every OUTBOX_SAVE_MS (and at once when the page hides),
 and what is unsent goes with sendBeacon as the page goes away. Pure: the caller gives the clock
 (`later(ms, fn)`, `cancel(handle)`: see record_keeper.py) and the two ways out, post(url, text)
@@ -100,6 +101,7 @@ class Reporter:
     def delay_over(self):
         """The delay the outbox's answer asked for (a backoff, a server's Retry-After) has passed."""
         self._send_timer = None
+        self.outbox.wait_over()
         self.send()
 
     def changed(self):

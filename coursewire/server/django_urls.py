@@ -18,19 +18,25 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from coursewire.server.mount import ROUTES, coursewire_app
+from coursewire.server.mount import PREFIXES, ROUTES, coursewire_app
 
 
-def _view(route: str):
+def _view(route: "str | None", prefix: str = ""):
+    """A view running the Coursewire application on `route` (None: on the request's own path,
+    for the paths under mount.PREFIXES, which carry an id)."""
     @csrf_exempt
-    def view(request: HttpRequest) -> HttpResponse:
+    def view(request: HttpRequest, **ignored: str) -> HttpResponse:
         try:
             body = request.body  # read once by Django (bounded by DATA_UPLOAD_MAX_MEMORY_SIZE)
         except RequestDataTooBig:
             return JsonResponse({"error": "The request body is larger than this site accepts."}, status=413)
         environ = dict(request.META)  # the WSGI environ Django was given: headers, method, query
-        environ.update({"PATH_INFO": route, "SCRIPT_NAME": "", "wsgi.input": io.BytesIO(body),
-                        "CONTENT_LENGTH": str(len(body))})
+        # Django decoded the path as UTF-8 text; a WSGI route reads it as the URL's bytes in
+        # latin-1 characters (PEP 3333). From the prefix on, wherever the URLconf includes it.
+        own = request.path_info
+        own = own[max(0, own.find(prefix)):].encode("utf-8").decode("latin-1") if prefix else own
+        environ.update({"PATH_INFO": route or own, "SCRIPT_NAME": "",
+                        "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
         answered = []
 
         def start_response(status: str, headers: list, exc_info: object = None) -> None:
@@ -47,9 +53,11 @@ def _view(route: str):
             response[name] = value
         return response
 
-    view.__name__ = "coursewire" + route.replace("/", "_").replace("-", "_")
+    view.__name__ = "coursewire" + (route or "_prefixed").replace("/", "_").replace("-", "_")
     return view
 
 
 app_name = "coursewire"
 urlpatterns = [path(route.lstrip("/"), _view(route), name=route.strip("/").replace("/", "-")) for route in ROUTES]
+urlpatterns += [path(prefix.lstrip("/") + "<path:rest>", _view(None, prefix), name=prefix.strip("/").replace("/", "-"))
+                for prefix in PREFIXES]

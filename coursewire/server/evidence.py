@@ -33,6 +33,7 @@ def new_record(course, learner):
         "reported_started_at": None, "reported_completed_at": None,
         "verified_commenced_at": None, "verified_completed_at": None,
         "last_event_at": None, "reported_events": 0,
+        "verified_score": None, "verified_passed": None, "verified_progress": None,
     }
 
 
@@ -170,6 +171,30 @@ def apply_verified(record, event_type, occurred_at):
         record["verified_completed_at"] = _earliest(record["verified_completed_at"], occurred_at)
     else:
         raise ValueError("not a learner event: %r" % (event_type,))
+
+
+def apply_tracking(record, tracking, score_text):
+    """Fold Coassemble's tracking of this learner (trackings.Tracking) into `record`; returns
+    "new" (its completion newly verified), "changed", or "unchanged". Times are the earliest
+    seen, from webhooks and trackings alike (they describe the same completion); score, passed
+    and progress are Coassemble's current values (a missing one does not erase a known one;
+    progress never goes down). `score_text` is the score as stored (JSON), or None."""
+    before = dict(record)
+    if tracking.commenced is not None:
+        record["verified_commenced_at"] = _earliest(record["verified_commenced_at"], tracking.commenced)
+    if tracking.completed is not None:
+        record["verified_completed_at"] = _earliest(record["verified_completed_at"], tracking.completed)
+        record["verified_commenced_at"] = _earliest(record["verified_commenced_at"], tracking.completed)
+    if score_text is not None:
+        record["verified_score"] = score_text
+    if tracking.passed is not None:
+        record["verified_passed"] = int(tracking.passed)
+    if tracking.progress is not None and (record["verified_progress"] is None
+                                          or tracking.progress > record["verified_progress"]):
+        record["verified_progress"] = tracking.progress
+    if record == before:
+        return "unchanged"
+    return "new" if before["verified_completed_at"] is None and record["verified_completed_at"] else "changed"
 
 
 def _as_id(value):

@@ -17,6 +17,7 @@ import hmac
 import logging
 import urllib.parse
 
+from coursewire.server import limits
 from coursewire.server.http import Refusal
 from coursewire.server.ids import course_id
 from coursewire.server.staff_session import SessionRefused, session_expiry
@@ -50,14 +51,17 @@ _CHALLENGE = [("WWW-Authenticate", 'Bearer realm="coursewire"')]
 
 def authorise_staff(request, context) -> None:
     """Admit the admin token (Authorization: Bearer) or a staff session cookie; Refusal otherwise.
-    Every staff-only route calls this."""
+    Every staff-only route calls this. Wrong tokens are counted: after too many, 429 with
+    Retry-After for every token from that address (or everyone; coursewire/server/limits.py)."""
     admin_token = context.settings.admin_token
     if not admin_token:
         raise Refusal(503, "The records API is not configured on this server: set COURSEWIRE_ADMIN_TOKEN.")
     header = request.header("Authorization")
     if header is not None:
         given = header.encode("utf-8", "replace")
-        if not hmac.compare_digest(given, ("Bearer " + admin_token).encode("utf-8")):
+        correct = hmac.compare_digest(given, ("Bearer " + admin_token).encode("utf-8"))
+        limits.guessing(request, context, correct)  # 429 during a lockout, right token or not
+        if not correct:
             raise Refusal(401, "The records API needs Authorization: Bearer and the admin token.", _CHALLENGE)
         return
     try:

@@ -24,15 +24,20 @@ event is not stored, so sending it again is refused again.
     401 missing, forged, expired token, or a course/learner the token is not for
     400 malformed batch (the sentence names the field: no events, an event that is not an
         object or has no usable seq, a seq twice)    413 too large    415 other content types
+    429 + Retry-After: past a bound (coursewire/server/limits.py): this learner's pages reported
+        more than 12,000 events or 16 MiB this hour, or this page session more than 20,000 events
+        or 32 MiB in all; the batch was not stored
     503 the database is unavailable (retry)
 """
 
 import logging
 
+from coursewire.server import limits
 from coursewire.server.evidence import ReportedEvent
 from coursewire.server.http import Refusal
 from coursewire.server.ids import course_id, learner_id
 from coursewire.server.store.errors import StoreUnavailable
+from coursewire.server.store.limits import OverLimit
 from coursewire.server.times import iso, parse_iso
 from coursewire.server.tokens import TokenRefused
 
@@ -66,10 +71,21 @@ def receive_batch(request, context):
     if unknown:
         raise Refusal(400, "The batch has an unknown field %r." % unknown[0][:40])
     session = _session(batch.get("session"))
-    events, refused, where = _events(batch.get("events"), now)
+    # An event older than the retention period would be purged at once (retention.py): refused.
+    retention_days = context.settings.retention_days
+    oldest = now - retention_days * 86400 if retention_days else None
+    events, refused, where = _events(batch.get("events"), now, oldest)
+    known = limits.refused_report(context, course, learner, session, now)
+    if known is not None:
+        raise known  # this process met the cap a moment ago: the database is not asked again
+    charge = limits.report_charge(context, course, learner, session, len(batch["events"]),
+                                  len(request.body(MAX_BATCH_BYTES)), now)
     unstorable = []
     try:
-        applied, duplicates = context.store.record_events(course, learner, session, events, iso(now), unstorable)
+        applied, duplicates = context.store.record_events(course, learner, session, events, iso(now), unstorable,
+                                                          charge)
+    except OverLimit as over:
+        raise limits.report_refusal(context, over, course, learner, session, now)
     except StoreUnavailable as error:
         log.warning("report batch not stored: %s", error)
         raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.")
@@ -104,7 +120,7 @@ def _session(value):
     return value
 
 
-def _events(items, now):
+def _events(items, now, oldest=None):
     """(events to store, refused [{"seq", "error"}], where {seq: "events[i]"}); Refusal for a
     fault of the batch itself."""
     if not isinstance(items, list) or not items:
@@ -119,7 +135,7 @@ def _events(items, now):
             raise Refusal(400, "%s: seq %d appears twice in this batch." % (place, seq))
         where[seq] = place
         try:
-            events.append(_event(item, seq, place, now))
+            events.append(_event(item, seq, place, now, oldest))
         except _EventRefused as refusal:
             refused.append({"seq": seq, "error": str(refusal)})
     return events, refused, where
@@ -135,7 +151,7 @@ def _seq(item, where):
     return seq
 
 
-def _event(item, seq, where, now):
+def _event(item, seq, where, now, oldest=None):
     unknown = sorted(set(item) - EVENT_FIELDS)
     if unknown:
         raise _EventRefused("%s has an unknown field %r." % (where, unknown[0][:40]))
@@ -143,6 +159,9 @@ def _event(item, seq, where, now):
         seen_at = parse_iso(item.get("time"), where + ".time")
     except ValueError as error:
         raise _EventRefused(str(error))
+    if oldest is not None and seen_at < oldest:
+        raise _EventRefused("%s.time is older than this server keeps reported events (COURSEWIRE_RETENTION_DAYS)."
+                            % where)
     message = {key: item[key] for key in ("type", "event", "data") if key in item}
     parsed = parse_message(message)
     if isinstance(parsed, Rejection):  # the page's parser would have refused it too

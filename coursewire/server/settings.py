@@ -31,6 +31,24 @@ def _flag(value):
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+MAX_RETENTION_DAYS = 100 * 366
+
+
+def _days(value):
+    if value is None:
+        return None
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_RETENTION_DAYS:
+        raise ValueError("COURSEWIRE_RETENTION_DAYS must be a whole number of days from 1 to %d, not %r."
+                         % (MAX_RETENTION_DAYS, value[:40]))
+    return int(text)
+
+
+def _limits(text):
+    from coursewire.server.limits import Limits
+    return Limits.parse(text)
+
+
 def _login_secret(value):
     if value is not None:
         from coursewire.server.login import check_secret
@@ -46,7 +64,7 @@ class Settings:
 
     def __init__(self, workspace_id=None, api_key=None, api_url=COASSEMBLE_API_URL, webhook_secret=None,
                  admin_token=None, database=None, allow_edit=False, mint_timeout_s=10.0,
-                 token_secret=None, login_secret=None, allowed_origins=()):
+                 token_secret=None, login_secret=None, allowed_origins=(), retention_days=None, limits=None):
         self.workspace_id = workspace_id  # COASSEMBLE_WORKSPACE_ID
         self.api_key = api_key  # COASSEMBLE_API_KEY
         self.api_url = (api_url or COASSEMBLE_API_URL).rstrip("/")  # COASSEMBLE_API_URL
@@ -67,6 +85,14 @@ class Settings:
         # ("https://learn.example https://www.learn.example"). Empty: the page's origin must match
         # the request's Host (see http.refuse_other_sites).
         self.allowed_origins = tuple(allowed_origins)
+        # COURSEWIRE_RETENTION_DAYS: reported events (and their quiz answers) older than this many
+        # days are purged (coursewire/server/retention.py); None keeps them.
+        self.retention_days = retention_days
+        # COURSEWIRE_LIMITS: the bounds on reports and admin-token guesses (coursewire/server/limits.py).
+        if limits is None:
+            from coursewire.server.limits import Limits
+            limits = Limits()
+        self.limits = limits
 
     @classmethod
     def from_env(cls, env=None):
@@ -88,6 +114,8 @@ class Settings:
             token_secret=env.get("COURSEWIRE_SECRET") or None,
             login_secret=_login_secret(env.get("COURSEWIRE_LOGIN_SECRET") or None),
             allowed_origins=parse_origins(env.get("COURSEWIRE_ALLOWED_ORIGINS") or ""),
+            retention_days=_days(env.get("COURSEWIRE_RETENTION_DAYS") or None),
+            limits=_limits(env.get("COURSEWIRE_LIMITS") or ""),
         )
 
     def __repr__(self):

@@ -5,7 +5,9 @@ so the report page never holds a reusable secret.
     GET                                           200 {"signed_in": bool[, "expires_at": ISO]}
     DELETE                                        200 {"signed_in": false} + a cookie that clears it
     400 bad body · 401 wrong token · 403 another site's page · 413 too big · 415 not JSON ·
-    503 no admin token configured (or no token secret can be read) — each {"error": one sentence}.
+    429 too many wrong tokens (Retry-After; coursewire/server/limits.py: even the right one is
+    refused then) · 503 no admin token configured (or no token secret can be read, or the
+    database that counts wrong tokens is unavailable) — each {"error": one sentence}.
 
 The cookie is `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's page sends it),
 `Path=/api` (only the API gets it) and `Secure` when the request came over HTTPS. Its value holds
@@ -21,6 +23,7 @@ import hmac
 import json
 import secrets
 
+from coursewire.server import limits
 from coursewire.server.http import Refusal, refuse_other_sites
 from coursewire.server.times import iso
 
@@ -159,7 +162,9 @@ def sign_in(request, context):
     # Digests of equal length: the comparison's time says nothing of the token's length either.
     given = hashlib.sha256(token.encode("utf-8")).digest()
     expected = hashlib.sha256(context.settings.admin_token.encode("utf-8")).digest()
-    if not hmac.compare_digest(given, expected):
+    correct = hmac.compare_digest(given, expected)
+    limits.guessing(request, context, correct)  # 429 during a lockout, right token or not
+    if not correct:
         raise Refusal(401, "That is not this server's admin token.")
     now = context.clock()
     ttl_s = context.staff_session_ttl_s

@@ -42,7 +42,8 @@ def _unb64(text):
 
 def issue_report_token(secret, course, learner, now, ttl_s=REPORT_TOKEN_TTL_S):
     """A token for `learner` in `course`, valid for `ttl_s` seconds after `now` (Unix seconds)."""
-    claims = {"c": course_id(course), "l": learner_id(learner), "x": int(now + ttl_s)}
+    # "i": when it was issued (Unix milliseconds), so an erasure can refuse the tokens issued before it.
+    claims = {"c": course_id(course), "l": learner_id(learner), "i": int(now * 1000), "x": int(now + ttl_s)}
     body = _b64(json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     mac = hmac.new(_key(secret), (_PREFIX + body).encode("ascii"), hashlib.sha256).digest()
     return _PREFIX + body + "." + _b64(mac)
@@ -51,6 +52,12 @@ def issue_report_token(secret, course, learner, now, ttl_s=REPORT_TOKEN_TTL_S):
 def read_report_token(secret, token, now):
     """(course, learner) the token binds, or TokenRefused. The signature is checked, in constant
     time, before anything inside the token is read."""
+    return read_report_token_claims(secret, token, now)[:2]
+
+
+def read_report_token_claims(secret, token, now):
+    """(course, learner, issued_at) the token binds, issued_at in Unix seconds (None for a token
+    issued before tokens carried it), or TokenRefused."""
     if not isinstance(token, str) or not token:
         raise TokenRefused("The batch has no report token.")
     if len(token) > MAX_TOKEN_CHARS or not token.startswith(_PREFIX) or token.count(".") != 2:
@@ -71,7 +78,8 @@ def read_report_token(secret, token, now):
         raise TokenRefused("The report token is not valid.")
     if not isinstance(expires, int) or now >= expires:
         raise TokenRefused("The report token has expired: reload the page for a new one.")
-    return course, learner
+    issued = claims.get("i")
+    return course, learner, issued / 1000 if isinstance(issued, int) and not isinstance(issued, bool) else None
 
 
 _stored_secrets = {}  # database -> the token secret it keeps (read once per process)

@@ -9,6 +9,8 @@ retry, and the retry (same X-Coassemble-Delivery) is answered 2xx without being 
     200 {"status": "applied"}      course.created / course.commenced / course.completed
     200 {"status": "duplicate"}    this delivery id was recorded before; nothing changed
     202 {"status": "ignored"}      a verified delivery of a type we do not apply (stored)
+    202 {"status": "erased"}       about an erased learner's time before the erasure: stored
+                                   without the learner and body, not applied (store/erasure.py)
     401 bad or missing signature or timestamp, or a timestamp more than 300 s away
     400 malformed JSON, shape or delivery id     413 body over 1 MiB
     503 no webhook secret configured, or the database unavailable (Coassemble retries)
@@ -43,25 +45,32 @@ def sign_delivery(secret, timestamp, body):
     return "sha256=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
+def webhook_secrets(setting: "str | None") -> "list[str]":
+    """COASSEMBLE_WEBHOOK_SECRET as a list: several secrets separated by spaces, so a secret can be
+    rotated (register the new endpoint, add its secret, then remove the old one)."""
+    return (setting or "").split()
+
+
 def receive(request, context):
-    secret = context.settings.webhook_secret
-    if not secret:
+    secrets = webhook_secrets(context.settings.webhook_secret)
+    if not secrets:
         raise Refusal(503, "Webhooks are not configured on this server: set COASSEMBLE_WEBHOOK_SECRET.")
     body = request.body(MAX_DELIVERY_BYTES)
-    signed_at = _verify(request, secret, body, context.clock())
+    signed_at = _verify(request, secrets, body, context.clock())
     delivery = _read_delivery(request, body, signed_at, context.clock())
     try:
         outcome = context.store.record_delivery(delivery)
     except StoreUnavailable as error:
         log.warning("webhook delivery not stored: %s", error)
         raise Refusal(503, "The learner record is unavailable; the delivery was not stored, retry it later.")
-    if outcome == "ignored":
-        return 202, {"status": "ignored"}
+    if outcome in ("ignored", "erased"):
+        return 202, {"status": outcome}
     return 200, {"status": outcome}
 
 
-def _verify(request, secret, body, now):
-    """The signed timestamp, once the signature and its freshness are proven; Refusal(401) else."""
+def _verify(request, secrets, body, now):
+    """The signed timestamp, once the signature (by any of `secrets`) and its freshness are proven;
+    Refusal(401) else."""
     signature = request.header("X-Coassemble-Signature")
     timestamp = request.header("X-Coassemble-Timestamp")
     if not signature:
@@ -71,9 +80,12 @@ def _verify(request, secret, body, now):
     timestamp = timestamp.strip()
     if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         raise Refusal(401, "X-Coassemble-Timestamp must be Unix seconds.")
-    expected = sign_delivery(secret, int(timestamp), body)
-    # Compared as bytes so any header text is a mismatch, not an exception; constant time.
-    if not hmac.compare_digest(signature.strip().lower().encode("utf-8", "replace"), expected.encode("ascii")):
+    given = signature.strip().lower().encode("utf-8", "replace")
+    # Compared as bytes so any header text is a mismatch, not an exception; constant time, and
+    # against every listed secret (no early exit), so timing tells nothing about which matched.
+    matches = [hmac.compare_digest(given, sign_delivery(secret, int(timestamp), body).encode("ascii"))
+               for secret in secrets]
+    if not any(matches):
         raise Refusal(401, "The delivery's signature does not match.")
     if abs(now - int(timestamp)) > TIMESTAMP_TOLERANCE_S:
         raise Refusal(401, "The delivery's timestamp is more than %d seconds away from this server's clock."

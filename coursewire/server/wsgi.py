@@ -8,10 +8,12 @@ any other exception is logged (without secrets) and answered 500 in one sentence
 import logging
 import time
 
-from coursewire.server import coassemble, embed_url, records_api, reports, staff_session, tokens, webhooks
+from coursewire.server import (coassemble, embed_url, learners_api, limits, records_api, reports, staff_session,
+                               tokens, webhooks)
 from coursewire.server.http import Refusal, Request, json_answer
 from coursewire.server.settings import Settings
 from coursewire.server.store import StoreUnavailable, open_store
+from coursewire.server.times import iso
 
 log = logging.getLogger("coursewire.server")
 
@@ -34,6 +36,7 @@ class Context:
         # identify(environ) -> None | learner id | {"learner", "edit", "name"}: the host's own
         # session says who is signed in (coursewire/server/identity.py); else the Bearer login token.
         self.identify = identify
+        self.refusals = limits.RefusalMemo()  # this process's note of what the bounds refuse, and until when
 
     def has_store(self):
         return self._store is not None
@@ -60,8 +63,17 @@ class Context:
                                          self.report_token_ttl_s)
 
     def read_report_token(self, token):
-        """(course, learner) a report token binds; tokens.TokenRefused otherwise."""
-        return tokens.read_report_token(self.token_secret(), token, self.clock())
+        """(course, learner) a report token binds; tokens.TokenRefused otherwise, also for a
+        token issued before the learner's record was erased (store/erasure.py)."""
+        course, learner, issued_at = tokens.read_report_token_claims(self.token_secret(), token, self.clock())
+        try:
+            erased = self.store.erased_at(learner)
+        except StoreUnavailable:
+            raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.")
+        if erased is not None and (issued_at is None or iso(issued_at) < erased):
+            raise tokens.TokenRefused("The learner's record was erased after this report token was issued: "
+                                      "reload the page for a new one.")
+        return course, learner
 
 
 # (method, path) -> route(request, context) -> (status, payload) or (status, payload, headers).
@@ -74,6 +86,26 @@ ROUTES = {
     ("GET", staff_session.PATH): staff_session.status,
     ("DELETE", staff_session.PATH): staff_session.sign_out,
 }
+
+# (method, compiled path pattern, route): for paths that carry an id. A pattern's named groups
+# are passed to the route as keyword arguments: route(request, context, learner=...).
+PATTERN_ROUTES = learners_api.PATTERN_ROUTES
+
+
+def find_route(method, path):
+    """(route, keyword arguments) for `method` on `path`, or Refusal(405 with Allow, or 404)."""
+    route = ROUTES.get((method, path))
+    if route is not None:
+        return route, {}
+    for pattern_method, pattern, pattern_route in PATTERN_ROUTES:
+        match = pattern.fullmatch(path) if pattern_method == method else None
+        if match:
+            return pattern_route, match.groupdict()
+    methods = set(m for m, p in ROUTES if p == path) | set(m for m, pattern, _ in PATTERN_ROUTES if pattern.fullmatch(path))
+    if methods:
+        allowed = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+        raise Refusal(405, "Use %s for %s." % (allowed, path), [("Allow", allowed)])
+    raise Refusal(404, "There is no %s here." % path)
 
 
 def make_app(settings=None, context=None, store=None, identify=None):
@@ -100,15 +132,9 @@ def make_app(settings=None, context=None, store=None, identify=None):
 
     def answer_route(request, start_response):
         method = "GET" if request.method == "HEAD" else request.method
-        route = ROUTES.get((method, request.path))
         try:
-            if route is None:
-                if any(path == request.path for _, path in ROUTES):
-                    methods = set(m for m, p in ROUTES if p == request.path)
-                    allowed = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
-                    raise Refusal(405, "Use %s for %s." % (allowed, request.path), [("Allow", allowed)])
-                raise Refusal(404, "There is no %s here." % request.path)
-            answer = route(request, context)
+            route, arguments = find_route(method, request.path)
+            answer = route(request, context, **arguments)
             status, payload, headers = answer if len(answer) == 3 else answer + ((),)
             return json_answer(start_response, status, payload, headers)
         except Refusal as refusal:

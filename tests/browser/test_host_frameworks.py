@@ -161,6 +161,12 @@ def test_the_mounted_routes_answer_refusals_in_one_sentence(host):
     assert status == 401 and set(answer) == {"error"}
     status, answer = host.call("GET", "/api/records?course=101")
     assert status == 401 and set(answer) == {"error"}
+    # The paths that carry a learner id reach Coursewire's routes through the framework too.
+    status, answer = host.call("DELETE", "/api/learners/nobody%40example.com")
+    assert status == 401 and set(answer) == {"error"}
+    staff = {"Authorization": "Bearer " + ADMIN_TOKEN}
+    for method, path in (("DELETE", "/api/learners/nob%C3%B6dy%2Fx"), ("GET", "/api/learners/nob%C3%B6dy%2Fx/export")):
+        assert host.call(method, path, headers=staff) == (404, {"error": "Nothing is held about this learner."})
     status, answer = host.call("POST", "/webhooks/coassemble", {"id": "x", "type": "course.completed"},
                                headers={"X-Coassemble-Signature": "sha256=00", "X-Coassemble-Timestamp": "1"})
     assert status == 401 and set(answer) == {"error"}

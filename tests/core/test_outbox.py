@@ -51,10 +51,14 @@ def test_a_failed_batch_is_sent_again_with_the_same_sequence_numbers_after_a_gro
     box = filled(3)
     first = box.next_batch()
     assert [box.answered(status) for status in (0,)] == [1000]
+    assert box.next_batch() is None  # not before the delay is over
+    box.wait_over()
     assert box.next_batch() == first  # identical: the server applies it once
     assert box.answered(503) == 2000
+    box.wait_over()
     box.next_batch()
     assert box.answered(500) == 4000
+    box.wait_over()
     box.next_batch()
     assert box.answered(200) is None and box.failures == 0
 
@@ -65,6 +69,7 @@ def test_delays_are_capped():
     for _ in range(12):
         box.next_batch()
         delays.append(box.answered(0))
+        box.wait_over()
     assert max(delays) == O.MAX_RETRY_MS
 
 
@@ -115,16 +120,47 @@ def test_too_many_requests_waits_for_retry_after_and_then_sends_the_same_batch()
     box = filled(3)
     first = box.next_batch()
     assert box.answered(429, "", "30") == 30000
+    box.wait_over()
     assert box.next_batch() == first and box.notice is None
     assert box.answered(429, "", " 0 ") == O.FIRST_RETRY_MS  # never a tight loop
+    box.wait_over()
     box.next_batch()
     assert box.answered(429, "", "999999999") == O.MAX_RETRY_AFTER_MS
+    box.wait_over()
     box.next_batch()
     failures = box.failures
     # Without a usable Retry-After (absent, an HTTP date): the growing delay.
     assert box.answered(429, "", "Wed, 21 Oct 2026 07:28:00 GMT") == O.FIRST_RETRY_MS * 2 ** failures
+    box.wait_over()
     box.next_batch()
     assert box.answered(200) is None and box.pending == [] and box.dropped == 0
+
+
+def test_events_seen_while_a_429_waits_go_after_retry_after_with_the_refused_batch_once():
+    # Issue 20: the page sent again on every new event while the server's Retry-After ran
+    # (each message the course posts sends what is pending), so a page meeting 429 kept knocking.
+    box = filled(3)
+    first = json.loads(box.next_batch())
+    assert box.answered(429, '{"error": "Too many."}', "2") == 2000
+    for i in range(3, 6):  # the course goes on while the page waits
+        box.add(event(i), NOW)
+        assert box.next_batch() is None
+    assert box.notice is None and box.pending[-1]["seq"] == 6  # nothing lost, nothing told
+    box.wait_over()
+    retried = json.loads(box.next_batch())
+    assert [e["seq"] for e in retried["events"]] == [1, 2, 3, 4, 5, 6]
+    assert retried["events"][:3] == first["events"]  # the refused batch again, as it was
+    assert box.answered(200, '{"applied": 6, "duplicates": 0}') is None
+    assert box.pending == [] and box.dropped == 0 and box.next_batch() is None
+
+
+def test_a_page_going_away_while_a_429_waits_still_hands_everything_to_sendbeacon():
+    box = filled(3)
+    box.next_batch()
+    box.answered(429, "", "60")
+    texts = box.final_batches()
+    assert [e["seq"] for text in texts for e in json.loads(text)["events"]] == [1, 2, 3]
+    assert box.next_batch() is None and len(box.pending) == 3  # still waiting, nothing forgotten
 
 
 def test_events_a_2xx_names_as_refused_are_dropped_with_one_notice():

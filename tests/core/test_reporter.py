@@ -81,6 +81,17 @@ def test_too_many_requests_waits_for_the_servers_retry_after():
     assert len(page.posted) == 2
 
 
+def test_new_events_do_not_cut_a_servers_retry_after_short():
+    page = Page()
+    page.events(10)
+    page.reporter.answered(429, "5")
+    page.events(20, 30)  # the learner goes on meanwhile
+    page.clock.advance(4999)
+    assert len(page.posted) == 1
+    page.clock.advance(1)
+    assert page.sent() == [10, 20, 30]
+
+
 def test_a_refused_batch_is_set_aside_said_once_and_later_reports_still_go():
     page = Page()
     page.events(10)

@@ -6,7 +6,8 @@ import pytest
 from coursewire.server.wsgi import ROUTES, make_app
 from .record_client import WsgiClient, settings
 
-PATHS = sorted(set(path for _, path in ROUTES)) + ["/api/nothing-here"]
+PATHS = sorted(set(path for _, path in ROUTES)) + ["/api/nothing-here", "/api/learners/ada%40example.com",
+                                                   "/api/learners/ada@example.com/export"]
 
 
 @pytest.fixture

@@ -218,3 +218,15 @@ def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_their_owner_onl
             assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600, name
     finally:
         store.close()
+
+
+def test_a_migration_merged_after_a_later_one_is_still_applied(store, monkeypatch):
+    # Migrations are numbered per branch (issue 20): a database that has 1003 from one branch
+    # still gets 1002 once it is merged, instead of skipping every number below its newest.
+    from coursewire.server.store import migrations
+    first = [(1001, "a", ["CREATE TABLE merged_a (x INTEGER)"]), (1003, "c", ["CREATE TABLE merged_c (x INTEGER)"])]
+    merged = first[:1] + [(1002, "b", ["CREATE TABLE merged_b (x INTEGER)"])] + first[1:]
+    monkeypatch.setattr(migrations, "LATEST_VERSION", 1003)
+    for listed, applied in ((first, [1001, 1003]), (merged, [1002]), (merged, [])):
+        monkeypatch.setattr(migrations, "MIGRATIONS", listed)
+        assert store._transaction(lambda tx: migrations.migrate(tx, "2026-12-04T00:00:00.000Z")) == applied

@@ -62,7 +62,8 @@ def test_the_records_of_one_course_with_every_field(client, context):
     ada = page["records"][0]
     assert set(ada) == {"learner", "progress", "status", "answers", "reported_started_at", "reported_completed_at",
                         "verified_commenced_at", "verified_completed_at", "last_event_at", "reported_events",
-                        "changed"}
+                        "verified_score", "verified_passed", "verified_progress", "changed"}
+    assert (ada["verified_score"], ada["verified_passed"], ada["verified_progress"]) == (None, None, None)
     assert (ada["progress"], ada["status"], ada["last_event_at"]) == (60, "in_progress", "2026-11-15T08:02:00.000Z")
     assert ada["answers"][0]["answer"] == "B" and ada["answers"][0]["correct"] is False
     assert page["records"][1]["status"] == "completed_reported"

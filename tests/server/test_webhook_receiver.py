@@ -7,7 +7,7 @@ import time
 import pytest
 
 from coursewire.server.wsgi import Context, make_app
-from .record_client import WEBHOOK_SECRET, WsgiClient, delivery_body, delivery_headers, settings
+from .record_client import ADMIN_TOKEN, WEBHOOK_SECRET, WsgiClient, delivery_body, delivery_headers, settings
 
 
 @pytest.fixture
@@ -65,6 +65,18 @@ def test_course_created_records_the_course_and_its_title(client, store):
     assert [(c, t, at) for c, t, at, _ in dump["courses"]] == [
         ("safety-2", "Safety, second edition", "2026-11-28T08:00:00.000Z")]
     assert dump["records"] == []
+    # Visible to staff: the course's title, before any learner has a record.
+    answer = client.request("GET", "/api/records", headers={"Authorization": "Bearer " + ADMIN_TOKEN},
+                            query="course=safety-2")
+    assert (answer.json["title"], answer.json["records"]) == ("Safety, second edition", [])
+    # Another delivery for the course (a re-send with an earlier time): the earliest created time is kept.
+    body = delivery_body("course.created", course="safety-2", title="Safety, second edition",
+                         occurred_at="2026-11-27T08:00:00Z")
+    assert post(client, body, delivery_headers(body)).json == {"status": "applied"}
+    assert [at for _, _, at, _ in store.dump()["courses"]] == ["2026-11-27T08:00:00.000Z"]
+    # Stored whole, like every verified delivery, with no learner (a course event names none).
+    assert [(row[1], row[2], row[4]) for row in store.dump()["webhook_deliveries"]] == [
+        ("course.created", "applied", None)] * 2
 
 
 def test_an_unknown_event_type_is_stored_and_ignored(client, store):
@@ -202,3 +214,29 @@ def test_sql_and_markup_in_every_field_are_stored_verbatim_and_change_nothing_el
         assert after[table] == before[table]
     shown = records(store)[text]
     assert shown["learner"] == text and shown["status"] == "completed_verified"
+
+
+ROTATING_OLD, ROTATING_NEW = "whsec_old-endpoint-secret", "whsec_new-endpoint-secret"
+
+
+def test_either_of_two_listed_secrets_verifies_and_an_unlisted_one_is_refused(store):
+    # A rotation under way: COASSEMBLE_WEBHOOK_SECRET lists the old and the new endpoint's secret.
+    client = WsgiClient(make_app(settings(webhook_secret="%s %s" % (ROTATING_OLD, ROTATING_NEW)), store=store))
+    for learner, secret in (("old@example.com", ROTATING_OLD), ("new@example.com", ROTATING_NEW)):
+        body = delivery_body("course.completed", learner=learner)
+        answer = post(client, body, delivery_headers(body, secret=secret))
+        assert (answer.status, answer.json) == (200, {"status": "applied"})
+    before = store.dump()
+    for secret in ("whsec_never-listed", "%s %s" % (ROTATING_OLD, ROTATING_NEW), WEBHOOK_SECRET):
+        body = delivery_body("course.completed", learner="eve@example.com")
+        answer = post(client, body, delivery_headers(body, secret=secret))
+        assert (answer.status, answer.json) == (401, {"error": "The delivery's signature does not match."})
+    assert store.dump() == before
+    assert set(records(store)) == {"old@example.com", "new@example.com"}
+
+
+def test_once_the_old_secret_is_removed_it_no_longer_verifies(store):
+    client = WsgiClient(make_app(settings(webhook_secret="  %s  " % ROTATING_NEW), store=store))
+    body = delivery_body("course.completed")
+    assert post(client, body, delivery_headers(body, secret=ROTATING_OLD)).status == 401
+    assert post(client, body, delivery_headers(body, secret=ROTATING_NEW)).status == 200

@@ -65,13 +65,17 @@ def test_every_command_has_help_and_python_m_is_the_same_command(installed, else
 
 
 @pytest.mark.parametrize("args, sentence", [
-    ([], "coursewire: Name a command: build or serve (see --help)."),
-    (["frob"], "coursewire: Argument COMMAND: invalid choice: 'frob' (choose from 'build', 'serve') (see --help)."),
+    ([], "coursewire: Name a command: build, serve, reconcile, worker, erase, purge, webhooks (see --help)."),
+    (["frob"], "coursewire: Argument COMMAND: invalid choice: 'frob' (choose from 'build', 'serve', 'reconcile', "
+               "'worker', 'erase', 'purge', 'webhooks') (see --help)."),
     (["build", "out"], "coursewire: The following arguments are required: --base-url (see --help)."),
     (["build", "out", "--base-url", "ftp://cdn.example/"], "coursewire: --base-url must be the http(s) URL"),
     (["build", "out", "--base-url", "https://cdn.example/", "--runtime", "js"], "coursewire: Argument --runtime: invalid choice"),
     (["serve", "--port", "70000"], "coursewire: --port must be between 0 and 65535 (see --help)."),
     (["serve", "--port", "x"], "coursewire: Argument --port: invalid int value: 'x' (see --help)."),
+    (["reconcile", "--since", "yesterday"], "coursewire: --since must be an ISO 8601 time"),
+    (["reconcile", "--course", "<b>"], "coursewire: --course must be at most 128 letters"),
+    (["worker", "--poll", "0"], "coursewire: --poll and --lease must be above 0 and --sweep-every 0 or more."),
 ])
 def test_command_line_mistakes_get_one_sentence(installed, elsewhere, args, sentence):
     done = installed.run(["coursewire"] + args, cwd=elsewhere)

@@ -97,12 +97,85 @@ MIGRATIONS = [
             value TEXT NOT NULL
         )""",
     ]),
+    (2, "verified score, passed and progress from Coassemble's trackings; pending tracking checks", [
+        # Coassemble's own word (trackings), beside the browser's reported progress and answers.
+        "ALTER TABLE records ADD COLUMN verified_score TEXT",  # JSON number
+        "ALTER TABLE records ADD COLUMN verified_passed INTEGER",  # 0 / 1
+        "ALTER TABLE records ADD COLUMN verified_progress INTEGER",  # 0..100
+        # A browser reported a completion Coassemble has not verified yet: ask for the learner's
+        # tracking soon, from whichever process claims it first (coursewire/server/checks.py).
+        # A claim is a lease (claimed_until): a dead process's claim expires and another takes it.
+        """CREATE TABLE pending_checks (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claim TEXT,
+            claimed_until TEXT,
+            done_at TEXT,
+            outcome TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (course, learner)
+        )""",
+        "CREATE INDEX pending_checks_by_due ON pending_checks (done_at, due_at)",
+        # Periodic jobs (the sweep) are claimed the same way, so one process runs each when due.
+        """CREATE TABLE periodic_jobs (
+            job TEXT PRIMARY KEY,
+            due_at TEXT NOT NULL,
+            claim TEXT,
+            claimed_until TEXT,
+            last_run_at TEXT,
+            last_outcome TEXT
+        )""",
+    ]),
+    (3, "erasures: a tombstone per erased learner; indexes to find a learner's rows across courses", [
+        # One row per erased learner: evidence dated before erased_at never brings them back
+        # (store/erasure.py). `coassemble` is what Coassemble answered to its DELETE user, or
+        # NULL until it confirmed ("erased" / "not found"), so `coursewire erase` knows what to retry.
+        """CREATE TABLE erasures (
+            learner TEXT PRIMARY KEY,
+            erased_at TEXT NOT NULL,
+            coassemble TEXT
+        )""",
+        "CREATE INDEX records_by_learner ON records (learner)",
+        "CREATE INDEX webhook_deliveries_by_learner ON webhook_deliveries (learner)",
+        # Retention purges reported events by age (store/erasure.py purge).
+        "CREATE INDEX reported_events_by_time ON reported_events (occurred_at)",
+        "CREATE INDEX quiz_answers_by_time ON quiz_answers (answered_at)",
+    ]),
+    (4, "bounds: report counters per learner window and per page session, wrong admin-token counters", [
+        # coursewire/server/store/limits.py keeps these; window_start is Unix seconds.
+        """CREATE TABLE report_windows (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            window_start BIGINT NOT NULL,
+            events BIGINT NOT NULL,
+            bytes BIGINT NOT NULL,
+            PRIMARY KEY (course, learner, window_start)
+        )""",
+        """CREATE TABLE report_sessions (
+            course TEXT NOT NULL,
+            learner TEXT NOT NULL,
+            session TEXT NOT NULL,
+            events BIGINT NOT NULL,
+            bytes BIGINT NOT NULL,
+            last_at TEXT NOT NULL,
+            PRIMARY KEY (course, learner, session)
+        )""",
+        """CREATE TABLE guess_windows (
+            client TEXT NOT NULL,
+            window_start BIGINT NOT NULL,
+            failures BIGINT NOT NULL,
+            PRIMARY KEY (client, window_start)
+        )""",
+    ]),
 ]
 
-LATEST_VERSION = MIGRATIONS[-1][0]
+LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)
 # Every table, for dump() (tests compare whole databases) and for a backup script.
 TABLES = ("schema_version", "courses", "records", "reported_events", "quiz_answers", "quiz_screens",
-          "webhook_deliveries", "server_secrets")
+          "webhook_deliveries", "server_secrets", "pending_checks", "periodic_jobs", "erasures",
+          "report_windows", "report_sessions", "guess_windows")
 
 
 class SchemaTooNew(Exception):
@@ -113,15 +186,17 @@ def migrate(tx, now_iso):
     """Bring the database in `tx` (a write transaction holding the migration lock) to
     LATEST_VERSION. Returns the versions applied (empty when it was up to date)."""
     tx.run(SCHEMA_VERSION_TABLE)
-    row = tx.run("SELECT MAX(version) FROM schema_version").fetchone()
-    current = row[0] or 0
+    done = set(row[0] for row in tx.run("SELECT version FROM schema_version").fetchall())
+    current = max(done) if done else 0
     if current > LATEST_VERSION:
         raise SchemaTooNew(
             "The database's schema is version %d, newer than this Coursewire (version %d): "
             "upgrade Coursewire." % (current, LATEST_VERSION))
+    # Every version not yet recorded, in number order: a migration merged later with a lower
+    # number than one already applied (branches numbered in advance) is still applied, once.
     applied = []
-    for version, summary, statements in MIGRATIONS:
-        if version <= current:
+    for version, summary, statements in sorted(MIGRATIONS, key=lambda migration: migration[0]):
+        if version in done:
             continue
         for statement in statements:
             tx.run(statement)

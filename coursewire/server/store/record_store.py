@@ -16,13 +16,17 @@ import json
 import time
 
 from coursewire.server import evidence
+from coursewire.server.store.erasure import ErasureStore, erased_at
 from coursewire.server.store.errors import StoreError, StoreUnavailable
+from coursewire.server.store.limits import LimitCounters
 from coursewire.server.store.migrations import LATEST_VERSION, TABLES, SchemaTooNew, migrate
 from coursewire.server.store.pool import ConnectionPool
+from coursewire.server.store.reconcile import ReconcileStore
 from coursewire.server.times import iso
 
 RECORD_COLUMNS = ("course", "learner", "progress", "reported_started_at", "reported_completed_at",
-                  "verified_commenced_at", "verified_completed_at", "last_event_at", "reported_events")
+                  "verified_commenced_at", "verified_completed_at", "last_event_at", "reported_events",
+                  "verified_score", "verified_passed", "verified_progress")
 REPORT_TOKEN_SECRET = "report_token"
 TRANSACTION_ATTEMPTS = 3  # a PostgreSQL deadlock or serialisation failure is retried this often
 
@@ -45,7 +49,7 @@ class Tx:
         return self.conn.execute(self._translate(sql), params)
 
 
-class RecordStore:
+class RecordStore(ReconcileStore, ErasureStore, LimitCounters):
     """One (course, learner) record per learner, the evidence behind it, and the deliveries and
     reports it came from. Thread-safe; one instance per process."""
 
@@ -160,20 +164,25 @@ class RecordStore:
 
     def record_delivery(self, delivery):
         """Store a verified webhook delivery and apply it, atomically. Returns "applied",
-        "ignored" (an unknown type: stored, not applied) or "duplicate" (seen before: nothing
-        changes)."""
-        outcome = "applied" if delivery.applies else "ignored"
-
+        "ignored" (an unknown type: stored, not applied), "erased" (about an erased learner's
+        time before the erasure: stored without the learner and body, not applied) or
+        "duplicate" (seen before: nothing changes)."""
         def body(tx):
+            outcome, learner, raw = "applied" if delivery.applies else "ignored", delivery.learner, delivery.body
+            erased = erased_at(tx, learner) if learner is not None else None
+            if erased is not None and delivery.occurred_at < erased:
+                # About the time before an erasure (a late delivery or a retry): kept as seen,
+                # without what names the learner, and not applied (store/erasure.py).
+                outcome, learner, raw = "erased", None, ""
             inserted = tx.run(
                 "INSERT INTO webhook_deliveries (delivery, event_type, outcome, course, learner, occurred_at,"
                 " signed_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (delivery) DO NOTHING",
-                (delivery.delivery, delivery.event_type, outcome, delivery.course, delivery.learner,
-                 delivery.occurred_at, delivery.signed_at, delivery.received_at, delivery.body)).rowcount
+                (delivery.delivery, delivery.event_type, outcome, delivery.course, learner,
+                 delivery.occurred_at, delivery.signed_at, delivery.received_at, raw)).rowcount
             if inserted != 1:
                 return _Rollback("duplicate")
-            if outcome == "ignored":
+            if outcome in ("ignored", "erased"):
                 return outcome
             change = self._bump_course(tx, delivery.course)
             if delivery.course_title is not None:
@@ -188,19 +197,26 @@ class RecordStore:
             return outcome
         return self._transaction(body)
 
-    def record_events(self, course, learner, session, events, received_at, refused=None):
+    def record_events(self, course, learner, session, events, received_at, refused=None, charge=None):
         """Apply a batch of browser events (evidence.ReportedEvent) for one record, each at most
         once per (session, seq), atomically. Returns (applied, duplicates). An event the record
         cannot hold (evidence.unstorable) is left out and, when `refused` is a list, appended
-        to it as (seq, sentence); the rest of the batch is applied."""
+        to it as (seq, sentence); the rest of the batch is applied. `charge(tx)` (the bounds,
+        store/limits.py) runs first in the same transaction; what it raises rolls the batch back."""
         def body(tx):
+            if charge is not None:
+                charge(tx)
             change = self._bump_course(tx, course)
             record = self._load_record(tx, course, learner)
             screens = self._load_screens(tx, course, learner)
             applied = duplicates = 0
+            completion_reported = False
             del refusals[:]  # a retried transaction starts over
+            erased = erased_at(tx, learner)
             for event in sorted(events, key=lambda e: e.seq):
                 why = evidence.unstorable(screens, event)
+                if why is None and erased is not None and event.time < erased:
+                    why = "time is before the learner's record was erased, so it is not stored."
                 if why is not None:
                     if self._has_event(tx, course, learner, session, event.seq):
                         duplicates += 1  # stored before, when it could be: still a duplicate
@@ -216,6 +232,7 @@ class RecordStore:
                     duplicates += 1
                     continue
                 applied += 1
+                completion_reported = completion_reported or event.name == "course:completed"
                 entry = evidence.apply_reported(record, screens, event)
                 if entry is not None:
                     tx.run(
@@ -229,6 +246,8 @@ class RecordStore:
                 return _Rollback((0, duplicates))  # nothing new: not even the cursor moves
             self._save_screens(tx, course, learner, screens)
             self._save_record(tx, record, change)
+            if completion_reported and record["verified_completed_at"] is None:
+                self._enqueue_check(tx, course, learner, received_at)  # ask Coassemble soon (store/reconcile.py)
             return applied, duplicates
         refusals = []
         result = self._transaction(body)
@@ -329,6 +348,9 @@ def _records_json(rows, answers):
             "verified_completed_at": record["verified_completed_at"],
             "last_event_at": record["last_event_at"],
             "reported_events": record["reported_events"],
+            "verified_score": None if record["verified_score"] is None else json.loads(record["verified_score"]),
+            "verified_passed": None if record["verified_passed"] is None else bool(record["verified_passed"]),
+            "verified_progress": record["verified_progress"],
             "changed": record["changed"],
         })
     records.sort(key=lambda r: r["learner"])
