@@ -83,6 +83,25 @@ def _url_key(product, url):
     return "coursewire:v1:%s:%s%s" % (product, parsed.origin, parsed.pathname)
 
 
+def _source(bridge, container, url, mint, product):
+    """(the adopted frame's id or None, the URL, the MintRequest): where the course comes from."""
+    frame_id = bridge.mountedIn(container)
+    if frame_id in _embeds:
+        raise ValueError("this container already has a Coursewire embed: call destroy() on it first")
+    mint = _mint_request(mint, product)
+    if url and mint:
+        raise ValueError("give Embed a url or a mint request, not both")
+    if frame_id and not url and mint is None:
+        adopted = bridge.mintOf(frame_id)
+        if adopted:  # minted before Python started (the snippet or the demo page)
+            mint = MintRequest.from_data(json.loads(adopted))
+        else:
+            url = bridge.src(frame_id) or None
+    if not url and mint is None:
+        raise ValueError("Embed needs the course URL, a mint request, or a container the page already mounted")
+    return frame_id, url, mint
+
+
 def _mint_request(mint, product):
     if mint is None or isinstance(mint, MintRequest):
         return mint
@@ -113,20 +132,7 @@ class Embed:
     def __init__(self, container, url=None, product="player", origins=None, rules=None, persist=True,
                  storage_key=None, title=None, dom_events=False, mint=None, report=None, reconnect=True):
         bridge = window.coursewireBridge
-        frame_id = bridge.mountedIn(container)
-        if frame_id in _embeds:
-            raise ValueError("this container already has a Coursewire embed: call destroy() on it first")
-        self.mint = _mint_request(mint, product)
-        if url and self.mint:
-            raise ValueError("give Embed a url or a mint request, not both")
-        if frame_id and not url and self.mint is None:
-            adopted = bridge.mintOf(frame_id)
-            if adopted:  # minted before Python started (the snippet or the demo page)
-                self.mint = MintRequest.from_data(json.loads(adopted))
-            else:
-                url = bridge.src(frame_id) or None
-        if not url and self.mint is None:
-            raise ValueError("Embed needs the course URL, a mint request, or a container the page already mounted")
+        frame_id, url, self.mint = _source(bridge, container, url, mint, product)
         origin = None
         self.url = None
         if url:
