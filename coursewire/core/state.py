@@ -9,6 +9,8 @@ class State:
     # What the mounted iframe is doing, not the learner's record: kept across a Reset, or when the
     # record of the learner a minted URL names replaces a blank one (carry_frame).
     FRAME_FIELDS = ()
+    session = "waiting"  # the session pill: waiting, ready, error or expired
+    session_error = None  # the error's message while the session is in error, or None
     rules = None  # the unlock rules in force (rules.py), or None: the product has none
     rule_errors = ()  # one sentence per rule that was ignored
 

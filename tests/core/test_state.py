@@ -16,6 +16,7 @@ BAD_RULES = RULES + [{"id": "odd", "when": "the moon is full"}]
 def test_every_state_answers_the_shells_questions(product):
     state = state_for(product, BAD_RULES)
     assert isinstance(state, State)
+    assert state.session == "waiting" and state.session_error is None
     assert isinstance(state.full, list) and state.full == []
     assert isinstance(state.clear_quiz(), dict)
     assert len(state.rule_errors) == (1 if product == "player" else 0)  # the builder has no rules
