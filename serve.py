@@ -189,6 +189,13 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             return run_wsgi(self, self.wsgi_app)
         self.send_error(405, "Only GET and HEAD are served here")
 
+    def do_DELETE(self):
+        # Staff sign-out and erasure on the app origin; the simulated Coassemble's DELETE user,
+        # tracking and webhook on the harness origin. Nothing static answers DELETE.
+        if self._wsgi_route():
+            return run_wsgi(self, self.wsgi_app)
+        self.send_error(405, "Only GET and HEAD are served here")
+
 
 class _Deadline:
     """Answers 408 and closes `connection` unless `arrived()` is called within `seconds`."""
@@ -359,12 +366,6 @@ class AppHandler(Handler):
         if rel in APP_FILES or rel in LIBRARY_FILES or rel.startswith(APP_FOLDERS + LIBRARY_FOLDERS):
             return os.path.join(ROOT, rel)
         return None
-
-    def do_DELETE(self):
-        # DELETE /api/staff-session signs staff out; nothing static answers DELETE.
-        if self._wsgi_route():
-            return run_wsgi(self, self.wsgi_app)
-        self.send_error(405, "Only GET and HEAD are served here")
 
     def generated(self, rel):
         if rel == "config.js":

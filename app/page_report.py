@@ -1,9 +1,13 @@
 """Entry point of report.html: one course's learners for the host's staff, kept live.
 
 Staff sign in with the admin token once (POST /api/staff-session); the page then holds only an
-HttpOnly session cookie it cannot read, and never keeps, logs or stores the token. While the tab
-is visible it polls GET /api/records?since=<cursor> every POLL_MS and redraws only the learners
-that changed; a hidden tab does not poll, and polls at once when it is shown again.
+HttpOnly session cookie it cannot read, and never keeps, logs or stores the token. It reads the
+course's summary (counts and chart: GET /api/records/summary) and one page of learners at a time
+(GET /api/records?limit=PAGE_SIZE&page=TOKEN, "Next page" / "Previous page"), so 10,000 learners
+cost what 100 do. While the tab is visible it polls GET /api/records?since=<cursor> every POLL_MS,
+redraws only the shown learners that changed and re-reads the summary when anything did; a hidden
+tab does not poll, and polls at once when it is shown again. Each learner can be exported (a JSON
+download) and erased (after a confirmation) through the erasure API.
 """
 
 import json
@@ -13,9 +17,11 @@ from pyscript.ffi import create_proxy
 
 from app.report_view import LearnerTable, ProgressChart, Summary, listen
 from app.ui import announce, by_id, local_clock, runtime_label, show
-from coursewire.core import roster
+from coursewire.core import csvsafe, present, roster
 
 POLL_MS = 3000
+PAGE_SIZE = 100  # learners per page (drawn 25 per task by LearnerTable.show_page)
+EXPORT_PAGE = 1000  # the CSV export reads the records this many at a time (the API's most)
 DEFAULT_COURSE = "101"
 SESSION_URL = "api/staff-session"
 
@@ -39,11 +45,25 @@ class ReportPage:
         self.io = window.coursewireReportIO
         self.course_text = course_text
         self.course = roster.course_param(course_text)
-        self.records = {}  # learner -> record, as last read
-        self.cursor = 0
+        self.records = {}  # learner -> record, of the page shown only
+        self.cursor = 0  # the poll cursor: changes after it are not yet seen
         self.signed_in = False
-        self.loading = False
-        self.drawn = False  # the first answer draws everything, without flashing rows
+        self.loading = False  # a page or a poll is on its way: one at a time
+        self.drawn = False
+        # The pages visited: the token each was asked with (None: the first page) and the learner
+        # before it ("" for the first page), so Previous goes back and a poll knows which
+        # changed learners fall on the page shown. page_last: the page's last learner when another
+        # page follows (learners after it belong to the next page), else None.
+        self.tokens = [None]
+        self.afters = [""]
+        self.firsts = [1]  # the number of each page's first learner, for "Learners 101–200"
+        self.page_last = None
+        self.next_page = None
+        self.summary_data = None
+        self.summary_loading = False
+        self.summary_again = False
+        self.exporting = None  # the CSV export's rows while it reads the pages
+        self.pending = None  # "next" / "previous", asked while a poll was on its way
         self.table = LearnerTable()
         self.summary = Summary()
         self.chart = ProgressChart()
@@ -51,11 +71,25 @@ class ReportPage:
         self._on_session = create_proxy(self.on_session)
         self._on_sign_in = create_proxy(self.on_sign_in)
         self._on_sign_out = create_proxy(self.on_sign_out)
-        self._on_records = create_proxy(self.on_records)
-        self._tick = create_proxy(lambda: self.load())
+        self._on_page = create_proxy(self.on_page)
+        self._on_poll = create_proxy(self.on_poll)
+        self._on_summary = create_proxy(self.on_summary)
+        self._on_export_page = create_proxy(self.on_export_page)
+        self._on_learner_export = create_proxy(self.on_learner_export)
+        self._on_erased = create_proxy(self.on_erased)
+        self._on_answers = create_proxy(self.on_answers)
+        self.answers_of = None  # [learner, answers read so far] while the answers route is read
+        self._tick = create_proxy(lambda: self.poll())
+        self.erasing = None  # the learner the erase dialog names
+        self.table.on_action = self.row_action
         listen(by_id("sign-in-form"), "submit", self.sign_in)
         listen(by_id("sign-out"), "click", self.sign_out)
         listen(by_id("export-csv"), "click", self.export_csv)
+        listen(by_id("page-next"), "click", self.next_clicked)
+        listen(by_id("page-previous"), "click", self.previous_clicked)
+        listen(by_id("erase-confirm"), "click", self.erase_confirmed)
+        listen(by_id("erase-cancel"), "click", lambda _event: by_id("erase-dialog").close())
+        listen(by_id("erase-dialog"), "close", self.erase_closed)
         listen(document, "visibilitychange", self.visibility_changed)
 
     def start(self):
@@ -130,7 +164,8 @@ class ReportPage:
         show(by_id("report-body"), True)
         show(by_id("sign-out"), True)
         self.live("waiting", "Loading…")
-        self.load()
+        self.load_summary()
+        self.load_page(0)
 
     def leave(self):
         """Signed out: forget every record (nothing of them stays on the page) and stop polling."""
@@ -138,24 +173,188 @@ class ReportPage:
         self.records = {}
         self.cursor = 0
         self.drawn = False
+        self.tokens, self.afters, self.firsts = [None], [""], [1]
+        self.page_last = self.next_page = self.summary_data = self.exporting = None
         self.table.clear()
         show(by_id("report-body"), False)
         show(by_id("sign-out"), False)
         by_id("last-change").textContent = ""
 
-    # -- the records, live --
+    # -- the summary: counts and chart, counted by the server --
 
-    def load(self):
-        if not self.signed_in or self.loading or document.visibilityState == "hidden":
+    def load_summary(self):
+        if self.summary_loading:
+            self.summary_again = True  # a change after the one on its way: read it once more after
+            return
+        self.summary_loading = True
+        self.summary_again = False
+        self.io.request("GET", "api/records/summary?course=%s" % window.encodeURIComponent(self.course), "",
+                        self._on_summary)
+
+    def on_summary(self, status, text):
+        self.summary_loading = False
+        if not self.signed_in:
+            return
+        if self.summary_again:
+            self.load_summary()
+        status, value = _answer(status, text)
+        summary = roster.summary_of(value) if status == 200 else None
+        if status == 401:
+            self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
+        elif summary is None:
+            self.live("error" if status else "offline", "Server trouble, retrying" if status else "Offline, retrying")
+        else:
+            self.summary_data = summary
+            self.summary.render(summary)
+            self.chart.render(summary["bands"])
+            self.show_title(value.get("title"))
+            self.render_pager()
+
+    # -- one page of learners --
+
+    def in_page(self, learner):
+        """Whether `learner` belongs on the page shown (between the page before and the next)."""
+        if learner <= self.afters[-1]:
+            return False
+        return self.page_last is None or learner <= self.page_last
+
+    def load_page(self, index):
+        """Read page `index` of the pages visited (0: the first; len: the one after the last)."""
+        if not self.signed_in:
             return
         self.loading = True
-        url = "api/records?course=%s&since=%d" % (window.encodeURIComponent(self.course), self.cursor)
-        self.io.request("GET", url, "", self._on_records)
+        self.asked_index = index
+        token = self.tokens[index] if index < len(self.tokens) else self.next_page
+        url = "api/records?course=%s&limit=%d" % (window.encodeURIComponent(self.course), PAGE_SIZE)
+        if token:
+            url += "&page=" + window.encodeURIComponent(token)
+        self.io.request("GET", url, "", self._on_page)
 
-    def on_records(self, status, text):
+    def on_page(self, status, text):
+        value = self.check(status, text)
+        if value is None:
+            self.loading = False
+            self.settle()
+            return
+        self.show_answer(value)  # still loading until the rows are drawn: polls wait
+
+    def show_answer(self, value):
+        index = self.asked_index
+        if index >= len(self.tokens):  # forward: remember how to come back
+            self.tokens.append(self.next_page)
+            self.afters.append(self.page_last or "")
+            self.firsts.append(self.firsts[-1] + len(self.records))
+        else:  # back, or the page shown read again
+            del self.tokens[index + 1:]
+            del self.afters[index + 1:]
+            del self.firsts[index + 1:]
+        records = [r for r in value["records"] if isinstance(r, dict) and isinstance(r.get("learner"), str)]
+        if not self.drawn and isinstance(value.get("cursor"), int):
+            self.cursor = value["cursor"]  # the first page's snapshot: polls start from it
+        self.next_page = value.get("next_page") if isinstance(value.get("next_page"), str) else None
+        self.page_last = records[-1]["learner"] if records and self.next_page else None
+        self.records = {}
+        for record in records:
+            self.records[record["learner"]] = record
+        self.show_title(value.get("title"))
+        self.table.show_page(records, self.page_drawn)
+
+    def page_drawn(self):
         self.loading = False
+        self.render_pager()
+        self.drawn = True
+        self.live("live", "Live")
+        self.seen_now()
+        self.settle()
+
+    def render_pager(self):
+        total = self.summary_data["learners"] if self.summary_data else None
+        by_id("page-status").textContent = roster.page_text(self.firsts[-1], len(self.records), total)
+        previous, following = by_id("page-previous"), by_id("page-next")
+        focused = document.activeElement
+        focused = focused.id if focused is not None and type(focused).__name__ != "JsNull" else ""
+        previous.disabled = len(self.tokens) <= 1
+        following.disabled = self.next_page is None
+        # A keyboard user's place: a button that just became disabled hands focus to the other.
+        if focused == "page-previous" and previous.disabled and not following.disabled:
+            following.focus()
+        elif focused == "page-next" and following.disabled and not previous.disabled:
+            previous.focus()
+        show(by_id("pager"), len(self.tokens) > 1 or self.next_page is not None)
+
+    def next_clicked(self, _event):
+        self.go("next")
+
+    def previous_clicked(self, _event):
+        self.go("previous")
+
+    def go(self, where):
+        """Next or previous page; while a poll is on its way, as soon as it has answered."""
+        if self.loading:
+            self.pending = where
+            return
+        self.pending = None
+        if where == "next" and self.next_page is not None:
+            self.load_page(len(self.tokens))
+        elif where == "previous" and len(self.tokens) > 1:
+            self.load_page(len(self.tokens) - 2)
+
+    def settle(self):
+        """An answer has been handled: go where the staff asked meanwhile."""
+        if self.pending is not None and not self.loading:
+            self.go(self.pending)
+
+    # -- polling: only what changed, patched into the page shown --
+
+    def poll(self):
+        if not self.signed_in or self.loading or not self.drawn or document.visibilityState == "hidden":
+            return
+        self.loading = True
+        url = "api/records?course=%s&since=%d&limit=%d" % (window.encodeURIComponent(self.course), self.cursor,
+                                                            PAGE_SIZE)
+        self.io.request("GET", url, "", self._on_poll)
+
+    def on_poll(self, status, text):
+        self.loading = False
+        self.patch(status, text)
+        self.settle()
+
+    def patch(self, status, text):
+        value = self.check(status, text)
+        if value is None:
+            return
+        cursor = value.get("cursor")
+        if not isinstance(cursor, int):
+            return
+        if cursor < self.cursor:
+            # The server's record was reset or restored: start again from the first page.
+            self.cursor, self.drawn = 0, False
+            self.tokens, self.afters, self.firsts = [None], [""], [1]
+            self.load_summary()
+            self.load_page(0)
+            return
+        changed = [r for r in value["records"] if isinstance(r, dict) and isinstance(r.get("learner"), str)]
+        self.cursor = cursor
+        self.live("live", "Live")
+        if not changed:
+            return
+        self.load_summary()
+        if value.get("next_page"):
+            # More changed than one answer holds: read the page shown again rather than every change.
+            self.load_page(len(self.tokens) - 1)
+            return
+        mine = [r for r in changed if self.in_page(r["learner"])]
+        updated = roster.merge(self.records, mine)
+        if updated:
+            self.table.update(self.records, updated, flash=True)
+            announce("%d learner%s updated." % (len(updated), "" if len(updated) == 1 else "s"))
+            self.render_pager()
+        self.seen_now()
+
+    def check(self, status, text):
+        """The answer's JSON object when it is a records answer; else says why and gives None."""
         if not self.signed_in:
-            return  # signed out while this was on its way
+            return None  # signed out while this was on its way
         status, value = _answer(status, text)
         if status == 401:
             self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
@@ -166,34 +365,116 @@ class ReportPage:
             self.error(_sentence(value, "The server's answer could not be read; retrying."))
         else:
             self.error(None)
-            self.apply(value)
-            self.live("live", "Live")
+            return value
+        return None
 
-    def apply(self, page):
-        cursor = page.get("cursor")
-        if not isinstance(cursor, int):
-            return
-        if cursor < self.cursor:
-            # The server's record was reset or restored: start again from nothing.
-            self.records, self.cursor, self.drawn = {}, 0, False
-            self.table.clear()
-            self.load()
-            return
-        title = page.get("title")
+    def show_title(self, title):
         title_node = by_id("course-title")
         title_node.textContent = title if isinstance(title, str) else ""
         show(title_node, isinstance(title, str) and title != "")
-        changed = roster.merge(self.records, [r for r in page["records"] if isinstance(r, dict)])
-        self.cursor = cursor
-        if changed or not self.drawn:
-            records = [self.records[learner] for learner in sorted(self.records)]
-            self.table.update(self.records, changed, flash=self.drawn)
-            self.summary.render(records)
-            self.chart.render(records)
-            if self.drawn and changed:
-                announce("%d learner%s updated." % (len(changed), "" if len(changed) == 1 else "s"))
-            by_id("last-change").textContent = "Last change seen at %s" % local_clock(window.Date.new().toISOString())
-            self.drawn = True
+
+    def seen_now(self):
+        by_id("last-change").textContent = "Last change seen at %s" % local_clock(window.Date.new().toISOString())
+
+    # -- one learner: export and erase (the erasure API) --
+
+    def row_action(self, action, learner, button):
+        if action == "all-answers":
+            if self.answers_of is None:
+                self.answers_of = [learner, []]
+                button.disabled = True
+                self.read_answers(None)
+        elif action == "export":
+            self.status_line("Exporting the record of %s…" % learner)
+            self.io.request("GET", self.learner_url(learner) + "/export", "", self._on_learner_export)
+            self.exported = learner
+        elif action == "erase":
+            self.erasing = learner
+            self.erase_button = button
+            by_id("erase-learner").textContent = learner
+            by_id("erase-confirm").setAttribute("aria-label", "Erase " + learner)
+            by_id("erase-dialog").showModal()
+            by_id("erase-cancel").focus()  # the safe choice is the one Enter takes
+
+    def read_answers(self, token):
+        url = "api/records/answers?course=%s&learner=%s&limit=%d" % (
+            window.encodeURIComponent(self.course), window.encodeURIComponent(self.answers_of[0]), EXPORT_PAGE)
+        if token:
+            url += "&page=" + window.encodeURIComponent(token)
+        self.io.request("GET", url, "", self._on_answers)
+
+    def on_answers(self, status, text):
+        learner, answers = self.answers_of
+        status, value = _answer(status, text)
+        if status == 200 and value is not None and isinstance(value.get("answers"), list):
+            answers.extend(a for a in value["answers"] if isinstance(a, dict))
+            token = value.get("next_page")
+            if isinstance(token, str) and token:
+                self.read_answers(token)
+                return
+            self.answers_of = None
+            self.table.show_all_answers(learner, answers)
+            announce("All %s answers and events of %s shown." % (present.grouped(len(answers)), learner))
+            return
+        self.answers_of = None
+        if status == 401:
+            self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
+        else:
+            self.status_line("The answers of %s could not be read: %s" % (learner, _sentence(
+                value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
+
+    def learner_url(self, learner):
+        return "api/learners/" + window.encodeURIComponent(learner)
+
+    def on_learner_export(self, status, text):
+        status, value = _answer(status, text)
+        learner = self.exported
+        if status == 200 and value is not None:
+            self.io.save("learner-%s.json" % _file_safe(learner), "application/json", text)
+            self.status_line("Exported everything held about %s." % learner)
+        elif status == 401:
+            self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
+        else:
+            self.status_line("Export of %s failed: %s" % (learner, _sentence(
+                value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
+
+    def erase_confirmed(self, _event):
+        dialog = by_id("erase-dialog")
+        learner = self.erasing if dialog.open else None
+        dialog.close()
+        if learner is None:
+            return
+        self.status_line("Erasing %s…" % learner)
+        self.io.request("DELETE", self.learner_url(learner), "", self._on_erased)
+        self.erased = learner
+
+    def erase_closed(self, _event):
+        # Focus goes back to the row's button. (`erasing` stays: a late "close" event of an
+        # earlier opening must not forget the learner of the dialog open now.)
+        button = getattr(self, "erase_button", None)
+        if button is not None and button.isConnected and not by_id("erase-dialog").open:
+            button.focus()
+
+    def on_erased(self, status, text):
+        status, value = _answer(status, text)
+        learner = self.erased
+        if status == 200 and value is not None:
+            self.table.remove(learner)
+            self.records.pop(learner, None)
+            self.status_line(roster.erasure_text(learner, value))
+            by_id("record-status").focus()  # the row and its buttons are gone: read what was done
+            self.load_summary()
+            self.render_pager()
+        elif status == 401:
+            self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
+        else:
+            self.status_line("%s was not erased: %s" % (learner, _sentence(
+                value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
+
+    def status_line(self, text):
+        node = by_id("record-status")
+        node.textContent = text
+        show(node, True)
 
     def visibility_changed(self, _event):
         if not self.signed_in:
@@ -202,7 +483,7 @@ class ReportPage:
             self.live("paused", "Paused while hidden")
         else:
             self.live("live", "Live")
-            self.load()
+            self.poll()
 
     # -- what the page says --
 
@@ -217,8 +498,45 @@ class ReportPage:
         show(box, bool(sentence))
 
     def export_csv(self, _event):
-        records = [self.records[learner] for learner in sorted(self.records)]
-        self.io.save("learners-course-%s.csv" % self.course, "text/csv", roster.roster_csv(records))
+        """Every learner of the course, read EXPORT_PAGE at a time (one task per page), then saved."""
+        if self.exporting is not None:
+            return
+        self.exporting = [list(roster.CSV_COLUMNS)]
+        by_id("export-csv").disabled = True
+        self.status_line("Preparing the CSV…")
+        self.export_page(None)
+
+    def export_page(self, token):
+        url = "api/records?course=%s&limit=%d" % (window.encodeURIComponent(self.course), EXPORT_PAGE)
+        if token:
+            url += "&page=" + window.encodeURIComponent(token)
+        self.io.request("GET", url, "", self._on_export_page)
+
+    def on_export_page(self, status, text):
+        rows = self.exporting
+        value = self.check(status, text)
+        if rows is None or value is None:
+            self.exporting = None
+            by_id("export-csv").disabled = False
+            if self.signed_in:
+                self.status_line("The CSV export stopped: the server's answer could not be read.")
+            return
+        rows.extend(roster.csv_row(r) for r in value["records"] if isinstance(r, dict))
+        token = value.get("next_page")
+        if isinstance(token, str) and token:
+            self.status_line("Preparing the CSV… %s learners read" % present.grouped(len(rows) - 1))
+            self.export_page(token)
+            return
+        self.exporting = None
+        by_id("export-csv").disabled = False
+        self.io.save("learners-course-%s.csv" % self.course, "text/csv", csvsafe.csv_text(rows))
+        self.status_line("Exported %s learners as CSV." % present.grouped(len(rows) - 1))
+
+
+def _file_safe(text):
+    """A learner id as part of a file name: letters, digits, '.', '_', '-' and '@' kept."""
+    kept = "".join(c if c.isalpha() or c.isdigit() or c in "._-@" else "_" for c in text)
+    return kept[:80] or "learner"
 
 
 runtime_label()

@@ -1,5 +1,6 @@
-"""The report page's views: the learners table (one <tbody> per learner, so a poll replaces only
-the learners that changed), the summary counts and the progress chart drawn as inline SVG.
+"""The report page's views: the learners table (one page of learners, one <tbody> per learner, so a
+poll replaces only the learners that changed), the summary counts and the progress chart drawn as
+inline SVG from the server's summary (never from every record).
 
 Words, bands and geometry come from coursewire/core/roster.py; everything from the server goes
 in through textContent / setAttribute, never as HTML. Times are shown in the viewer's time zone.
@@ -13,7 +14,8 @@ from coursewire.core import present, roster
 
 SVG_NS = "http://www.w3.org/2000/svg"
 # Each cell's short name, shown beside its value when the table becomes cards on a phone.
-LABELS = ("Learner", "Progress", "Reported", "Verified", "Answers", "Last activity")
+LABELS = ("Learner", "Progress", "Reported", "Verified", "Answers", "Last activity", "Record")
+ROWS_PER_TASK = 25  # rows drawn per main-thread task: the page stays responsive while it draws
 _proxies = []  # event-listener proxies, kept alive for the page's lifetime
 
 
@@ -51,14 +53,51 @@ class LearnerTable:
         self.bodies = {}  # learner -> its <tbody>
         self.expanded = set()  # learners whose answers are shown; kept across redraws
         self.next_id = 0
+        self.on_action = None  # on_action(action, learner, button): the Export and Erase… buttons
+        self._queue, self._done = [], None  # the rows of a page not drawn yet, and what follows
+        self._step = create_proxy(self._build_more)
         listen(self.table, "click", self._toggle)
 
     def clear(self):
+        self._queue, self._done = [], None  # a page still being drawn stops here
         for body in self.bodies.values():
             body.remove()
         self.bodies = {}
         self.expanded = set()
         show(self.empty, True)
+
+    def show_page(self, records, done=None):
+        """Replace the rows with `records` (in the server's order), ROWS_PER_TASK at a time, one
+        main-thread task each (a page of 100 in one task measured 65-90 ms); then `done()`."""
+        for body in self.bodies.values():
+            body.remove()
+        self.bodies = {}
+        self._queue = list(records)
+        self._done = done
+        self._build_more()
+
+    def _build_more(self, *_):
+        batch, self._queue = self._queue[:ROWS_PER_TASK], self._queue[ROWS_PER_TASK:]
+        fragment = document.createDocumentFragment()
+        for record in batch:
+            body = self._body(record)
+            fragment.appendChild(body)
+            self.bodies[record["learner"]] = body
+        self.table.appendChild(fragment)
+        if self._queue:
+            window.setTimeout(self._step, 0)
+            return
+        show(self.empty, not self.bodies)
+        done, self._done = self._done, None
+        if done is not None:
+            done()
+
+    def remove(self, learner):
+        body = self.bodies.pop(learner, None)
+        if body is not None:
+            body.remove()
+        self.expanded.discard(learner)
+        show(self.empty, not self.bodies)
 
     def update(self, records, learners, flash):
         """Redraw the rows of `learners` (sorted) from `records` (learner -> record); the other rows
@@ -99,34 +138,65 @@ class LearnerTable:
         answers = record.get("answers") or []
         self.next_id += 1
         answers_id = "answers-%d" % self.next_id
-        row.appendChild(self._answers_cell(learner, answers, answers_id))
+        row.appendChild(self._answers_cell(learner, answers, answers_id, record.get("answers_total")))
         last = roster.last_activity(record)
         cell = el("td", None, "last-activity")
         cell.setAttribute("data-label", LABELS[5])
         cell.appendChild(time_node(last) if last else el("span", "—", "none"))
         row.appendChild(cell)
+        row.appendChild(self._actions_cell(learner))
         body.appendChild(row)
         if answers:
-            body.appendChild(self._answers_row(answers, answers_id, learner in self.expanded))
+            body.appendChild(self._answers_row(answers, answers_id, learner in self.expanded,
+                                               learner, record.get("answers_total")))
         return body
 
     def _progress_cell(self, record):
-        progress = record.get("progress") or 0
+        shown = roster.progress_evidence(record)
+        percent = shown["percent"]
         cell = el("td", None, "progress-cell")
         cell.setAttribute("data-label", LABELS[1])
+        cell.setAttribute("data-source", shown["source"])
         line = el("div", None, "progress-line")
-        bar = el("div", None, "progress")
+        bar = el("div", None, "progress " + shown["source"])
         bar.setAttribute("role", "progressbar")
         bar.setAttribute("aria-valuemin", "0")
         bar.setAttribute("aria-valuemax", "100")
-        bar.setAttribute("aria-valuenow", str(progress))
+        bar.setAttribute("aria-valuenow", str(percent))
+        bar.setAttribute("aria-valuetext", shown["text"])
         bar.setAttribute("aria-label", "Progress of " + record["learner"])
         fill = el("div", None, "progress-fill")
-        fill.style.width = "%d%%" % progress
+        fill.style.width = "%d%%" % percent
         bar.appendChild(fill)
         line.appendChild(bar)
-        line.appendChild(el("span", "%d%%" % progress, "progress-text"))
-        cell.appendChild(line)
+        line.appendChild(el("span", "%d%%" % percent, "progress-text"))
+        value = el("div", None, "value")  # one box: on a phone the cell is a label/value pair
+        value.appendChild(line)
+        cell.appendChild(value)
+        if shown["source"] == "verified":
+            # Coassemble's word, marked as such (the check mark and a solid badge, not colour alone).
+            badge = el("span", None, "badge verified from")
+            mark = el("span", roster.VERIFIED_MARK, "mark")
+            mark.setAttribute("aria-hidden", "true")
+            badge.appendChild(mark)
+            badge.appendChild(el("span", "Verified by Coassemble"))
+            value.appendChild(badge)
+            if shown["reported"] is not None:
+                value.appendChild(el("span", "Browser reported %d%%" % shown["reported"], "progress-note"))
+        return cell
+
+    def _actions_cell(self, learner):
+        cell = el("td", None, "record-actions")
+        cell.setAttribute("data-label", LABELS[6])
+        value = el("div", None, "value")
+        for action, text, label in (("export", "Export", "Export everything held about "),
+                                    ("erase", "Erase…", "Erase ")):
+            button = el("button", text, "quiet small" if action == "export" else "quiet small erase")
+            button.type = "button"
+            button.setAttribute("data-action", action)
+            button.setAttribute("aria-label", label + learner + ("…" if action == "erase" else ""))
+            value.appendChild(button)
+        cell.appendChild(value)
         return cell
 
     def _evidence_cell(self, kind, evidence, label):
@@ -149,12 +219,12 @@ class LearnerTable:
         cell.appendChild(value)
         return cell
 
-    def _answers_cell(self, learner, answers, answers_id):
+    def _answers_cell(self, learner, answers, answers_id, total):
         cell = el("td", None, "answers")
         cell.setAttribute("data-label", LABELS[4])
         value = el("div", None, "value")
         cell.appendChild(value)
-        value.appendChild(el("span", roster.answers_summary(answers), "answers-summary"))
+        value.appendChild(el("span", roster.answers_summary(answers, total), "answers-summary"))
         if answers:
             open_now = learner in self.expanded
             button = el("button", "Hide answers" if open_now else "Show answers", "quiet small")
@@ -166,12 +236,38 @@ class LearnerTable:
             value.appendChild(button)
         return cell
 
-    def _answers_row(self, answers, answers_id, open_now):
+    def _answers_row(self, answers, answers_id, open_now, learner, total):
         row = el("tr", None, "answers-row")
         row.id = answers_id
         row.hidden = not open_now
         cell = el("td", None, "answers-detail")
         cell.setAttribute("colspan", str(len(LABELS)))
+        cell.appendChild(self._answer_list(answers))
+        if isinstance(total, int) and not isinstance(total, bool) and total > len(answers):
+            # The records API carries the newest answers only; the rest come on request.
+            more = el("button", "Show all %s answers and events" % present.grouped(total), "quiet small")
+            more.type = "button"
+            more.setAttribute("data-action", "all-answers")
+            more.setAttribute("aria-label", "Show all %s answers and events of %s" % (present.grouped(total), learner))
+            cell.appendChild(more)
+        row.appendChild(cell)
+        return row
+
+    def show_all_answers(self, learner, answers):
+        """Replace the newest answers shown for `learner` with `answers` (all of them)."""
+        body = self.bodies.get(learner)
+        if body is None:
+            return
+        old = body.querySelector(".answer-list")
+        button = body.querySelector("button[data-action='all-answers']")
+        if _missing(old):
+            return
+        old.replaceWith(self._answer_list(answers))
+        if not _missing(button):
+            body.querySelector("button[data-toggle]").focus()
+            button.remove()
+
+    def _answer_list(self, answers):
         items = el("ol", None, "answer-list")
         for answer in answers:
             entry = roster.quiz_entry(answer)
@@ -188,14 +284,17 @@ class LearnerTable:
             if answer.get("time"):
                 item.appendChild(time_node(answer["time"]))
             items.appendChild(item)
-        cell.appendChild(items)
-        row.appendChild(cell)
-        return row
+        return items
 
     def _toggle(self, event):
         # One delegated listener: rows are rebuilt on every change.
+        action = event.target.closest("button[data-action]")
+        if not _missing(action) and self.on_action is not None:
+            self.on_action(action.getAttribute("data-action"), action.closest("tbody").getAttribute("data-learner"),
+                           action)
+            return
         button = event.target.closest("button[data-toggle]")
-        if button is None:
+        if _missing(button):
             return
         body = button.closest("tbody")
         learner = body.getAttribute("data-learner")
@@ -212,19 +311,16 @@ class LearnerTable:
 
 
 class Summary:
-    """#summary: learners per status; reported-only completions counted apart from verified ones."""
+    """#summary: learners per status from the server's summary; reported-only completions counted
+    apart from verified ones. Numbers are grouped ("10,000") and wrap, never clipped."""
 
     IDS = {roster.COMPLETED_VERIFIED: "count-verified", roster.COMPLETED_REPORTED: "count-reported",
            roster.IN_PROGRESS: "count-in-progress", roster.NOT_STARTED: "count-not-started"}
 
-    def render(self, records):
-        counts = dict((status, 0) for status in self.IDS)
-        for record in records:
-            if record.get("status") in counts:
-                counts[record["status"]] += 1
-        by_id("count-all").textContent = str(len(records))
+    def render(self, summary):
+        by_id("count-all").textContent = present.grouped(summary["learners"])
         for status, element_id in self.IDS.items():
-            by_id(element_id).textContent = str(counts[status])
+            by_id(element_id).textContent = present.grouped(summary["statuses"][status])
 
 
 class ProgressChart:
@@ -234,15 +330,14 @@ class ProgressChart:
     def __init__(self):
         self.slot = by_id("chart-slot")
 
-    def render(self, records):
-        bands = roster.progress_bands(records)
+    def render(self, bands):
         height = roster.chart_height(bands)
         chart = _svg("svg", {"id": "progress-chart", "class": "chart", "role": "img",
                              "viewBox": "0 0 %d %d" % (roster.CHART_WIDTH, height),
                              "aria-labelledby": "chart-title chart-desc"})
         chart.appendChild(_svg("title", {"id": "chart-title"}, "Learners by progress"))
         chart.appendChild(_svg("desc", {"id": "chart-desc"}, roster.bands_text(bands)))
-        plot_width = roster.CHART_WIDTH - roster.CHART_LABEL_WIDTH - roster.CHART_COUNT_ROOM
+        plot_width = roster.CHART_WIDTH - roster.CHART_LABEL_WIDTH - roster.count_room(bands)
         for bar in roster.chart_bars(bands):
             group = _svg("g", {"class": "band", "data-band": bar["label"], "data-count": str(bar["count"])})
             group.appendChild(_svg("rect", {"class": "track", "x": bar["x"], "y": bar["y"], "width": plot_width,
@@ -253,10 +348,15 @@ class ProgressChart:
             group.appendChild(_svg("text", {"class": "band-label", "x": bar["label_x"], "y": bar["text_y"],
                                             "text-anchor": "end"}, bar["label"]))
             group.appendChild(_svg("text", {"class": "band-count", "x": bar["count_x"], "y": bar["text_y"]},
-                                   str(bar["count"])))
+                                   bar["text"]))
             chart.appendChild(group)
         self.slot.textContent = ""
         self.slot.appendChild(chart)
+
+
+def _missing(node):
+    # JavaScript's null: None on MicroPython, a JsNull proxy on Pyodide.
+    return node is None or type(node).__name__ == "JsNull"
 
 
 def _labelled(label, text, cls):

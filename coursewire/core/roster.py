@@ -53,6 +53,9 @@ def reported_evidence(record):
                 "time": record["reported_completed_at"]}
     if record.get("reported_started_at"):
         return {"state": "started", "mark": "", "text": "Reported started", "time": record["reported_started_at"]}
+    if record.get("verified_completed_at"):
+        # Coassemble's word settles it; "Nothing reported" beside it read as "not started".
+        return {"state": "none", "mark": "", "text": "No browser report", "time": None}
     return {"state": "none", "mark": "", "text": "Nothing reported", "time": None}
 
 
@@ -64,6 +67,28 @@ def verified_evidence(record):
     if record.get("verified_commenced_at"):
         return {"state": "started", "mark": "", "text": "Verified started", "time": record["verified_commenced_at"]}
     return {"state": "none", "mark": "", "text": "Not verified", "time": None}
+
+
+def _percent(value):
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return max(0, min(100, value))
+
+
+def progress_evidence(record):
+    """The progress a learner's row shows: {"percent", "source": "verified" | "reported", "text",
+    "reported"}. Coassemble's word wins: a verified completion is 100 %, its `verified_progress`
+    (when the record has one) comes next, else the browser's reported progress. `reported` is the
+    browser's own figure when it says something else, to show beside it (else None)."""
+    reported = _percent(record.get("progress")) or 0
+    if record.get("verified_completed_at"):
+        percent = 100
+    else:
+        percent = _percent(record.get("verified_progress"))
+    if percent is None:
+        return {"percent": reported, "source": "reported", "text": "%d%%" % reported, "reported": None}
+    return {"percent": percent, "source": "verified", "text": "%d%% Verified by Coassemble" % percent,
+            "reported": reported if reported not in (0, percent) else None}
 
 
 def last_activity(record):
@@ -95,9 +120,12 @@ def answer_counts(answers):
     return given, correct, highest
 
 
-def answers_summary(answers):
-    """"No answers" or e.g. "3 answers · 2 correct · 2 attempts"."""
+def answers_summary(answers, total=None):
+    """"No answers" or e.g. "3 answers · 2 correct · 2 attempts". `total`: how many the record
+    holds when `answers` are only its newest ones (the records API's answers_total)."""
     given, correct, highest = answer_counts(answers)
+    if isinstance(total, int) and not isinstance(total, bool) and total > len(answers):
+        return "%s answers and events; the newest %d shown" % (present.grouped(total), len(answers))
     if not given:
         return "No answers"
     text = "%d answer%s · %d correct" % (given, "" if given == 1 else "s", correct)
@@ -124,10 +152,12 @@ def band_label(low, high):
 
 
 def progress_bands(records):
-    """Learners per progress band: [{"low", "high", "label", "count"}] for 0–9 % … 90–99 %, 100 %."""
+    """Learners per progress band: [{"low", "high", "label", "count"}] for 0–9 % … 90–99 %, 100 %;
+    a verified completion is in the 100 % band whatever the browser reported (as the server's
+    summary counts it)."""
     bands = [{"low": low, "high": high, "label": band_label(low, high), "count": 0} for low, high in BANDS]
     for record in records:
-        progress = record.get("progress")
+        progress = 100 if record.get("verified_completed_at") else record.get("progress")
         if not isinstance(progress, int) or isinstance(progress, bool):
             continue
         progress = max(0, min(100, progress))
@@ -137,8 +167,46 @@ def progress_bands(records):
 
 def bands_text(bands):
     """The chart's accessible description: every band and its count, in words."""
-    return "; ".join("%s: %d learner%s" % (band["label"], band["count"], "" if band["count"] == 1 else "s")
+    return "; ".join("%s: %s learner%s" % (band["label"], present.grouped(band["count"]),
+                                          "" if band["count"] == 1 else "s")
                      for band in bands) + "."
+
+
+def summary_of(value):
+    """The records summary (GET /api/records/summary) as the page draws it: {"learners",
+    "statuses": {status: n}, "bands"}, or None when `value` is not one (rendering never raises
+    on what the server sent)."""
+    if not isinstance(value, dict):
+        return None
+    learners, statuses, given = value.get("learners"), value.get("statuses"), value.get("bands")
+    if not _count(learners) or not isinstance(statuses, dict) or not isinstance(given, list) \
+            or len(given) != len(BANDS):
+        return None
+    counts = {}
+    for status in STATUS_TEXT:
+        counts[status] = statuses.get(status, 0)
+        if not _count(counts[status]):
+            return None
+    bands = []
+    for (low, high), band in zip(BANDS, given):
+        if not isinstance(band, dict) or not _count(band.get("count")):
+            return None
+        bands.append({"low": low, "high": high, "label": band_label(low, high), "count": band["count"]})
+    return {"learners": learners, "statuses": counts, "bands": bands}
+
+
+def _count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def page_text(first, shown, total):
+    """"Learners 101–200 of 10,000" for a page whose first learner is number `first` (from 1)."""
+    if shown <= 0:
+        return "No learners on this page"
+    last = first + shown - 1
+    text = "Learner %s" % present.grouped(first) if shown == 1 else \
+        "Learners %s–%s" % (present.grouped(first), present.grouped(last))
+    return text + (" of %s" % present.grouped(total) if isinstance(total, int) and total >= last else "")
 
 
 # Horizontal bars (labels stay readable on a phone): the chart's coordinate system, in SVG units.
@@ -146,29 +214,70 @@ CHART_WIDTH = 360
 CHART_ROW = 20
 CHART_BAR = 13
 CHART_LABEL_WIDTH = 76
-CHART_COUNT_ROOM = 34
+CHART_COUNT_ROOM = 34  # at least; more when the largest count is longer (count_room)
+CHART_DIGIT = 9.5  # the width of one digit or separator of a count at the chart's 14-unit bold type
 
 
 def chart_height(bands):
     return len(bands) * CHART_ROW + 4
 
 
+def count_room(bands):
+    """Room right of the bars for the counts: the longest count's text always fits ("10,000"
+    was clipped to "100" at the chart's edge)."""
+    longest = max([len(present.grouped(band["count"])) for band in bands] + [1])
+    return max(CHART_COUNT_ROOM, 8 + longest * CHART_DIGIT)
+
+
 def chart_bars(bands):
-    """Where each band's bar and texts go: [{"label", "count", "x", "y", "width", "height",
+    """Where each band's bar and texts go: [{"label", "count", "text", "x", "y", "width", "height",
     "label_x", "text_y", "count_x"}]; the longest bar spans the plot, the others in proportion."""
-    plot = CHART_WIDTH - CHART_LABEL_WIDTH - CHART_COUNT_ROOM
+    plot = CHART_WIDTH - CHART_LABEL_WIDTH - count_room(bands)
     most = max([band["count"] for band in bands] + [1])
     bars = []
     for index, band in enumerate(bands):
         top = 2 + index * CHART_ROW + (CHART_ROW - CHART_BAR) / 2
         width = plot * band["count"] / most
         bars.append({
-            "label": band["label"], "count": band["count"],
+            "label": band["label"], "count": band["count"], "text": present.grouped(band["count"]),
             "x": CHART_LABEL_WIDTH, "y": top, "width": width, "height": CHART_BAR,
             "label_x": CHART_LABEL_WIDTH - 6, "text_y": top + CHART_BAR - 2,
             "count_x": CHART_LABEL_WIDTH + width + 5,
         })
     return bars
+
+
+# -- erasure --
+
+ERASED_PARTS = (("records", "record"), ("reported_events", "reported event"), ("quiz_answers", "quiz answer"),
+                ("quiz_screens", "quiz screen"), ("webhook_deliveries", "webhook delivery"))
+COASSEMBLE_ERASURE = {
+    "erased": "Coassemble confirmed it erased the learner.",
+    "not found": "Coassemble holds nothing about the learner.",
+    "not configured": "Coassemble was not asked: this server has no Coassemble API key.",
+}
+
+
+def erasure_text(learner, answer):
+    """What an erasure (DELETE /api/learners/<id>) removed, here and at Coassemble, in words."""
+    removed = answer.get("removed") if isinstance(answer, dict) else None
+    removed = removed if isinstance(removed, dict) else {}
+    parts = []
+    for key, word in ERASED_PARTS:
+        count = removed.get(key)
+        if _count(count) and count:
+            plural = "webhook deliveries" if key == "webhook_deliveries" else word + "s"
+            parts.append("%s %s" % (present.grouped(count), word if count == 1 else plural))
+    text = "Erased %s: %s removed here." % (learner, ", ".join(parts) if parts else "nothing was")
+    if not parts:
+        text = "Erased %s: nothing was held here." % learner
+    coassemble = answer.get("coassemble") if isinstance(answer, dict) else None
+    if coassemble in COASSEMBLE_ERASURE:
+        return text + " " + COASSEMBLE_ERASURE[coassemble]
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if isinstance(error, str) and error:  # the server's sentence says what failed and how to retry
+        return text + " Coassemble did not confirm it: " + present.preview(error, 300)
+    return text + " Coassemble did not confirm it: retry with coursewire erase."
 
 
 # -- the CSV export --

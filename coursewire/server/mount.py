@@ -18,7 +18,8 @@ from typing import Callable, Iterable
 # The stock routes a host with its own mint view mounts: the page's reports, Coassemble's webhooks,
 # and the staff's record reads with their sign-in (report.html). Not /api/embed-url: the host's
 # own view mints.
-ROUTES = ("/api/events", "/webhooks/coassemble", "/api/records", "/api/staff-session")
+ROUTES = ("/api/events", "/webhooks/coassemble", "/api/records", "/api/records/summary", "/api/records/answers",
+          "/api/staff-session")
 # And every path under these: the staff's erase and export of one learner (/api/learners/<id>...).
 PREFIXES = ("/api/learners/",)
 

@@ -81,6 +81,8 @@ ROUTES = {
     ("POST", "/webhooks/coassemble"): webhooks.receive,
     ("POST", "/api/events"): reports.receive_batch,
     ("GET", "/api/records"): records_api.list_records,
+    ("GET", "/api/records/summary"): records_api.course_summary,
+    ("GET", "/api/records/answers"): records_api.record_answers,
     ("POST", embed_url.PATH): embed_url.route,
     ("POST", staff_session.PATH): staff_session.sign_in,
     ("GET", staff_session.PATH): staff_session.status,

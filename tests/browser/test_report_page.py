@@ -277,7 +277,7 @@ def test_the_page_updates_live_only_the_rows_that_changed_and_pauses_while_hidde
 
     # Hidden tab: no polling at all; shown again: it polls at once.
     asked = []
-    page.on("request", lambda r: asked.append(r.url) if "/api/records" in r.url else None)
+    page.on("request", lambda r: asked.append(r.url) if "/api/records?" in r.url else None)
     page.evaluate("""() => { Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
                              document.dispatchEvent(new Event('visibilitychange')); }""")
     assert page.inner_text("#live-status") == "Paused while hidden"

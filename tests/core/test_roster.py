@@ -77,7 +77,7 @@ def test_progress_bands_count_learners_per_ten_percent(progresses, counts):
 def test_the_chart_draws_each_band_in_proportion_and_describes_it_in_words():
     bands = roster.progress_bands([record(progress=p) for p in (5, 5, 5, 100, 50)])
     bars = roster.chart_bars(bands)
-    widest = roster.CHART_WIDTH - roster.CHART_LABEL_WIDTH - roster.CHART_COUNT_ROOM
+    widest = roster.CHART_WIDTH - roster.CHART_LABEL_WIDTH - roster.count_room(bands)
     assert [bar["count"] for bar in bars] == [band["count"] for band in bands]
     assert bars[0]["width"] == widest
     assert bars[5]["width"] == pytest.approx(widest / 3) and bars[10]["width"] == pytest.approx(widest / 3)
@@ -124,3 +124,62 @@ def test_merging_a_poll_reports_only_the_learners_that_changed_in_table_order():
                                           ("a b", None), ("<b>", None), ("x" * 129, None), (None, None)])
 def test_the_course_parameter_follows_the_servers_rule(text, course):
     assert roster.course_param(text) == course
+
+
+def test_a_count_of_ten_thousand_fits_right_of_its_bar():
+    # The chart drew "10,000" from the end of the longest bar and cut it to "100" at its edge.
+    bands = roster.progress_bands([record(progress=100)] * 10000 + [record(progress=40)])
+    bars = roster.chart_bars(bands)
+    longest = bars[10]
+    assert longest["text"] == "10,000" and bars[4]["text"] == "1"
+    room = roster.CHART_WIDTH - longest["count_x"]
+    assert room >= len(longest["text"]) * roster.CHART_DIGIT
+    assert longest["count_x"] > longest["x"] + longest["width"]
+    assert "100%: 10,000 learners." in roster.bands_text(bands)
+
+
+def test_a_verified_completion_shows_as_complete_from_coassemble():
+    only_verified = record(status="completed_verified", verified_completed_at="2026-11-28T09:30:00.000Z")
+    shown = roster.progress_evidence(only_verified)
+    assert (shown["percent"], shown["source"], shown["reported"]) == (100, "verified", None)
+    assert "Verified by Coassemble" in shown["text"]
+    assert roster.reported_evidence(only_verified)["text"] != "Nothing reported"
+    assert [b["count"] for b in roster.progress_bands([only_verified])][10] == 1
+    partly = record(progress=80, verified_progress=60)
+    assert roster.progress_evidence(partly) == {"percent": 60, "source": "verified",
+                                                "text": "60% Verified by Coassemble", "reported": 80}
+    plain = roster.progress_evidence(record(progress=45))
+    assert (plain["percent"], plain["source"], plain["text"]) == (45, "reported", "45%")
+    assert roster.progress_evidence(record(progress=45, verified_progress=None))["source"] == "reported"
+
+
+def test_the_summary_from_the_server_is_checked_before_it_is_drawn():
+    bands = [{"low": low, "high": high, "label": "x", "count": 3} for low, high in roster.BANDS]
+    good = {"learners": 33, "statuses": {"completed_verified": 3, "in_progress": 30}, "bands": bands}
+    summary = roster.summary_of(good)
+    assert summary["learners"] == 33 and summary["statuses"]["not_started"] == 0
+    assert summary["bands"][10]["label"] == "100%"
+    for bad in (None, [], {"learners": -1}, dict(good, bands=bands[:3]), dict(good, learners=True),
+                dict(good, statuses={"in_progress": "3"})):
+        assert roster.summary_of(bad) is None
+    assert roster.page_text(101, 100, 10000) == "Learners 101–200 of 10,000"
+    assert roster.page_text(1, 1, 1) == "Learner 1 of 1"
+
+
+def test_answers_beyond_the_inline_ones_are_said():
+    assert roster.answers_summary([answer()] * 50, 130) == "130 answers and events; the newest 50 shown"
+    assert roster.answers_summary([answer()], 1) == "1 answer · 1 correct"
+
+
+def test_an_erasure_says_what_was_removed_and_what_coassemble_said():
+    answer = {"learner": "ada", "removed": {"records": 1, "reported_events": 12, "quiz_answers": 3, "quiz_screens": 0,
+                                            "webhook_deliveries": 2}, "coassemble": "erased"}
+    assert roster.erasure_text("ada", answer) == ("Erased ada: 1 record, 12 reported events, 3 quiz answers,"
+                                                  " 2 webhook deliveries removed here."
+                                                  " Coassemble confirmed it erased the learner.")
+    failed = dict(answer, coassemble="failed", error="Coassemble answered 500; retry with coursewire erase ada.")
+    assert roster.erasure_text("ada", failed).endswith(
+        "removed here. Coassemble did not confirm it: Coassemble answered 500; retry with coursewire erase ada.")
+    assert roster.erasure_text("ada", {"removed": {}, "coassemble": "not configured"}).startswith(
+        "Erased ada: nothing was held here. Coassemble was not asked")
+    assert "did not confirm" in roster.erasure_text("ada", None)

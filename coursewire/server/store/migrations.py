@@ -169,6 +169,12 @@ MIGRATIONS = [
             PRIMARY KEY (client, window_start)
         )""",
     ]),
+    (5, "records paged by learner in code-point order", [
+        # Keyset pages (store/paging.py) walk a course's learners in code-point order. SQLite's
+        # primary key already sorts so (BINARY); PostgreSQL's sorts in the database's collation,
+        # so it gets an index in "C" (code points) that the pages' ORDER BY can walk.
+        {"postgres": 'CREATE INDEX records_by_course_learner_code_points ON records (course, learner COLLATE "C")'},
+    ]),
 ]
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)
@@ -182,9 +188,12 @@ class SchemaTooNew(Exception):
     pass
 
 
-def migrate(tx, now_iso):
+def migrate(tx, now_iso, backend=None):
     """Bring the database in `tx` (a write transaction holding the migration lock) to
-    LATEST_VERSION. Returns the versions applied (empty when it was up to date)."""
+    LATEST_VERSION. Returns the versions applied (empty when it was up to date).
+
+    A statement is SQL both backends run, or {backend: SQL} for what only one of them needs
+    ("sqlite" / "postgres"; a backend not named runs nothing)."""
     tx.run(SCHEMA_VERSION_TABLE)
     done = set(row[0] for row in tx.run("SELECT version FROM schema_version").fetchall())
     current = max(done) if done else 0
@@ -199,7 +208,10 @@ def migrate(tx, now_iso):
         if version in done:
             continue
         for statement in statements:
-            tx.run(statement)
+            if isinstance(statement, dict):
+                statement = statement.get(backend)
+            if statement:
+                tx.run(statement)
         tx.run("INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)",
                (version, summary, now_iso))
         applied.append(version)

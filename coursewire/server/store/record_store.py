@@ -20,6 +20,7 @@ from coursewire.server.store.erasure import ErasureStore, erased_at
 from coursewire.server.store.errors import StoreError, StoreUnavailable
 from coursewire.server.store.limits import LimitCounters
 from coursewire.server.store.migrations import LATEST_VERSION, TABLES, SchemaTooNew, migrate
+from coursewire.server.store.paging import PagingStore
 from coursewire.server.store.pool import ConnectionPool
 from coursewire.server.store.reconcile import ReconcileStore
 from coursewire.server.times import iso
@@ -49,7 +50,7 @@ class Tx:
         return self.conn.execute(self._translate(sql), params)
 
 
-class RecordStore(ReconcileStore, ErasureStore, LimitCounters):
+class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
     """One (course, learner) record per learner, the evidence behind it, and the deliveries and
     reports it came from. Thread-safe; one instance per process."""
 
@@ -132,7 +133,7 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters):
         """Bring the schema up to date (safe when several processes start at once)."""
         def body(tx):
             self._lock_migrations(tx)
-            return migrate(tx, iso(time.time()))
+            return migrate(tx, iso(time.time()), self.backend)
         try:
             return self._transaction(body)
         except SchemaTooNew as error:
