@@ -37,11 +37,24 @@ class FakeMint:
         return EmbedUrl("https://coassemble.example/embed/course/tok", None, False)
 
 
+@pytest.fixture(autouse=True)
+def record(store):
+    """Every app here has a learner record: staff sign-in counts wrong guesses there, and without
+    one it answers 503 rather than allow unlimited guesses (coursewire/server/limits.py)."""
+    global RECORD
+    RECORD = store
+    yield store
+    RECORD = None
+
+
+RECORD = None
+
+
 def app_for(env=None):
     settings = Settings.from_env(dict({"COURSEWIRE_ADMIN_TOKEN": ADMIN_TOKEN, "COURSEWIRE_SECRET": "s" * 32},
                                       **(env or {})))
     fake = FakeMint()
-    return make_app(context=Context(settings, mint=fake)), fake
+    return make_app(context=Context(settings, mint=fake, store=RECORD)), fake
 
 
 def mint(app, origin, proxy_headers):
