@@ -16,7 +16,7 @@ from pyscript import document, window
 from pyscript.ffi import create_proxy
 
 from app.report_view import LearnerTable, ProgressChart, Summary, listen
-from app.ui import announce, by_id, local_clock, runtime_label, show
+from app.ui import announce, by_id, download, local_clock, runtime_label, show
 from coursewire.core import csvsafe, present, roster
 
 POLL_MS = 3000
@@ -430,7 +430,7 @@ class ReportPage:
         status, value = _answer(status, text)
         learner = self.exported
         if status == 200 and value is not None:
-            self.io.save("learner-%s.json" % _file_safe(learner), "application/json", text)
+            download("learner-%s.json" % _file_safe(learner), "application/json", text)
             self.status_line("Exported everything held about %s." % learner)
         elif status == 401:
             self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
@@ -529,7 +529,7 @@ class ReportPage:
             return
         self.exporting = None
         by_id("export-csv").disabled = False
-        self.io.save("learners-course-%s.csv" % self.course, "text/csv", csvsafe.csv_text(rows))
+        download("learners-course-%s.csv" % self.course, "text/csv", csvsafe.csv_text(rows))
         self.status_line("Exported %s learners as CSV." % present.grouped(len(rows) - 1))
 
 

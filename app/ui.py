@@ -61,12 +61,8 @@ def announce(text):
 
 
 def download(filename, mime, text):
-    link = document.createElement("a")
-    link.href = "data:%s;charset=utf-8,%s" % (mime, window.encodeURIComponent(dom_text(text)))
-    link.download = filename
-    document.body.appendChild(link)
-    link.click()
-    link.remove()
+    """Save `text` as a file, through a Blob URL (boot.js): every download of the demo pages."""
+    window.coursewirePage.save(filename, mime, dom_text(text))
 
 
 def runtime_label():
