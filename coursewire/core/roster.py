@@ -302,15 +302,3 @@ def roster_csv(records):
     """The table as CSV: one row per learner (in the given order), answers summarised, every cell
     formula-safe (csvsafe)."""
     return csvsafe.csv_text([list(CSV_COLUMNS)] + [csv_row(record) for record in records])
-
-
-def merge(by_learner, changed):
-    """Fold the records of a poll into `by_learner` (learner -> record, changed in place); returns
-    the learners whose record changed, in table order (code-point order, as the server sorts)."""
-    updated = []
-    for record in changed:
-        learner = record.get("learner")
-        if isinstance(learner, str) and by_learner.get(learner) != record:
-            by_learner[learner] = record
-            updated.append(learner)
-    return sorted(updated)

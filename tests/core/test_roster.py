@@ -112,14 +112,6 @@ def test_the_csv_has_one_row_per_learner_with_answers_summarised_and_formulas_de
     assert second["Answers"] == "0" and second["Answer log"] == ""
 
 
-def test_merging_a_poll_reports_only_the_learners_that_changed_in_table_order():
-    table = {}
-    assert roster.merge(table, [record("bob"), record("ada")]) == ["ada", "bob"]
-    assert roster.merge(table, [record("bob")]) == []  # the same record again: nothing to redraw
-    assert roster.merge(table, [record("bob", 50), record("Zoe")]) == ["Zoe", "bob"]
-    assert table["bob"]["progress"] == 50
-
-
 @pytest.mark.parametrize("text, course", [("101", "101"), ("intro-2.b:x_y", "intro-2.b:x_y"), ("", None),
                                           ("a b", None), ("<b>", None), ("x" * 129, None), (None, None)])
 def test_the_course_parameter_follows_the_servers_rule(text, course):
