@@ -15,13 +15,6 @@ QUIZ_COLUMNS = ("Time", "Screen", "Question", "Answer", "Result", "Attempt")
 # and the exports keep every character, the page shows this much and says how long the rest is.
 SHOWN_CHARS = 300
 
-SESSION_TEXT = {
-    "waiting": "Connecting…",
-    "ready": "Session ready",
-    "error": "Session error",
-    "expired": "Session expired",
-}
-
 
 def text_of(value):
     """Any JSON value as one line of text; None as an em dash."""
