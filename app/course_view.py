@@ -9,8 +9,8 @@ import json
 from pyscript import window
 from pyscript.ffi import create_proxy
 
+from app import present
 from coursewire.core import changes as C
-from coursewire.core import present
 from app.ui import (Inspector, Notices, SessionPill, announce, by_id, confirm_flow, dom_text, download, el,
                     on_click, show)
 

@@ -19,7 +19,8 @@ from pyscript.ffi import create_proxy
 
 from app.report_view import LearnerTable, ProgressChart, Summary, listen
 from app.ui import announce, by_id, download, local_clock, runtime_label, show
-from coursewire.core import csvsafe, present, roster
+from app import csvsafe, present, report_text
+from coursewire.core import roster
 from coursewire.core.report_poll import (CHECKING, LIVE, LOADING, OFFLINE, PAGE, PAUSED, POLL, SIGN_IN_AGAIN,
                                          SIGNED_OUT, SUMMARY, TROUBLE, ReportPoll, records_answer)
 from coursewire.core.report_poll import sentence as _sentence
@@ -184,7 +185,7 @@ class ReportPage:
             return
         self.send(again)
         status, value = _answer(status, text)
-        summary = roster.summary_of(value) if status == 200 else None
+        summary = report_text.summary_of(value) if status == 200 else None
         if status == 401:
             self.ask_to_sign_in(_sentence(value, SIGN_IN_AGAIN))
         elif summary is None:
@@ -216,7 +217,7 @@ class ReportPage:
 
     def render_pager(self):
         total = self.summary_data["learners"] if self.summary_data else None
-        by_id("page-status").textContent = roster.page_text(self.state.first_shown(), len(self.state.records), total)
+        by_id("page-status").textContent = report_text.page_text(self.state.first_shown(), len(self.state.records), total)
         previous, following = by_id("page-previous"), by_id("page-next")
         focused = document.activeElement
         focused = focused.id if focused is not None and type(focused).__name__ != "JsNull" else ""
@@ -367,7 +368,7 @@ class ReportPage:
         if status == 200 and value is not None:
             self.table.remove(learner)
             self.state.erased(learner)
-            self.status_line(roster.erasure_text(learner, value))
+            self.status_line(report_text.erasure_text(learner, value))
             by_id("record-status").focus()  # the row and its buttons are gone: read what was done
             self.load_summary()
             self.render_pager()
@@ -407,7 +408,7 @@ class ReportPage:
         """Every learner of the course, read EXPORT_PAGE at a time (one task per page), then saved."""
         if self.exporting is not None:
             return
-        self.exporting = [list(roster.CSV_COLUMNS)]
+        self.exporting = [list(report_text.CSV_COLUMNS)]
         by_id("export-csv").disabled = True
         self.status_line("Preparing the CSV…")
         self.export_page(None)
@@ -427,7 +428,7 @@ class ReportPage:
             if self.state.signed_in:
                 self.status_line("The CSV export stopped: the server's answer could not be read.")
             return
-        rows.extend(roster.csv_row(r) for r in value["records"] if isinstance(r, dict))
+        rows.extend(report_text.csv_row(r) for r in value["records"] if isinstance(r, dict))
         token = value.get("next_page")
         if isinstance(token, str) and token:
             self.status_line("Preparing the CSV… %s learners read" % present.grouped(len(rows) - 1))

@@ -10,7 +10,7 @@ from pyscript import document, window
 from pyscript.ffi import create_proxy
 
 from coursewire.core.eventlog import ACCEPTED, REJECTED
-from coursewire.core.present import shown
+from app.present import shown
 from coursewire.core.records import is_iso_time
 from coursewire.core.session_pill import session_pill
 

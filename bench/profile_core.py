@@ -39,7 +39,7 @@ import json
 import sys
 import time
 
-from coursewire.core import present
+from app import present
 from coursewire.core.eventlog import EventLog
 from coursewire.core.outbox import Outbox
 from coursewire.core.records import record_of, state_for

@@ -7,7 +7,7 @@ the UI, never as HTML.
 
 import json
 
-from coursewire.core import csvsafe
+from app import csvsafe
 
 QUIZ_COLUMNS = ("Time", "Screen", "Question", "Answer", "Result", "Attempt")
 # How much of one value from the course a page shows. A course can send 64,000 characters in one
