@@ -10,9 +10,9 @@ from pyscript import window
 from pyscript.ffi import create_proxy
 
 from app import present
-from coursewire.core import changes as C
 from app.ui import (Inspector, Notices, SessionPill, announce, by_id, confirm_flow, dom_text, download, el,
                     on_click, show)
+from coursewire.core import changes as C
 
 
 QUIZ_ROWS = 200

@@ -1,7 +1,7 @@
 // The report page's call into the browser that Python makes the same way on both runtimes: an
-// HTTP request whose answer comes back as plain values (status, text) (files are saved through
-// boot.js's coursewirePage.save, as on the other pages). Same-origin only; the staff session travels as its HttpOnly cookie, which no script here
-// (or in Python) can read.
+// HTTP request whose answer comes back as plain values (status, text). (Files are saved through
+// boot.js's coursewirePage.save, as on the other pages.) Same-origin only; the staff session
+// travels as its HttpOnly cookie, which no script here (or in Python) can read.
 (function () {
   "use strict";
   window.coursewireReportIO = {

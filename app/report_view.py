@@ -2,15 +2,16 @@
 poll replaces only the learners that changed), the summary counts and the progress chart drawn as
 inline SVG from the server's summary (never from every record).
 
-Words, bands and geometry come from coursewire/core/roster.py; everything from the server goes
-in through textContent / setAttribute, never as HTML. Times are shown in the viewer's time zone.
+Words and geometry come from app/report_text.py, statuses, evidence and bands from
+coursewire/core/roster.py; everything from the server goes in through textContent / setAttribute,
+never as HTML. Times are shown in the viewer's time zone.
 """
 
 from pyscript import document, window
 from pyscript.ffi import create_proxy
 
-from app.ui import by_id, dom_text, el, show
 from app import present, report_text
+from app.ui import by_id, dom_text, el, show
 from coursewire.core import roster
 
 SVG_NS = "http://www.w3.org/2000/svg"
