@@ -2,6 +2,58 @@
 // bridge holds its messages until Python is ready), then load PyScript with the page's Python.
 // Used by index.html (data-page="player"), builder.html (data-page="builder") and report.html
 // (data-page="report", which embeds no course).
+// The demo pages' calls into the DOM that would cost Python one call per node (or that Python
+// cannot make the same way on both runtimes); defined here, before any Python runs, so no page
+// fetches another file for them. Text goes in through textContent only, never as markup.
+(function () {
+  "use strict";
+  var two = function (n) { return (n < 10 ? "0" : "") + n; };
+  window.coursewirePage = {
+    // Saves text as a file through a Blob URL (a data: URL is capped at 2 MB by Chromium),
+    // revoked once the download has had time to start.
+    save: function (filename, mime, text) {
+      var url = URL.createObjectURL(new Blob([text], {type: mime + ";charset=utf-8"}));
+      var link = document.createElement("a");
+      link.href = url;
+      link.download = filename;
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+    },
+    // Adds a batch's new rows to the course page's quiz table in one call: built cell by cell from
+    // Python, a row took ~50 calls between Python and JavaScript, which made an answer cost ~4
+    // times any other event (bench/run.py, "quiz answers"). rows: [seq, event, result, cells].
+    addQuizRows: function (body, rowsJson, labels, max, below) {
+      var rows = JSON.parse(rowsJson), names = JSON.parse(labels), fragment = document.createDocumentFragment();
+      for (var i = 0; i < rows.length; i++) {
+        var row = document.createElement("tr"), cells = rows[i][3];
+        row.setAttribute("data-quiz-entry", String(rows[i][0]));
+        row.setAttribute("data-event", rows[i][1]);
+        row.setAttribute("data-result", rows[i][2]);
+        var date = cells[0] ? new Date(cells[0]) : null;  // the viewer's local time
+        cells[0] = date && !isNaN(date) ? two(date.getHours()) + ":" + two(date.getMinutes()) + ":" +
+          two(date.getSeconds()) : "\u2014";
+        for (var j = 0; j < cells.length; j++) {
+          var cell = document.createElement("td");
+          cell.textContent = cells[j];
+          cell.className = names[j].toLowerCase();
+          cell.setAttribute("data-label", names[j]);  // the column name, shown on narrow screens
+          row.appendChild(cell);
+        }
+        fragment.appendChild(row);
+      }
+      if (below) body.append(fragment); else body.prepend(fragment);
+      while (body.childElementCount > max) body.lastElementChild.remove();
+    },
+    // fn when the page is next idle, or after ms at the latest (Safari has no requestIdleCallback).
+    whenIdle: function (fn, ms) {
+      if (window.requestIdleCallback) window.requestIdleCallback(function () { fn(); }, {timeout: ms});
+      else window.setTimeout(function () { fn(); }, ms);
+    }
+  };
+})();
+
 (function () {
   "use strict";
   var root = document.documentElement;

@@ -6,9 +6,9 @@ one only on the page's own origin or one the host allowed: app/page_builder.py).
 
 from pyscript import window
 
+from app import present
 from app.ui import Inspector, Notices, SessionPill, by_id, confirm_flow, dom_text, el, local_clock, show
 from coursewire.core import changes as C
-from coursewire.core import present
 
 
 class BuilderView:

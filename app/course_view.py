@@ -9,6 +9,7 @@ import json
 from pyscript import window
 from pyscript.ffi import create_proxy
 
+from app import present
 from app.ui import (
     Inspector,
     Notices,
@@ -23,7 +24,6 @@ from app.ui import (
     show,
 )
 from coursewire.core import changes as C
-from coursewire.core import present
 
 QUIZ_ROWS = 200
 # A batch that brings more answers than this draws its newest QUIZ_FIRST_ROWS at once and the
@@ -32,38 +32,7 @@ QUIZ_ROWS = 200
 QUIZ_FIRST_ROWS = 25
 QUIZ_FILL_WAIT_MS = 300  # the longest the older rows wait for an idle moment
 
-# Adds a batch's new rows to the quiz table in one call: built cell by cell from Python, a row
-# took ~50 calls between Python and JavaScript, which made an answer cost ~4 times any other
-# event (bench/run.py, "quiz answers"). Text goes in through textContent only, never as markup.
-_ADD_QUIZ_ROWS = window.Function.new("body", "rowsJson", "labels", "max", "below", """
-    var rows = JSON.parse(rowsJson), names = JSON.parse(labels), fragment = document.createDocumentFragment();
-    var two = function (n) { return (n < 10 ? "0" : "") + n; };
-    for (var i = 0; i < rows.length; i++) {
-        var row = document.createElement("tr"), cells = rows[i][3];
-        row.setAttribute("data-quiz-entry", String(rows[i][0]));
-        row.setAttribute("data-event", rows[i][1]);
-        row.setAttribute("data-result", rows[i][2]);
-        var date = cells[0] ? new Date(cells[0]) : null;  // the viewer's local time
-        cells[0] = date && !isNaN(date) ? two(date.getHours()) + ":" + two(date.getMinutes()) + ":" +
-            two(date.getSeconds()) : "\u2014";
-        for (var j = 0; j < cells.length; j++) {
-            var cell = document.createElement("td");
-            cell.textContent = cells[j];
-            cell.className = names[j].toLowerCase();
-            cell.setAttribute("data-label", names[j]);  // the column name, shown on narrow screens
-            row.appendChild(cell);
-        }
-        fragment.appendChild(row);
-    }
-    if (below) body.append(fragment); else body.prepend(fragment);
-    while (body.childElementCount > max) body.lastElementChild.remove();
-""")
 _QUIZ_LABELS = json.dumps(list(present.QUIZ_COLUMNS))
-# fn when the page is next idle, or after ms at the latest (Safari has no requestIdleCallback).
-_WHEN_IDLE = window.Function.new("fn", "ms", """
-    if (window.requestIdleCallback) window.requestIdleCallback(function () { fn(); }, {timeout: ms});
-    else window.setTimeout(function () { fn(); }, ms);
-""")
 
 
 class CourseView:
@@ -133,7 +102,7 @@ class CourseView:
             if not self._fill_due:
                 self._fill_due = True
                 body.setAttribute("aria-busy", "true")
-                _WHEN_IDLE(self._fill_proxy, QUIZ_FILL_WAIT_MS)
+                window.coursewirePage.whenIdle(self._fill_proxy, QUIZ_FILL_WAIT_MS)
         elif new_entries:
             self._add_rows(body, new_entries, False)
         show(by_id("quiz-empty"), not quiz)
@@ -159,10 +128,10 @@ class CourseView:
         if entries:
             # One json.dumps per row, joined: MicroPython's json.dumps is slow on long text.
             rows = "[" + ", ".join([json.dumps(self._quiz_row(entry)) for entry in reversed(entries[-QUIZ_ROWS:])]) + "]"
-            _ADD_QUIZ_ROWS(body, rows, _QUIZ_LABELS, QUIZ_ROWS, below)
+            window.coursewirePage.addQuizRows(body, rows, _QUIZ_LABELS, QUIZ_ROWS, below)
 
     def _quiz_row(self, entry):
-        """[seq, event, result, cells] of one table row (_ADD_QUIZ_ROWS builds it; the time cell
+        """[seq, event, result, cells] of one table row (boot.js's addQuizRows builds it; the time cell
         holds the ISO time, shown as the viewer's local time)."""
         # bounded previews (present.shown_cells): the record and the exports keep every character
         cells = [dom_text(text) for text in present.shown_cells(entry)]

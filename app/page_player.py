@@ -6,6 +6,7 @@ from app.course_view import CourseView
 from app.ui import by_id, learner_picker, runtime_label
 from coursewire.browser.embed import Embed
 from coursewire.core.jsonsafe import parse_json
+from coursewire.core.rules import MAX_RULES_CHARS
 
 runtime_label()
 learner_picker()
@@ -15,7 +16,7 @@ if container.getAttribute("data-mount-error"):
 else:
     # boot.js started the course (a signed URL minted by this site's server) before Python
     # started; the Embed adopts it. A minted course also reports to the server's learner record.
-    rules, _ = parse_json(container.getAttribute("data-rules") or "null", 65536)
+    rules, _ = parse_json(container.getAttribute("data-rules") or "null", MAX_RULES_CHARS)
     minted = bool(window.coursewireBridge.mintOf(window.coursewireBridge.mountedIn(container)))
     view = CourseView(Embed(container, product="player", rules=rules, report="api/events" if minted else None))
 document.documentElement.setAttribute("data-listening", "true")

@@ -6,8 +6,10 @@ course's summary (counts and chart: GET /api/records/summary) and one page of le
 (GET /api/records?limit=PAGE_SIZE&page=TOKEN, "Next page" / "Previous page"), so 10,000 learners
 cost what 100 do. While the tab is visible it polls GET /api/records?since=<cursor> every POLL_MS,
 redraws only the shown learners that changed and re-reads the summary when anything did; a hidden
-tab does not poll, and polls at once when it is shown again. Each learner can be exported (a JSON
-download) and erased (after a confirmation) through the erasure API.
+tab does not poll, and polls at once when it is shown again. Which request goes next, and what the
+live pill says, is decided by coursewire/core/report_poll.py; this module makes the requests and
+draws. Each learner can be exported (a JSON download) and erased (after a confirmation) through the
+erasure API.
 """
 
 import json
@@ -15,9 +17,26 @@ import json
 from pyscript import document, window
 from pyscript.ffi import create_proxy
 
+from app import csvsafe, present, report_text
 from app.report_view import LearnerTable, ProgressChart, Summary, listen
-from app.ui import announce, by_id, local_clock, runtime_label, show
-from coursewire.core import csvsafe, present, roster
+from app.ui import announce, by_id, download, local_clock, runtime_label, show
+from coursewire.core import roster
+from coursewire.core.report_poll import (
+    CHECKING,
+    LIVE,
+    LOADING,
+    OFFLINE,
+    PAGE,
+    PAUSED,
+    POLL,
+    SIGN_IN_AGAIN,
+    SIGNED_OUT,
+    SUMMARY,
+    TROUBLE,
+    ReportPoll,
+    records_answer,
+)
+from coursewire.core.report_poll import sentence as _sentence
 
 POLL_MS = 3000
 PAGE_SIZE = 100  # learners per page (drawn 25 per task by LearnerTable.show_page)
@@ -35,35 +54,14 @@ def _answer(status, text):
     return int(status), value if isinstance(value, dict) else None
 
 
-def _sentence(value, fallback):
-    error = value.get("error") if value else None
-    return error if isinstance(error, str) and error else fallback
-
-
 class ReportPage:
     def __init__(self, course_text):
         self.io = window.coursewireReportIO
         self.course_text = course_text
         self.course = roster.course_param(course_text)
-        self.records = {}  # learner -> record, of the page shown only
-        self.cursor = 0  # the poll cursor: changes after it are not yet seen
-        self.signed_in = False
-        self.loading = False  # a page or a poll is on its way: one at a time
-        self.drawn = False
-        # The pages visited: the token each was asked with (None: the first page) and the learner
-        # before it ("" for the first page), so Previous goes back and a poll knows which
-        # changed learners fall on the page shown. page_last: the page's last learner when another
-        # page follows (learners after it belong to the next page), else None.
-        self.tokens = [None]
-        self.afters = [""]
-        self.firsts = [1]  # the number of each page's first learner, for "Learners 101–200"
-        self.page_last = None
-        self.next_page = None
+        self.state = ReportPoll()  # what decides which request goes next (coursewire/core/report_poll.py)
         self.summary_data = None
-        self.summary_loading = False
-        self.summary_again = False
         self.exporting = None  # the CSV export's rows while it reads the pages
-        self.pending = None  # "next" / "previous", asked while a poll was on its way
         self.table = LearnerTable()
         self.summary = Summary()
         self.chart = ProgressChart()
@@ -100,7 +98,7 @@ class ReportPage:
             self.live("error", "No course")
             self.error("“%s” is not a course id: use letters, digits, '.', '_', ':' or '-'." % shown[:128])
             return
-        self.live("waiting", "Checking sign-in…")
+        self.live(*CHECKING)
         self.io.request("GET", SESSION_URL, "", self._on_session)
         window.setInterval(self._tick, POLL_MS)
 
@@ -121,7 +119,7 @@ class ReportPage:
 
     def ask_to_sign_in(self, message):
         self.leave()
-        self.live("signed-out", "Signed out")
+        self.live(*SIGNED_OUT)
         by_id("sign-in-error").textContent = message
         show(by_id("sign-in-card"), True)
         by_id("admin-token").focus()
@@ -158,23 +156,17 @@ class ReportPage:
         self.ask_to_sign_in("You signed out." if int(status) == 200 else "Sign-out did not reach the server.")
 
     def enter(self):
-        self.signed_in = True
         self.error(None)
         show(by_id("sign-in-card"), False)
         show(by_id("report-body"), True)
         show(by_id("sign-out"), True)
-        self.live("waiting", "Loading…")
-        self.load_summary()
-        self.load_page(0)
+        self.live(*LOADING)
+        self.send(self.state.enter())
 
     def leave(self):
         """Signed out: forget every record (nothing of them stays on the page) and stop polling."""
-        self.signed_in = False
-        self.records = {}
-        self.cursor = 0
-        self.drawn = False
-        self.tokens, self.afters, self.firsts = [None], [""], [1]
-        self.page_last = self.next_page = self.summary_data = self.exporting = None
+        self.state.leave()
+        self.summary_data = self.exporting = None
         self.table.clear()
         show(by_id("report-body"), False)
         show(by_id("sign-out"), False)
@@ -182,27 +174,35 @@ class ReportPage:
 
     # -- the summary: counts and chart, counted by the server --
 
+    def send(self, requests):
+        """Make the requests ReportPoll decided on (summary, page, poll)."""
+        course = window.encodeURIComponent(self.course)
+        for request in requests:
+            if request[0] == SUMMARY:
+                self.io.request("GET", "api/records/summary?course=%s" % course, "", self._on_summary)
+            elif request[0] == PAGE:
+                url = "api/records?course=%s&limit=%d" % (course, PAGE_SIZE)
+                if request[1]:
+                    url += "&page=" + window.encodeURIComponent(request[1])
+                self.io.request("GET", url, "", self._on_page)
+            elif request[0] == POLL:
+                url = "api/records?course=%s&since=%d&limit=%d" % (course, request[1], PAGE_SIZE)
+                self.io.request("GET", url, "", self._on_poll)
+
     def load_summary(self):
-        if self.summary_loading:
-            self.summary_again = True  # a change after the one on its way: read it once more after
-            return
-        self.summary_loading = True
-        self.summary_again = False
-        self.io.request("GET", "api/records/summary?course=%s" % window.encodeURIComponent(self.course), "",
-                        self._on_summary)
+        self.send(self.state.ask_summary())
 
     def on_summary(self, status, text):
-        self.summary_loading = False
-        if not self.signed_in:
+        use, again = self.state.summary_answered()
+        if not use:
             return
-        if self.summary_again:
-            self.load_summary()
+        self.send(again)
         status, value = _answer(status, text)
-        summary = roster.summary_of(value) if status == 200 else None
+        summary = report_text.summary_of(value) if status == 200 else None
         if status == 401:
-            self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
+            self.ask_to_sign_in(_sentence(value, SIGN_IN_AGAIN))
         elif summary is None:
-            self.live("error" if status else "offline", "Server trouble, retrying" if status else "Offline, retrying")
+            self.live(*(TROUBLE if status else OFFLINE))
         else:
             self.summary_data = summary
             self.summary.render(summary)
@@ -212,75 +212,36 @@ class ReportPage:
 
     # -- one page of learners --
 
-    def in_page(self, learner):
-        """Whether `learner` belongs on the page shown (between the page before and the next)."""
-        if learner <= self.afters[-1]:
-            return False
-        return self.page_last is None or learner <= self.page_last
-
-    def load_page(self, index):
-        """Read page `index` of the pages visited (0: the first; len: the one after the last)."""
-        if not self.signed_in:
-            return
-        self.loading = True
-        self.asked_index = index
-        token = self.tokens[index] if index < len(self.tokens) else self.next_page
-        url = "api/records?course=%s&limit=%d" % (window.encodeURIComponent(self.course), PAGE_SIZE)
-        if token:
-            url += "&page=" + window.encodeURIComponent(token)
-        self.io.request("GET", url, "", self._on_page)
-
     def on_page(self, status, text):
         value = self.check(status, text)
         if value is None:
-            self.loading = False
-            self.settle()
+            self.send(self.state.page_failed())
             return
-        self.show_answer(value)  # still loading until the rows are drawn: polls wait
-
-    def show_answer(self, value):
-        index = self.asked_index
-        if index >= len(self.tokens):  # forward: remember how to come back
-            self.tokens.append(self.next_page)
-            self.afters.append(self.page_last or "")
-            self.firsts.append(self.firsts[-1] + len(self.records))
-        else:  # back, or the page shown read again
-            del self.tokens[index + 1:]
-            del self.afters[index + 1:]
-            del self.firsts[index + 1:]
-        records = [r for r in value["records"] if isinstance(r, dict) and isinstance(r.get("learner"), str)]
-        if not self.drawn and isinstance(value.get("cursor"), int):
-            self.cursor = value["cursor"]  # the first page's snapshot: polls start from it
-        self.next_page = value.get("next_page") if isinstance(value.get("next_page"), str) else None
-        self.page_last = records[-1]["learner"] if records and self.next_page else None
-        self.records = {}
-        for record in records:
-            self.records[record["learner"]] = record
+        records = self.state.page_answered(value)  # still loading until the rows are drawn: polls wait
         self.show_title(value.get("title"))
         self.table.show_page(records, self.page_drawn)
 
     def page_drawn(self):
-        self.loading = False
+        requests = self.state.page_drawn()
         self.render_pager()
-        self.drawn = True
-        self.live("live", "Live")
+        self.live(*LIVE)
         self.seen_now()
-        self.settle()
+        self.send(requests)
 
     def render_pager(self):
         total = self.summary_data["learners"] if self.summary_data else None
-        by_id("page-status").textContent = roster.page_text(self.firsts[-1], len(self.records), total)
+        by_id("page-status").textContent = report_text.page_text(self.state.first_shown(), len(self.state.records), total)
         previous, following = by_id("page-previous"), by_id("page-next")
         focused = document.activeElement
         focused = focused.id if focused is not None and type(focused).__name__ != "JsNull" else ""
-        previous.disabled = len(self.tokens) <= 1
-        following.disabled = self.next_page is None
+        previous.disabled = not self.state.can_go("previous")
+        following.disabled = not self.state.can_go("next")
         # A keyboard user's place: a button that just became disabled hands focus to the other.
         if focused == "page-previous" and previous.disabled and not following.disabled:
             following.focus()
         elif focused == "page-next" and following.disabled and not previous.disabled:
             previous.focus()
-        show(by_id("pager"), len(self.tokens) > 1 or self.next_page is not None)
+        show(by_id("pager"), self.state.has_pages())
 
     def next_clicked(self, _event):
         self.go("next")
@@ -290,79 +251,38 @@ class ReportPage:
 
     def go(self, where):
         """Next or previous page; while a poll is on its way, as soon as it has answered."""
-        if self.loading:
-            self.pending = where
-            return
-        self.pending = None
-        if where == "next" and self.next_page is not None:
-            self.load_page(len(self.tokens))
-        elif where == "previous" and len(self.tokens) > 1:
-            self.load_page(len(self.tokens) - 2)
-
-    def settle(self):
-        """An answer has been handled: go where the staff asked meanwhile."""
-        if self.pending is not None and not self.loading:
-            self.go(self.pending)
+        self.send(self.state.go(where))
 
     # -- polling: only what changed, patched into the page shown --
 
     def poll(self):
-        if not self.signed_in or self.loading or not self.drawn or document.visibilityState == "hidden":
-            return
-        self.loading = True
-        url = "api/records?course=%s&since=%d&limit=%d" % (window.encodeURIComponent(self.course), self.cursor,
-                                                            PAGE_SIZE)
-        self.io.request("GET", url, "", self._on_poll)
+        self.send(self.state.ask_poll(document.visibilityState == "hidden"))
 
     def on_poll(self, status, text):
-        self.loading = False
-        self.patch(status, text)
-        self.settle()
-
-    def patch(self, status, text):
-        value = self.check(status, text)
-        if value is None:
-            return
-        cursor = value.get("cursor")
-        if not isinstance(cursor, int):
-            return
-        if cursor < self.cursor:
-            # The server's record was reset or restored: start again from the first page.
-            self.cursor, self.drawn = 0, False
-            self.tokens, self.afters, self.firsts = [None], [""], [1]
-            self.load_summary()
-            self.load_page(0)
-            return
-        changed = [r for r in value["records"] if isinstance(r, dict) and isinstance(r.get("learner"), str)]
-        self.cursor = cursor
-        self.live("live", "Live")
-        if not changed:
-            return
-        self.load_summary()
-        if value.get("next_page"):
-            # More changed than one answer holds: read the page shown again rather than every change.
-            self.load_page(len(self.tokens) - 1)
-            return
-        mine = [r for r in changed if self.in_page(r["learner"])]
-        updated = roster.merge(self.records, mine)
+        requests, live, updated = self.state.poll_answered(self.check(status, text))
+        if live is not None:
+            self.live(*live)
         if updated:
-            self.table.update(self.records, updated, flash=True)
+            self.table.update(self.state.records, updated, flash=True)
             announce("%d learner%s updated." % (len(updated), "" if len(updated) == 1 else "s"))
             self.render_pager()
-        self.seen_now()
+        if updated is not None:
+            self.seen_now()
+        self.send(requests)
 
     def check(self, status, text):
         """The answer's JSON object when it is a records answer; else says why and gives None."""
-        if not self.signed_in:
+        if not self.state.signed_in:
             return None  # signed out while this was on its way
         status, value = _answer(status, text)
-        if status == 401:
-            self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
-        elif status == 0:
-            self.live("offline", "Offline, retrying")
-        elif status != 200 or value is None or not isinstance(value.get("records"), list):
-            self.live("error", "Server trouble, retrying")
-            self.error(_sentence(value, "The server's answer could not be read; retrying."))
+        kind, reason = records_answer(status, value)
+        if kind == "sign-in":
+            self.ask_to_sign_in(reason)
+        elif kind == "offline":
+            self.live(*OFFLINE)
+        elif kind == "error":
+            self.live(*TROUBLE)
+            self.error(reason)
         else:
             self.error(None)
             return value
@@ -418,7 +338,7 @@ class ReportPage:
             return
         self.answers_of = None
         if status == 401:
-            self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
+            self.ask_to_sign_in(_sentence(value, SIGN_IN_AGAIN))
         else:
             self.status_line("The answers of %s could not be read: %s" % (learner, _sentence(
                 value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
@@ -430,10 +350,10 @@ class ReportPage:
         status, value = _answer(status, text)
         learner = self.exported
         if status == 200 and value is not None:
-            self.io.save("learner-%s.json" % _file_safe(learner), "application/json", text)
+            download("learner-%s.json" % _file_safe(learner), "application/json", text)
             self.status_line("Exported everything held about %s." % learner)
         elif status == 401:
-            self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
+            self.ask_to_sign_in(_sentence(value, SIGN_IN_AGAIN))
         else:
             self.status_line("Export of %s failed: %s" % (learner, _sentence(
                 value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
@@ -460,13 +380,13 @@ class ReportPage:
         learner = self.erased
         if status == 200 and value is not None:
             self.table.remove(learner)
-            self.records.pop(learner, None)
-            self.status_line(roster.erasure_text(learner, value))
+            self.state.erased(learner)
+            self.status_line(report_text.erasure_text(learner, value))
             by_id("record-status").focus()  # the row and its buttons are gone: read what was done
             self.load_summary()
             self.render_pager()
         elif status == 401:
-            self.ask_to_sign_in(_sentence(value, "Your staff session has ended: sign in again."))
+            self.ask_to_sign_in(_sentence(value, SIGN_IN_AGAIN))
         else:
             self.status_line("%s was not erased: %s" % (learner, _sentence(
                 value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
@@ -477,12 +397,12 @@ class ReportPage:
         show(node, True)
 
     def visibility_changed(self, _event):
-        if not self.signed_in:
+        if not self.state.signed_in:
             return
         if document.visibilityState == "hidden":
-            self.live("paused", "Paused while hidden")
+            self.live(*PAUSED)
         else:
-            self.live("live", "Live")
+            self.live(*LIVE)
             self.poll()
 
     # -- what the page says --
@@ -501,7 +421,7 @@ class ReportPage:
         """Every learner of the course, read EXPORT_PAGE at a time (one task per page), then saved."""
         if self.exporting is not None:
             return
-        self.exporting = [list(roster.CSV_COLUMNS)]
+        self.exporting = [list(report_text.CSV_COLUMNS)]
         by_id("export-csv").disabled = True
         self.status_line("Preparing the CSV…")
         self.export_page(None)
@@ -518,10 +438,10 @@ class ReportPage:
         if rows is None or value is None:
             self.exporting = None
             by_id("export-csv").disabled = False
-            if self.signed_in:
+            if self.state.signed_in:
                 self.status_line("The CSV export stopped: the server's answer could not be read.")
             return
-        rows.extend(roster.csv_row(r) for r in value["records"] if isinstance(r, dict))
+        rows.extend(report_text.csv_row(r) for r in value["records"] if isinstance(r, dict))
         token = value.get("next_page")
         if isinstance(token, str) and token:
             self.status_line("Preparing the CSV… %s learners read" % present.grouped(len(rows) - 1))
@@ -529,7 +449,7 @@ class ReportPage:
             return
         self.exporting = None
         by_id("export-csv").disabled = False
-        self.io.save("learners-course-%s.csv" % self.course, "text/csv", csvsafe.csv_text(rows))
+        download("learners-course-%s.csv" % self.course, "text/csv", csvsafe.csv_text(rows))
         self.status_line("Exported %s learners as CSV." % present.grouped(len(rows) - 1))
 
 

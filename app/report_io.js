@@ -1,7 +1,7 @@
-// The report page's two calls into the browser that Python makes the same way on both runtimes:
-// an HTTP request whose answer comes back as plain values (status, text), and saving text as a
-// file. Same-origin only; the staff session travels as its HttpOnly cookie, which no script here
-// (or in Python) can read.
+// The report page's call into the browser that Python makes the same way on both runtimes: an
+// HTTP request whose answer comes back as plain values (status, text). (Files are saved through
+// boot.js's coursewirePage.save, as on the other pages.) Same-origin only; the staff session
+// travels as its HttpOnly cookie, which no script here (or in Python) can read.
 (function () {
   "use strict";
   window.coursewireReportIO = {
@@ -17,17 +17,6 @@
           return response.text().then(function (text) { done(response.status, text); });
         })
         .catch(function () { done(0, ""); });
-    },
-    // A Blob URL rather than a data: URL, which Chromium caps at 2 MB for downloads.
-    save: function (filename, mime, text) {
-      var url = URL.createObjectURL(new Blob([text], {type: mime + ";charset=utf-8"}));
-      var link = document.createElement("a");
-      link.href = url;
-      link.download = filename;
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
     }
   };
 })();

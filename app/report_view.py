@@ -2,15 +2,17 @@
 poll replaces only the learners that changed), the summary counts and the progress chart drawn as
 inline SVG from the server's summary (never from every record).
 
-Words, bands and geometry come from coursewire/core/roster.py; everything from the server goes
-in through textContent / setAttribute, never as HTML. Times are shown in the viewer's time zone.
+Words and geometry come from app/report_text.py, statuses, evidence and bands from
+coursewire/core/roster.py; everything from the server goes in through textContent / setAttribute,
+never as HTML. Times are shown in the viewer's time zone.
 """
 
 from pyscript import document, window
 from pyscript.ffi import create_proxy
 
+from app import present, report_text
 from app.ui import by_id, dom_text, el, show
-from coursewire.core import present, roster
+from coursewire.core import roster
 
 SVG_NS = "http://www.w3.org/2000/svg"
 # Each cell's short name, shown beside its value when the table becomes cards on a phone.
@@ -224,7 +226,7 @@ class LearnerTable:
         cell.setAttribute("data-label", LABELS[4])
         value = el("div", None, "value")
         cell.appendChild(value)
-        value.appendChild(el("span", roster.answers_summary(answers, total), "answers-summary"))
+        value.appendChild(el("span", report_text.answers_summary(answers, total), "answers-summary"))
         if answers:
             open_now = learner in self.expanded
             button = el("button", "Hide answers" if open_now else "Show answers", "quiet small")
@@ -270,7 +272,7 @@ class LearnerTable:
     def _answer_list(self, answers):
         items = el("ol", None, "answer-list")
         for answer in answers:
-            entry = roster.quiz_entry(answer)
+            entry = report_text.quiz_entry(answer)
             _, screen, question, given, result, attempt = present.shown_cells(entry)
             item = el("li")
             item.setAttribute("data-result", present.result_of(entry))
@@ -331,14 +333,14 @@ class ProgressChart:
         self.slot = by_id("chart-slot")
 
     def render(self, bands):
-        height = roster.chart_height(bands)
+        height = report_text.chart_height(bands)
         chart = _svg("svg", {"id": "progress-chart", "class": "chart", "role": "img",
-                             "viewBox": "0 0 %d %d" % (roster.CHART_WIDTH, height),
+                             "viewBox": "0 0 %d %d" % (report_text.CHART_WIDTH, height),
                              "aria-labelledby": "chart-title chart-desc"})
         chart.appendChild(_svg("title", {"id": "chart-title"}, "Learners by progress"))
-        chart.appendChild(_svg("desc", {"id": "chart-desc"}, roster.bands_text(bands)))
-        plot_width = roster.CHART_WIDTH - roster.CHART_LABEL_WIDTH - roster.count_room(bands)
-        for bar in roster.chart_bars(bands):
+        chart.appendChild(_svg("desc", {"id": "chart-desc"}, report_text.bands_text(bands)))
+        plot_width = report_text.CHART_WIDTH - report_text.CHART_LABEL_WIDTH - report_text.count_room(bands)
+        for bar in report_text.chart_bars(bands):
             group = _svg("g", {"class": "band", "data-band": bar["label"], "data-count": str(bar["count"])})
             group.appendChild(_svg("rect", {"class": "track", "x": bar["x"], "y": bar["y"], "width": plot_width,
                                             "height": bar["height"], "rx": 2}))

@@ -9,9 +9,10 @@ import sys
 from pyscript import document, window
 from pyscript.ffi import create_proxy
 
+from app.present import shown
 from coursewire.core.eventlog import ACCEPTED, REJECTED
-from coursewire.core.present import SESSION_TEXT, shown
 from coursewire.core.records import is_iso_time
+from coursewire.core.session_pill import session_pill
 
 INSPECTOR_ROWS = 500
 _listeners = []  # event-listener proxies, kept alive for the page's lifetime
@@ -61,12 +62,8 @@ def announce(text):
 
 
 def download(filename, mime, text):
-    link = document.createElement("a")
-    link.href = "data:%s;charset=utf-8,%s" % (mime, window.encodeURIComponent(dom_text(text)))
-    link.download = filename
-    document.body.appendChild(link)
-    link.click()
-    link.remove()
+    """Save `text` as a file, through a Blob URL (boot.js): every download of the demo pages."""
+    window.coursewirePage.save(filename, mime, dom_text(text))
 
 
 def runtime_label():
@@ -112,6 +109,7 @@ class SessionPill:
 
     With a minted URL, an expired session reconnects on its own (a fresh signed URL, bounded, with
     backoff: coursewire/core/reconnect.py); the pill says so, and Reconnect starts it by hand.
+    What it says is decided by coursewire/core/session_pill.py.
     """
 
     def __init__(self, embed):
@@ -125,23 +123,10 @@ class SessionPill:
         self.render()
 
     def render(self):
-        embed = self.embed
-        state = embed.state
-        session = state.session
-        renewal = embed.reconnect_policy.describe() if embed.reconnect_policy is not None else None
-        offer = session in ("expired", "error")
-        if renewal is not None:
-            text = renewal
-            waiting = embed.reconnect_policy.state in ("minting", "connecting", "waiting")
-            session = "waiting" if waiting else "error"
-            offer = not waiting
-        elif embed.mint_error:
-            text, session, offer = "No course: " + embed.mint_error, "error", True
-        else:
-            text = SESSION_TEXT.get(session, session)
-            message = state.session_error
-            if session == "error" and message:
-                text = "Session error: " + shown(message)
+        embed, state = self.embed, self.embed.state
+        message = state.session_error
+        text, session, offer = session_pill(state.session, shown(message) if message else None,
+                                            embed.reconnect_policy, embed.mint_error)
         self.pill.textContent = dom_text(text)
         self.pill.setAttribute("data-session", session)
         show(self.button, offer)

@@ -39,8 +39,8 @@ import json
 import sys
 import time
 
+from app import present
 from coursewire.core import changes as C
-from coursewire.core import present
 from coursewire.core.eventlog import EventLog
 from coursewire.core.jsonsafe import holds_non_finite, nests_deeper_than, parse_json
 from coursewire.core.outbox import Outbox

@@ -28,8 +28,7 @@ from pyscript import document, window
 
 from coursewire.browser.embed import Embed
 from coursewire.core.jsonsafe import parse_json
-
-MAX_RULES_CHARS = 65536  # a host's rules are a few hundred characters
+from coursewire.core.rules import MAX_RULES_CHARS
 
 
 def _progress_widget(embed, target):

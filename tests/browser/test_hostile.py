@@ -25,7 +25,7 @@ import urllib.parse
 
 import pytest
 
-from coursewire.core.present import SHOWN_CHARS, preview
+from app.present import SHOWN_CHARS, preview
 
 from conftest import BOOT_TIMEOUT_MS, ROOT, open_app, screenshot
 from serving import free_port
@@ -169,7 +169,7 @@ def progress(value, **extra):
 
 
 def answer_text(given):
-    """How the quiz log shows an answer (coursewire/core/present.text_of for the shapes used here)."""
+    """How the quiz log shows an answer (app/present.text_of for the shapes used here)."""
     text = ", ".join(given) if isinstance(given, list) else given
     return text.replace("\x00", "\ufffd")  # NUL is shown as U+FFFD (app/ui.dom_text)
 

@@ -17,6 +17,7 @@ import pytest
 from server.record_client import WEBHOOK_SECRET, batch, delivery_body, delivery_headers, event, http_request
 from test_accessibility import CONTRAST_FAILURES, UNNAMED_CONTROLS
 
+from app import report_text
 from coursewire.core import roster
 from coursewire.server.times import iso
 from coursewire.server.tokens import issue_report_token
@@ -318,7 +319,7 @@ def test_the_svg_chart_has_a_bar_per_band_matching_the_records(page, server, run
     assert chart.get_attribute("role") == "img"
     assert page.evaluate("document.querySelector('#progress-chart').namespaceURI") == "http://www.w3.org/2000/svg"
     name = page.evaluate("""() => ['chart-title', 'chart-desc'].map(id => document.getElementById(id).textContent)""")
-    assert name == ["Learners by progress", roster.bands_text(expected)]
+    assert name == ["Learners by progress", report_text.bands_text(expected)]
     assert "100%: 3 learners." in name[1]
 
 
@@ -333,7 +334,7 @@ def test_csv_export_has_a_row_per_learner_and_defuses_formulas(page, server, run
     assert download.value.suggested_filename == "learners-course-%s.csv" % course
     with open(download.value.path(), encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == list(roster.CSV_COLUMNS)
+    assert rows[0] == list(report_text.CSV_COLUMNS)
     table = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     records = server.records(course)
     assert len(rows) == 1 + len(records)

@@ -7,20 +7,13 @@ the UI, never as HTML.
 
 import json
 
-from coursewire.core import csvsafe
+from app import csvsafe
 
 QUIZ_COLUMNS = ("Time", "Screen", "Question", "Answer", "Result", "Attempt")
 # How much of one value from the course a page shows. A course can send 64,000 characters in one
 # field, and 64,000 without a space took Chromium 5-8 s to lay out in the quiz table; the record
 # and the exports keep every character, the page shows this much and says how long the rest is.
 SHOWN_CHARS = 300
-
-SESSION_TEXT = {
-    "waiting": "Connecting…",
-    "ready": "Session ready",
-    "error": "Session error",
-    "expired": "Session expired",
-}
 
 
 def text_of(value):

@@ -1,4 +1,4 @@
-"""coursewire/core/csvsafe.py: every cell quoted, and none a spreadsheet could run (OWASP)."""
+"""app/csvsafe.py: every cell quoted, and none a spreadsheet could run (OWASP)."""
 
 import csv
 import io
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coursewire.core.csvsafe import FORMULA_SIGNS, FORMULA_STARTS, cell, csv_text, defused, needs_defusing
+from app.csvsafe import FORMULA_SIGNS, FORMULA_STARTS, cell, csv_text, defused, needs_defusing
 
 SEPARATORS = [",", ";", "\t", "|"]  # what a spreadsheet's locale or import dialog may split on
 

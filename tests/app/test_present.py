@@ -1,4 +1,4 @@
-"""coursewire/core/present.py: state as words, table cells, and the CSV and JSON exports."""
+"""app/present.py: state as words, table cells, and the CSV and JSON exports."""
 
 import csv
 import io
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from coursewire.core import csvsafe
-from coursewire.core.present import (
+from app import csvsafe
+from app.present import (
     QUIZ_COLUMNS,
     SHOWN_CHARS,
     draft_text,
