@@ -9,12 +9,9 @@ Reported and verified evidence never share a word or a mark: a completion the br
 signed webhook verified reads "Verified complete" with a check mark.
 """
 
-from coursewire.core import csvsafe, present
-
-NOT_STARTED = "not_started"
-IN_PROGRESS = "in_progress"
-COMPLETED_REPORTED = "completed_reported"
-COMPLETED_VERIFIED = "completed_verified"
+from coursewire.core import csvsafe, present, vocabulary
+from coursewire.core.vocabulary import (  # noqa: F401 (the statuses are this module's words' keys)
+    COMPLETED_REPORTED, COMPLETED_VERIFIED, IN_PROGRESS, NOT_STARTED, is_int)
 
 STATUS_TEXT = {
     NOT_STARTED: "Not started",
@@ -26,19 +23,12 @@ STATUS_TEXT = {
 REPORTED_MARK = "\u25cc"  # ◌ dotted circle: claimed, not proven
 VERIFIED_MARK = "\u2714"  # ✔ heavy check mark: proven by a signed webhook
 
-MAX_COURSE_CHARS = 128
-_COURSE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
 
 
 def course_param(text):
     """The course id in `text` (the page's ?course=), or None when the server would refuse it
-    (the same rule as coursewire/server/ids.py)."""
-    if not isinstance(text, str) or not 0 < len(text) <= MAX_COURSE_CHARS:
-        return None
-    for char in text:
-        if char not in _COURSE_CHARS:
-            return None
-    return text
+    (the vocabulary's rule, which coursewire/server/ids.py applies)."""
+    return vocabulary.course_id(text) if isinstance(text, str) else None
 
 
 def status_text(status):
@@ -70,7 +60,7 @@ def verified_evidence(record):
 
 
 def _percent(value):
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not is_int(value):
         return None
     return max(0, min(100, value))
 
@@ -124,7 +114,7 @@ def answers_summary(answers, total=None):
     """"No answers" or e.g. "3 answers · 2 correct · 2 attempts". `total`: how many the record
     holds when `answers` are only its newest ones (the records API's answers_total)."""
     given, correct, highest = answer_counts(answers)
-    if isinstance(total, int) and not isinstance(total, bool) and total > len(answers):
+    if is_int(total) and total > len(answers):
         return "%s answers and events; the newest %d shown" % (present.grouped(total), len(answers))
     if not given:
         return "No answers"
@@ -158,7 +148,7 @@ def progress_bands(records):
     bands = [{"low": low, "high": high, "label": band_label(low, high), "count": 0} for low, high in BANDS]
     for record in records:
         progress = 100 if record.get("verified_completed_at") else record.get("progress")
-        if not isinstance(progress, int) or isinstance(progress, bool):
+        if not is_int(progress):
             continue
         progress = max(0, min(100, progress))
         bands[min(progress // 10, 10)]["count"] += 1
@@ -196,7 +186,7 @@ def summary_of(value):
 
 
 def _count(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return is_int(value) and value >= 0
 
 
 def page_text(first, shown, total):
