@@ -17,7 +17,7 @@ failure does not undo it.
 """
 
 from coursewire.core.jsonsafe import json_type
-from coursewire.core.wire import as_id
+from coursewire.core.vocabulary import as_id
 
 DEFAULT_RULES = [{"id": "next-step", "label": "Next step", "when": "completed"}]
 
