@@ -10,7 +10,7 @@ signed webhook verified reads "Verified complete" with a check mark.
 """
 
 from coursewire.core import csvsafe, present, vocabulary
-from coursewire.core.vocabulary import (  # noqa: F401 (the statuses are this module's words' keys)
+from coursewire.core.vocabulary import (
     COMPLETED_REPORTED, COMPLETED_VERIFIED, IN_PROGRESS, NOT_STARTED, is_int)
 
 STATUS_TEXT = {

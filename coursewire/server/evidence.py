@@ -15,7 +15,7 @@ attempts and quiz entries with the page's own reducer functions (coursewire/core
 """
 
 from coursewire.core.course import quiz_attempt, quiz_entry
-from coursewire.core.vocabulary import (  # noqa: F401 (statuses and bounds: this module's names too)
+from coursewire.core.vocabulary import (
     COMPLETED_REPORTED, COMPLETED_VERIFIED, IN_PROGRESS, MAX_ATTEMPT, MAX_SCREEN_ID_CHARS, NOT_STARTED,
     QUIZ_EVENTS, clamp_percent)
 from coursewire.core.wire import read_fields
