@@ -249,3 +249,31 @@ def test_the_page_and_the_server_agree_on_session_ids():
     samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 70))) for _ in range(200)]
     for value in samples:
         assert _page_session(value) == _server_session(value), repr(value)
+
+
+def test_the_server_logs_the_same_quiz_entries_as_the_page():
+    messages = [
+        {"type": "screen", "event": "start", "data": {"id": "q1", "title": "Check"}},
+        {"type": "screen", "event": "answer", "data": {"id": "q1", "answer": ["b"], "correct": False, "score": 0}},
+        {"type": "screen", "event": "retry", "data": {"id": "q1"}},
+        {"type": "screen", "event": "answer", "data": {"id": "q1", "answer": "a", "correct": True, "score": "9"}},
+        {"type": "screen", "event": "failed", "data": {"id": 7, "title": "Numbered", "attempt": 4, "score": 1.5}},
+        {"type": "screen", "event": "retry", "data": {"id": 7}},
+        {"type": "screen", "event": "answer", "data": {"title": "No id", "question": {"q": 1}, "correct": "yes"}},
+        {"type": "course", "event": "progress", "data": {"progress": "140"}},
+    ]
+    page = course.CourseState()
+    record, screens, logged = evidence.new_record("c", "l"), {}, []
+    for seq, message in enumerate(messages, 1):
+        parsed = wire.parse_message(message)
+        page.apply(parsed, "t%d" % seq)
+        event = evidence.ReportedEvent(seq, parsed.name, parsed.data, "t%d" % seq, parsed.fields)
+        assert evidence.unstorable(screens, event) is None
+        entry = evidence.apply_reported(record, screens, event)
+        if entry is not None:
+            logged.append(entry)
+    assert len(logged) == 6
+    assert [dict(entry, seq=None) for entry in logged] == [dict(entry, seq=None) for entry in page.quiz]
+    assert [entry["attempt"] for entry in logged] == [1, 2, 2, 4, 5, 1]
+    assert record["progress"] == page.progress == 100
+    assert {screen_id: screen["attempt"] for screen_id, screen in screens.items()} == {"q1": 2, "7": 5}
