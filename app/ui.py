@@ -139,7 +139,7 @@ class SessionPill:
             text, session, offer = "No course: " + embed.mint_error, "error", True
         else:
             text = SESSION_TEXT.get(session, session)
-            message = getattr(state, "session_error", None)
+            message = state.session_error
             if session == "error" and message:
                 text = "Session error: " + shown(message)
         self.pill.textContent = dom_text(text)

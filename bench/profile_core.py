@@ -39,6 +39,7 @@ import json
 import sys
 import time
 
+from coursewire.core import changes as C
 from coursewire.core import present
 from coursewire.core.eventlog import EventLog
 from coursewire.core.outbox import Outbox
@@ -158,13 +159,11 @@ def pipeline(texts, answered=True):
             event = session.receive(ORIGIN, True, "text", t, NOW)
             if event is not None and event.known:
                 outbox.add(event, NOW)
-        session.take_changes()
+        changes = session.take_changes()
         body = outbox.next_batch()
         if body is not None and answered:
             outbox.answered(200)
-        store.save(record_of(state, shared=True), getattr(state, "touched_screens", ()))
-        if hasattr(state, "touched_screens"):
-            state.touched_screens.clear()
+        store.save(record_of(state, shared=True), changes.get(C.SCREENS_EDITED, ()))
         if len(state.quiz) > quiz_before:
             quiz_rows(state.quiz[-min(QUIZ_FIRST_ROWS, len(state.quiz) - quiz_before):])
         if (i + SLICE) % 1000 == 0:
@@ -223,13 +222,12 @@ def profile(kind, n):
     total = 0.0
     gc.collect()
     for i in range(0, n, SLICE):
+        edited = set()
         for event in events[i:i + SLICE]:
-            grown.apply(event, NOW)
+            edited.update(grown.apply(event, NOW).get(C.SCREENS_EDITED, ()))
         start = clock_ms()
-        store.save(record_of(grown, shared=True), getattr(grown, "touched_screens", ()))
+        store.save(record_of(grown, shared=True), edited)
         total += elapsed_ms(start)
-        if hasattr(grown, "touched_screens"):
-            grown.touched_screens.clear()
     times["save"] = total
 
     # The rows a burst draws: the newest QUIZ_FIRST_ROWS of each batch, then the 200 when idle.

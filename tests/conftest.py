@@ -272,5 +272,5 @@ def screenshot(page, name):
     page.screenshot(path=os.path.join(ARTIFACTS, name + ".png"), full_page=True)
 
 
-# --- Hostile suite (tests/test_hostile.py, issue 7): its figures table and JSON at the end of the run.
+# --- Hostile suite (tests/browser/test_hostile.py): its figures table and JSON at the end of the run.
 from hostile_report import hostile_figures, pytest_terminal_summary  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""Figures from the hostile suite (tests/test_hostile.py): one row per attack class and runtime.
+"""Figures from the hostile suite (tests/browser/test_hostile.py): one row per attack class and runtime.
 
 Tests add rows through the session-scoped `hostile_figures` fixture; at the end of the run the
 table is printed in pytest's terminal summary and written to test-artifacts/hostile-figures.json.

@@ -7,13 +7,17 @@
     def show(event):
         bar.value = event.data["progress"]
 
-This is the thin browser shell around the core: a Session (coursewire/core/session.py) makes
-every decision about messages, Reconnect (core/reconnect.py) decides when to mint a fresh URL,
-Outbox (core/outbox.py) what to report to the host's server. Flow, one way: bridge.js batches what
-happened -> `_consume` routes each item to its Embed by frame -> Session.receive (origin, source,
-parse, reduce, handlers) -> DOM events -> once per batch, persist and notify watchers (the page
-renders from state) and send reports. Several embeds on one page share the one bridge listener
-but nothing else: each has its own frame, origins, state, log, handlers and outbox.
+This is the thin browser shell around the core, a facade over parts with one job each, all
+pure and tested on CPython with a fake clock: a Session (coursewire/core/session.py) makes every
+decision about messages; the RecordKeeper (core/record_keeper.py) saves the record, a burst's
+saves coalesced; the Reporter (core/reporter.py) stores, schedules and sends the outbox to the
+host's server; the ReconnectDriver (core/reconnect_driver.py) mints a fresh URL when the policy
+(core/reconnect.py) says. The shell gives them the browser's clock (BrowserClock) and moves data
+between bridge.js, them and the DOM. Flow, one way: bridge.js batches what happened -> `_consume`
+routes each item to its Embed by frame -> Session.receive (origin, source, parse, reduce,
+handlers) -> DOM events -> once per batch, the record keeper hears what changed, watchers are
+notified (the page renders from state) and reports go. Several embeds on one page share the one
+bridge listener but nothing else: each has its own frame, origins, state, log, handlers and outbox.
 """
 
 import json
@@ -24,10 +28,12 @@ from pyscript.ffi import create_proxy
 from coursewire.browser.local_storage import LocalStorage
 from coursewire.core import changes as C
 from coursewire.core.jsonsafe import json_loads, parse_json
-from coursewire.core.outbox import MAX_PENDING, Outbox
+from coursewire.core.outbox import Outbox
 from coursewire.core.reconnect import MintRequest, Reconnect, answer_fields
+from coursewire.core.reconnect_driver import ReconnectDriver
 from coursewire.core.course import BOUND_NOTICES
-from coursewire.core.records import RECORD_VERSION, record_of, restore, state_for
+from coursewire.core.record_keeper import RecordKeeper
+from coursewire.core.reporter import Reporter
 from coursewire.core.session import Session
 from coursewire.core.store import MAX_STORED_CHARS, Store
 from coursewire.core.urls import web_url
@@ -38,12 +44,36 @@ _consumer = []  # the proxies handed to the bridge, kept alive for the page's li
 # bridge.js queue forms that are not messages: what happened to a mint or a report POST.
 MINTED, MINT_FAILED, MINT_REFUSED, POSTED = "minted", "mint-failed", "mint-refused", "posted"
 CONTROL_FORMS = (MINTED, MINT_FAILED, MINT_REFUSED, POSTED)
-OUTBOX_SAVE_MS = 1000  # the outbox is saved at most once a second (and whenever the page hides)
-OUTBOX_PART = "outbox"  # stored beside the record, under "<record key>:outbox"
-# The record is saved at most once per animation frame, coalescing the batches of a burst; a
-# hidden tab runs no animation frames, so a timer saves it there. Hiding or leaving the page, and
-# destroy(), save at once: nothing applied is lost on a reload or a closed tab.
-SAVE_LATEST_MS = 250
+
+
+class BrowserClock:
+    """The clock the core's parts are given (core/record_keeper.py): the browser's timers."""
+
+    def __init__(self):
+        self._proxies = {}  # callable -> its JavaScript proxy, made once: kept as long as the page
+
+    def _proxy(self, fn):
+        proxy = self._proxies.get(fn)
+        if proxy is None:
+            proxy = self._proxies[fn] = create_proxy(lambda *_: fn())
+        return proxy
+
+    def later(self, ms, fn):
+        return ("timer", window.setTimeout(self._proxy(fn), ms))
+
+    def next_frame(self, fn):
+        return ("frame", window.requestAnimationFrame(self._proxy(fn)))
+
+    def cancel(self, handle):
+        kind, number = handle
+        if kind == "timer":
+            window.clearTimeout(number)
+        else:
+            window.cancelAnimationFrame(number)
+
+    def now(self):
+        # performance.now(): small milliseconds (MicroPython's ints are 32-bit across the bridge)
+        return window.performance.now()
 
 
 def _url_key(product, url):
@@ -51,6 +81,25 @@ def _url_key(product, url):
     # a fresh token in its query on every load.
     parsed = window.URL.new(url)
     return "coursewire:v1:%s:%s%s" % (product, parsed.origin, parsed.pathname)
+
+
+def _source(bridge, container, url, mint, product):
+    """(the adopted frame's id or None, the URL, the MintRequest): where the course comes from."""
+    frame_id = bridge.mountedIn(container)
+    if frame_id in _embeds:
+        raise ValueError("this container already has a Coursewire embed: call destroy() on it first")
+    mint = _mint_request(mint, product)
+    if url and mint:
+        raise ValueError("give Embed a url or a mint request, not both")
+    if frame_id and not url and mint is None:
+        adopted = bridge.mintOf(frame_id)
+        if adopted:  # minted before Python started (the snippet or the demo page)
+            mint = MintRequest.from_data(json.loads(adopted))
+        else:
+            url = bridge.src(frame_id) or None
+    if not url and mint is None:
+        raise ValueError("Embed needs the course URL, a mint request, or a container the page already mounted")
+    return frame_id, url, mint
 
 
 def _mint_request(mint, product):
@@ -83,20 +132,7 @@ class Embed:
     def __init__(self, container, url=None, product="player", origins=None, rules=None, persist=True,
                  storage_key=None, title=None, dom_events=False, mint=None, report=None, reconnect=True):
         bridge = window.coursewireBridge
-        frame_id = bridge.mountedIn(container)
-        if frame_id in _embeds:
-            raise ValueError("this container already has a Coursewire embed: call destroy() on it first")
-        self.mint = _mint_request(mint, product)
-        if url and self.mint:
-            raise ValueError("give Embed a url or a mint request, not both")
-        if frame_id and not url and self.mint is None:
-            adopted = bridge.mintOf(frame_id)
-            if adopted:  # minted before Python started (the snippet or the demo page)
-                self.mint = MintRequest.from_data(json.loads(adopted))
-            else:
-                url = bridge.src(frame_id) or None
-        if not url and self.mint is None:
-            raise ValueError("Embed needs the course URL, a mint request, or a container the page already mounted")
+        frame_id, url, self.mint = _source(bridge, container, url, mint, product)
         origin = None
         self.url = None
         if url:
@@ -111,39 +147,42 @@ class Embed:
         self.expires_at = None  # when the signed URL runs out (ISO), when the server said
         self._watchers = []
         self._explicit_origins = bool(origins)
-        self._proxies = []
-        self._save_due = False
-        self._save_proxy_record = self._proxy(lambda *_: self._save())
         self._bounds_told = set()  # bounded lists whose notice the page has shown
         self.learner = self.mint.learner if self.mint else None
         self._persist = persist
+        self.frame_id = frame_id  # the adopted frame's, else the one mounted below
+        clock = BrowserClock()
         # Minted without a learner given: the record is the one of the learner the server's first
         # answer names, opened then (nothing is applied before: the frame exists only after it).
-        if storage_key or not self.mint or self.learner is not None:
+        store = None
+        if persist and (storage_key or not self.mint or self.learner is not None):
             key = storage_key or (self.mint.record_key(product) if self.mint else _url_key(product, self.url))
-            self.store = Store(key, LocalStorage()) if persist else None
-        else:
-            self.store = None
+            store = Store(key, LocalStorage())
+        self._keeper = RecordKeeper(clock, lambda: self.session.state, store, self._tell_stored)
         # Restore before any message is applied, so nothing is applied twice or lost.
         self.session = Session(product, list(origins) if origins else ([origin] if origin else []),
                                self._restore(product, rules))
         self.session.on_handler_error = lambda sentence: window.console.error("Coursewire: " + sentence)
-        for problem in getattr(self.state, "rule_errors", ()):
-            self._notice("An unlock rule was ignored: %s." % problem)
+        self._tell_rule_errors()
         self._tell_bounds()
         self.reconnect_policy = Reconnect(automatic=reconnect) if self.mint else None
-        self.outbox = None
-        self.report_url = None
-        if report:
-            self._start_reports(report)
-        if frame_id:
-            self.frame_id = frame_id
-        elif self.mint:
+        self._reconnector = None
+        if self.mint:
+            self._reconnector = ReconnectDriver(self.reconnect_policy, clock, self._remint, self._retried)
+        self._reporter = self._start_reports(report, clock) if report else None
+        self.outbox = self._reporter.outbox if self._reporter else None
+        self.report_url = self._reporter.url if self._reporter else None
+        if not frame_id and self.mint:
             self.frame_id = bridge.mint(container, json.dumps(self.mint.data()), self.title, "")
-        else:
+        elif not frame_id:
             self.frame_id = bridge.mount(container, self.url, self.title)
         _embeds[self.frame_id] = self
         _connect()
+
+    @property
+    def store(self):
+        """Where the record is kept (core/store.py), or None: memory only."""
+        return self._keeper.store
 
     @property
     def state(self):
@@ -193,8 +232,7 @@ class Embed:
         """A fresh session now (the learner's Reconnect): a freshly minted URL when minting, else
         the same URL again. The record is kept."""
         if self.mint:
-            self.reconnect_policy.manual()
-            window.coursewireBridge.remint(self.frame_id)
+            self._reconnector.manual()
             self.session.change({C.SESSION: True})
             self._flush()
         else:
@@ -210,8 +248,11 @@ class Embed:
     def destroy(self):
         """Remove the iframe and stop all handling for this embed; what was applied is saved."""
         self._flush()  # also when called from a handler in the middle of a batch
-        self._save()
-        self._save_outbox()
+        self._keeper.close()
+        if self._reporter is not None:
+            self._reporter.close()
+        if self._reconnector is not None:
+            self._reconnector.close()
         window.coursewireBridge.unmount(self.frame_id)
         _embeds.pop(self.frame_id, None)
         self.session.handlers.clear()
@@ -231,34 +272,21 @@ class Embed:
             elif refused in self.notices and self.store.notice is None:
                 self.notices.remove(refused)  # storage took the removal: saving is tried again
         self._flush()
-        self._save()
+        self._keeper.save()
 
     def clear_quiz(self):
         """Empty the quiz answer log (the rest of the record stays), stored at once like Reset: a
         learner who clears and closes the tab expects the answers gone."""
         self.session.clear_quiz()
         self._flush()
-        self._save()
+        self._keeper.save()
 
     # --- the message path -----------------------------------------------------------------------
 
     def _restore(self, product, rules):
-        state = state_for(product, rules)
-        if not self.store:
-            return state
-        record, problem = self.store.load()
-        if record is not None:
-            restored, problem = restore(product, record, rules)
-            if problem is None:
-                state = restored
-                if record.get("version") != RECORD_VERSION:
-                    self._save_later()  # laid out anew (records.py) now, not at the first event
-            else:
-                self.store.set_aside()  # e.g. a newer version's record: kept, never overwritten
-        if problem:
-            self._notice("The saved record for this course could not be used (%s); starting fresh." % problem)
-        if self.store.notice:
-            self._notice(self.store.notice)
+        state, sentences = self._keeper.restore(product, rules)
+        for sentence in sentences:
+            self._notice(sentence)
         return state
 
     def _notice(self, text):
@@ -273,27 +301,37 @@ class Embed:
         if not self._explicit_origins and origin not in self.session.origins:
             self.session.allow([origin])
 
-    def _proxy(self, fn):
-        proxy = create_proxy(fn)
-        self._proxies.append(proxy)  # kept alive as long as the embed
-        return proxy
+    def _tell(self, text):
+        """A notice the page redraws its notices for (with the batch's other changes)."""
+        if self._notice(text):
+            self.session.change({C.NOTICES: True})
+
+    def _tell_stored(self, text):
+        # The storage's refusal, after a save outside any batch: the watchers hear it at once.
+        if self._notice(text):
+            self._notify({C.NOTICES: True})
+
+    def _tell_rule_errors(self):
+        for problem in self.state.rule_errors:
+            self._notice("An unlock rule was ignored: %s." % problem)
+
+    def _remint(self):
+        window.coursewireBridge.remint(self.frame_id)
+
+    def _retried(self):
+        self.session.change({C.SESSION: True})
+        self._flush()
 
     def _received(self, event, now):
         """What an accepted event means for the session's renewal and for the host's server."""
-        if self.reconnect_policy is not None:
+        if self._reconnector is not None:
             if event.name == "session:expired":
-                # performance.now(): small milliseconds (MicroPython's ints are 32-bit across the bridge)
-                if self.reconnect_policy.expired(window.performance.now()) == 0:
-                    window.coursewireBridge.remint(self.frame_id)
+                self._reconnector.expired()
             elif event.name == "session:ready":
-                self.reconnect_policy.ready()
+                self._reconnector.ready()
                 self.mint_error = None
-        if self.outbox is not None and event.known:
-            if self.outbox.add(event, now):
-                self._outbox_changed()
-            elif self._notice("%d reports wait for the host's server, the most kept; later events are not "
-                              "reported to it until it takes some." % MAX_PENDING):
-                self.session.change({C.NOTICES: True})
+        if self._reporter is not None and event.known:
+            self._reporter.add(event, now)
 
     def _control(self, form, payload):
         """What bridge.js tells about this frame outside its messages."""
@@ -310,60 +348,45 @@ class Embed:
             if self.learner is None and learner is not None:
                 self._open_record(learner)
             self.mint_error = None
-            if self.reconnect_policy is not None:
-                self.reconnect_policy.minted()
-            if self.outbox is not None:
-                self.outbox.set_token(token)
-                if token is None:
-                    self._tell_no_report_token()
-                self._send_reports()
+            if self._reconnector is not None:
+                self._reconnector.minted()
+            if self._reporter is not None:
+                self._reporter.minted(token)
         elif form in (MINT_FAILED, MINT_REFUSED):
             self.mint_error = payload
-            if self.reconnect_policy is not None:
-                delay = self.reconnect_policy.failed(payload, retry=form == MINT_FAILED)
-                if delay is not None:
-                    window.setTimeout(self._proxy(lambda: self._retry_mint()), delay)
+            if self._reconnector is not None:
+                self._reconnector.failed(payload, retry=form == MINT_FAILED)
         elif form == POSTED:
             posted = json.loads(payload)  # [tag, status, Retry-After, the answer's text]
-            if posted[0] == "report" and self.outbox is not None:
-                self._reported(posted[1], *posted[2:4])
+            if posted[0] == "report" and self._reporter is not None:
+                self._reporter.answered(posted[1], *posted[2:4])
             return
         self.session.change({C.SESSION: True})
 
     def _open_record(self, learner):
         """The learner the first answer names: their stored record (and unsent reports) from now on."""
         self.learner = learner
-        if self.outbox is not None:
-            self.outbox.learner = learner
-        if not self._persist:
-            return
-        self.store = Store(self.mint.record_key(self.product, learner), LocalStorage())
-        frame = self.session.state
-        self.session.state = self._restore(self.product, getattr(frame, "rules", None))
-        for name in frame.FRAME_FIELDS:
-            setattr(self.session.state, name, getattr(frame, name))
-        for problem in getattr(self.state, "rule_errors", ()):
-            self._notice("An unlock rule was ignored: %s." % problem)
-        self._tell_bounds()
-        self.session.change({C.RESET: True})
-        if self.outbox is not None:
-            self._restore_outbox()
-
-    def _retry_mint(self):
-        if self.frame_id in _embeds and self.reconnect_policy.retry_due():
-            window.coursewireBridge.remint(self.frame_id)
-            self.session.change({C.SESSION: True})
-            self._flush()
+        if self._persist:
+            self._keeper.open(Store(self.mint.record_key(self.product, learner), LocalStorage()))
+            frame = self.session.state
+            self.session.state = self._restore(self.product, frame.rules)
+            self.session.state.carry_frame(frame)
+            self._tell_rule_errors()
+            self._tell_bounds()
+            self.session.change({C.RESET: True})
+        if self._reporter is not None:
+            unreadable = self._reporter.open(self.store, learner)
+            if unreadable:
+                self._notice(unreadable)
 
     def _flush(self):
         changes = self.session.take_changes()
-        if self.store and any(part not in (C.LOG, C.NOTICES, C.SESSION) for part in changes):
-            self._save_later()
+        self._keeper.changed(changes)
         if C.NOTICES in changes or C.RESET in changes:
             self._tell_bounds()
         self._notify(changes)
-        if self.outbox is not None:
-            self._send_reports()  # what this batch added (nothing goes while a batch is on its way)
+        if self._reporter is not None:
+            self._reporter.send()  # what this batch added (nothing goes while a batch is on its way)
 
     def _notify(self, changes):
         if changes:
@@ -372,116 +395,37 @@ class Embed:
 
     def _tell_bounds(self):
         # A bounded list of the record that kept something out: said once (course.BOUND_NOTICES).
-        for name in getattr(self.state, "full", ()):
+        for name in self.state.full:
             if name not in self._bounds_told:
                 self._bounds_told.add(name)
                 self._notice(BOUND_NOTICES[name])
 
-    def _save_later(self):
-        if not self._save_due:
-            self._save_due = True
-            window.requestAnimationFrame(self._save_proxy_record)
-            window.setTimeout(self._save_proxy_record, SAVE_LATEST_MS)
+    # --- reports to the host's server (coursewire/core/reporter.py) ------------------------------
 
-    def _save(self):
-        """Save what changed since the last save (a no-op when nothing did)."""
-        if not self._save_due or not self.store:
-            return
-        self._save_due = False
-        state = self.state
-        self.store.save(record_of(state, shared=True), getattr(state, "touched_screens", ()))
-        if hasattr(state, "touched_screens"):
-            state.touched_screens.clear()
-        if self.store.notice and self._notice(self.store.notice):
-            self._notify({C.NOTICES: True})
-
-    # --- reports to the host's server (coursewire/core/outbox.py) -------------------------------
-
-    def _start_reports(self, report):
+    def _start_reports(self, report, clock):
         if isinstance(report, str):
             report = {"url": report}
         if not isinstance(report, dict) or not isinstance(report.get("url"), str) or not report["url"]:
             raise ValueError("report must be the URL of the host's events endpoint, such as '/api/events'")
-        self.report_url = report["url"]
-        course = self.mint.course if self.mint else None
-        self.outbox = Outbox(window.coursewireBridge.sessionId(), course, self.learner)
-        self.outbox.set_token(report.get("token"))
-        if not self.mint and self.outbox.token is None:  # a minted answer may still bring one
-            self._tell_no_report_token()
-        self._outbox_save_due = False
-        self._save_proxy = self._proxy(lambda: self._save_outbox())
-        self._send_proxy = self._proxy(lambda: self._wait_over())
-        self._restore_outbox()
-
-    def _restore_outbox(self):
-        text = self.store.load_part(OUTBOX_PART) if self.store else None
-        if text:
-            record, reason = parse_json(text, MAX_STORED_CHARS)
-            reason = reason or self.outbox.restore(record, self.store.load_part)
-            if reason:
-                self._notice("Unsent reports from an earlier visit could not be read (%s)." % reason)
-
-    def _outbox_changed(self):
-        if self.store and not self._outbox_save_due:
-            self._outbox_save_due = True
-            window.setTimeout(self._save_proxy, OUTBOX_SAVE_MS)
-
-    def _save_outbox(self):
-        # Saved with the record's own storage: the same refusal handling and the one notice.
-        if self.outbox is None or not self.store:
-            return
-        self._outbox_save_due = False
-        writes, removes, done = self.outbox.save_plan()  # what was added since the last save
-        for suffix, text in writes:
-            if not self.store.save_part(suffix, text):
-                return
-        for suffix in removes:
-            self.store.remove_part(suffix)
-        done()
-
-    def _tell_no_report_token(self):
-        # Without a token nothing is sent: said once (console and inspector), never a silent loss.
-        notice = ("Reports to %s are off: the host's server gave this page no report token, so what the "
-                  "learner does stays in this browser." % self.report_url[:200])
-        if self._notice(notice):
-            self.session.change({C.NOTICES: True})
-
-    def _send_reports(self):
-        if self.outbox is None or self.frame_id not in _embeds:
-            return
-        text = self.outbox.next_batch()
-        if text is not None:
-            window.coursewireBridge.post(self.frame_id, self.report_url, text, "report")
-
-    def _wait_over(self):
-        # The delay the outbox asked for (a backoff, a server's Retry-After) has passed.
-        if self.outbox is not None:
-            self.outbox.wait_over()
-            self._send_reports()
-
-    def _reported(self, status, retry_after=None, body=None):
-        delay = self.outbox.answered(status, body, retry_after)  # the outbox's one rule (reply_rule)
-        if status == 401 and self._notice("The host's server refused this page's report token; reports wait "
-                                          "for the next signed URL."):
-            self.session.change({C.NOTICES: True})
-        notice, self.outbox.notice = self.outbox.notice, None
-        if notice is not None:  # a refused batch, or refused events: once each, console and inspector
-            if self._notice(notice):
-                self.session.change({C.NOTICES: True})
-        self._outbox_changed()
-        if delay == 0:
-            self._send_reports()
-        elif delay is not None:
-            window.setTimeout(self._send_proxy, delay)
+        bridge = window.coursewireBridge
+        outbox = Outbox(bridge.sessionId(), self.mint.course if self.mint else None, self.learner)
+        outbox.set_token(report.get("token"))
+        reporter = Reporter(report["url"], outbox, clock,
+                            lambda url, text: bridge.post(self.frame_id, url, text, "report"),
+                            lambda url, text: bridge.beacon(url, text), self._tell)
+        if not self.mint and outbox.token is None:  # a minted answer may still bring one
+            reporter.tell_no_token()
+        unreadable = reporter.open(self.store)
+        if unreadable:
+            self._notice(unreadable)
+        return reporter
 
     def _hidden(self):
         """The page is hidden or going away: save everything, and hand unsent reports to the browser."""
         self._flush()
-        self._save()
-        if self.outbox is not None:
-            self._save_outbox()
-            for text in self.outbox.final_batches():
-                window.coursewireBridge.beacon(self.report_url, text)
+        self._keeper.save()
+        if self._reporter is not None:
+            self._reporter.hidden()
 
 
 def _consume(batch_json):

@@ -5,15 +5,15 @@ fields wire.py validated. The persisted form is in records.py.
 """
 
 from coursewire.core import changes as C
+from coursewire.core.state import State
 from coursewire.core.wire import Event
 
 BUILDER_ERRORS_CAP = 50
 
 
-class BuilderState:
+class BuilderState(State):
     """One authoring session in the course builder."""
 
-    # What the mounted iframe is doing, not the draft's record: kept across a Reset.
     FRAME_FIELDS = ("session", "expired")
 
     def __init__(self):

@@ -1,7 +1,8 @@
 """What changed after a batch of messages: the parts of the page to redraw and of the record to save.
 
 A change set is a dict keyed by these names. Most parts map to True ("redraw it"); QUIZ and
-UNLOCKS map to the list of what is new, so a view can append rows instead of redrawing a long log.
+UNLOCKS map to the list of what is new, so a view can append rows instead of redrawing a long log;
+SCREENS_EDITED (never empty) to the screens the record keeper must write again.
 """
 
 # Course player
@@ -10,6 +11,9 @@ PROGRESS = "progress"
 STATUS = "status"  # Not started / In progress / Completed
 FEEDBACK = "feedback"
 SCREENS = "screens"
+# [positions in screen_order of screens changed in place]: what a save rewrites (store.py); a new
+# screen is not listed, the store finds it by the list's length.
+SCREENS_EDITED = "screens_edited"
 QUIZ = "quiz"  # [new quiz entries]; [] when the log was cleared
 UNLOCKS = "unlocks"  # [ids of steps unlocked now]
 # Course builder
@@ -22,7 +26,7 @@ RESET = "reset"  # the record was forgotten: redraw everything
 LOG = "log"  # the inspector's log has new entries
 NOTICES = "notices"  # a new sentence for the page (storage refused, a bound reached ...)
 
-LISTED = (QUIZ, UNLOCKS)
+LISTED = (QUIZ, UNLOCKS, SCREENS_EDITED)
 
 
 def merge(pending, changes):

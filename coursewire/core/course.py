@@ -13,6 +13,7 @@ for the new iframe's session:ready exactly like a fresh one.
 
 from coursewire.core import changes as C
 from coursewire.core.rules import DEFAULT_RULES, is_met, validate_rules
+from coursewire.core.state import State
 from coursewire.core.vocabulary import RECORD_LISTS, clamp_percent
 from coursewire.core.wire import Event
 
@@ -40,10 +41,9 @@ STATUS_IN_PROGRESS = "In progress"
 STATUS_COMPLETED = "Completed"
 
 
-class CourseState:
+class CourseState(State):
     """A learner's run through one course, as the course player reports it."""
 
-    # What the mounted iframe is doing, not the learner's record: kept across a Reset.
     FRAME_FIELDS = ("session", "session_error")
 
     def __init__(self, rules=None):
@@ -65,9 +65,6 @@ class CourseState:
         self.unlocked = []
         # What a bound kept out of the record, per bounded list (BOUNDED).
         self.unrecorded = {name: 0 for name in BOUNDED}
-        # Positions in screen_order of screens changed in place since the store last saved them:
-        # a save writes only their chunks (core/store.py), whatever the record holds.
-        self.touched_screens = set()
         self._position = {}  # screen id -> position in screen_order
         self.unlock()
 
@@ -108,7 +105,6 @@ class CourseState:
         self.screens = screens
         self.screen_order = order
         self._position = {screen_id: i for i, screen_id in enumerate(order)}
-        self.touched_screens = set()
 
     def clear_quiz(self):
         """Empty the quiz log (sequence numbers keep counting). Returns {QUIZ: []} if it had entries."""
@@ -216,8 +212,8 @@ class CourseState:
         handler(self, screen, fields, now, changes)
         if screen != before:
             changes[C.SCREENS] = True
-            if before is not None:  # a new screen is saved as the list grows
-                self.touched_screens.add(self._position[screen_id])
+            if before is not None:  # changed in place (a new one is found by the list's length)
+                changes[C.SCREENS_EDITED] = [self._position[screen_id]]
         elif self.current_screen != shown:
             changes[C.SCREENS] = True
 

@@ -193,7 +193,6 @@ class Session:
         """Forget the record: a fresh state with the same rules, and everything redraws. The
         iframe stays mounted, so what it is doing (FRAME_FIELDS: a ready session) stays true."""
         old = self.state
-        self.state = state_for(self.product, getattr(old, "rules", None))
-        for name in old.FRAME_FIELDS:
-            setattr(self.state, name, getattr(old, name))
+        self.state = state_for(self.product, old.rules)
+        self.state.carry_frame(old)
         self._changes = {C.RESET: True}

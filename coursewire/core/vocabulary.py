@@ -1,7 +1,7 @@
 """The event vocabulary: the value checks and the constants that the page's core and the host's
 server must agree on. One owner: the server imports these (coursewire/server/evidence.py, ids.py,
 reports.py), never copies them, so the page and the server cannot drift apart
-(tests/core/test_vocabulary.py checks the server holds no copy).
+(tests/tooling/test_one_vocabulary.py checks the server holds no copy).
 
 Pure and small: runs on CPython, Pyodide and MicroPython.
 """

@@ -173,8 +173,9 @@ def test_screen_lifecycle():
     assert state.apply(screen("start", id="s1", title="Welcome", index=0, type="text"), "t1") == {"screens": True}
     assert state.screens["s1"] == blank_screen("s1", title="Welcome", index=0, type="text", started=True)
     assert state.current_screen == "s1"
-    assert state.apply(screen("complete", id="s1"), "t2") == {"screens": True}
-    assert state.apply(screen("end", id="s1"), "t3") == {"screens": True}
+    # A screen changed in place is named by its position: what a save writes again (record_keeper.py).
+    assert state.apply(screen("complete", id="s1"), "t2") == {"screens": True, "screens_edited": [0]}
+    assert state.apply(screen("end", id="s1"), "t3") == {"screens": True, "screens_edited": [0]}
     assert state.screens["s1"] == blank_screen("s1", title="Welcome", index=0, type="text", started=True, ended=True, completed=True)
     assert state.current_screen is None
 
@@ -191,7 +192,7 @@ def test_screen_complete_before_start_creates_the_screen():
     assert state.apply(screen("complete", id="s9", title="Summary"), "t1") == {"screens": True}
     assert state.screens["s9"] == blank_screen("s9", title="Summary", completed=True)
     assert state.current_screen is None
-    assert state.apply(screen("start", id="s9"), "t2") == {"screens": True}
+    assert state.apply(screen("start", id="s9"), "t2") == {"screens": True, "screens_edited": [0]}
     assert state.screens["s9"]["title"] == "Summary"  # kept when a later payload omits it
     assert state.current_screen == "s9"
 
@@ -206,14 +207,14 @@ def test_screen_order_is_first_seen_order():
 def test_returning_to_a_screen_makes_it_current_again():
     state = CourseState()
     run(state, screen("start", id="a"), screen("start", id="b"))
-    assert state.apply(screen("start", id="a"), "t3") == {"screens": True}
+    assert state.apply(screen("start", id="a"), "t3") == {"screens": True}  # only the current screen changed
     assert state.current_screen == "a"
 
 
 def test_later_payloads_fill_in_screen_details():
     state = CourseState()
     run(state, screen("start", id="s1"))
-    assert state.apply(screen("start", id="s1", title="Late title"), "t2") == {"screens": True}
+    assert state.apply(screen("start", id="s1", title="Late title"), "t2") == {"screens": True, "screens_edited": [0]}
     assert state.screens["s1"]["title"] == "Late title"
 
 
@@ -267,7 +268,7 @@ def test_an_answer_is_logged():
         "attempt": 1,
         "time": "t2",
     }
-    assert changes == {"screens": True, "quiz": [entry]}
+    assert changes == {"screens": True, "screens_edited": [0], "quiz": [entry]}
     assert state.quiz == [entry]
     assert changes["quiz"][0] is state.quiz[-1]
 
@@ -382,7 +383,7 @@ def test_each_rule_unlocks_once_in_order():
     state = CourseState(RULES)
     assert state.apply(progress(49), "t1") == {"progress": True, "status": True}
     assert state.apply(progress(50), "t2") == {"progress": True, "unlocks": ["half"]}
-    assert state.apply(screen("complete", id="s1"), "t3") == {"screens": True, "unlocks": ["intro"]}
+    assert state.apply(screen("complete", id="s1"), "t3") == {"screens": True, "unlocks": ["intro"]}  # a new screen
     assert "unlocks" not in state.apply(screen("answer", id="q", correct=True), "t4")
     assert state.apply(screen("complete", id="q"), "t4")["unlocks"] == ["quiz"]
     assert state.apply(event("course", "completed"), "t5")["unlocks"] == ["done"]

@@ -9,8 +9,10 @@ import json
 import pytest
 
 from coursewire.core.course import FEEDBACK_HISTORY_CAP, QUIZ_LOG_CAP, SCREENS_CAP, CourseState, new_screen
+from coursewire.core.record_keeper import RecordKeeper
 from coursewire.core.records import record_of, restore
 from coursewire.core.store import CHUNK, Store
+from fakes import FakeClock
 from messages import RULES, event, progress, screen
 from replay import timestamp
 
@@ -56,24 +58,32 @@ class Backend:
 
 
 class Page:
-    """What Embed does with a state and its store: apply a batch, then save what changed."""
+    """What Embed does with a state and its store: apply a batch, tell the record keeper what
+    changed, then save (as the next animation frame would)."""
 
     def __init__(self, backend, rules=RULES):
         self.store = Store(KEY, backend)
         record, problem = self.store.load()
         assert problem is None
         self.state = CourseState(rules) if record is None else restore("player", record, rules)[0]
+        self.keeper = RecordKeeper(FakeClock(), lambda: self.state, self.store)
         self.clock = 1
+
+    def apply(self, ev, now):
+        self.keeper.changed(self.state.apply(ev, now))
+
+    def clear_quiz(self):
+        self.keeper.changed(self.state.clear_quiz())
 
     def batch(self, *events):
         for ev in events:
-            self.state.apply(ev, timestamp(self.clock))
+            self.apply(ev, timestamp(self.clock))
             self.clock += 1
         self.save()
 
     def save(self):
-        self.store.save(record_of(self.state, shared=True), self.state.touched_screens)
-        self.state.touched_screens.clear()
+        self.keeper.save_later()  # (a save with nothing changed writes what is there, as before)
+        self.keeper.save()
 
 
 def reloaded(backend, rules=RULES):
@@ -200,10 +210,10 @@ def test_every_single_failed_write_leaves_a_readable_record(action):
         before = record_of(page.state)
         backend.fail_write, backend.writes = n, 0
         if action == "clear log":
-            page.state.clear_quiz()
+            page.clear_quiz()
             page.save()
         elif action.startswith("clear log and"):  # one save: the log is written whole (issue 19, item 7)
-            page.state.clear_quiz()
+            page.clear_quiz()
             page.batch(*answers(3 if action == "clear log and answers" else 130))
         elif action == "more answers and screens":
             page.batch(*answers(75), *screen_events(58, 60), screen("complete", id="screen-2"))
@@ -233,7 +243,7 @@ def test_clear_log_and_answers_in_one_save_with_its_second_write_refused_leave_a
     backend = Backend()
     page = busy(backend)
     backend.fail_write, backend.writes = 2, 0
-    page.state.clear_quiz()
+    page.clear_quiz()
     page.batch(*answers(3))
     assert page.store.notice  # the page says storage refused
     state = reloaded(backend)  # readable: nothing set aside
@@ -244,7 +254,7 @@ def test_clear_log_and_answers_in_one_save_with_its_second_write_refused_leave_a
 def test_clear_log_counts_the_empty_log_before_removing_its_chunks():
     backend = Backend()
     page = busy(backend)
-    page.state.clear_quiz()
+    page.clear_quiz()
     order = []
     original_set, original_remove = backend.set, backend.remove
     backend.set = lambda key, text: order.append(("set", key)) or original_set(key, text)
@@ -355,9 +365,9 @@ def test_a_missing_screens_chunk_sets_the_record_aside():
 def test_a_log_cleared_and_filled_again_before_the_next_save_is_written_whole():
     backend = Backend()
     page = busy(backend)  # 120 answers stored
-    page.state.clear_quiz()
+    page.clear_quiz()
     for ev in answers(130):  # more than before, all new: no chunk of the old log may stand
-        page.state.apply(ev, timestamp(500))
+        page.apply(ev, timestamp(500))
     page.save()
     again = reloaded(backend)
     assert [e["seq"] for e in again.quiz] == [e["seq"] for e in page.state.quiz]

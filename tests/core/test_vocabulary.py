@@ -1,5 +1,5 @@
 """coursewire/core/vocabulary.py: the value checks the page and the server share (their agreement
-across the two layers: tests/tooling/test_vocabulary.py)."""
+across the two layers: tests/tooling/test_one_vocabulary.py)."""
 
 from coursewire.core.vocabulary import (MAX_COURSE_CHARS, as_id, as_text, clamp_percent, course_id, is_digits,
                                         is_int, is_session_id)
