@@ -41,13 +41,12 @@ from coursewire.server.store.limits import OverLimit
 from coursewire.server.times import iso, parse_iso
 from coursewire.server.tokens import TokenRefused
 
+from coursewire.core.vocabulary import SESSION_MAX_CHARS, SESSION_MIN_CHARS, is_int, is_session_id
 from coursewire.core.wire import Rejection, parse_message  # the same parser the page runs
 
 MAX_BATCH_BYTES = 512 * 1024
 MAX_BATCH_EVENTS = 500
 MAX_SEQ = 2 ** 53 - 1  # JavaScript's largest exact integer: the page counts with Numbers
-SESSION_MIN_CHARS, SESSION_MAX_CHARS = 8, 64
-_SESSION_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 BATCH_FIELDS = frozenset(("token", "session", "events", "course", "learner"))
 EVENT_FIELDS = frozenset(("seq", "type", "event", "data", "time"))
 CONTENT_TYPES = ("application/json", "text/plain")
@@ -113,8 +112,7 @@ def _check_claim(batch, field, check, bound):
 
 
 def _session(value):
-    if (not isinstance(value, str) or not SESSION_MIN_CHARS <= len(value) <= SESSION_MAX_CHARS
-            or not set(value) <= _SESSION_CHARS):
+    if not is_session_id(value):  # the outbox's rule (core/vocabulary.py)
         raise Refusal(400, "session must be %d to %d letters, digits, '_' or '-'."
                       % (SESSION_MIN_CHARS, SESSION_MAX_CHARS))
     return value
@@ -146,7 +144,7 @@ def _seq(item, where):
     if not isinstance(item, dict):
         raise Refusal(400, "%s must be an object." % where)
     seq = item.get("seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+    if not is_int(seq) or not 1 <= seq <= MAX_SEQ:
         raise Refusal(400, "%s.seq must be a whole number from 1 to %d." % (where, MAX_SEQ))
     return seq
 
@@ -166,4 +164,4 @@ def _event(item, seq, where, now, oldest=None):
     parsed = parse_message(message)
     if isinstance(parsed, Rejection):  # the page's parser would have refused it too
         raise _EventRefused("%s is not a Coassemble event (%s)." % (where, parsed.reason))
-    return ReportedEvent(seq, parsed.name, parsed.data, iso(min(seen_at, now)))
+    return ReportedEvent(seq, parsed.name, parsed.data, iso(min(seen_at, now)), parsed.fields)

@@ -23,6 +23,7 @@ import hmac
 import json
 import secrets
 
+from coursewire.core.vocabulary import is_int
 from coursewire.server import limits
 from coursewire.server.http import Refusal, refuse_other_sites
 from coursewire.server.times import iso
@@ -90,7 +91,7 @@ def read_session(secret, admin_token, value, now):
         expires = json.loads(_unb64(body).decode("ascii"))["x"]
     except (ValueError, KeyError, TypeError, UnicodeError):
         raise SessionRefused("Your staff session is not valid: sign in again.")
-    if not isinstance(expires, int) or isinstance(expires, bool) or now >= expires:
+    if not is_int(expires) or now >= expires:
         raise SessionRefused("Your staff session has expired: sign in again.")
     return expires
 

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 
+from coursewire.core.vocabulary import is_int
 from coursewire.server.ids import course_id, learner_id
 
 REPORT_TOKEN_TTL_S = 24 * 3600  # a page open all day keeps reporting; a leaked token dies by tomorrow
@@ -79,7 +80,7 @@ def read_report_token_claims(secret, token, now):
     if not isinstance(expires, int) or now >= expires:
         raise TokenRefused("The report token has expired: reload the page for a new one.")
     issued = claims.get("i")
-    return course, learner, issued / 1000 if isinstance(issued, int) and not isinstance(issued, bool) else None
+    return course, learner, issued / 1000 if is_int(issued) else None
 
 
 _stored_secrets = {}  # database -> the token secret it keeps (read once per process)

@@ -13,6 +13,7 @@ import binascii
 import json
 
 from coursewire.core import roster
+from coursewire.core.vocabulary import STATUSES, is_int
 from coursewire.server import evidence
 
 MAX_PAGE_LIMIT = 1000
@@ -36,7 +37,6 @@ STATUS_SQL = ("CASE WHEN verified_completed_at IS NOT NULL THEN '%s'"
 _SHOWN_PROGRESS = "COALESCE(verified_progress, progress)"
 BAND_SQL = ("CASE WHEN verified_completed_at IS NOT NULL OR %s >= 100 THEN 10"
             " WHEN %s <= 0 THEN 0 ELSE %s / 10 END" % ((_SHOWN_PROGRESS,) * 3))
-STATUSES = (evidence.NOT_STARTED, evidence.IN_PROGRESS, evidence.COMPLETED_REPORTED, evidence.COMPLETED_VERIFIED)
 
 
 class BadPageToken(ValueError):
@@ -63,7 +63,7 @@ def decode_token(token: str, kind: str, length: int) -> list:
 
 
 def _whole(value, low=0, high=MAX_CURSOR):
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    return is_int(value) and low <= value <= high
 
 
 class PagingStore:
