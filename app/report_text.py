@@ -8,6 +8,7 @@ CPython. The statuses, evidence and progress bands it builds on are the core's
 
 from app import csvsafe, present
 from coursewire.core.roster import BANDS, STATUS_TEXT, band_label, last_activity, status_text
+from coursewire.core.vocabulary import is_int
 
 
 def quiz_entry(answer):
@@ -35,7 +36,7 @@ def answers_summary(answers, total=None):
     """"No answers" or e.g. "3 answers · 2 correct · 2 attempts". `total`: how many the record
     holds when `answers` are only its newest ones (the records API's answers_total)."""
     given, correct, highest = answer_counts(answers)
-    if isinstance(total, int) and not isinstance(total, bool) and total > len(answers):
+    if is_int(total) and total > len(answers):
         return "%s answers and events; the newest %d shown" % (present.grouped(total), len(answers))
     if not given:
         return "No answers"
@@ -84,7 +85,7 @@ def summary_of(value):
 
 
 def _count(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return is_int(value) and value >= 0
 
 
 def page_text(first, shown, total):

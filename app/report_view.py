@@ -13,6 +13,7 @@ from pyscript.ffi import create_proxy
 from app import present, report_text
 from app.ui import by_id, dom_text, el, show
 from coursewire.core import roster
+from coursewire.core.vocabulary import is_int
 
 SVG_NS = "http://www.w3.org/2000/svg"
 # Each cell's short name, shown beside its value when the table becomes cards on a phone.
@@ -245,7 +246,7 @@ class LearnerTable:
         cell = el("td", None, "answers-detail")
         cell.setAttribute("colspan", str(len(LABELS)))
         cell.appendChild(self._answer_list(answers))
-        if isinstance(total, int) and not isinstance(total, bool) and total > len(answers):
+        if is_int(total) and total > len(answers):
             # The records API carries the newest answers only; the rest come on request.
             more = el("button", "Show all %s answers and events" % present.grouped(total), "quiet small")
             more.type = "button"

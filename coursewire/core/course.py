@@ -14,6 +14,7 @@ for the new iframe's session:ready exactly like a fresh one.
 from coursewire.core import changes as C
 from coursewire.core.rules import DEFAULT_RULES, is_met, validate_rules
 from coursewire.core.state import State
+from coursewire.core.vocabulary import RECORD_LISTS, clamp_percent
 from coursewire.core.wire import Event
 
 # Every collection in the record is bounded, so the stored record (and the cost of restoring it)
@@ -24,7 +25,7 @@ from coursewire.core.wire import Event
 QUIZ_LOG_CAP = 5000
 FEEDBACK_HISTORY_CAP = 50
 SCREENS_CAP = 5000
-BOUNDED = ("screens", "feedback_history", "quiz")  # the record's growing lists, as record fields
+BOUNDED = RECORD_LISTS  # the record's growing lists, as record fields
 CAPS = {"screens": SCREENS_CAP, "feedback_history": FEEDBACK_HISTORY_CAP, "quiz": QUIZ_LOG_CAP}
 BOUND_NOTICES = {
     "screens": "This course reported more than %d different screens; the record keeps the first %d, "
@@ -150,7 +151,7 @@ class CourseState(State):
 
     def _raise_progress(self, percent, now, changes):
         # Progress only ever increases (Coassemble says so; a stale message must not undo it).
-        percent = max(0, min(100, percent))
+        percent = clamp_percent(percent)
         if percent > self.progress:
             self.progress = percent
             self._start(now)
@@ -234,7 +235,7 @@ class CourseState(State):
                 screen["passed"] = True
 
     def _screen_answer(self, screen, fields, now, changes):
-        attempt = _attempt(screen, fields, 0)
+        attempt = _attempt(screen, fields, "answer")
         if screen is not None and fields["correct"] is not False:
             # Credit for the attempt; passing itself waits for the screen's completion (a scored
             # quiz asks several questions and can still be failed), see rules.py.
@@ -242,13 +243,13 @@ class CourseState(State):
         self._log_quiz("answer", screen, fields, attempt, now, changes)
 
     def _screen_failed(self, screen, fields, now, changes):
-        attempt = _attempt(screen, fields, 0)
+        attempt = _attempt(screen, fields, "failed")
         if screen is not None:
             screen["failed"] = True
         self._log_quiz("failed", screen, fields, attempt, now, changes)
 
     def _screen_retry(self, screen, fields, now, changes):
-        attempt = _attempt(screen, fields, 1)
+        attempt = _attempt(screen, fields, "retry")
         if screen is not None:
             screen["answered"] = False
             screen["failed"] = False
@@ -256,18 +257,7 @@ class CourseState(State):
 
     def _log_quiz(self, quiz_event, screen, fields, attempt, now, changes):
         self.quiz_seq += 1
-        entry = {
-            "seq": self.quiz_seq,
-            "event": quiz_event,  # answer, failed or retry
-            "screen": screen["id"] if screen is not None else fields["id"],
-            "title": screen["title"] if screen is not None else fields["title"],
-            "question": fields.get("question"),
-            "answer": fields.get("answer"),
-            "correct": fields.get("correct"),
-            "score": fields.get("score"),
-            "attempt": attempt,
-            "time": now,
-        }
+        entry = quiz_entry(self.quiz_seq, quiz_event, screen, fields, attempt, now)
         if self._append("quiz", self.quiz, entry, changes):
             changes[C.QUIZ] = [entry]
 
@@ -300,15 +290,42 @@ def new_screen(screen_id):
     }
 
 
-def _attempt(screen, fields, step):
-    """The attempt a quiz event belongs to: the payload's own number if usable, else derived.
+# The quiz bookkeeping below is shared with the host's server (coursewire/server/evidence.py),
+# which keeps the same log of answers: pure functions of a screen ({"title", "attempt", ...} or
+# None) and the event's checked fields (wire.FIELDS).
 
-    `step` is 1 for screen:retry, which starts the next attempt. Without a screen to remember
-    attempts on, counting starts again from 1.
+
+def quiz_attempt(screen, fields, quiz_event):
+    """The attempt a quiz event ("answer", "failed" or "retry") belongs to: the payload's own
+    number if usable, else derived.
+
+    A retry starts the next attempt. Without a screen to remember attempts on, counting starts
+    again from 1.
     """
     attempt = fields["attempt"]
     if attempt is None:
-        attempt = (screen["attempt"] if screen is not None else 1) + step
+        attempt = (screen["attempt"] if screen is not None else 1) + (1 if quiz_event == "retry" else 0)
+    return attempt
+
+
+def quiz_entry(seq, quiz_event, screen, fields, attempt, time):
+    """One entry of the quiz log. `screen` is the screen the event names (None when untracked)."""
+    return {
+        "seq": seq,
+        "event": quiz_event,  # answer, failed or retry
+        "screen": fields["id"],
+        "title": screen["title"] if screen is not None else fields["title"],
+        "question": fields.get("question"),
+        "answer": fields.get("answer"),
+        "correct": fields.get("correct"),
+        "score": fields.get("score"),
+        "attempt": attempt,
+        "time": time,
+    }
+
+
+def _attempt(screen, fields, quiz_event):
+    attempt = quiz_attempt(screen, fields, quiz_event)
     if screen is not None:
         screen["attempt"] = attempt
     return attempt

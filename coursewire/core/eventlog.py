@@ -10,6 +10,8 @@ entries newest-first.
 
 import json
 
+from coursewire.core.vocabulary import is_int
+
 PREVIEW_CHARS = 300
 ACCEPTED = "accepted"
 REJECTED = "rejected"
@@ -18,7 +20,7 @@ HANDLER_ERROR = "handler-error"
 
 class EventLog:
     def __init__(self, cap=500):
-        if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+        if not is_int(cap) or cap < 1:
             raise ValueError("cap must be a positive integer")
         self.cap = cap
         self.total = 0

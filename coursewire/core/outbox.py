@@ -17,6 +17,7 @@ Pure: the shell sends what `next_batch` gives and reports the answer with `answe
 import json
 
 from coursewire.core.jsonsafe import parse_json
+from coursewire.core.vocabulary import is_int, is_session_id
 
 # 2: stored in chunks (see save_plan), so a save writes what was added since the last one, not
 # the whole pending list. Version 1 (the whole list in one record) is still read.
@@ -51,13 +52,11 @@ def reply_rule(status):
     if 400 <= status < 500 and status != 408:  # 408: the request took too long on its way, not its fault
         return SET_ASIDE
     return RETRY
-SESSION_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 
 class Outbox:
     def __init__(self, session_id, course=None, learner=None):
-        if not isinstance(session_id, str) or not 8 <= len(session_id) <= 64 or \
-                any(c not in SESSION_CHARS for c in session_id):
+        if not is_session_id(session_id):
             raise ValueError("a report session id is 8-64 letters, digits, '_' or '-'")
         self.session_id = session_id  # this page's; entries of earlier pages keep theirs
         self.course = course
@@ -289,7 +288,7 @@ def _chunk(k):
 
 
 def _is_position(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return is_int(value) and value >= 0
 
 
 def _read_chunk(text):
@@ -341,7 +340,7 @@ def _stored_text(entry):
     text = entry.get("text")
     if text is None:
         return json.dumps(entry)
-    # A session id is letters, digits, "_" and "-" (SESSION_CHARS): nothing to escape.
+    # A session id is letters, digits, "_" and "-" (vocabulary.SESSION_CHARS): nothing to escape.
     return '{"session": "' + entry["session"] + '", ' + text[1:]
 
 
@@ -359,7 +358,7 @@ def _usable_entry(entry):
     if not isinstance(entry, dict):
         return False
     session, seq = entry.get("session"), entry.get("seq")
-    return (isinstance(session, str) and 8 <= len(session) <= 64 and all(c in SESSION_CHARS for c in session)
-            and isinstance(seq, int) and not isinstance(seq, bool) and seq >= 1
+    return (is_session_id(session)
+            and is_int(seq) and seq >= 1
             and isinstance(entry.get("type"), str) and (entry.get("event") is None or isinstance(entry["event"], str))
             and isinstance(entry.get("data"), dict) and isinstance(entry.get("time"), str))

@@ -9,7 +9,9 @@ is kept. `Reconnect` decides when: at once after `session:expired`, then with a 
 after each failed mint, up to a limit, after which it waits for the learner's Reconnect.
 """
 
-MAX_ID_CHARS = 256
+from coursewire.core.vocabulary import MAX_COURSE_CHARS, course_id, is_int
+
+MAX_ID_CHARS = 256  # a learner id (the server's bound, coursewire/server/ids.py)
 MAX_URL_CHARS = 2048
 MAX_LOGIN_TOKEN_CHARS = 4096  # the server's own bound (coursewire/server/login.py)
 ACTIONS = ("view", "edit")
@@ -26,7 +28,9 @@ class MintRequest:
     def __init__(self, endpoint, course, learner=None, action="view", login_url=None, login_token=None):
         if not isinstance(endpoint, str) or not endpoint.strip() or len(endpoint) > MAX_URL_CHARS:
             raise ValueError("the mint endpoint must be a URL such as /api/embed-url")
-        _check_id("course", course)
+        if course_id(course) is None:  # the server's rule: a course it would refuse is never asked for
+            raise ValueError("the course must be a course id: a number, or at most %d letters, digits, "
+                             "'.', '_', ':' or '-'" % MAX_COURSE_CHARS)
         if learner is not None:
             _check_id("learner", learner)
         if action not in ACTIONS:
@@ -41,7 +45,7 @@ class MintRequest:
                                         or any(ord(c) <= 32 or ord(c) > 126 for c in login_token)):
             raise ValueError("login_token must be the login token (a JWT) the host's backend issued")
         self.endpoint = endpoint.strip()
-        self.course = str(course)
+        self.course = course_id(course)
         self.learner = None if learner is None else str(learner)
         self.action = action
         self.login_url = login_url.strip() if login_url else None
@@ -76,7 +80,7 @@ class MintRequest:
 
 
 def _check_id(name, value):
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_int(value):
         return
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_CHARS:
         raise ValueError("the %s must be a non-empty id of at most %d characters" % (name, MAX_ID_CHARS))

@@ -13,6 +13,7 @@ the verified record lives on the host's server (coursewire.server).
 from coursewire.core.builder import BuilderState
 from coursewire.core.course import BOUNDED, CAPS, SCREENS_CAP, CourseState
 from coursewire.core.jsonsafe import is_number, json_copy, json_type
+from coursewire.core.vocabulary import is_digits, is_int
 
 # 2: the course record counts what its bounds kept out ("unrecorded"), and store.py keeps screens
 # and feedback in chunks like the quiz log. Version 1 records are read (a learner's record
@@ -139,7 +140,7 @@ def _read_unrecorded(value):
         return None, "corrupt record: unrecorded is not an object"
     for name in BOUNDED:
         count = value.get(name, 0)
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        if not is_int(count) or count < 0:
             return None, "corrupt record: unrecorded.%s is not a non-negative integer" % name
         counts[name] = count
     return counts, None
@@ -170,17 +171,13 @@ def is_iso_time(value):
         return False
     if value[4] != "-" or value[7] != "-" or value[10] != "T" or value[13] != ":" or value[16] != ":":
         return False
-    if len(value) == 24 and (value[19] != "." or not _digits(value[20:23])):
+    if len(value) == 24 and (value[19] != "." or not is_digits(value[20:23])):
         return False
     parts = (value[0:4], value[5:7], value[8:10], value[11:13], value[14:16], value[17:19])
-    if not all(_digits(part) for part in parts):
+    if not all(is_digits(part) for part in parts):
         return False
     year, month, day, hour, minute, second = [int(part) for part in parts]
     return year >= 1970 and 1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 60
-
-
-def _digits(text):
-    return text != "" and all(c in "0123456789" for c in text)
 
 
 def _time(value):
@@ -205,7 +202,7 @@ def _string(value):
 
 def _int_at_least(low):
     def read(value):
-        if isinstance(value, int) and not isinstance(value, bool) and value >= low:
+        if is_int(value) and value >= low:
             return value
         return _INVALID
 
@@ -213,13 +210,13 @@ def _int_at_least(low):
 
 
 def _int_or_none(value):
-    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+    if value is None or (is_int(value)):
         return value
     return _INVALID
 
 
 def _percent(value):
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 100:
+    if is_int(value) and 0 <= value <= 100:
         return value
     return _INVALID
 
@@ -319,7 +316,7 @@ def _check_header(record, kind):
     if not isinstance(record, dict) or "version" not in record:
         return "not a %s record" % kind
     version = record["version"]
-    if not isinstance(version, int) or isinstance(version, bool):
+    if not is_int(version):
         return "unknown version (%s)" % json_type(version)
     if version not in READABLE_VERSIONS:
         return "unknown version %d" % version

@@ -9,10 +9,8 @@ Reported and verified evidence never share a word or a mark: a completion the br
 signed webhook verified reads "Verified complete" with a check mark.
 """
 
-NOT_STARTED = "not_started"
-IN_PROGRESS = "in_progress"
-COMPLETED_REPORTED = "completed_reported"
-COMPLETED_VERIFIED = "completed_verified"
+from coursewire.core import vocabulary
+from coursewire.core.vocabulary import COMPLETED_REPORTED, COMPLETED_VERIFIED, IN_PROGRESS, NOT_STARTED, is_int
 
 STATUS_TEXT = {
     NOT_STARTED: "Not started",
@@ -24,19 +22,12 @@ STATUS_TEXT = {
 REPORTED_MARK = "\u25cc"  # ◌ dotted circle: claimed, not proven
 VERIFIED_MARK = "\u2714"  # ✔ heavy check mark: proven by a signed webhook
 
-MAX_COURSE_CHARS = 128
-_COURSE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
 
 
 def course_param(text):
     """The course id in `text` (the page's ?course=), or None when the server would refuse it
-    (the same rule as coursewire/server/ids.py)."""
-    if not isinstance(text, str) or not 0 < len(text) <= MAX_COURSE_CHARS:
-        return None
-    for char in text:
-        if char not in _COURSE_CHARS:
-            return None
-    return text
+    (the vocabulary's rule, which coursewire/server/ids.py applies)."""
+    return vocabulary.course_id(text) if isinstance(text, str) else None
 
 
 def status_text(status):
@@ -68,7 +59,7 @@ def verified_evidence(record):
 
 
 def _percent(value):
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not is_int(value):
         return None
     return max(0, min(100, value))
 
@@ -114,7 +105,7 @@ def progress_bands(records):
     bands = [{"low": low, "high": high, "label": band_label(low, high), "count": 0} for low, high in BANDS]
     for record in records:
         progress = 100 if record.get("verified_completed_at") else record.get("progress")
-        if not isinstance(progress, int) or isinstance(progress, bool):
+        if not is_int(progress):
             continue
         progress = max(0, min(100, progress))
         bands[min(progress // 10, 10)]["count"] += 1

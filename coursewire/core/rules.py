@@ -17,7 +17,7 @@ failure does not undo it.
 """
 
 from coursewire.core.jsonsafe import json_type
-from coursewire.core.wire import as_id
+from coursewire.core.vocabulary import as_id
 
 MAX_RULES_CHARS = 65536  # the longest rules JSON a page reads: a host's rules are a few hundred characters
 DEFAULT_RULES = [{"id": "next-step", "label": "Next step", "when": "completed"}]

@@ -34,9 +34,10 @@ its output a little at a time, so one call over a chunk of large answers is quad
 import json
 
 from coursewire.core.jsonsafe import parse_json
+from coursewire.core.vocabulary import RECORD_LISTS, is_int
 
 CHUNK = 50
-LISTS = ("screens", "feedback_history", "quiz")  # stored in chunks; screens in screen_order order
+LISTS = RECORD_LISTS  # stored in chunks; screens in screen_order order
 CHUNK_NAMES = {"screens": "screens", "feedback_history": "feedback", "quiz": "quiz"}
 # localStorage holds ~5 MB per origin; a record's nesting is a message's (32) plus a few levels.
 MAX_STORED_CHARS = 5_000_000
@@ -329,7 +330,7 @@ def _first_entry(entries):
 
 
 def _is_count(value):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return is_int(value) and value >= 0
 
 
 def _chunks_for(entries):

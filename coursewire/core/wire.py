@@ -11,6 +11,7 @@ owned by the event), which is what host handlers and DOM events receive.
 """
 
 from coursewire.core.jsonsafe import MAX_DEPTH, is_finite, is_number, json_copy, json_type, parse_json
+from coursewire.core.vocabulary import as_id, as_text, is_digits, is_int
 
 # A real Coassemble message is a few hundred characters, a few levels deep. Text past the size
 # limit is refused before it is parsed.
@@ -69,35 +70,20 @@ def as_percent(value):
         return int(value // 1) if is_finite(value) else None
     if isinstance(value, str) and len(value) <= MAX_NUMBER_CHARS:
         parts = value.split(".")
-        if len(parts) <= 2 and all(_is_digits(part) for part in parts):
+        if len(parts) <= 2 and all(is_digits(part) for part in parts):
             return int(parts[0])
     return None
 
 
-def _is_digits(text):
-    # Not str.isdigit(): CPython accepts other scripts' digits there, MicroPython does not.
-    return text != "" and all(c in "0123456789" for c in text)
-
-
-def as_id(value):
-    """An identifier as a string (numbers become strings, so it can be a JSON key), or None."""
-    if isinstance(value, str):
-        return value if value else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def as_text(value):
-    return value if isinstance(value, str) else None
+# as_id and as_text are the vocabulary's (core/vocabulary.py): the server reads ids the same way.
 
 
 def as_whole(value):
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if is_int(value) else None
 
 
 def as_positive(value):
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    return value if is_int(value) and value > 0 else None
 
 
 def as_bool(value):
@@ -134,6 +120,15 @@ FIELDS = {
 _NO_FIELDS = ()
 
 
+def read_fields(name, data):
+    """The checked values (FIELDS) of an event named `name` with payload `data`: what the page's
+    reducer and the host's server both read."""
+    fields = {}
+    for field, read in FIELDS.get(name, _NO_FIELDS):
+        fields[field] = read(data.get(field))
+    return fields
+
+
 class Event:
     """An accepted message. Built only with usable fields: ValueError (with the reason) otherwise.
 
@@ -156,9 +151,7 @@ class Event:
         self.known = self.name in KNOWN_NAMES
         self.data = data
         self.raw = raw
-        fields = {}
-        for field, read in FIELDS.get(self.name, _NO_FIELDS):
-            fields[field] = read(data.get(field))
+        fields = read_fields(self.name, data)
         if self.name == "course:progress" and fields["progress"] is None:
             value = data.get("progress")
             raise ValueError("progress is missing" if value is None else "progress is not a finite number")

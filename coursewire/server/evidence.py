@@ -8,26 +8,36 @@ A record holds two kinds of evidence, never mixed:
 A reported completion never sets the verified one.
 
 A record is a dict with the columns of the `records` table (see store/migrations.py).
+
+The event vocabulary (statuses, bounds, value checks) and the quiz bookkeeping are the core's,
+imported, never copied: the server reads each event's checked fields (wire.FIELDS) and builds
+attempts and quiz entries with the page's own reducer functions (coursewire/core/course.py).
 """
 
+from __future__ import annotations
 
-# Record statuses, from the strongest evidence present.
-NOT_STARTED = "not_started"
-IN_PROGRESS = "in_progress"
-COMPLETED_REPORTED = "completed_reported"  # the browser says so; no webhook yet
-COMPLETED_VERIFIED = "completed_verified"  # Coassemble's signed course.completed
+from typing import TYPE_CHECKING, Any
 
-# What a record's columns hold, decided here once for both backends (so both give one answer):
-# an event past a bound is refused alone (`unstorable`), never an overflow in the database.
-# Attempts are INTEGER columns, 32 bits on PostgreSQL (64 on SQLite); a screen id is part of a
-# primary key, and a PostgreSQL index entry holds at most ~2,700 bytes (4 per character here).
-MAX_ATTEMPT = 2 ** 31 - 1
-MAX_SCREEN_ID_CHARS = 512
+from coursewire.core.course import quiz_attempt, quiz_entry
+from coursewire.core.vocabulary import (
+    COMPLETED_REPORTED,
+    COMPLETED_VERIFIED,
+    IN_PROGRESS,
+    MAX_ATTEMPT,
+    MAX_SCREEN_ID_CHARS,
+    NOT_STARTED,
+    QUIZ_EVENTS,
+    clamp_percent,
+)
+from coursewire.core.wire import read_fields
 
-QUIZ_EVENTS = {"screen:answer": "answer", "screen:failed": "failed", "screen:retry": "retry"}  # as the page logs them
+if TYPE_CHECKING:
+    from coursewire.server.trackings import Tracking
+
+Screens = dict[str, dict[str, Any]]  # screen id -> {"title", "attempt", "changed"}
 
 
-def new_record(course, learner):
+def new_record(course: str, learner: str) -> dict[str, Any]:
     return {
         "course": course, "learner": learner, "progress": 0,
         "reported_started_at": None, "reported_completed_at": None,
@@ -37,7 +47,7 @@ def new_record(course, learner):
     }
 
 
-def status(record):
+def status(record: dict[str, Any]) -> str:
     if record["verified_completed_at"]:
         return COMPLETED_VERIFIED
     if record["reported_completed_at"]:
@@ -47,54 +57,47 @@ def status(record):
     return NOT_STARTED
 
 
-def _earliest(current, time):
+def _earliest(current: str | None, time: str) -> str:
     return time if current is None or time < current else current
 
 
-def _latest(current, time):
+def _latest(current: str | None, time: str) -> str:
     return time if current is None or time > current else current
 
 
 class ReportedEvent:
     """One browser event, already validated: the page's (session, seq), the parsed wire event's
-    name and data, and when it happened (the stored spelling, never later than its receipt)."""
+    name, data and checked fields (`Event.fields`: read from data when not given), and when it
+    happened (the stored spelling, never later than its receipt)."""
 
-    __slots__ = ("seq", "name", "data", "time")
+    __slots__ = ("seq", "name", "data", "fields", "time")
 
-    def __init__(self, seq, name, data, time):
+    def __init__(self, seq: int, name: str, data: Any, time: str, fields: dict[str, Any] | None = None) -> None:
         self.seq = seq
         self.name = name
         self.data = data
+        self.fields = read_fields(name, data) if fields is None else fields
         self.time = time
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "ReportedEvent(%d, %r, %r, %r)" % (self.seq, self.name, self.data, self.time)
 
 
-def unstorable(screens, event):
+def unstorable(screens: Screens, event: ReportedEvent) -> str | None:
     """Why `event` cannot be kept in a record whose screens are `screens` (one sentence, naming
     the field), or None. Checked before apply_reported, which then cannot overflow a column."""
     if not event.name.startswith("screen:"):
         return None
-    data = event.data
-    screen_id = _as_id(data.get("id"))
+    screen_id = event.fields.get("id")
     if screen_id is not None and len(screen_id) > MAX_SCREEN_ID_CHARS:
         return "data.id (the screen) must be at most %d characters." % MAX_SCREEN_ID_CHARS
-    if event.name in QUIZ_EVENTS and _attempt(screens.get(screen_id), event) > MAX_ATTEMPT:
+    quiz_event = QUIZ_EVENTS.get(event.name)
+    if quiz_event is not None and quiz_attempt(screens.get(screen_id) if screen_id is not None else None, event.fields, quiz_event) > MAX_ATTEMPT:
         return "data.attempt must be at most %d (counting retries)." % MAX_ATTEMPT
     return None
 
 
-def _attempt(screen, event):
-    # An answer's attempt is the payload's own number when usable, else the screen's current
-    # attempt (a retry starts the next one).
-    given = event.data.get("attempt")
-    if isinstance(given, int) and not isinstance(given, bool) and given > 0:
-        return given
-    return (screen["attempt"] if screen is not None else 1) + (1 if QUIZ_EVENTS[event.name] == "retry" else 0)
-
-
-def apply_reported(record, screens, event):
+def apply_reported(record: dict[str, Any], screens: Screens, event: ReportedEvent) -> dict[str, Any] | None:
     """Fold one new browser event into `record` (changed in place).
 
     `screens` maps a screen id to {"title", "attempt"} for this record and is updated in place
@@ -103,11 +106,11 @@ def apply_reported(record, screens, event):
     time = event.time
     record["reported_events"] += 1
     record["last_event_at"] = _latest(record["last_event_at"], time)
-    name, data = event.name, event.data
+    name = event.name
     if name == "course:start":
         record["reported_started_at"] = _earliest(record["reported_started_at"], time)
     elif name == "course:progress":
-        _raise_progress(record, data.get("progress"), time)
+        _raise_progress(record, event.fields["progress"], time)
     elif name == "course:completed":
         record["reported_completed_at"] = _earliest(record["reported_completed_at"], time)
         _raise_progress(record, 100, time)
@@ -116,53 +119,40 @@ def apply_reported(record, screens, event):
     return None
 
 
-def _raise_progress(record, percent, time):
+def _raise_progress(record: dict[str, Any], percent: int, time: str) -> None:
     # Progress only ever increases: a stale or replayed message must not undo it. The wire parser
-    # has already made it an integer; clamping is ours (as in the page's reducer).
-    if not isinstance(percent, int) or isinstance(percent, bool):
-        return
-    percent = max(0, min(100, percent))
+    # has already made it an integer; the clamp is the page's reducer's.
+    percent = clamp_percent(percent)
     if percent > record["progress"]:
         record["progress"] = percent
     if percent > 0:
         record["reported_started_at"] = _earliest(record["reported_started_at"], time)
 
 
-def _apply_screen(record, screens, event):
-    # The same bookkeeping as the page's reducer (coursewire core state): a screen's title is
-    # learnt from any of its events; an answer's attempt is _attempt's.
-    data = event.data
-    screen_id = _as_id(data.get("id"))
+def _apply_screen(record: dict[str, Any], screens: Screens, event: ReportedEvent) -> dict[str, Any] | None:
+    # The page's reducer's bookkeeping (core/course.py), on the server's screens table: a
+    # screen's title is learnt from any of its events; the attempt and the quiz entry are the
+    # core's. The entry's seq is the page session's.
+    fields = event.fields
+    screen_id = fields.get("id")
     screen = None
     if screen_id is not None:
         screen = screens.setdefault(screen_id, {"title": None, "attempt": 1, "changed": True})
-        title = data.get("title")
-        if isinstance(title, str) and title != screen["title"]:
+        title = fields["title"]
+        if title is not None and title != screen["title"]:
             screen["title"] = title
             screen["changed"] = True
     quiz_event = QUIZ_EVENTS.get(event.name)
     if quiz_event is None:
         return None
-    attempt = _attempt(screen, event)
+    attempt = quiz_attempt(screen, fields, quiz_event)
     if screen is not None and screen["attempt"] != attempt:
         screen["attempt"] = attempt
         screen["changed"] = True
-    correct, score = data.get("correct"), data.get("score")
-    return {
-        "seq": event.seq,
-        "event": quiz_event,
-        "screen": screen_id,
-        "title": screen["title"] if screen is not None else _text(data.get("title")),
-        "question": data.get("question"),
-        "answer": data.get("answer"),
-        "correct": correct if isinstance(correct, bool) else None,
-        "score": score if _is_number(score) else None,
-        "attempt": attempt,
-        "time": event.time,
-    }
+    return quiz_entry(event.seq, quiz_event, screen, fields, attempt, event.time)
 
 
-def apply_verified(record, event_type, occurred_at):
+def apply_verified(record: dict[str, Any], event_type: str, occurred_at: str) -> None:
     """Fold a verified webhook (course.commenced / course.completed) into `record`. Deliveries can
     arrive in any order and be retried, so each time is the earliest seen."""
     if event_type == "course.commenced":
@@ -173,7 +163,7 @@ def apply_verified(record, event_type, occurred_at):
         raise ValueError("not a learner event: %r" % (event_type,))
 
 
-def apply_tracking(record, tracking, score_text):
+def apply_tracking(record: dict[str, Any], tracking: Tracking, score_text: str | None) -> str:
     """Fold Coassemble's tracking of this learner (trackings.Tracking) into `record`; returns
     "new" (its completion newly verified), "changed", or "unchanged". Times are the earliest
     seen, from webhooks and trackings alike (they describe the same completion); score, passed
@@ -197,26 +187,6 @@ def apply_tracking(record, tracking, score_text):
     return "new" if before["verified_completed_at"] is None and record["verified_completed_at"] else "changed"
 
 
-def _as_id(value):
-    if isinstance(value, str):
-        return value or None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _text(value):
-    return value if isinstance(value, str) else None
-
-
-def _is_number(value):
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, float) and value == value and value not in (float("inf"), float("-inf"))
-
-
 LEARNER_EVENTS = ("course.commenced", "course.completed")
 APPLIED_DELIVERIES = ("course.created",) + LEARNER_EVENTS
 
@@ -232,8 +202,8 @@ class VerifiedDelivery:
     __slots__ = ("delivery", "event_type", "course", "learner", "course_title", "occurred_at",
                  "signed_at", "received_at", "body")
 
-    def __init__(self, delivery, event_type, course, learner, course_title, occurred_at, signed_at,
-                 received_at, body):
+    def __init__(self, delivery: str, event_type: str, course: str | None, learner: str | None,
+                 course_title: str | None, occurred_at: str, signed_at: float, received_at: str, body: str) -> None:
         self.delivery = delivery
         self.event_type = event_type
         self.course = course
@@ -245,5 +215,5 @@ class VerifiedDelivery:
         self.body = body
 
     @property
-    def applies(self):
+    def applies(self) -> bool:
         return self.event_type in APPLIED_DELIVERIES

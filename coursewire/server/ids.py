@@ -6,21 +6,23 @@ control characters, markup-sized strings, non-strings — is refused with a sent
 """
 
 import unicodedata
+from typing import Any
 
-MAX_COURSE_CHARS = 128
+from coursewire.core import vocabulary
+from coursewire.core.vocabulary import MAX_COURSE_CHARS, is_int
+
 MAX_LEARNER_CHARS = 256
-_COURSE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
 
 
-def course_id(value, field="course"):
-    """A course id as a string, or ValueError with one sentence. Integers are accepted (JSON)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        value = str(value)
+def course_id(value: Any, field: str = "course") -> str:
+    """A course id as a string, or ValueError with one sentence. Integers are accepted (JSON).
+    The rule is the core's (vocabulary.course_id), which the page checks too."""
+    checked = vocabulary.course_id(value)
+    if checked is not None:
+        return checked
     if not isinstance(value, str) or not value:
         raise ValueError("%s must be a course id (a number or a short slug)." % field)
-    if len(value) > MAX_COURSE_CHARS or not set(value) <= _COURSE_CHARS:
-        raise ValueError("%s must be at most %d letters, digits, '.', '_', ':' or '-'." % (field, MAX_COURSE_CHARS))
-    return value
+    raise ValueError("%s must be at most %d letters, digits, '.', '_', ':' or '-'." % (field, MAX_COURSE_CHARS))
 
 
 # Characters that let two learner ids look alike in a report while differing (or one id hide
@@ -29,9 +31,9 @@ _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\
 _ZERO_WIDTH = frozenset("\u180e\u200b\u200c\u200d\u2060\ufeff")
 
 
-def learner_id(value, field="learner"):
+def learner_id(value: Any, field: str = "learner") -> str:
     """A learner identifier as a string, or ValueError with one sentence."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if is_int(value) and value >= 0:
         value = str(value)
     if not isinstance(value, str) or not value.strip():
         raise ValueError("%s must be the learner's identifier (a non-empty string)." % field)

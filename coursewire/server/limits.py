@@ -41,6 +41,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from coursewire.core.vocabulary import is_int
 from coursewire.server.http import Refusal, Request
 from coursewire.server.store.errors import StoreUnavailable
 from coursewire.server.store.limits import OverLimit
@@ -80,7 +81,7 @@ class Limits:
     def __init__(self, **values: int) -> None:
         for name, default in self.NAMES.items():
             value = values.pop(name, default)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not is_int(value) or value < 1:
                 raise ValueError("The limit %s must be a whole number of at least 1." % name)
             setattr(self, name, value)
         if values:

@@ -30,8 +30,13 @@ event is not stored, so sending it again is refused again.
     503 the database is unavailable (retry)
 """
 
-import logging
+from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from coursewire.core.vocabulary import SESSION_MAX_CHARS, SESSION_MIN_CHARS, is_int, is_session_id
 from coursewire.core.wire import Rejection, parse_message  # the same parser the page runs
 from coursewire.server import limits
 from coursewire.server.evidence import ReportedEvent
@@ -45,16 +50,18 @@ from coursewire.server.tokens import TokenRefused
 MAX_BATCH_BYTES = 512 * 1024
 MAX_BATCH_EVENTS = 500
 MAX_SEQ = 2 ** 53 - 1  # JavaScript's largest exact integer: the page counts with Numbers
-SESSION_MIN_CHARS, SESSION_MAX_CHARS = 8, 64
-_SESSION_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 BATCH_FIELDS = frozenset(("token", "session", "events", "course", "learner"))
 EVENT_FIELDS = frozenset(("seq", "type", "event", "data", "time"))
 CONTENT_TYPES = ("application/json", "text/plain")
 
+if TYPE_CHECKING:
+    from coursewire.server.http import Answer, Request
+    from coursewire.server.wsgi import Context
+
 log = logging.getLogger("coursewire.server.reports")
 
 
-def receive_batch(request, context):
+def receive_batch(request: Request, context: Context) -> Answer:
     content_type = (request.header("Content-Type") or "").split(";", 1)[0].strip().lower()
     if content_type not in CONTENT_TYPES:
         raise Refusal(415, "Send the batch as application/json or text/plain.")
@@ -88,7 +95,7 @@ def receive_batch(request, context):
     except StoreUnavailable as error:
         log.warning("report batch not stored: %s", error)
         raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.") from error
-    answer = {"applied": applied, "duplicates": duplicates}
+    answer: dict[str, Any] = {"applied": applied, "duplicates": duplicates}
     refused.extend({"seq": seq, "error": "%s.%s" % (where[seq], why)} for seq, why in unstorable)
     if refused:
         answer["refused"] = sorted(refused, key=lambda item: item["seq"])
@@ -99,7 +106,7 @@ class _EventRefused(Exception):
     """One event of a batch that cannot be stored; the rest of the batch can."""
 
 
-def _check_claim(batch, field, check, bound):
+def _check_claim(batch: dict[str, Any], field: str, check: Callable[[object, str], str], bound: str) -> None:
     # A page may say whom it reports for; a token for someone else is then refused outright.
     if field not in batch:
         return
@@ -111,22 +118,24 @@ def _check_claim(batch, field, check, bound):
         raise Refusal(401, "The report token is for another %s." % field)
 
 
-def _session(value):
-    if (not isinstance(value, str) or not SESSION_MIN_CHARS <= len(value) <= SESSION_MAX_CHARS
-            or not set(value) <= _SESSION_CHARS):
+def _session(value: Any) -> str:
+    if not is_session_id(value):  # the outbox's rule (core/vocabulary.py)
         raise Refusal(400, "session must be %d to %d letters, digits, '_' or '-'."
                       % (SESSION_MIN_CHARS, SESSION_MAX_CHARS))
     return value
 
 
-def _events(items, now, oldest=None):
+def _events(items: object, now: float, oldest: float | None = None
+            ) -> tuple[list[ReportedEvent], list[dict[str, Any]], dict[int, str]]:
     """(events to store, refused [{"seq", "error"}], where {seq: "events[i]"}); Refusal for a
     fault of the batch itself."""
     if not isinstance(items, list) or not items:
         raise Refusal(400, "events must be a non-empty list.")
     if len(items) > MAX_BATCH_EVENTS:
         raise Refusal(413, "A batch holds at most %d events; send the rest in another." % MAX_BATCH_EVENTS)
-    events, refused, where = [], [], {}
+    events: list[ReportedEvent] = []
+    refused: list[dict[str, Any]] = []
+    where: dict[int, str] = {}
     for index, item in enumerate(items):
         place = "events[%d]" % index
         seq = _seq(item, place)
@@ -140,17 +149,17 @@ def _events(items, now, oldest=None):
     return events, refused, where
 
 
-def _seq(item, where):
+def _seq(item: object, where: str) -> int:
     # Without a usable seq an event cannot be named in the answer: that is the batch's fault.
     if not isinstance(item, dict):
         raise Refusal(400, "%s must be an object." % where)
-    seq = item.get("seq")
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+    seq: Any = item.get("seq")
+    if not is_int(seq) or not 1 <= seq <= MAX_SEQ:
         raise Refusal(400, "%s.seq must be a whole number from 1 to %d." % (where, MAX_SEQ))
     return seq
 
 
-def _event(item, seq, where, now, oldest=None):
+def _event(item: dict[str, Any], seq: int, where: str, now: float, oldest: float | None = None) -> ReportedEvent:
     unknown = sorted(set(item) - EVENT_FIELDS)
     if unknown:
         raise _EventRefused("%s has an unknown field %r." % (where, unknown[0][:40]))
@@ -165,4 +174,4 @@ def _event(item, seq, where, now, oldest=None):
     parsed = parse_message(message)
     if isinstance(parsed, Rejection):  # the page's parser would have refused it too
         raise _EventRefused("%s is not a Coassemble event (%s)." % (where, parsed.reason))
-    return ReportedEvent(seq, parsed.name, parsed.data, iso(min(seen_at, now)))
+    return ReportedEvent(seq, parsed.name, parsed.data, iso(min(seen_at, now)), parsed.fields)

@@ -26,6 +26,7 @@ import json
 import secrets
 from typing import TYPE_CHECKING
 
+from coursewire.core.vocabulary import is_int
 from coursewire.server import limits
 from coursewire.server.http import Refusal, refuse_other_sites
 from coursewire.server.times import iso
@@ -97,7 +98,7 @@ def read_session(secret: str | bytes, admin_token: str | None, value: object, no
         expires = json.loads(_unb64(body).decode("ascii"))["x"]
     except (ValueError, KeyError, TypeError, UnicodeError):
         raise SessionRefused("Your staff session is not valid: sign in again.") from None
-    if not isinstance(expires, int) or isinstance(expires, bool) or now >= expires:
+    if not is_int(expires) or now >= expires:
         raise SessionRefused("Your staff session has expired: sign in again.")
     return expires
 

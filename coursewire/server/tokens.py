@@ -15,6 +15,7 @@ import hmac
 import json
 from typing import TYPE_CHECKING
 
+from coursewire.core.vocabulary import is_int
 from coursewire.server.ids import course_id, learner_id
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def read_report_token_claims(secret: str | bytes, token: object, now: float) -> 
     if not isinstance(expires, int) or now >= expires:
         raise TokenRefused("The report token has expired: reload the page for a new one.")
     issued = claims.get("i")
-    return course, learner, issued / 1000 if isinstance(issued, int) and not isinstance(issued, bool) else None
+    return course, learner, issued / 1000 if is_int(issued) else None
 
 
 _stored_secrets: dict[str, str] = {}  # database -> the token secret it keeps (read once per process)

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from coursewire.core import roster
+from coursewire.core.vocabulary import STATUSES, is_int
 from coursewire.server import evidence
 from coursewire.server.store.base import StorePart, Tx
 
@@ -38,7 +39,6 @@ STATUS_SQL = ("CASE WHEN verified_completed_at IS NOT NULL THEN '%s'"
 _SHOWN_PROGRESS = "COALESCE(verified_progress, progress)"
 BAND_SQL = ("CASE WHEN verified_completed_at IS NOT NULL OR %s >= 100 THEN 10"
             " WHEN %s <= 0 THEN 0 ELSE %s / 10 END" % ((_SHOWN_PROGRESS,) * 3))
-STATUSES = (evidence.NOT_STARTED, evidence.IN_PROGRESS, evidence.COMPLETED_REPORTED, evidence.COMPLETED_VERIFIED)
 
 
 class BadPageToken(ValueError):
@@ -64,8 +64,8 @@ def decode_token(token: str, kind: str, length: int) -> list:
     return fields
 
 
-def _whole(value: object, low: int = 0, high: int = MAX_CURSOR) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+def _whole(value: Any, low: int = 0, high: int = MAX_CURSOR) -> bool:
+    return is_int(value) and low <= value <= high
 
 
 class PagingStore(StorePart):

@@ -180,6 +180,7 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
                 return _Rollback("duplicate")
             if outcome in ("ignored", "erased"):
                 return outcome
+            assert delivery.course is not None  # every applied delivery names its course (webhooks.py)
             change = self._bump_course(tx, delivery.course)
             if delivery.course_title is not None:
                 tx.run("UPDATE courses SET title = ? WHERE course = ?", (delivery.course_title, delivery.course))
@@ -187,6 +188,7 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
                 tx.run("UPDATE courses SET created_at = ? WHERE course = ? AND (created_at IS NULL OR created_at > ?)",
                        (delivery.occurred_at, delivery.course, delivery.occurred_at))
             else:
+                assert delivery.learner is not None  # a learner event names its learner (webhooks.py)
                 record = self._load_record(tx, delivery.course, delivery.learner)
                 evidence.apply_verified(record, delivery.event_type, delivery.occurred_at)
                 self._save_record(tx, record, change)
