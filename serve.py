@@ -28,8 +28,10 @@ from coursewire.cli import CliError, build_command
 try:
     import jwt  # noqa: F401  (PyJWT: the login tokens that say who the learner is)
 except ImportError:
-    sys.exit("serve.py: PyJWT is not installed (the server verifies login tokens with it): run "
-             "`python3 -m pip install PyJWT`, or ./test.sh once and use .venv/bin/python.")
+    sys.exit(
+        "serve.py: PyJWT is not installed (the server verifies login tokens with it): run "
+        "`python3 -m pip install PyJWT`, or ./test.sh once and use .venv/bin/python."
+    )
 
 from coursewire.server.http import Refusal, Request, json_answer  # noqa: E402
 from coursewire.server.login import issue_login_token  # noqa: E402
@@ -219,15 +221,21 @@ class _Deadline:
             if self._done:
                 return  # the request arrived just in time: its own answer is being written
             self.expired = True
-        _refuse(self.connection, 408, "Request Timeout",
-                "The request did not arrive within %d seconds; send it again." % seconds)
+        _refuse(
+            self.connection,
+            408,
+            "Request Timeout",
+            "The request did not arrive within %d seconds; send it again." % seconds,
+        )
 
 
 def _refuse(connection, status, reason, sentence, headers=""):
     """Answer `status` with {"error": sentence} on a raw connection and close it for writing."""
     body = ('{"error": "%s"}' % sentence).encode("utf-8")
-    head = ("HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d\r\n"
-            "Connection: close\r\n%s\r\n" % (status, reason, len(body), headers)).encode("ascii")
+    head = (
+        "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: %d\r\n"
+        "Connection: close\r\n%s\r\n" % (status, reason, len(body), headers)
+    ).encode("ascii")
     try:
         connection.sendall(head + body)
     except OSError:
@@ -303,8 +311,13 @@ def run_wsgi(handler, app):
         if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
             environ[key] = environ[key] + "," + value if key in environ else value
     runner = wsgiref.handlers.SimpleHandler(
-        _BodyReader(handler.rfile, length, handler._arrival.arrived), handler.wfile, sys.stderr, environ,
-        multithread=True, multiprocess=False)
+        _BodyReader(handler.rfile, length, handler._arrival.arrived),
+        handler.wfile,
+        sys.stderr,
+        environ,
+        multithread=True,
+        multiprocess=False,
+    )
     runner.http_version = "1.1"
     runner.origin_server = True
     runner.server_software = "Coursewire"
@@ -333,8 +346,11 @@ def with_demo_login(app, secret):
         request = Request(environ)
         try:
             if secret is None:
-                raise Refusal(404, "The demo login is off: COURSEWIRE_LOGIN_SECRET is set, so login tokens "
-                                   "come from the host's own backend.")
+                raise Refusal(
+                    404,
+                    "The demo login is off: COURSEWIRE_LOGIN_SECRET is set, so login tokens "
+                    "come from the host's own backend.",
+                )
             if request.method not in ("GET", "HEAD"):
                 raise Refusal(405, "Use GET for %s." % DEMO_LOGIN_PATH, [("Allow", "GET, HEAD")])
             try:
@@ -342,8 +358,12 @@ def with_demo_login(app, secret):
             except ValueError:
                 raise Refusal(400, "The demo login takes ?learner=ID and, for the builder, &edit=1.") from None
             try:
-                token = issue_login_token(secret, (query.get("learner") or [""])[0], DEMO_LOGIN_TTL_S,
-                                          edit=(query.get("edit") or [""])[0] == "1")
+                token = issue_login_token(
+                    secret,
+                    (query.get("learner") or [""])[0],
+                    DEMO_LOGIN_TTL_S,
+                    edit=(query.get("edit") or [""])[0] == "1",
+                )
             except ValueError as error:
                 raise Refusal(400, str(error).replace("learner must", "?learner= must")) from error
             return json_answer(start_response, 200, {"token": token})
@@ -429,9 +449,13 @@ class _CappedServer(http.server.ThreadingHTTPServer):
             if not full:
                 self._open += 1
         if full:
-            _refuse(request, 503, "Service Unavailable",
-                    "The server has %d connections open; try again shortly." % self.max_connections,
-                    "Retry-After: 5\r\n")
+            _refuse(
+                request,
+                503,
+                "Service Unavailable",
+                "The server has %d connections open; try again shortly." % self.max_connections,
+                "Retry-After: 5\r\n",
+            )
             self.shutdown_request(request)
             return
         try:
@@ -466,8 +490,10 @@ def make_server(host, port, handler):
 
 
 def parse_args(argv):
-    parser = _Parser(description="Serve Coursewire and its demo harness on two origins. "
-                                 "`serve.py build DIR --base-url URL` writes the static build instead.")
+    parser = _Parser(
+        description="Serve Coursewire and its demo harness on two origins. "
+        "`serve.py build DIR --base-url URL` writes the static build instead."
+    )
     parser.add_argument("--host", default="127.0.0.1", help="host name of the app origin (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port of the app origin (default 8000)")
     parser.add_argument(
@@ -476,9 +502,12 @@ def parse_args(argv):
         help="host name of the harness origin; must differ from --host (default localhost, or 127.0.0.1 when --host is localhost)",
     )
     parser.add_argument("--harness-port", type=int, default=8001, help="port of the harness origin (default 8001)")
-    parser.add_argument("--public-url", default=None,
-                        help="the app origin as browsers reach it, e.g. https://coursewire.example behind a "
-                             "proxy (default: this server's own --host and --port, scheme-relative; never a request's Host header)")
+    parser.add_argument(
+        "--public-url",
+        default=None,
+        help="the app origin as browsers reach it, e.g. https://coursewire.example behind a "
+        "proxy (default: this server's own --host and --port, scheme-relative; never a request's Host header)",
+    )
     parser.add_argument(
         "--db",
         default=None,
@@ -489,19 +518,23 @@ def parse_args(argv):
     parser.add_argument("--open", action="store_true", help="open the course page in a browser")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     parser.add_argument(
-        "--webhook-url", metavar="URL", default=os.environ.get("COURSEWIRE_DEMO_WEBHOOK_URL") or None,
+        "--webhook-url",
+        metavar="URL",
+        default=os.environ.get("COURSEWIRE_DEMO_WEBHOOK_URL") or None,
         help="send the simulated Coassemble's webhooks to this receiver (your own backend's "
-             "/webhooks/coassemble) instead of serve.py's own app; signed with COASSEMBLE_WEBHOOK_SECRET "
-             "(env COURSEWIRE_DEMO_WEBHOOK_URL)",
+        "/webhooks/coassemble) instead of serve.py's own app; signed with COASSEMBLE_WEBHOOK_SECRET "
+        "(env COURSEWIRE_DEMO_WEBHOOK_URL)",
     )
     parser.add_argument(
-        "--harness-token-ttl", type=float, metavar="SECONDS",
+        "--harness-token-ttl",
+        type=float,
+        metavar="SECONDS",
         default=os.environ.get("COURSEWIRE_HARNESS_TOKEN_TTL") or 10800,
         help="lifetime of the embed URLs the simulated Coassemble API mints (default 10800, as Coassemble's "
-             "3 hours; env COURSEWIRE_HARNESS_TOKEN_TTL)",
+        "3 hours; env COURSEWIRE_HARNESS_TOKEN_TTL)",
     )
     args = parser.parse_args(argv)
-    if not 0 < args.harness_token_ttl < 10 ** 7:
+    if not 0 < args.harness_token_ttl < 10**7:
         parser.error("--harness-token-ttl must be a number of seconds above 0")
     if args.harness_host is None:
         args.harness_host = "127.0.0.1" if args.host == "localhost" else "localhost"
@@ -513,8 +546,10 @@ def parse_args(argv):
     if args.webhook_url is not None:
         parsed = urllib.parse.urlsplit(args.webhook_url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.fragment:
-            parser.error("--webhook-url must be the http(s) URL of a webhook receiver, such as "
-                         "http://127.0.0.1:5000/webhooks/coassemble (got %r)" % args.webhook_url)
+            parser.error(
+                "--webhook-url must be the http(s) URL of a webhook receiver, such as "
+                "http://127.0.0.1:5000/webhooks/coassemble (got %r)" % args.webhook_url
+            )
     if args.public_url is not None:
         try:
             args.public_url = deploy.check_base_url(args.public_url)
@@ -529,6 +564,7 @@ def demo_secret(value, path):
     if value:
         return value, None
     from coursewire.server.secret_file import SecretFileError, read_or_create
+
     try:
         return read_or_create(path), path
     except SecretFileError as error:
@@ -573,7 +609,8 @@ def main(argv=None):
         demo_key, demo_key_file = demo_secret(os.environ.get("COURSEWIRE_DEMO_KEY"), os.path.join(folder, "demo-key"))
         # Signs the simulated webhooks; a receiver other than serve.py's app verifies with it too.
         settings.webhook_secret, webhook_secret_file = demo_secret(
-            settings.webhook_secret, os.path.join(folder, "webhook-secret"))
+            settings.webhook_secret, os.path.join(folder, "webhook-secret")
+        )
     except CliError:
         store.close()
         raise
@@ -591,8 +628,9 @@ def main(argv=None):
     # Coassemble variable set, the app mints from the simulated API with the demo key, so the demo
     # runs the real signed-URL flow offline. No key or secret is ever printed, only where it is.
     demo_workspace = "1000"
-    simulated = not any(os.environ.get(name) for name in
-                        ("COASSEMBLE_WORKSPACE_ID", "COASSEMBLE_API_KEY", "COASSEMBLE_API_URL"))
+    simulated = not any(
+        os.environ.get(name) for name in ("COASSEMBLE_WORKSPACE_ID", "COASSEMBLE_API_KEY", "COASSEMBLE_API_URL")
+    )
     if simulated:
         settings.workspace_id, settings.api_key, settings.api_url = demo_workspace, demo_key, AppHandler.harness_origin
         settings.allow_edit = True  # the demo builder page; nothing real can be edited offline
@@ -604,10 +642,16 @@ def main(argv=None):
         demo_login_secret = settings.login_secret = secrets.token_urlsafe(32)
     webhook_url = args.webhook_url or app_url + "/webhooks/coassemble"
     AppHandler.mount(with_demo_login(make_app(settings, store=store), demo_login_secret))
-    HarnessHandler.mount(make_harness_api(
-        demo_workspace, demo_key, token_ttl_s=args.harness_token_ttl,
-        # Several secrets (a rotation under way): the simulated Coassemble signs with the newest, listed last.
-        webhook_url=webhook_url, webhook_secret=settings.webhook_secret.split()[-1]))
+    HarnessHandler.mount(
+        make_harness_api(
+            demo_workspace,
+            demo_key,
+            token_ttl_s=args.harness_token_ttl,
+            # Several secrets (a rotation under way): the simulated Coassemble signs with the newest, listed last.
+            webhook_url=webhook_url,
+            webhook_secret=settings.webhook_secret.split()[-1],
+        )
+    )
 
     # Ctrl-C (and SIGTERM) only set `stop`, from the moment the servers run: a signal that comes
     # while the banner is printed still stops both servers cleanly, never half-way.
@@ -620,24 +664,45 @@ def main(argv=None):
     print("Coursewire:   %s/  (builder: %s/builder.html)" % (app_url, app_url))
     print("Demo harness: %s/" % AppHandler.harness_origin)
     print("Learner record: %s" % store.describe())
-    print("Login:        %s" % ("demo login for any learner at %s%s (COURSEWIRE_LOGIN_SECRET unset)"
-                                % (app_url, DEMO_LOGIN_PATH) if demo_login_secret else
-                                "login tokens signed with COURSEWIRE_LOGIN_SECRET by your backend"))
-    print("Staff report: %s/report.html  (sign in with %s)" % (
-        app_url, where("COURSEWIRE_ADMIN_TOKEN", "the admin token", admin_token_file)))
+    print(
+        "Login:        %s"
+        % (
+            "demo login for any learner at %s%s (COURSEWIRE_LOGIN_SECRET unset)" % (app_url, DEMO_LOGIN_PATH)
+            if demo_login_secret
+            else "login tokens signed with COURSEWIRE_LOGIN_SECRET by your backend"
+        )
+    )
+    print(
+        "Staff report: %s/report.html  (sign in with %s)"
+        % (app_url, where("COURSEWIRE_ADMIN_TOKEN", "the admin token", admin_token_file))
+    )
     if simulated:
         print("Coassemble:   simulated on the harness origin (embed URLs last %g s)" % args.harness_token_ttl)
     else:
-        print("Coassemble:   %s (workspace %s); a simulated one is on the harness origin" % (
-            settings.api_url, settings.workspace_id or "not set"))
+        print(
+            "Coassemble:   %s (workspace %s); a simulated one is on the harness origin"
+            % (settings.api_url, settings.workspace_id or "not set")
+        )
     # How a host's own backend mints from the simulated Coassemble and verifies its webhooks. The
     # values themselves are never printed (logs are kept), only where they are.
-    print("  From your own backend: COASSEMBLE_API_URL=%s COASSEMBLE_WORKSPACE_ID=%s COASSEMBLE_API_KEY=<%s>" % (
-        AppHandler.harness_origin, demo_workspace, where("the value of COURSEWIRE_DEMO_KEY", "the key", demo_key_file)))
-    print("Webhooks:     sent to %s, signed with %s%s" % (
-        webhook_url, "the secret in %s (the receiver's COASSEMBLE_WEBHOOK_SECRET)" % webhook_secret_file
-        if webhook_secret_file else "COASSEMBLE_WEBHOOK_SECRET (the receiver needs the same value)",
-        "" if args.webhook_url else "; --webhook-url URL sends them to your own backend instead"))
+    print(
+        "  From your own backend: COASSEMBLE_API_URL=%s COASSEMBLE_WORKSPACE_ID=%s COASSEMBLE_API_KEY=<%s>"
+        % (
+            AppHandler.harness_origin,
+            demo_workspace,
+            where("the value of COURSEWIRE_DEMO_KEY", "the key", demo_key_file),
+        )
+    )
+    print(
+        "Webhooks:     sent to %s, signed with %s%s"
+        % (
+            webhook_url,
+            "the secret in %s (the receiver's COASSEMBLE_WEBHOOK_SECRET)" % webhook_secret_file
+            if webhook_secret_file
+            else "COASSEMBLE_WEBHOOK_SECRET (the receiver needs the same value)",
+            "" if args.webhook_url else "; --webhook-url URL sends them to your own backend instead",
+        )
+    )
     print("Press Ctrl-C to stop.", flush=True)
     if args.open:
         webbrowser.open(app_url + "/")

@@ -31,9 +31,9 @@ class BuildPyWithRuntime(build_py):
         target = os.path.join(self.build_lib, "coursewire", "_runtime")
         shutil.rmtree(target, ignore_errors=True)  # an earlier build's files never linger
         for path in deploy.runtime_paths(("py", "mpy")):
-            self._copy(deploy.runtime_file(path), os.path.join(target, path[len("runtime/"):]))
+            self._copy(deploy.runtime_file(path), os.path.join(target, path[len("runtime/") :]))
         for prefix, package in deploy.RUNTIME.items():
-            folder = os.path.join(target, prefix[len("runtime/"):-1])
+            folder = os.path.join(target, prefix[len("runtime/") : -1])
             for notice in ("package.json", "LICENSE"):
                 source = os.path.join(deploy.MODULES, package.split("/dist")[0], notice)
                 if os.path.isfile(source):

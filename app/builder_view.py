@@ -34,7 +34,9 @@ class BuilderView:
         if every or C.SESSION in changes:
             self.session.render()
         if every or C.COURSE in changes:
-            by_id("course-id").textContent = dom_text(present.shown(state.course_id)) if state.course_id else "Not created yet"
+            by_id("course-id").textContent = (
+                dom_text(present.shown(state.course_id)) if state.course_id else "Not created yet"
+            )
             by_id("course-title").textContent = dom_text(present.shown(state.course_title))
         if every or C.DRAFT in changes:
             by_id("draft-status").textContent = present.draft_text(local_clock(state.draft_saved_at), state.revision)

@@ -44,13 +44,17 @@ class CourseView:
         self.opened_steps = set()
         self._fill_due = False
         self._fill_proxy = create_proxy(lambda *_: self._fill_quiz())
-        confirm_flow("clear-log", "clear-confirm", "clear-yes", "clear-no", embed.clear_quiz,
-                     before_open=self._count_for_clear)
+        confirm_flow(
+            "clear-log", "clear-confirm", "clear-yes", "clear-no", embed.clear_quiz, before_open=self._count_for_clear
+        )
         confirm_flow("reset", "reset-confirm", "reset-yes", "reset-no", embed.reset)
-        on_click("export-csv", lambda _e: download(
-            "quiz-answers.csv", "text/csv", present.quiz_csv(self.embed.state.quiz)))
-        on_click("export-json", lambda _e: download(
-            "quiz-answers.json", "application/json", present.quiz_json(self.embed.state.quiz)))
+        on_click(
+            "export-csv", lambda _e: download("quiz-answers.csv", "text/csv", present.quiz_csv(self.embed.state.quiz))
+        )
+        on_click(
+            "export-json",
+            lambda _e: download("quiz-answers.json", "application/json", present.quiz_json(self.embed.state.quiz)),
+        )
         on_click("steps", self._open_step)
         embed.watch(self.render)
         self.render(None)
@@ -110,7 +114,9 @@ class CourseView:
         show(more, len(quiz) > QUIZ_ROWS)
         if len(quiz) > QUIZ_ROWS:
             more.textContent = "Showing the newest %d of %d entries; the exports hold them all." % (
-                QUIZ_ROWS, len(quiz))
+                QUIZ_ROWS,
+                len(quiz),
+            )
 
     def _fill_quiz(self):
         """The older rows a large batch left out, below the newest ones the table shows."""
@@ -120,14 +126,16 @@ class CourseView:
         shown = body.childElementCount
         wanted = min(QUIZ_ROWS, len(quiz))
         if shown < wanted:
-            self._add_rows(body, quiz[len(quiz) - wanted:len(quiz) - shown], True)
+            self._add_rows(body, quiz[len(quiz) - wanted : len(quiz) - shown], True)
         body.removeAttribute("aria-busy")
 
     def _add_rows(self, body, entries, below):
         """entries (oldest first) as rows, newest on top, above (or below) the rows shown."""
         if entries:
             # One json.dumps per row, joined: MicroPython's json.dumps is slow on long text.
-            rows = "[" + ", ".join([json.dumps(self._quiz_row(entry)) for entry in reversed(entries[-QUIZ_ROWS:])]) + "]"
+            rows = (
+                "[" + ", ".join([json.dumps(self._quiz_row(entry)) for entry in reversed(entries[-QUIZ_ROWS:])]) + "]"
+            )
             window.coursewirePage.addQuizRows(body, rows, _QUIZ_LABELS, QUIZ_ROWS, below)
 
     def _quiz_row(self, entry):
@@ -140,7 +148,9 @@ class CourseView:
     def _count_for_clear(self):
         count = len(self.embed.state.quiz)
         by_id("clear-question").textContent = "Clear all %d recorded answer%s? This cannot be undone." % (
-            count, "" if count == 1 else "s")
+            count,
+            "" if count == 1 else "s",
+        )
 
     def _label(self, rule_id):
         for rule in self.embed.state.rules:
@@ -159,7 +169,9 @@ class CourseView:
             item.setAttribute("data-unlocked", "true" if unlocked else "false")
             text = el("div")
             text.appendChild(el("div", rule.get("label") or rule["id"]))
-            text.appendChild(el("div", "Unlocked" if unlocked else "Locked: " + _condition(rule, state.screens), "state"))
+            text.appendChild(
+                el("div", "Unlocked" if unlocked else "Locked: " + _condition(rule, state.screens), "state")
+            )
             item.appendChild(text)
             button = el("button", "Go" if rule["id"] not in self.opened_steps else "Opened")
             button.type = "button"

@@ -17,8 +17,9 @@ def back_target(container):
     "back" must not send the author to a site a link chose. The default, the course page, keeps
     the runtime this page runs on.
     """
-    default = window.URL.new("index.html?runtime=" + document.documentElement.dataset.runtime,
-                             window.location.href).href
+    default = window.URL.new(
+        "index.html?runtime=" + document.documentElement.dataset.runtime, window.location.href
+    ).href
     wanted = window.URLSearchParams.new(window.location.search).get("back")
     if not wanted:
         return default, None

@@ -144,8 +144,11 @@ class ReportPage:
             announce("Signed in.")
             self.enter()
             return
-        message = "The server cannot be reached; try again." if status == 0 else \
-            _sentence(value, "Signing in failed; try again.")
+        message = (
+            "The server cannot be reached; try again."
+            if status == 0
+            else _sentence(value, "Signing in failed; try again.")
+        )
         by_id("sign-in-error").textContent = message
         by_id("admin-token").focus()
 
@@ -230,7 +233,9 @@ class ReportPage:
 
     def render_pager(self):
         total = self.summary_data["learners"] if self.summary_data else None
-        by_id("page-status").textContent = report_text.page_text(self.state.first_shown(), len(self.state.records), total)
+        by_id("page-status").textContent = report_text.page_text(
+            self.state.first_shown(), len(self.state.records), total
+        )
         previous, following = by_id("page-previous"), by_id("page-next")
         focused = document.activeElement
         focused = focused.id if focused is not None and type(focused).__name__ != "JsNull" else ""
@@ -318,7 +323,10 @@ class ReportPage:
 
     def read_answers(self, token):
         url = "api/records/answers?course=%s&learner=%s&limit=%d" % (
-            window.encodeURIComponent(self.course), window.encodeURIComponent(self.answers_of[0]), EXPORT_PAGE)
+            window.encodeURIComponent(self.course),
+            window.encodeURIComponent(self.answers_of[0]),
+            EXPORT_PAGE,
+        )
         if token:
             url += "&page=" + window.encodeURIComponent(token)
         self.io.request("GET", url, "", self._on_answers)
@@ -340,8 +348,16 @@ class ReportPage:
         if status == 401:
             self.ask_to_sign_in(_sentence(value, SIGN_IN_AGAIN))
         else:
-            self.status_line("The answers of %s could not be read: %s" % (learner, _sentence(
-                value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
+            self.status_line(
+                "The answers of %s could not be read: %s"
+                % (
+                    learner,
+                    _sentence(
+                        value,
+                        "the server cannot be reached." if status == 0 else "the server's answer could not be read.",
+                    ),
+                )
+            )
 
     def learner_url(self, learner):
         return "api/learners/" + window.encodeURIComponent(learner)
@@ -355,8 +371,16 @@ class ReportPage:
         elif status == 401:
             self.ask_to_sign_in(_sentence(value, SIGN_IN_AGAIN))
         else:
-            self.status_line("Export of %s failed: %s" % (learner, _sentence(
-                value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
+            self.status_line(
+                "Export of %s failed: %s"
+                % (
+                    learner,
+                    _sentence(
+                        value,
+                        "the server cannot be reached." if status == 0 else "the server's answer could not be read.",
+                    ),
+                )
+            )
 
     def erase_confirmed(self, _event):
         dialog = by_id("erase-dialog")
@@ -388,8 +412,16 @@ class ReportPage:
         elif status == 401:
             self.ask_to_sign_in(_sentence(value, SIGN_IN_AGAIN))
         else:
-            self.status_line("%s was not erased: %s" % (learner, _sentence(
-                value, "the server cannot be reached." if status == 0 else "the server's answer could not be read.")))
+            self.status_line(
+                "%s was not erased: %s"
+                % (
+                    learner,
+                    _sentence(
+                        value,
+                        "the server cannot be reached." if status == 0 else "the server's answer could not be read.",
+                    ),
+                )
+            )
 
     def status_line(self, text):
         node = by_id("record-status")

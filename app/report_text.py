@@ -33,7 +33,7 @@ def answer_counts(answers):
 
 
 def answers_summary(answers, total=None):
-    """"No answers" or e.g. "3 answers · 2 correct · 2 attempts". `total`: how many the record
+    """ "No answers" or e.g. "3 answers · 2 correct · 2 attempts". `total`: how many the record
     holds when `answers` are only its newest ones (the records API's answers_total)."""
     given, correct, highest = answer_counts(answers)
     if is_int(total) and total > len(answers):
@@ -56,9 +56,13 @@ def answer_line(answer):
 
 def bands_text(bands):
     """The chart's accessible description: every band and its count, in words."""
-    return "; ".join("%s: %s learner%s" % (band["label"], present.grouped(band["count"]),
-                                          "" if band["count"] == 1 else "s")
-                     for band in bands) + "."
+    return (
+        "; ".join(
+            "%s: %s learner%s" % (band["label"], present.grouped(band["count"]), "" if band["count"] == 1 else "s")
+            for band in bands
+        )
+        + "."
+    )
 
 
 def summary_of(value):
@@ -68,8 +72,12 @@ def summary_of(value):
     if not isinstance(value, dict):
         return None
     learners, statuses, given = value.get("learners"), value.get("statuses"), value.get("bands")
-    if not _count(learners) or not isinstance(statuses, dict) or not isinstance(given, list) \
-            or len(given) != len(BANDS):
+    if (
+        not _count(learners)
+        or not isinstance(statuses, dict)
+        or not isinstance(given, list)
+        or len(given) != len(BANDS)
+    ):
         return None
     counts = {}
     for status in STATUS_TEXT:
@@ -89,12 +97,15 @@ def _count(value):
 
 
 def page_text(first, shown, total):
-    """"Learners 101–200 of 10,000" for a page whose first learner is number `first` (from 1)."""
+    """ "Learners 101–200 of 10,000" for a page whose first learner is number `first` (from 1)."""
     if shown <= 0:
         return "No learners on this page"
     last = first + shown - 1
-    text = "Learner %s" % present.grouped(first) if shown == 1 else \
-        "Learners %s–%s" % (present.grouped(first), present.grouped(last))
+    text = (
+        "Learner %s" % present.grouped(first)
+        if shown == 1
+        else "Learners %s–%s" % (present.grouped(first), present.grouped(last))
+    )
     return text + (" of %s" % present.grouped(total) if isinstance(total, int) and total >= last else "")
 
 
@@ -127,19 +138,32 @@ def chart_bars(bands):
     for index, band in enumerate(bands):
         top = 2 + index * CHART_ROW + (CHART_ROW - CHART_BAR) / 2
         width = plot * band["count"] / most
-        bars.append({
-            "label": band["label"], "count": band["count"], "text": present.grouped(band["count"]),
-            "x": CHART_LABEL_WIDTH, "y": top, "width": width, "height": CHART_BAR,
-            "label_x": CHART_LABEL_WIDTH - 6, "text_y": top + CHART_BAR - 2,
-            "count_x": CHART_LABEL_WIDTH + width + 5,
-        })
+        bars.append(
+            {
+                "label": band["label"],
+                "count": band["count"],
+                "text": present.grouped(band["count"]),
+                "x": CHART_LABEL_WIDTH,
+                "y": top,
+                "width": width,
+                "height": CHART_BAR,
+                "label_x": CHART_LABEL_WIDTH - 6,
+                "text_y": top + CHART_BAR - 2,
+                "count_x": CHART_LABEL_WIDTH + width + 5,
+            }
+        )
     return bars
 
 
 # -- erasure --
 
-ERASED_PARTS = (("records", "record"), ("reported_events", "reported event"), ("quiz_answers", "quiz answer"),
-                ("quiz_screens", "quiz screen"), ("webhook_deliveries", "webhook delivery"))
+ERASED_PARTS = (
+    ("records", "record"),
+    ("reported_events", "reported event"),
+    ("quiz_answers", "quiz answer"),
+    ("quiz_screens", "quiz screen"),
+    ("webhook_deliveries", "webhook delivery"),
+)
 COASSEMBLE_ERASURE = {
     "erased": "Coassemble confirmed it erased the learner.",
     "not found": "Coassemble holds nothing about the learner.",
@@ -171,19 +195,38 @@ def erasure_text(learner, answer):
 
 # -- the CSV export --
 
-CSV_COLUMNS = ("Learner", "Progress (%)", "Status", "Reported started (UTC)", "Reported completed (UTC)",
-               "Verified commenced (UTC)", "Verified completed (UTC)", "Last activity (UTC)", "Answers",
-               "Correct", "Highest attempt", "Answer log")
+CSV_COLUMNS = (
+    "Learner",
+    "Progress (%)",
+    "Status",
+    "Reported started (UTC)",
+    "Reported completed (UTC)",
+    "Verified commenced (UTC)",
+    "Verified completed (UTC)",
+    "Last activity (UTC)",
+    "Answers",
+    "Correct",
+    "Highest attempt",
+    "Answer log",
+)
 
 
 def csv_row(record):
     answers = record.get("answers") or []
     given, correct, highest = answer_counts(answers)
     return [
-        record.get("learner"), record.get("progress"), status_text(record.get("status")),
-        record.get("reported_started_at"), record.get("reported_completed_at"),
-        record.get("verified_commenced_at"), record.get("verified_completed_at"), last_activity(record),
-        given, correct, highest or "", "; ".join(answer_line(answer) for answer in answers),
+        record.get("learner"),
+        record.get("progress"),
+        status_text(record.get("status")),
+        record.get("reported_started_at"),
+        record.get("reported_completed_at"),
+        record.get("verified_commenced_at"),
+        record.get("verified_completed_at"),
+        last_activity(record),
+        given,
+        correct,
+        highest or "",
+        "; ".join(answer_line(answer) for answer in answers),
     ]
 
 

@@ -29,7 +29,7 @@ def listen(node, event_name, fn):
 
 
 def local_time(iso):
-    """"2026-11-28 09:51" in the viewer's time zone for an ISO time from the server, or None for
+    """ "2026-11-28 09:51" in the viewer's time zone for an ISO time from the server, or None for
     anything JavaScript cannot read as a time (rendering never raises on what it is given)."""
     if not iso or not isinstance(iso, str):
         return None
@@ -150,8 +150,9 @@ class LearnerTable:
         row.appendChild(self._actions_cell(learner))
         body.appendChild(row)
         if answers:
-            body.appendChild(self._answers_row(answers, answers_id, learner in self.expanded,
-                                               learner, record.get("answers_total")))
+            body.appendChild(
+                self._answers_row(answers, answers_id, learner in self.expanded, learner, record.get("answers_total"))
+            )
         return body
 
     def _progress_cell(self, record):
@@ -192,8 +193,10 @@ class LearnerTable:
         cell = el("td", None, "record-actions")
         cell.setAttribute("data-label", LABELS[6])
         value = el("div", None, "value")
-        for action, text, label in (("export", "Export", "Export everything held about "),
-                                    ("erase", "Erase…", "Erase ")):
+        for action, text, label in (
+            ("export", "Export", "Export everything held about "),
+            ("erase", "Erase…", "Erase "),
+        ):
             button = el("button", text, "quiet small" if action == "export" else "quiet small erase")
             button.type = "button"
             button.setAttribute("data-action", action)
@@ -293,8 +296,9 @@ class LearnerTable:
         # One delegated listener: rows are rebuilt on every change.
         action = event.target.closest("button[data-action]")
         if not _missing(action) and self.on_action is not None:
-            self.on_action(action.getAttribute("data-action"), action.closest("tbody").getAttribute("data-learner"),
-                           action)
+            self.on_action(
+                action.getAttribute("data-action"), action.closest("tbody").getAttribute("data-learner"), action
+            )
             return
         button = event.target.closest("button[data-toggle]")
         if _missing(button):
@@ -317,8 +321,12 @@ class Summary:
     """#summary: learners per status from the server's summary; reported-only completions counted
     apart from verified ones. Numbers are grouped ("10,000") and wrap, never clipped."""
 
-    IDS = {roster.COMPLETED_VERIFIED: "count-verified", roster.COMPLETED_REPORTED: "count-reported",
-           roster.IN_PROGRESS: "count-in-progress", roster.NOT_STARTED: "count-not-started"}
+    IDS = {
+        roster.COMPLETED_VERIFIED: "count-verified",
+        roster.COMPLETED_REPORTED: "count-reported",
+        roster.IN_PROGRESS: "count-in-progress",
+        roster.NOT_STARTED: "count-not-started",
+    }
 
     def render(self, summary):
         by_id("count-all").textContent = present.grouped(summary["learners"])
@@ -335,23 +343,58 @@ class ProgressChart:
 
     def render(self, bands):
         height = report_text.chart_height(bands)
-        chart = _svg("svg", {"id": "progress-chart", "class": "chart", "role": "img",
-                             "viewBox": "0 0 %d %d" % (report_text.CHART_WIDTH, height),
-                             "aria-labelledby": "chart-title chart-desc"})
+        chart = _svg(
+            "svg",
+            {
+                "id": "progress-chart",
+                "class": "chart",
+                "role": "img",
+                "viewBox": "0 0 %d %d" % (report_text.CHART_WIDTH, height),
+                "aria-labelledby": "chart-title chart-desc",
+            },
+        )
         chart.appendChild(_svg("title", {"id": "chart-title"}, "Learners by progress"))
         chart.appendChild(_svg("desc", {"id": "chart-desc"}, report_text.bands_text(bands)))
         plot_width = report_text.CHART_WIDTH - report_text.CHART_LABEL_WIDTH - report_text.count_room(bands)
         for bar in report_text.chart_bars(bands):
             group = _svg("g", {"class": "band", "data-band": bar["label"], "data-count": str(bar["count"])})
-            group.appendChild(_svg("rect", {"class": "track", "x": bar["x"], "y": bar["y"], "width": plot_width,
-                                            "height": bar["height"], "rx": 2}))
+            group.appendChild(
+                _svg(
+                    "rect",
+                    {
+                        "class": "track",
+                        "x": bar["x"],
+                        "y": bar["y"],
+                        "width": plot_width,
+                        "height": bar["height"],
+                        "rx": 2,
+                    },
+                )
+            )
             if bar["count"]:
-                group.appendChild(_svg("rect", {"class": "bar", "x": bar["x"], "y": bar["y"], "width": bar["width"],
-                                                "height": bar["height"], "rx": 2}))
-            group.appendChild(_svg("text", {"class": "band-label", "x": bar["label_x"], "y": bar["text_y"],
-                                            "text-anchor": "end"}, bar["label"]))
-            group.appendChild(_svg("text", {"class": "band-count", "x": bar["count_x"], "y": bar["text_y"]},
-                                   bar["text"]))
+                group.appendChild(
+                    _svg(
+                        "rect",
+                        {
+                            "class": "bar",
+                            "x": bar["x"],
+                            "y": bar["y"],
+                            "width": bar["width"],
+                            "height": bar["height"],
+                            "rx": 2,
+                        },
+                    )
+                )
+            group.appendChild(
+                _svg(
+                    "text",
+                    {"class": "band-label", "x": bar["label_x"], "y": bar["text_y"], "text-anchor": "end"},
+                    bar["label"],
+                )
+            )
+            group.appendChild(
+                _svg("text", {"class": "band-count", "x": bar["count_x"], "y": bar["text_y"]}, bar["text"])
+            )
             chart.appendChild(group)
         self.slot.textContent = ""
         self.slot.appendChild(chart)

@@ -70,8 +70,9 @@ def runtime_label():
     impl = sys.implementation
     name = "Pyodide" if impl.name == "cpython" else "MicroPython"
     version = ".".join(str(part) for part in impl.version[:2])
-    by_id("runtime-label").textContent = "%s · Python %s" % (name, version) if name == "Pyodide" \
-        else "MicroPython %s" % version
+    by_id("runtime-label").textContent = (
+        "%s · Python %s" % (name, version) if name == "Pyodide" else "MicroPython %s" % version
+    )
 
 
 def confirm_flow(trigger_id, box_id, yes_id, no_id, on_yes, before_open=None):
@@ -125,8 +126,9 @@ class SessionPill:
     def render(self):
         embed, state = self.embed, self.embed.state
         message = state.session_error
-        text, session, offer = session_pill(state.session, shown(message) if message else None,
-                                            embed.reconnect_policy, embed.mint_error)
+        text, session, offer = session_pill(
+            state.session, shown(message) if message else None, embed.reconnect_policy, embed.mint_error
+        )
         self.pill.textContent = dom_text(text)
         self.pill.setAttribute("data-session", session)
         show(self.button, offer)

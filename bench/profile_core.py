@@ -64,6 +64,7 @@ try:  # CPU time of the Node process (bench/profile_core.mjs): other work on the
     def elapsed_ms(start):
         return cpu_ms() - start
 except ImportError:  # run some other way: wall time
+
     def clock_ms():
         return time.time() * 1000
 
@@ -79,22 +80,38 @@ def messages(kind, n):
             message = {"type": "course", "event": "progress", "data": {"progress": (i + 1) * 100 // n, "seq": i + 1}}
         elif kind == "answers":
             q = i % 3
-            message = {"type": "screen", "event": "answer", "data": {
-                "id": "knowledge-check", "title": "Knowledge check",
-                "question": "Question %d: which password is strongest?" % (q + 1),
-                "answer": ["correct horse battery staple", "P@ssw0rd", "hunter2"][q], "correct": q == 0,
-                "score": 1 if q == 0 else 0, "attempt": 1 + i // 3}}
+            message = {
+                "type": "screen",
+                "event": "answer",
+                "data": {
+                    "id": "knowledge-check",
+                    "title": "Knowledge check",
+                    "question": "Question %d: which password is strongest?" % (q + 1),
+                    "answer": ["correct horse battery staple", "P@ssw0rd", "hunter2"][q],
+                    "correct": q == 0,
+                    "score": 1 if q == 0 else 0,
+                    "attempt": 1 + i // 3,
+                },
+            }
         else:
             screen = (i // 2) % 10 if kind == "screens10" else i // 2
-            message = {"type": "screen", "event": "start" if i % 2 == 0 else "end", "data": {
-                "id": "screen-%d" % screen, "title": "Screen %d" % (screen + 1), "index": screen, "type": "text"}}
+            message = {
+                "type": "screen",
+                "event": "start" if i % 2 == 0 else "end",
+                "data": {
+                    "id": "screen-%d" % screen,
+                    "title": "Screen %d" % (screen + 1),
+                    "index": screen,
+                    "type": "text",
+                },
+            }
         out.append(json.dumps(message))
     return out
 
 
 def batches(texts):
     """bridge.js's batches: [[frameId, origin, form, payload], ...] as JSON text, 100 a call."""
-    return [json.dumps([[1, ORIGIN, "text", t] for t in texts[i:i + SLICE]]) for i in range(0, len(texts), SLICE)]
+    return [json.dumps([[1, ORIGIN, "text", t] for t in texts[i : i + SLICE]]) for i in range(0, len(texts), SLICE)]
 
 
 class MemoryStorage:
@@ -126,8 +143,12 @@ def floor(batch_texts):
     def on_answer(data):
         answers.append(data)
 
-    handlers = {"course:progress": on_progress, "screen:start": on_screen, "screen:end": on_screen,
-                "screen:answer": on_answer}
+    handlers = {
+        "course:progress": on_progress,
+        "screen:start": on_screen,
+        "screen:end": on_screen,
+        "screen:answer": on_answer,
+    }
     for text in batch_texts:
         for _frame_id, _origin, _form, payload in json.loads(text):
             message = json.loads(payload)
@@ -138,8 +159,16 @@ def floor(batch_texts):
 
 def quiz_rows(entries):
     """The quiz table's rows of `entries` as app/course_view.py builds them (less dom_text)."""
-    return "[" + ", ".join([json.dumps([e["seq"], e["event"], present.result_of(e), present.shown_cells(e)])
-                            for e in reversed(entries)]) + "]"
+    return (
+        "["
+        + ", ".join(
+            [
+                json.dumps([e["seq"], e["event"], present.result_of(e), present.shown_cells(e)])
+                for e in reversed(entries)
+            ]
+        )
+        + "]"
+    )
 
 
 def pipeline(texts, answered=True):
@@ -155,7 +184,7 @@ def pipeline(texts, answered=True):
     store = Store("coursewire:bench", MemoryStorage())
     for i in range(0, len(texts), SLICE):
         quiz_before = len(state.quiz)
-        for t in texts[i:i + SLICE]:
+        for t in texts[i : i + SLICE]:
             event = session.receive(ORIGIN, True, "text", t, NOW)
             if event is not None and event.known:
                 outbox.add(event, NOW)
@@ -165,7 +194,7 @@ def pipeline(texts, answered=True):
             outbox.answered(200)
         store.save(record_of(state, shared=True), changes.get(C.SCREENS_EDITED, ()))
         if len(state.quiz) > quiz_before:
-            quiz_rows(state.quiz[-min(QUIZ_FIRST_ROWS, len(state.quiz) - quiz_before):])
+            quiz_rows(state.quiz[-min(QUIZ_FIRST_ROWS, len(state.quiz) - quiz_before) :])
         if (i + SLICE) % 1000 == 0:
             outbox.save_plan()[2]()
     quiz_rows(state.quiz[-QUIZ_ROWS:])
@@ -201,9 +230,10 @@ def profile(kind, n):
     def receive():
         session = Session("player", [ORIGIN], state_for("player"))
         for i in range(0, n, SLICE):
-            for t in texts[i:i + SLICE]:
+            for t in texts[i : i + SLICE]:
                 session.receive(ORIGIN, True, "text", t, NOW)
             session.take_changes()
+
     timed(times, "receive", receive)
 
     outbox = Outbox("bench-profile-session", "101", "ada")
@@ -214,6 +244,7 @@ def profile(kind, n):
     def bodies():
         while outbox.next_batch() is not None:
             outbox.answered(200)
+
     timed(times, "report body", bodies)
 
     # One save per batch of the record as it grows; only the saves are timed.
@@ -223,7 +254,7 @@ def profile(kind, n):
     gc.collect()
     for i in range(0, n, SLICE):
         edited = set()
-        for event in events[i:i + SLICE]:
+        for event in events[i : i + SLICE]:
             edited.update(grown.apply(event, NOW).get(C.SCREENS_EDITED, ()))
         start = clock_ms()
         store.save(record_of(grown, shared=True), edited)
@@ -233,8 +264,9 @@ def profile(kind, n):
     # The rows a burst draws: the newest QUIZ_FIRST_ROWS of each batch, then the 200 when idle.
     def rows():
         for i in range(SLICE, len(state.quiz) + 1, SLICE):
-            quiz_rows(state.quiz[i - QUIZ_FIRST_ROWS:i])
+            quiz_rows(state.quiz[i - QUIZ_FIRST_ROWS : i])
         quiz_rows(state.quiz[-QUIZ_ROWS:])
+
     timed(times, "quiz rows", rows)
     events = log = state = outbox = store = grown = None
     timed(times, "pipeline", lambda: pipeline(texts))
@@ -246,9 +278,26 @@ def profile(kind, n):
     return times
 
 
-STAGES = ("floor", "batch json", "message json", "depth scan", "infinity scan", "safe json", "parse", "log",
-          "reduce", "receive", "report add", "report body", "report save", "save", "quiz rows", "pipeline",
-          "pipeline, unanswered", "one gc, record alive")
+STAGES = (
+    "floor",
+    "batch json",
+    "message json",
+    "depth scan",
+    "infinity scan",
+    "safe json",
+    "parse",
+    "log",
+    "reduce",
+    "receive",
+    "report add",
+    "report body",
+    "report save",
+    "save",
+    "quiz rows",
+    "pipeline",
+    "pipeline, unanswered",
+    "one gc, record alive",
+)
 
 
 def main(n):
@@ -257,5 +306,8 @@ def main(n):
     for kind in WORKLOADS:
         stages[kind] = profile(kind, n)
     # (MicroPython's dicts keep no order: the lists say it)
-    print(json.dumps({"runtime": runtime, "events": n, "workloads": list(WORKLOADS), "order": list(STAGES),
-                      "stages": stages}))
+    print(
+        json.dumps(
+            {"runtime": runtime, "events": n, "workloads": list(WORKLOADS), "order": list(STAGES), "stages": stages}
+        )
+    )

@@ -84,8 +84,10 @@ def report(profile, args):
     for node_id, us in self_us.items():
         by_function["%s %s" % name(node_id)] += us
     total = sum(by_function.values())
-    print("%s, %s, %s events: %.0f ms sampled (self time per function)" % (
-        args.target, args.workload, f"{args.events:,}", total / 1000))
+    print(
+        "%s, %s, %s events: %.0f ms sampled (self time per function)"
+        % (args.target, args.workload, f"{args.events:,}", total / 1000)
+    )
     for function, us in by_function.most_common(args.top):
         print("%9.1f ms %5.1f%%  %s" % (us / 1000, 100 * us / total, function[:110]))
     for wanted in args.callers:

@@ -48,8 +48,12 @@ def on_answer(data):
     answers.append(data)
 
 
-HANDLERS = {"course:progress": on_progress, "screen:start": on_screen, "screen:end": on_screen,
-            "screen:answer": on_answer}
+HANDLERS = {
+    "course:progress": on_progress,
+    "screen:start": on_screen,
+    "screen:end": on_screen,
+    "screen:answer": on_answer,
+}
 
 
 def consume(batch_json):
@@ -86,8 +90,9 @@ def consume(batch_json):
         answer = answers[-1]
         newest.textContent = "%s · %s" % (answer["question"], answer["answer"])
     if report and state["token"]:
-        bridge.post(FRAME, "/api/events", json.dumps({"token": state["token"], "session": session,
-                                                      "events": report}), "report")
+        bridge.post(
+            FRAME, "/api/events", json.dumps({"token": state["token"], "session": session, "events": report}), "report"
+        )
     return ""
 
 

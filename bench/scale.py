@@ -83,8 +83,14 @@ def timed(call):
 def figures(name, values_ms, unit="ms"):
     if not values_ms:
         return {"figure": name, "n": 0}
-    return {"figure": name, "n": len(values_ms), "p50": percentile(values_ms, 0.5),
-            "p95": percentile(values_ms, 0.95), "max": max(values_ms), "unit": unit}
+    return {
+        "figure": name,
+        "n": len(values_ms),
+        "p50": percentile(values_ms, 0.5),
+        "p95": percentile(values_ms, 0.95),
+        "max": max(values_ms),
+        "unit": unit,
+    }
 
 
 def walk_records(base, course, limit=100):
@@ -94,8 +100,11 @@ def walk_records(base, course, limit=100):
         query = {"course": course, "limit": str(limit)}
         if page:
             query["page"] = page
-        answer, ms = timed(lambda query=query: http_request(base, "GET", "/api/records?" + urllib.parse.urlencode(query),
-                                                headers=ADMIN, timeout=60))
+        answer, ms = timed(
+            lambda query=query: http_request(
+                base, "GET", "/api/records?" + urllib.parse.urlencode(query), headers=ADMIN, timeout=60
+            )
+        )
         if answer.status != 200:
             raise RuntimeError("records page answered %d: %s" % (answer.status, answer.body[:300]))
         latencies.append(ms)
@@ -110,8 +119,9 @@ def walk_records(base, course, limit=100):
 def summary_latencies(base, course, times=20):
     latencies = []
     for _ in range(times):
-        answer, ms = timed(lambda: http_request(base, "GET", "/api/records/summary?course=" + course,
-                                                headers=ADMIN, timeout=60))
+        answer, ms = timed(
+            lambda: http_request(base, "GET", "/api/records/summary?course=" + course, headers=ADMIN, timeout=60)
+        )
         if answer.status != 200:
             raise RuntimeError("summary answered %d: %s" % (answer.status, answer.body[:300]))
         latencies.append(ms)
@@ -119,10 +129,12 @@ def summary_latencies(base, course, times=20):
 
 
 def send_webhook(base, course, learner):
-    body = delivery_body("course.completed", course=course, learner=learner,
-                         occurred_at="2026-11-29T10:00:00.000Z")
-    answer, ms = timed(lambda: http_request(base, "POST", "/webhooks/coassemble", body,
-                                            delivery_headers(body, delivery=str(uuid.uuid4())), timeout=60))
+    body = delivery_body("course.completed", course=course, learner=learner, occurred_at="2026-11-29T10:00:00.000Z")
+    answer, ms = timed(
+        lambda: http_request(
+            base, "POST", "/webhooks/coassemble", body, delivery_headers(body, delivery=str(uuid.uuid4())), timeout=60
+        )
+    )
     if answer.status not in (200, 202):
         raise RuntimeError("webhook answered %d: %s" % (answer.status, answer.body[:300]))
     return ms
@@ -142,19 +154,35 @@ def since_poll(base, course):
     answer = http_request(base, "GET", "/api/records?course=%s&limit=1" % course, headers=ADMIN, timeout=60)
     cursor = answer.json["cursor"]
     send_webhook(base, course, learner_name(7))
-    answer, ms = timed(lambda: http_request(base, "GET", "/api/records?course=%s&since=%d" % (course, cursor),
-                                            headers=ADMIN, timeout=60))
+    answer, ms = timed(
+        lambda: http_request(
+            base, "GET", "/api/records?course=%s&since=%d" % (course, cursor), headers=ADMIN, timeout=60
+        )
+    )
     return ms, len(answer.json["records"])
 
 
 def reconcile(database, api_url, course, env_extra):
-    env = dict(os.environ, PYTHONPATH=ROOT, COASSEMBLE_API_URL=api_url, COASSEMBLE_WORKSPACE_ID=WORKSPACE,
-               COASSEMBLE_API_KEY=API_KEY, COASSEMBLE_WEBHOOK_SECRET=WEBHOOK_SECRET, **env_extra)
+    env = dict(
+        os.environ,
+        PYTHONPATH=ROOT,
+        COASSEMBLE_API_URL=api_url,
+        COASSEMBLE_WORKSPACE_ID=WORKSPACE,
+        COASSEMBLE_API_KEY=API_KEY,
+        COASSEMBLE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        **env_extra,
+    )
     env.pop("COURSEWIRE_DB", None)
     env["DATABASE_URL" if database.startswith("postgres") else "COURSEWIRE_DB"] = database
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "coursewire", "reconcile", "--course", course], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=3600)
+    done = subprocess.run(
+        [sys.executable, "-m", "coursewire", "reconcile", "--course", course],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError("reconcile exited %d: %s" % (done.returncode, (done.stderr or done.stdout)[-500:]))
@@ -164,8 +192,11 @@ def reconcile(database, api_url, course, env_extra):
 def erase_latencies(base, learners):
     latencies = []
     for learner in learners:
-        answer, ms = timed(lambda learner=learner: http_request(base, "DELETE", "/api/learners/" + urllib.parse.quote(learner, safe=""),
-                                                headers=ADMIN, timeout=60))
+        answer, ms = timed(
+            lambda learner=learner: http_request(
+                base, "DELETE", "/api/learners/" + urllib.parse.quote(learner, safe=""), headers=ADMIN, timeout=60
+            )
+        )
         if answer.status != 200:
             raise RuntimeError("erase answered %d: %s" % (answer.status, answer.body[:300]))
         latencies.append(ms)
@@ -178,14 +209,20 @@ def run_backend(label, database, learners, courses, events, trackings, log_dir, 
         per_record = max(2, math.ceil(events / (learners * courses * 29 / 30)))
         started = time.perf_counter()
         steps = fill(store, learners, courses, per_record)
-        counts = store._transaction(lambda tx: {
-            table: tx.run("SELECT COUNT(*) FROM %s" % table).fetchone()[0]
-            for table in ("records", "reported_events", "quiz_answers", "webhook_deliveries")}, write=False)
+        counts = store._transaction(
+            lambda tx: {
+                table: tx.run("SELECT COUNT(*) FROM %s" % table).fetchone()[0]
+                for table in ("records", "reported_events", "quiz_answers", "webhook_deliveries")
+            },
+            write=False,
+        )
     finally:
         store.close()
     fill_s = time.perf_counter() - started
-    print("  %s filled in %.1f s: %s" % (label, fill_s, ", ".join("%s %s" % (k, f"{v:,}")
-                                                                    for k, v in counts.items())), flush=True)
+    print(
+        "  %s filled in %.1f s: %s" % (label, fill_s, ", ".join("%s %s" % (k, f"{v:,}") for k, v in counts.items())),
+        flush=True,
+    )
     results.append({"figure": "%s fill" % label, "seconds": fill_s, "steps": steps, "rows": counts})
 
     simulated = harness_api.make_app(WORKSPACE, API_KEY)
@@ -193,8 +230,14 @@ def run_backend(label, database, learners, courses, events, trackings, log_dir, 
     if trackings:
         seed_trackings(simulated, names[0], min(trackings, learners))
     api_server, api_url = serve_simulated_coassemble(simulated)
-    server = Gunicorn(database, workers=2, log_path=os.path.join(log_dir, "gunicorn-%s.log" % label),
-                      COASSEMBLE_API_URL=api_url, COASSEMBLE_WORKSPACE_ID=WORKSPACE, COASSEMBLE_API_KEY=API_KEY)
+    server = Gunicorn(
+        database,
+        workers=2,
+        log_path=os.path.join(log_dir, "gunicorn-%s.log" % label),
+        COASSEMBLE_API_URL=api_url,
+        COASSEMBLE_WORKSPACE_ID=WORKSPACE,
+        COASSEMBLE_API_KEY=API_KEY,
+    )
     server.start()
     try:
         latencies, seen, pages = walk_records(server.base, names[0])
@@ -203,8 +246,12 @@ def run_backend(label, database, learners, courses, events, trackings, log_dir, 
         results.append(figures("%s summary" % label, summary_latencies(server.base, names[0])))
         ms, changed = since_poll(server.base, names[1])
         results.append({"figure": "%s since= poll after one change" % label, "ms": ms, "records": changed})
-        results.append(figures("%s webhook, idle" % label,
-                               [send_webhook(server.base, names[1], learner_name(n)) for n in range(1, 201)]))
+        results.append(
+            figures(
+                "%s webhook, idle" % label,
+                [send_webhook(server.base, names[1], learner_name(n)) for n in range(1, 201)],
+            )
+        )
         if trackings:
             finished = threading.Event()
             box = {}
@@ -214,16 +261,27 @@ def run_backend(label, database, learners, courses, events, trackings, log_dir, 
                     box["result"] = reconcile(database, api_url, names[0], {})
                 finally:
                     finished.set()
+
             thread = threading.Thread(target=run_reconcile)
             thread.start()
             during = webhooks_while(server.base, names[2], 1, lambda: not finished.is_set())
             thread.join()
             elapsed, line = box["result"]
             results.append(figures("%s webhook during reconcile" % label, during))
-            results.append({"figure": "%s reconcile of %d trackings" % (label, trackings), "seconds": elapsed,
-                            "per_second": trackings / elapsed, "summary": line})
-        results.append(figures("%s erase (3 records each)" % label,
-                               erase_latencies(server.base, [learner_name(n) for n in range(101, 121)])))
+            results.append(
+                {
+                    "figure": "%s reconcile of %d trackings" % (label, trackings),
+                    "seconds": elapsed,
+                    "per_second": trackings / elapsed,
+                    "summary": line,
+                }
+            )
+        results.append(
+            figures(
+                "%s erase (3 records each)" % label,
+                erase_latencies(server.base, [learner_name(n) for n in range(101, 121)]),
+            )
+        )
     finally:
         server.stop()
         api_server.shutdown()
@@ -233,20 +291,29 @@ def seed_trackings(simulated, course, count):
     """`count` trackings of `course` in the simulated Coassemble (no webhooks), half completed with a score."""
     for n in range(1, count + 1):
         done = n % 2 == 0
-        simulated.seed_tracking(course, learner_name(n), commenced="2026-11-28T08:00:00.000Z",
-                                completed="2026-11-28T09:30:00.000Z" if done else None,
-                                progress=100 if done else n % 100, score=n % 101 if done else None,
-                                passed=(n % 101 >= 50) if done else None)
+        simulated.seed_tracking(
+            course,
+            learner_name(n),
+            commenced="2026-11-28T08:00:00.000Z",
+            completed="2026-11-28T09:30:00.000Z" if done else None,
+            progress=100 if done else n % 100,
+            score=n % 101 if done else None,
+            passed=(n % 101 >= 50) if done else None,
+        )
 
 
 def print_results(results):
     for item in results:
         if "p50" in item:
-            print("  %-58s p50 %7.1f  p95 %7.1f  max %7.1f ms  (n=%d)" % (
-                item["figure"], item["p50"], item["p95"], item["max"], item["n"]))
+            print(
+                "  %-58s p50 %7.1f  p95 %7.1f  max %7.1f ms  (n=%d)"
+                % (item["figure"], item["p50"], item["p95"], item["max"], item["n"])
+            )
         elif "per_second" in item:
-            print("  %-58s %.1f s, %.0f trackings/s  [%s]" % (item["figure"], item["seconds"], item["per_second"],
-                                                           item["summary"]))
+            print(
+                "  %-58s %.1f s, %.0f trackings/s  [%s]"
+                % (item["figure"], item["seconds"], item["per_second"], item["summary"])
+            )
         elif "ms" in item:
             print("  %-58s %.1f ms, %d record(s) answered" % (item["figure"], item["ms"], item["records"]))
 
@@ -261,30 +328,58 @@ def main(argv=None):
     parser.add_argument("--output", default=os.path.join(ROOT, "bench", "results", "scale.json"))
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
-    print("Scale bench, %s UTC, %d cores, load average %.2f %.2f %.2f" % (
-        (time.strftime("%Y-%m-%d %H:%M", time.gmtime()), os.cpu_count()) + load_before), flush=True)
+    print(
+        "Scale bench, %s UTC, %d cores, load average %.2f %.2f %.2f"
+        % ((time.strftime("%Y-%m-%d %H:%M", time.gmtime()), os.cpu_count()) + load_before),
+        flush=True,
+    )
     results = []
     log_dir = tempfile.mkdtemp(prefix="coursewire-scale-")
     postgres = PostgresServer()
     postgres.start()
     try:
         name, url = postgres.create_database()
-        run_backend("PostgreSQL %s learners" % f"{args.learners:,}", url, args.learners, args.courses,
-                    args.events, args.trackings, log_dir, results)
+        run_backend(
+            "PostgreSQL %s learners" % f"{args.learners:,}",
+            url,
+            args.learners,
+            args.courses,
+            args.events,
+            args.trackings,
+            log_dir,
+            results,
+        )
     finally:
         postgres.stop()
     sqlite_path = os.path.join(log_dir, "scale.sqlite3")
     sqlite_events = args.events * args.sqlite_learners // max(1, args.learners)
-    run_backend("SQLite %s learners" % f"{args.sqlite_learners:,}", sqlite_path, args.sqlite_learners,
-                args.courses, sqlite_events, args.sqlite_learners, log_dir, results)
+    run_backend(
+        "SQLite %s learners" % f"{args.sqlite_learners:,}",
+        sqlite_path,
+        args.sqlite_learners,
+        args.courses,
+        sqlite_events,
+        args.sqlite_learners,
+        log_dir,
+        results,
+    )
     load_after = os.getloadavg()
     print()
     print_results(results)
     print("  load average after: %.2f %.2f %.2f" % load_after)
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w") as f:
-        json.dump({"when": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()), "cores": os.cpu_count(),
-                   "load_before": load_before, "load_after": load_after, "results": results}, f, indent=1)
+        json.dump(
+            {
+                "when": time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime()),
+                "cores": os.cpu_count(),
+                "load_before": load_before,
+                "load_after": load_after,
+                "results": results,
+            },
+            f,
+            indent=1,
+        )
     print("  written to %s" % os.path.relpath(args.output, ROOT))
     return 0
 

@@ -36,12 +36,16 @@ def fill(store, learners: int, courses: int, events_per_record: int) -> "dict[st
 
         def body(tx):
             tx.run(statement, params)
+
         store._transaction(body)
         timings[step] = timings.get(step, 0.0) + time.perf_counter() - started
 
     for course in names:
-        run("courses", "INSERT INTO courses (course, title, last_change) VALUES (?, ?, 1)",
-            (course, "Scale course %s" % course))
+        run(
+            "courses",
+            "INSERT INTO courses (course, title, last_change) VALUES (?, ?, 1)",
+            (course, "Scale course %s" % course),
+        )
         run("records", sql["records"], (course, learners))
         run("reported events", sql["events"], (course, learners, events_per_record))
         run("quiz answers", sql["answers"], (course, learners))
@@ -109,6 +113,9 @@ def _sql(series, pad, seqs):
 
 _SQL = {
     "postgres": _sql(_PG_SERIES, _PG_PAD, "generate_series(1, ?) AS k"),
-    "sqlite": _sql(_SQLITE_SERIES + " AS g1", _SQLITE_PAD,
-                   "(WITH RECURSIVE t(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM t WHERE k < ?) SELECT k FROM t)"),
+    "sqlite": _sql(
+        _SQLITE_SERIES + " AS g1",
+        _SQLITE_PAD,
+        "(WITH RECURSIVE t(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM t WHERE k < ?) SELECT k FROM t)",
+    ),
 }

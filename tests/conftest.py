@@ -46,7 +46,8 @@ def pytest_ignore_collect(collection_path, config):
                 return True
             raise pytest.UsageError(
                 "Playwright is not installed: run ./test.sh (it installs the test dependencies), "
-                "or `pytest -m \"not browser\"` for the CPython tests alone.")
+                "or `pytest -m \"not browser\"` for the CPython tests alone."
+            )
     return None
 
 
@@ -55,6 +56,7 @@ def pytest_collection_modifyitems(config, items):
         folder = os.path.relpath(str(item.path), os.path.join(ROOT, "tests")).split(os.sep)[0]
         if folder in BROWSER_FOLDERS or "page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+
 
 ARTIFACTS = os.path.join(ROOT, "test-artifacts")
 RUNTIMES = ["py", "mpy"]
@@ -89,8 +91,11 @@ class Servers:
 
         builder = product == "builder"
         body = json.dumps({"course": course, "action": "edit" if builder else "view"}).encode()
-        request = urllib.request.Request(self.app + "/api/embed-url", data=body, headers={
-            "Content-Type": "application/json", "Authorization": "Bearer " + self.login(learner, builder)})
+        request = urllib.request.Request(
+            self.app + "/api/embed-url",
+            data=body,
+            headers={"Content-Type": "application/json", "Authorization": "Bearer " + self.login(learner, builder)},
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             answer = json.loads(response.read())
         assert answer["learner"] == learner
@@ -106,8 +111,9 @@ class Servers:
         import json
         import urllib.request
 
-        request = urllib.request.Request("%s/api/records?course=%s" % (self.app, course),
-                                         headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+        request = urllib.request.Request(
+            "%s/api/records?course=%s" % (self.app, course), headers={"Authorization": "Bearer " + ADMIN_TOKEN}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return {r["learner"]: r for r in json.loads(response.read())["records"]}
 
@@ -123,8 +129,11 @@ def serve_env(**extra):
     env.update(COURSEWIRE_ADMIN_TOKEN=ADMIN_TOKEN, COURSEWIRE_DEMO_KEY=DEMO_KEY)
     # The hostile floods (tests/browser/test_hostile.py) post tens of thousands of events as one
     # learner: past the server's report bounds, which test_report_limits.py tests on its own server.
-    env.update(COURSEWIRE_LIMITS=" ".join("%s=%d" % (name, 10 ** 12) for name in (
-        "report_events", "report_bytes", "session_events", "session_bytes")))
+    env.update(
+        COURSEWIRE_LIMITS=" ".join(
+            "%s=%d" % (name, 10**12) for name in ("report_events", "report_bytes", "session_events", "session_bytes")
+        )
+    )
     env.update(extra)
     return env
 
@@ -163,8 +172,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def pages(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("pages"))
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=root))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield Pages(root, "http://127.0.0.1:%d" % server.server_address[1])
@@ -185,8 +193,13 @@ def browser_type_launch_args(browser_type_launch_args):
     if os.path.exists("/usr/bin/chromium"):
         args["executable_path"] = "/usr/bin/chromium"
     args["args"] = [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
     ]
     return args
 

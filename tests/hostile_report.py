@@ -21,16 +21,34 @@ class HostileFigures:
         self.rows = []  # {"class", "runtime", "tried", "accepted", "page_errors", "answers_lost", "notes": {}}
 
     def add(self, attack, runtime, tried, accepted, page_errors=0, answers_lost=0, **notes):
-        self.rows.append({"class": attack, "runtime": runtime, "tried": tried, "accepted": accepted,
-                          "page_errors": page_errors, "answers_lost": answers_lost, "notes": notes})
+        self.rows.append(
+            {
+                "class": attack,
+                "runtime": runtime,
+                "tried": tried,
+                "accepted": accepted,
+                "page_errors": page_errors,
+                "answers_lost": answers_lost,
+                "notes": notes,
+            }
+        )
 
     def table(self):
         lines = ["%-22s %-4s %9s %9s %11s %12s  %s" % (("class", "rt") + COLUMNS + ("notes",))]
         for row in self.rows:
             notes = ", ".join("%s=%s" % (k, _short(v)) for k, v in row["notes"].items())
-            lines.append("%-22s %-4s %9s %9s %11s %12s  %s" % (
-                row["class"], row["runtime"], row["tried"], row["accepted"], row["page_errors"],
-                row["answers_lost"], notes))
+            lines.append(
+                "%-22s %-4s %9s %9s %11s %12s  %s"
+                % (
+                    row["class"],
+                    row["runtime"],
+                    row["tried"],
+                    row["accepted"],
+                    row["page_errors"],
+                    row["answers_lost"],
+                    notes,
+                )
+            )
         return lines
 
     def write(self, full):
@@ -38,8 +56,7 @@ class HostileFigures:
         document = {
             "written": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "full": full,
-            "totals": {key: sum(r[key] for r in self.rows if isinstance(r[key], int))
-                       for key in COLUMNS},
+            "totals": {key: sum(r[key] for r in self.rows if isinstance(r[key], int)) for key in COLUMNS},
             "rows": self.rows,
         }
         with open(FIGURES_PATH, "w", encoding="utf-8") as f:

@@ -31,8 +31,9 @@ class Installed:
         program = {"coursewire": self.command, "python": self.python}.get(args[0], args[0])
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
         env.update(kwargs.pop("env", {}))
-        return subprocess.run([program] + list(args[1:]), cwd=cwd, env=env, capture_output=True,
-                              text=True, timeout=timeout, **kwargs)
+        return subprocess.run(
+            [program] + list(args[1:]), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, **kwargs
+        )
 
 
 def pinned(name):
@@ -47,8 +48,12 @@ def pinned(name):
 def checkout_files():
     """Paths (relative to the checkout) of every file a clone would hold, plus files not yet added."""
     if os.path.isdir(os.path.join(ROOT, ".git")) or os.path.isfile(os.path.join(ROOT, ".git")):
-        done = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                              cwd=ROOT, capture_output=True, check=True)
+        done = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
         return [p for p in done.stdout.decode().split("\0") if p and os.path.isfile(os.path.join(ROOT, p))]
     skip = {".venv", "node_modules", ".git", "build", "var", "test-artifacts", "__pycache__", ".pytest_cache"}
     found = []

@@ -22,7 +22,7 @@ DYNAMIC = "<dynamic import>"
 def module_name(path, root=ROOT):
     """`coursewire/core/wire.py` -> ("coursewire.core.wire", False); a package's `__init__.py`
     names the package itself, and is_package says so (it is where `from . import x` starts)."""
-    parts = os.path.relpath(path, root)[:-len(".py")].split(os.sep)
+    parts = os.path.relpath(path, root)[: -len(".py")].split(os.sep)
     if parts[-1] == "__init__":
         return ".".join(parts[:-1]), True
     return ".".join(parts), False
@@ -32,8 +32,11 @@ def python_files(root=ROOT):
     """Every .py file of the tree, as (module name, is package, path), sorted."""
     found = []
     for folder, subfolders, files in os.walk(root):
-        subfolders[:] = [name for name in subfolders if not (name.startswith(".") or name in SKIPPED_FOLDERS
-                                                            or name.endswith(".egg-info"))]
+        subfolders[:] = [
+            name
+            for name in subfolders
+            if not (name.startswith(".") or name in SKIPPED_FOLDERS or name.endswith(".egg-info"))
+        ]
         for name in files:
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
@@ -48,7 +51,7 @@ def _absolute(node, module, is_package):
     package = module.split(".") if is_package else module.split(".")[:-1]
     if node.level - 1 >= len(package):
         raise ValueError("relative import beyond the top of %s" % module)
-    base = package[:len(package) - (node.level - 1)]
+    base = package[: len(package) - (node.level - 1)]
     return ".".join(base + ([node.module] if node.module else []))
 
 

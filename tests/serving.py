@@ -46,9 +46,19 @@ def start_serve(probe="/index.html", timeout_s=120, args=(), env=None, ports=Non
     log_path = os.path.join(folder, "serve.log")
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(app_port),
-             "--harness-port", str(harness_port)] + args,
-            stdout=log, stderr=subprocess.STDOUT, text=True, env=env,
+            [
+                sys.executable,
+                os.path.join(ROOT, "serve.py"),
+                "--port",
+                str(app_port),
+                "--harness-port",
+                str(harness_port),
+            ]
+            + args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
         )
     proc.log_path = log_path
 

@@ -33,6 +33,7 @@ from coursewire.core.rules import MAX_RULES_CHARS
 
 def _progress_widget(embed, target):
     """Keep `target` in step with the course's progress: <progress> value, or ARIA + a CSS var."""
+
     def update(_event):
         value = embed.state.progress
         if target.tagName == "PROGRESS":
@@ -100,10 +101,18 @@ def mount(element):
         origins = (element.getAttribute("data-origins") or "").split() or None
         target = _progress_target(element)
         mint = _mint(element)
-        embed = Embed(element, None if mint else element.getAttribute("data-src") or None, product=product,
-                      origins=origins, rules=_rules(element), mint=mint, report=_report(element),
-                      storage_key=element.getAttribute("data-storage-key") or None, dom_events=True,
-                      reconnect=element.getAttribute("data-coursewire-reconnect") != "off")
+        embed = Embed(
+            element,
+            None if mint else element.getAttribute("data-src") or None,
+            product=product,
+            origins=origins,
+            rules=_rules(element),
+            mint=mint,
+            report=_report(element),
+            storage_key=element.getAttribute("data-storage-key") or None,
+            dom_events=True,
+            reconnect=element.getAttribute("data-coursewire-reconnect") != "off",
+        )
         if target:
             _progress_widget(embed, target)
     except Exception as error:

@@ -129,8 +129,21 @@ class Embed:
     (bounded, with backoff). A container holds one Embed: a second raises ValueError.
     """
 
-    def __init__(self, container, url=None, product="player", origins=None, rules=None, persist=True,
-                 storage_key=None, title=None, dom_events=False, mint=None, report=None, reconnect=True):
+    def __init__(
+        self,
+        container,
+        url=None,
+        product="player",
+        origins=None,
+        rules=None,
+        persist=True,
+        storage_key=None,
+        title=None,
+        dom_events=False,
+        mint=None,
+        report=None,
+        reconnect=True,
+    ):
         bridge = window.coursewireBridge
         frame_id, url, self.mint = _source(bridge, container, url, mint, product)
         origin = None
@@ -160,8 +173,9 @@ class Embed:
             store = Store(key, LocalStorage())
         self._keeper = RecordKeeper(clock, lambda: self.session.state, store, self._tell_stored)
         # Restore before any message is applied, so nothing is applied twice or lost.
-        self.session = Session(product, list(origins) if origins else ([origin] if origin else []),
-                               self._restore(product, rules))
+        self.session = Session(
+            product, list(origins) if origins else ([origin] if origin else []), self._restore(product, rules)
+        )
         self.session.on_handler_error = lambda sentence: window.console.error("Coursewire: " + sentence)
         self._tell_rule_errors()
         self._tell_bounds()
@@ -267,8 +281,9 @@ class Embed:
             refused = self.store.notice
             error = self.store.clear()
             if error is not None:
-                self._notice("This browser would not remove the stored record (%s): a reload may bring "
-                             "it back." % error)
+                self._notice(
+                    "This browser would not remove the stored record (%s): a reload may bring it back." % error
+                )
             elif refused in self.notices and self.store.notice is None:
                 self.notices.remove(refused)  # storage took the removal: saving is tried again
         self._flush()
@@ -410,9 +425,14 @@ class Embed:
         bridge = window.coursewireBridge
         outbox = Outbox(bridge.sessionId(), self.mint.course if self.mint else None, self.learner)
         outbox.set_token(report.get("token"))
-        reporter = Reporter(report["url"], outbox, clock,
-                            lambda url, text: bridge.post(self.frame_id, url, text, "report"),
-                            lambda url, text: bridge.beacon(url, text), self._tell)
+        reporter = Reporter(
+            report["url"],
+            outbox,
+            clock,
+            lambda url, text: bridge.post(self.frame_id, url, text, "report"),
+            lambda url, text: bridge.beacon(url, text),
+            self._tell,
+        )
         if not self.mint and outbox.token is None:  # a minted answer may still bring one
             reporter.tell_no_token()
         unreadable = reporter.open(self.store)

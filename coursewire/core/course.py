@@ -29,11 +29,11 @@ BOUNDED = RECORD_LISTS  # the record's growing lists, as record fields
 CAPS = {"screens": SCREENS_CAP, "feedback_history": FEEDBACK_HISTORY_CAP, "quiz": QUIZ_LOG_CAP}
 BOUND_NOTICES = {
     "screens": "This course reported more than %d different screens; the record keeps the first %d, "
-               "and later screens are not tracked in this browser." % (SCREENS_CAP, SCREENS_CAP),
+    "and later screens are not tracked in this browser." % (SCREENS_CAP, SCREENS_CAP),
     "feedback_history": "The feedback history is full (%d entries); later ratings update the latest "
-                        "feedback only." % FEEDBACK_HISTORY_CAP,
+    "feedback only." % FEEDBACK_HISTORY_CAP,
     "quiz": "The quiz log is full (%d entries); later answers are not added to this browser's record "
-            "(the host's server still receives them)." % QUIZ_LOG_CAP,
+    "(the host's server still receives them)." % QUIZ_LOG_CAP,
 }
 
 STATUS_NOT_STARTED = "Not started"

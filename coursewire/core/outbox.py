@@ -87,8 +87,14 @@ class Outbox:
         if len(self.pending) >= MAX_PENDING:
             self.dropped += 1
             return False
-        entry = {"session": self.session_id, "seq": self.next_seq, "type": event.type,
-                 "event": event.event, "data": event.data, "time": now}
+        entry = {
+            "session": self.session_id,
+            "seq": self.next_seq,
+            "type": event.type,
+            "event": event.event,
+            "data": event.data,
+            "time": now,
+        }
         entry["text"] = _event_text(entry)
         self.pending.append(entry)
         self.next_seq += 1
@@ -154,8 +160,11 @@ class Outbox:
             # The server will never take this batch as it is: keep the record, drop the report,
             # and send what came after it.
             self.dropped += self._forget(session, last)
-            self._tell("batch", "The host's server refused a batch of reports (HTTP %d%s); it was set aside "
-                                "and later reports are still sent." % (status, _reason(body)))
+            self._tell(
+                "batch",
+                "The host's server refused a batch of reports (HTTP %d%s); it was set aside "
+                "and later reports are still sent." % (status, _reason(body)),
+            )
             return 0 if self.pending else None
         self.failures += 1
         delay = min(FIRST_RETRY_MS * (2 ** (self.failures - 1)), MAX_RETRY_MS)
@@ -176,10 +185,16 @@ class Outbox:
         self.dropped += len(refused)
         first = refused[0] if isinstance(refused[0], dict) else {}
         error = first.get("error")
-        self._tell("events", "The host's server refused %s report%s (%s); %s dropped." % (
-            len(refused), "" if len(refused) == 1 else "s",
-            _clip(error) if isinstance(error, str) else "no reason given",
-            "it was" if len(refused) == 1 else "they were"))
+        self._tell(
+            "events",
+            "The host's server refused %s report%s (%s); %s dropped."
+            % (
+                len(refused),
+                "" if len(refused) == 1 else "s",
+                _clip(error) if isinstance(error, str) else "no reason given",
+                "it was" if len(refused) == 1 else "they were",
+            ),
+        )
 
     def _tell(self, kind, text):
         if kind not in self._told:
@@ -229,11 +244,12 @@ class Outbox:
         writes = []
         for k in range(max(self._stored_end, self.first) // OUTBOX_CHUNK, (end - 1) // OUTBOX_CHUNK + 1):
             low, high = max(k * OUTBOX_CHUNK, self.first), min((k + 1) * OUTBOX_CHUNK, end)
-            entries = self.pending[low - self.first:high - self.first]
+            entries = self.pending[low - self.first : high - self.first]
             # One text per entry, joined: MicroPython's json.dumps is quadratic on long text.
             writes.append((_chunk(k), "[%d, [%s]]" % (low, ", ".join([_stored_text(e) for e in entries]))))
-        writes.append((PART, json.dumps({"version": OUTBOX_VERSION, "token": self.token, "first": self.first,
-                                          "end": end})))
+        writes.append(
+            (PART, json.dumps({"version": OUTBOX_VERSION, "token": self.token, "first": self.first, "end": end}))
+        )
         removes = [_chunk(k) for k in sorted(self._stored_chunks - live)]
         return writes, removes, lambda: self._saved(end, live)
 
@@ -261,7 +277,7 @@ class Outbox:
                 low, entries = _read_chunk(read_part(_chunk(k)) if read_part else None)
                 if entries is None or not k * OUTBOX_CHUNK <= low <= max(k * OUTBOX_CHUNK, first):
                     return "part %d of the outbox record is missing or unusable" % (k + 1)
-                pending.extend(entries[max(0, first - low):max(0, end - low)])
+                pending.extend(entries[max(0, first - low) : max(0, end - low)])
                 chunks.add(k)
             if len(pending) != end - first:
                 return "the outbox record's chunks do not hold its entries"
@@ -296,8 +312,14 @@ def _read_chunk(text):
     if not isinstance(text, str):
         return None, None
     value, reason = parse_json(text, MAX_CHUNK_CHARS, MAX_CHUNK_DEPTH)
-    if reason is not None or not isinstance(value, list) or len(value) != 2 or not _is_position(value[0]) or \
-            not isinstance(value[1], list) or len(value[1]) > OUTBOX_CHUNK:
+    if (
+        reason is not None
+        or not isinstance(value, list)
+        or len(value) != 2
+        or not _is_position(value[0])
+        or not isinstance(value[1], list)
+        or len(value[1]) > OUTBOX_CHUNK
+    ):
         return None, None
     return value[0], value[1]
 
@@ -313,7 +335,7 @@ def _seconds(value):
 
 
 def _clip(text):
-    return text if len(text) <= MAX_REASON_CHARS else text[:MAX_REASON_CHARS - 1] + "\u2026"
+    return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 1] + "\u2026"
 
 
 def _reason(body):
@@ -358,7 +380,12 @@ def _usable_entry(entry):
     if not isinstance(entry, dict):
         return False
     session, seq = entry.get("session"), entry.get("seq")
-    return (is_session_id(session)
-            and is_int(seq) and seq >= 1
-            and isinstance(entry.get("type"), str) and (entry.get("event") is None or isinstance(entry["event"], str))
-            and isinstance(entry.get("data"), dict) and isinstance(entry.get("time"), str))
+    return (
+        is_session_id(session)
+        and is_int(seq)
+        and seq >= 1
+        and isinstance(entry.get("type"), str)
+        and (entry.get("event") is None or isinstance(entry["event"], str))
+        and isinstance(entry.get("data"), dict)
+        and isinstance(entry.get("time"), str)
+    )

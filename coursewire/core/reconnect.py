@@ -29,20 +29,26 @@ class MintRequest:
         if not isinstance(endpoint, str) or not endpoint.strip() or len(endpoint) > MAX_URL_CHARS:
             raise ValueError("the mint endpoint must be a URL such as /api/embed-url")
         if course_id(course) is None:  # the server's rule: a course it would refuse is never asked for
-            raise ValueError("the course must be a course id: a number, or at most %d letters, digits, "
-                             "'.', '_', ':' or '-'" % MAX_COURSE_CHARS)
+            raise ValueError(
+                "the course must be a course id: a number, or at most %d letters, digits, "
+                "'.', '_', ':' or '-'" % MAX_COURSE_CHARS
+            )
         if learner is not None:
             _check_id("learner", learner)
         if action not in ACTIONS:
             raise ValueError("the action must be 'view' or 'edit', not %r" % (action,))
         if login_url is not None and login_token is not None:
             raise ValueError("give the mint request a login_url or a login_token, not both")
-        if login_url is not None and (not isinstance(login_url, str) or not login_url.strip()
-                                      or len(login_url) > MAX_URL_CHARS):
+        if login_url is not None and (
+            not isinstance(login_url, str) or not login_url.strip() or len(login_url) > MAX_URL_CHARS
+        ):
             raise ValueError("login_url must be the URL of the host's login-token endpoint, such as /login-token")
-        if login_token is not None and (not isinstance(login_token, str) or not login_token.strip()
-                                        or len(login_token) > MAX_LOGIN_TOKEN_CHARS
-                                        or any(ord(c) <= 32 or ord(c) > 126 for c in login_token)):
+        if login_token is not None and (
+            not isinstance(login_token, str)
+            or not login_token.strip()
+            or len(login_token) > MAX_LOGIN_TOKEN_CHARS
+            or any(ord(c) <= 32 or ord(c) > 126 for c in login_token)
+        ):
             raise ValueError("login_token must be the login token (a JWT) the host's backend issued")
         self.endpoint = endpoint.strip()
         self.course = course_id(course)
@@ -60,8 +66,14 @@ class MintRequest:
         unknown = sorted([name for name in data if name not in FIELDS])
         if unknown:
             raise ValueError("mint takes %s, not %s" % (", ".join(FIELDS), unknown[0]))
-        return cls(data.get("url"), data.get("course"), data.get("learner"), data.get("action", "view"),
-                   data.get("login_url"), data.get("login_token"))
+        return cls(
+            data.get("url"),
+            data.get("course"),
+            data.get("learner"),
+            data.get("action", "view"),
+            data.get("login_url"),
+            data.get("login_token"),
+        )
 
     def data(self):
         """The request as data, for bridge.js (which builds the HTTP request from it)."""
@@ -103,8 +115,12 @@ def answer_fields(answer):
     if learner is not None:
         _check_id("learner", learner)
         learner = str(learner)
-    return (answer["url"], expires if isinstance(expires, str) else None, token if isinstance(token, str) else None,
-            learner)
+    return (
+        answer["url"],
+        expires if isinstance(expires, str) else None,
+        token if isinstance(token, str) else None,
+        learner,
+    )
 
 
 # Reconnect states, as the session pill shows them.
@@ -129,8 +145,7 @@ class Reconnect:
     manual()         -> the learner asked (Reconnect button): always mints at once
     """
 
-    def __init__(self, automatic=True, attempts=5, first_delay_ms=1000, factor=2, max_delay_ms=30000,
-                 window_ms=600000):
+    def __init__(self, automatic=True, attempts=5, first_delay_ms=1000, factor=2, max_delay_ms=30000, window_ms=600000):
         if not isinstance(attempts, int) or attempts < 1:
             raise ValueError("attempts must be a positive integer")
         self.automatic = automatic

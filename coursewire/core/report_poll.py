@@ -158,9 +158,9 @@ class ReportPoll:
             self.afters.append(self.page_last or "")
             self.firsts.append(self.firsts[-1] + len(self.records))
         else:  # back, or the page shown read again
-            del self.tokens[index + 1:]
-            del self.afters[index + 1:]
-            del self.firsts[index + 1:]
+            del self.tokens[index + 1 :]
+            del self.afters[index + 1 :]
+            del self.firsts[index + 1 :]
         records = learners_of(value)
         if not self.drawn and isinstance(value.get("cursor"), int):
             self.cursor = value["cursor"]  # the first page's snapshot: polls start from it

@@ -60,8 +60,10 @@ class Reporter:
         if self.outbox.add(event, now):
             self.changed()
         else:
-            self.on_notice("%d reports wait for the host's server, the most kept; later events are not "
-                           "reported to it until it takes some." % MAX_PENDING)
+            self.on_notice(
+                "%d reports wait for the host's server, the most kept; later events are not "
+                "reported to it until it takes some." % MAX_PENDING
+            )
 
     def minted(self, token):
         """A freshly minted URL came with `token` (None: the server gave none): send with it."""
@@ -72,8 +74,10 @@ class Reporter:
 
     def tell_no_token(self):
         # Without a token nothing is sent: said once (console and inspector), never a silent loss.
-        self.on_notice("Reports to %s are off: the host's server gave this page no report token, so what "
-                       "the learner does stays in this browser." % self.url[:200])
+        self.on_notice(
+            "Reports to %s are off: the host's server gave this page no report token, so what "
+            "the learner does stays in this browser." % self.url[:200]
+        )
 
     def send(self):
         """POST the next batch, if one may go now (nothing goes while a batch is on its way)."""
@@ -87,8 +91,7 @@ class Reporter:
         """The server's answer to the batch on its way: the outbox's rule says what comes next."""
         delay = self.outbox.answered(status, body, retry_after)
         if status == 401:
-            self.on_notice("The host's server refused this page's report token; reports wait for the next "
-                           "signed URL.")
+            self.on_notice("The host's server refused this page's report token; reports wait for the next signed URL.")
         notice, self.outbox.notice = self.outbox.notice, None
         if notice is not None:  # a refused batch, or refused events: once each
             self.on_notice(notice)

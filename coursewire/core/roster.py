@@ -23,7 +23,6 @@ REPORTED_MARK = "\u25cc"  # ◌ dotted circle: claimed, not proven
 VERIFIED_MARK = "\u2714"  # ✔ heavy check mark: proven by a signed webhook
 
 
-
 def course_param(text):
     """The course id in `text` (the page's ?course=), or None when the server would refuse it
     (the vocabulary's rule, which coursewire/server/ids.py applies)."""
@@ -38,8 +37,12 @@ def reported_evidence(record):
     """What the learner's browser reported: {"state": "completed" | "started" | "none", "mark",
     "text", "time"} (time: the ISO time of that evidence, or None)."""
     if record.get("reported_completed_at"):
-        return {"state": "completed", "mark": REPORTED_MARK, "text": "Reported complete",
-                "time": record["reported_completed_at"]}
+        return {
+            "state": "completed",
+            "mark": REPORTED_MARK,
+            "text": "Reported complete",
+            "time": record["reported_completed_at"],
+        }
     if record.get("reported_started_at"):
         return {"state": "started", "mark": "", "text": "Reported started", "time": record["reported_started_at"]}
     if record.get("verified_completed_at"):
@@ -51,8 +54,12 @@ def reported_evidence(record):
 def verified_evidence(record):
     """What Coassemble's signed webhooks verified, in the same shape as reported_evidence."""
     if record.get("verified_completed_at"):
-        return {"state": "completed", "mark": VERIFIED_MARK, "text": "Verified complete",
-                "time": record["verified_completed_at"]}
+        return {
+            "state": "completed",
+            "mark": VERIFIED_MARK,
+            "text": "Verified complete",
+            "time": record["verified_completed_at"],
+        }
     if record.get("verified_commenced_at"):
         return {"state": "started", "mark": "", "text": "Verified started", "time": record["verified_commenced_at"]}
     return {"state": "none", "mark": "", "text": "Not verified", "time": None}
@@ -76,8 +83,12 @@ def progress_evidence(record):
         percent = _percent(record.get("verified_progress"))
     if percent is None:
         return {"percent": reported, "source": "reported", "text": "%d%%" % reported, "reported": None}
-    return {"percent": percent, "source": "verified", "text": "%d%% Verified by Coassemble" % percent,
-            "reported": reported if reported not in (0, percent) else None}
+    return {
+        "percent": percent,
+        "source": "verified",
+        "text": "%d%% Verified by Coassemble" % percent,
+        "reported": reported if reported not in (0, percent) else None,
+    }
 
 
 def last_activity(record):
@@ -86,7 +97,6 @@ def last_activity(record):
     times = [record.get(name) for name in ("last_event_at", "verified_commenced_at", "verified_completed_at")]
     times = [t for t in times if isinstance(t, str) and t]
     return max(times) if times else None
-
 
 
 # -- the progress distribution --

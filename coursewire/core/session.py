@@ -42,13 +42,22 @@ def check_origin(origin):
     if not isinstance(origin, str):
         raise ValueError("an allowed origin must be a string like https://host, not %r" % (origin,))
     scheme, sep, rest = origin.partition("://")
-    if scheme not in ("http", "https") or not sep or not rest or "/" in rest or "?" in rest or "#" in rest \
-            or "@" in rest or rest != rest.strip() or rest.lower() != rest:
-        raise ValueError("%r is not an origin: write scheme://host[:port] in lower case, with no path"
-                         % (origin,))
+    if (
+        scheme not in ("http", "https")
+        or not sep
+        or not rest
+        or "/" in rest
+        or "?" in rest
+        or "#" in rest
+        or "@" in rest
+        or rest != rest.strip()
+        or rest.lower() != rest
+    ):
+        raise ValueError("%r is not an origin: write scheme://host[:port] in lower case, with no path" % (origin,))
     if origin.endswith(":443" if scheme == "https" else ":80"):
-        raise ValueError("%r names its default port, which browsers never send: write %s"
-                         % (origin, origin.rsplit(":", 1)[0]))
+        raise ValueError(
+            "%r names its default port, which browsers never send: write %s" % (origin, origin.rsplit(":", 1)[0])
+        )
     return origin
 
 
@@ -155,7 +164,11 @@ class Session:
     def _handler_failed(self, handler, error, event, now):
         # A host's bug must not stop the other handlers or later events: it is logged and shown.
         sentence = "handler %s for %s raised %s: %s" % (
-            getattr(handler, "__name__", "?"), event.name, type(error).__name__, error)
+            getattr(handler, "__name__", "?"),
+            event.name,
+            type(error).__name__,
+            error,
+        )
         self.log.add_handler_error(sentence, event, now)
         self._changes[C.LOG] = True
         if self.on_handler_error is not None:

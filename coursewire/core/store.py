@@ -145,9 +145,11 @@ class Store:
         self._saved = dict(counts)
         self._head = self._text
         self._chunks = {name: _chunks_for(counts[name]) for name in LISTS}
-        self._first = {"screens": order[0] if order else None,
-                       "feedback_history": _first_entry(record["feedback_history"]),
-                       "quiz": _first_entry(record["quiz"])}
+        self._first = {
+            "screens": order[0] if order else None,
+            "feedback_history": _first_entry(record["feedback_history"]),
+            "quiz": _first_entry(record["quiz"]),
+        }
         return None
 
     def _load_version_1(self, record):
@@ -200,9 +202,11 @@ class Store:
         screens, order = record["screens"], record["screen_order"]
         history, quiz = record["feedback_history"], record["quiz"]
         # name -> (entries, entries i..j-1): slices of the record's lists, never copies of them
-        lists = {"screens": (len(order), lambda i, j: [screens[k] for k in order[i:j]]),
-                 "feedback_history": (len(history), lambda i, j: history[i:j]),
-                 "quiz": (len(quiz), lambda i, j: quiz[i:j])}
+        lists = {
+            "screens": (len(order), lambda i, j: [screens[k] for k in order[i:j]]),
+            "feedback_history": (len(history), lambda i, j: history[i:j]),
+            "quiz": (len(quiz), lambda i, j: quiz[i:j]),
+        }
         head["lists"] = {name: lists[name][0] for name in LISTS}
         firsts = {name: _first_of(name, lists[name]) for name in LISTS}
         plan = {}

@@ -33,7 +33,7 @@ def web_url(url, page_url, what="the course URL"):
         scheme = _scheme(url)
     if scheme not in ("http", "https"):
         raise ValueError("%s must be http(s), not %s:" % (what, scheme or "(none)"))
-    rest = url[len(scheme) + 3:] if url[len(scheme):len(scheme) + 3] == "://" else None
+    rest = url[len(scheme) + 3 :] if url[len(scheme) : len(scheme) + 3] == "://" else None
     if rest is None:
         raise ValueError("%s must start with %s://" % (what, scheme))
     authority = rest
@@ -157,8 +157,12 @@ def _dotted_quad(text):
     if len(parts) != 4:
         return None
     for part in parts:
-        if not 1 <= len(part) <= 3 or any(c not in "0123456789" for c in part) or \
-                (len(part) > 1 and part[0] == "0") or int(part) > 255:
+        if (
+            not 1 <= len(part) <= 3
+            or any(c not in "0123456789" for c in part)
+            or (len(part) > 1 and part[0] == "0")
+            or int(part) > 255
+        ):
             return None
     return [int(part) for part in parts]
 
@@ -179,7 +183,7 @@ def _ipv6_text(address):
     hexes = ["%x" % group for group in address]
     if best == -1:
         return ":".join(hexes)
-    return ":".join(hexes[:best]) + "::" + ":".join(hexes[best + best_len:])
+    return ":".join(hexes[:best]) + "::" + ":".join(hexes[best + best_len :])
 
 
 def _scheme(url):
@@ -197,7 +201,7 @@ def _split_port(authority):
         end = authority.find("]")
         if end == -1:
             return "", None
-        host, rest = authority[:end + 1], authority[end + 1:]
+        host, rest = authority[: end + 1], authority[end + 1 :]
         if rest == "":
             return host, None
         return (host, rest[1:]) if rest.startswith(":") else ("", None)
@@ -215,8 +219,10 @@ def back_url(wanted, page_url, allowed_origins=()):
     _, page_origin = web_url(page_url, page_url, "the page's URL")
     url, origin = web_url(wanted, page_url, "the Back URL")
     if origin != page_origin and origin not in allowed_origins:
-        raise ValueError("the Back URL leads to another site (%s); only this page's origin is allowed "
-                         "unless the host names that origin in data-back-origins" % origin)
+        raise ValueError(
+            "the Back URL leads to another site (%s); only this page's origin is allowed "
+            "unless the host names that origin in data-back-origins" % origin
+        )
     return url
 
 
@@ -224,13 +230,13 @@ def _resolve(url, page_url, what):
     scheme = _scheme(page_url)
     if scheme not in ("http", "https"):
         raise ValueError("%s is relative and needs an http(s) page to resolve against" % what)
-    after = page_url[len(scheme) + 3:]
+    after = page_url[len(scheme) + 3 :]
     cut = len(after)
     for stop in "/?#":
         at = after.find(stop)
         if at != -1 and at < cut:
             cut = at
-    origin = page_url[:len(scheme) + 3 + cut]
+    origin = page_url[: len(scheme) + 3 + cut]
     path = after[cut:].split("#", 1)[0].split("?", 1)[0] or "/"
     if url.startswith("//"):
         return scheme + ":" + url

@@ -24,7 +24,7 @@ RECORD_LISTS = ("screens", "feedback_history", "quiz")
 # What the server's record columns hold: an event past these is refused alone. Attempts are
 # INTEGER columns, 32 bits on PostgreSQL; a screen id is part of a primary key, and a PostgreSQL
 # index entry holds at most ~2,700 bytes (4 per character here).
-MAX_ATTEMPT = 2 ** 31 - 1
+MAX_ATTEMPT = 2**31 - 1
 MAX_SCREEN_ID_CHARS = 512
 
 # A course id: a number or a short slug (it ends up in URLs, storage keys and database keys).
@@ -79,5 +79,8 @@ def course_id(value):
 
 
 def is_session_id(value):
-    return (isinstance(value, str) and SESSION_MIN_CHARS <= len(value) <= SESSION_MAX_CHARS
-            and all(c in SESSION_CHARS for c in value))
+    return (
+        isinstance(value, str)
+        and SESSION_MIN_CHARS <= len(value) <= SESSION_MAX_CHARS
+        and all(c in SESSION_CHARS for c in value)
+    )

@@ -112,8 +112,14 @@ FIELDS = {
     "screen:start": _SCREEN,
     "screen:end": _SCREEN,
     "screen:complete": _SCREEN,
-    "screen:answer": _SCREEN + (("question", as_json), ("answer", as_json), ("correct", as_bool),
-                                ("score", as_number), ("attempt", as_positive)),
+    "screen:answer": _SCREEN
+    + (
+        ("question", as_json),
+        ("answer", as_json),
+        ("correct", as_bool),
+        ("score", as_number),
+        ("attempt", as_positive),
+    ),
     "screen:failed": _SCREEN + (("score", as_number), ("attempt", as_positive)),
     "screen:retry": _SCREEN + (("attempt", as_positive),),
 }

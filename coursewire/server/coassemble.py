@@ -70,6 +70,7 @@ _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # visible ASCII: what an HTTP header
 
 # ---- Errors ------------------------------------------------------------------------------
 
+
 class MintError(Exception):
     """Minting failed. `status` is what a host endpoint should answer its browser, `sentence` says
     why in one sentence (never containing the key), `coassemble_status` is the HTTP status
@@ -88,11 +89,13 @@ class MintError(Exception):
 
 class InvalidMintRequest(MintError, ValueError):
     """The caller's arguments cannot make a valid request (bad course id, learner, action, options)."""
+
     status = 400
 
 
 class NotConfigured(MintError):
     """The workspace id, the key or the API URL is missing or unusable: nothing was sent."""
+
     status = 503
 
 
@@ -102,6 +105,7 @@ class KeyRejected(MintError):
 
 class CourseNotFound(MintError):
     """Coassemble has no such course in this workspace (404)."""
+
     status = 404
 
 
@@ -115,6 +119,7 @@ class MintRefused(MintError):
 
 class RateLimited(MintRefused):
     """Coassemble's per-IP rate limit (429); `retry_after` is its Retry-After in seconds, or None."""
+
     status = 503
 
     def __init__(self, sentence: str, coassemble_status: int | None = 429, retry_after: int | None = None) -> None:
@@ -129,10 +134,12 @@ class CoassembleUnavailable(MintError):
 
 class MintTimeout(MintError):
     """Coassemble did not answer within the configured timeout."""
+
     status = 504
 
 
 # ---- The answer --------------------------------------------------------------------------
+
 
 class EmbedUrl:
     """A signed embed URL and when it stops working. `expires_at_is_estimate` is True when the
@@ -147,15 +154,25 @@ class EmbedUrl:
         # The URL is a bearer credential for one learner's session: show where it goes, not it.
         parts = urllib.parse.urlsplit(self.url)
         return "EmbedUrl(%s://%s/..., expires_at=%s%s)" % (
-            parts.scheme, parts.netloc, self.expires_at.isoformat(),
-            " (estimate)" if self.expires_at_is_estimate else "")
+            parts.scheme,
+            parts.netloc,
+            self.expires_at.isoformat(),
+            " (estimate)" if self.expires_at_is_estimate else "",
+        )
 
 
 # ---- Minting -----------------------------------------------------------------------------
 
-def mint(course_id: object, learner: str, action: str = "view", name: str | None = None,
-         client_identifier: str | None = None, options: dict | None = None,
-         settings: Settings | None = None) -> EmbedUrl:
+
+def mint(
+    course_id: object,
+    learner: str,
+    action: str = "view",
+    name: str | None = None,
+    client_identifier: str | None = None,
+    options: dict | None = None,
+    settings: Settings | None = None,
+) -> EmbedUrl:
     """A fresh signed embed URL for `learner` on `course_id` (builder when action="edit"; then
     `course_id` may be None for a new course). Raises a `MintError` subclass on any failure."""
     settings = settings or Settings.from_env()
@@ -171,8 +188,13 @@ def mint(course_id: object, learner: str, action: str = "view", name: str | None
     if failure is None:
         url, failure = _signed_url(raw, settings.api_key)
     if failure is not None or url is None:
-        log.warning("Coassemble embed URL (%s, course %s) failed after %.0f ms: %s",
-                    action, body.get("courseId"), elapsed_ms, failure and failure.sentence)
+        log.warning(
+            "Coassemble embed URL (%s, course %s) failed after %.0f ms: %s",
+            action,
+            body.get("courseId"),
+            elapsed_ms,
+            failure and failure.sentence,
+        )
         raise failure or CoassembleUnavailable("Coassemble answered without a valid signed embed URL.")
     log.debug("Coassemble embed URL (%s, course %s) minted in %.0f ms", action, body.get("courseId"), elapsed_ms)
     expires_at = _jwt_expiry(url)
@@ -181,8 +203,14 @@ def mint(course_id: object, learner: str, action: str = "view", name: str | None
     return EmbedUrl(url, expires_at, False)
 
 
-def request_body(course_id: object, learner: str, action: str = "view", name: str | None = None,
-                 client_identifier: str | None = None, options: dict | None = None) -> dict[str, Any]:
+def request_body(
+    course_id: object,
+    learner: str,
+    action: str = "view",
+    name: str | None = None,
+    client_identifier: str | None = None,
+    options: dict | None = None,
+) -> dict[str, Any]:
     """The JSON body Coassemble documents, checked: InvalidMintRequest on bad arguments."""
     if action not in ACTIONS:
         raise InvalidMintRequest("The action must be 'view' (the player) or 'edit' (the builder).")
@@ -230,9 +258,11 @@ def _endpoint_and_authorization(settings: Settings) -> tuple[str, str]:
     else:
         named = None
     if named is not None and workspace and workspace != named:
-        raise NotConfigured("COASSEMBLE_API_KEY belongs to workspace %s, not to COASSEMBLE_WORKSPACE_ID %s."
-                            % (named, workspace) if named.isdigit() and workspace.isdigit() else
-                            "COASSEMBLE_API_KEY belongs to another workspace than COASSEMBLE_WORKSPACE_ID.")
+        raise NotConfigured(
+            "COASSEMBLE_API_KEY belongs to workspace %s, not to COASSEMBLE_WORKSPACE_ID %s." % (named, workspace)
+            if named.isdigit() and workspace.isdigit()
+            else "COASSEMBLE_API_KEY belongs to another workspace than COASSEMBLE_WORKSPACE_ID."
+        )
     if named is None:
         if not workspace:
             raise NotConfigured("Coassemble is not configured: set COASSEMBLE_WORKSPACE_ID on the server.")
@@ -240,7 +270,14 @@ def _endpoint_and_authorization(settings: Settings) -> tuple[str, str]:
             raise NotConfigured("COASSEMBLE_WORKSPACE_ID must be the workspace's id, without spaces or ':'.")
         key = "COASSEMBLE:%s:%s" % (workspace, key)
     api = _split(settings.api_url or "")
-    if api is None or api.scheme not in ("http", "https") or not api.hostname or api.username or api.password or api.query:
+    if (
+        api is None
+        or api.scheme not in ("http", "https")
+        or not api.hostname
+        or api.username
+        or api.password
+        or api.query
+    ):
         raise NotConfigured("COASSEMBLE_API_URL must be an http(s) address such as https://api.coassemble.com.")
     base = settings.api_url.rstrip("/")
     if base.endswith("/api"):
@@ -248,8 +285,14 @@ def _endpoint_and_authorization(settings: Settings) -> tuple[str, str]:
     return base + EMBED_PATH, key
 
 
-def api_call(settings: Settings, method: str, path: str, query: dict | None = None, body: object = None,
-             max_bytes: int = MAX_ANSWER_BYTES) -> Sent:
+def api_call(
+    settings: Settings,
+    method: str,
+    path: str,
+    query: dict | None = None,
+    body: object = None,
+    max_bytes: int = MAX_ANSWER_BYTES,
+) -> Sent:
     """One authorised request to Coassemble's headless API (`path` such as
     "/api/v1/headless/trackings"; `query` a dict; `body` JSON-able or None), with the same
     configuration, key handling, timeout and no-redirect rule as minting. Returns (status,
@@ -257,7 +300,7 @@ def api_call(settings: Settings, method: str, path: str, query: dict | None = No
     status is the caller's to interpret (`refusal_sentence` words the common ones). Raises
     NotConfigured when Coassemble is not configured."""
     endpoint, authorization = _endpoint_and_authorization(settings)
-    url = endpoint[:-len(EMBED_PATH)] + path
+    url = endpoint[: -len(EMBED_PATH)] + path
     if query:
         url += "?" + urllib.parse.urlencode(query)
     return _send(method, url, authorization, body, settings.mint_timeout_s, max_bytes)
@@ -274,7 +317,9 @@ def refusal_sentence(status: int, headers: Any, raw: bytes, what: str, key: str 
     if status == 429:
         retry = _retry_after(headers)
         return "Coassemble rate-limited %s; try again %s." % (
-            what, "in %d seconds" % retry if retry is not None else "later")
+            what,
+            "in %d seconds" % retry if retry is not None else "later",
+        )
     if status >= 500:
         return "Coassemble is not available right now for %s (HTTP %d)." % (what, status)
     return "Coassemble refused %s%s." % (what, because)
@@ -288,8 +333,9 @@ def retry_after(headers: Any) -> int | None:
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """urllib would follow a redirect with the Authorization header: answer the 3xx as it is."""
 
-    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> None:
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> None:
         return None
 
 
@@ -354,7 +400,7 @@ def _read_bounded(response: Any, deadline: float, max_bytes: int) -> bytes:
         size += len(chunk)
         if time.monotonic() > deadline:
             raise _Overdue()
-    return b"".join(chunks)[:max_bytes + 1]
+    return b"".join(chunks)[: max_bytes + 1]
 
 
 def _timed_out(timeout_s: float) -> MintTimeout:
@@ -379,16 +425,20 @@ def _refusal(status: int, headers: Any, raw: bytes, course: object, key: str | N
     reason = _one_clause(message, key)
     because = " (HTTP %d%s)" % (status, ": " + reason if reason else "")
     if 300 <= status < 400:
-        return CoassembleUnavailable("Coassemble answered with a redirect (HTTP %d) instead of a signed URL: "
-                                     "check COASSEMBLE_API_URL." % status, status)
+        return CoassembleUnavailable(
+            "Coassemble answered with a redirect (HTTP %d) instead of a signed URL: check COASSEMBLE_API_URL." % status,
+            status,
+        )
     if status >= 500:
         return CoassembleUnavailable("Coassemble is not available right now (HTTP %d)." % status, status)
     if status == 401:
-        return KeyRejected("Coassemble refused the API key (HTTP 401): check COASSEMBLE_WORKSPACE_ID and "
-                           "COASSEMBLE_API_KEY.", status)
+        return KeyRejected(
+            "Coassemble refused the API key (HTTP 401): check COASSEMBLE_WORKSPACE_ID and COASSEMBLE_API_KEY.", status
+        )
     if status in (402, 403) and _ALLOWANCE_WORDS.search("%s %s" % (message or "", code or "")):
-        return AllowanceUsedUp("Coassemble refused a new learner because the workspace's learner allowance "
-                               "is used up%s." % because, status)
+        return AllowanceUsedUp(
+            "Coassemble refused a new learner because the workspace's learner allowance is used up%s." % because, status
+        )
     if status == 403:
         return KeyRejected("Coassemble refused this request for the workspace's key or plan%s." % because, status)
     if status == 404:
@@ -397,8 +447,9 @@ def _refusal(status: int, headers: Any, raw: bytes, course: object, key: str | N
     if status == 429:
         retry = _retry_after(headers)
         later = "in %d seconds" % retry if retry is not None else "later"
-        return RateLimited("Coassemble is receiving too many requests from this server; try again %s." % later,
-                           status, retry)
+        return RateLimited(
+            "Coassemble is receiving too many requests from this server; try again %s." % later, status, retry
+        )
     return MintRefused("Coassemble refused the embed URL request%s." % because, status)
 
 
@@ -429,7 +480,7 @@ def _one_clause(text: str | None, key: str | None) -> str:
     text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
     text = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(".!? ")
     if len(text) > MAX_REASON_CHARS:
-        text = text[:MAX_REASON_CHARS - 1].rstrip() + "…"
+        text = text[: MAX_REASON_CHARS - 1].rstrip() + "…"
     return text
 
 

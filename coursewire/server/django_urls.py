@@ -25,6 +25,7 @@ from coursewire.server.mount import PREFIXES, ROUTES, coursewire_app
 def _view(route: "str | None", prefix: str = "") -> Callable[..., HttpResponse]:
     """A view running the Coursewire application on `route` (None: on the request's own path,
     for the paths under mount.PREFIXES, which carry an id)."""
+
     @csrf_exempt
     def view(request: HttpRequest, **ignored: str) -> HttpResponse:
         try:
@@ -35,9 +36,15 @@ def _view(route: "str | None", prefix: str = "") -> Callable[..., HttpResponse]:
         # Django decoded the path as UTF-8 text; a WSGI route reads it as the URL's bytes in
         # latin-1 characters (PEP 3333). From the prefix on, wherever the URLconf includes it.
         own = request.path_info
-        own = own[max(0, own.find(prefix)):].encode("utf-8").decode("latin-1") if prefix else own
-        environ.update({"PATH_INFO": route or own, "SCRIPT_NAME": "",
-                        "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+        own = own[max(0, own.find(prefix)) :].encode("utf-8").decode("latin-1") if prefix else own
+        environ.update(
+            {
+                "PATH_INFO": route or own,
+                "SCRIPT_NAME": "",
+                "wsgi.input": io.BytesIO(body),
+                "CONTENT_LENGTH": str(len(body)),
+            }
+        )
         answered: list = []
 
         def start_response(status: str, headers: list, exc_info: object = None) -> None:
@@ -60,5 +67,7 @@ def _view(route: "str | None", prefix: str = "") -> Callable[..., HttpResponse]:
 
 app_name = "coursewire"
 urlpatterns = [path(route.lstrip("/"), _view(route), name=route.strip("/").replace("/", "-")) for route in ROUTES]
-urlpatterns += [path(prefix.lstrip("/") + "<path:rest>", _view(None, prefix), name=prefix.strip("/").replace("/", "-"))
-                for prefix in PREFIXES]
+urlpatterns += [
+    path(prefix.lstrip("/") + "<path:rest>", _view(None, prefix), name=prefix.strip("/").replace("/", "-"))
+    for prefix in PREFIXES
+]

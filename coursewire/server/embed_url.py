@@ -40,8 +40,9 @@ FIELDS = ("course", "learner", "action")
 def route(request: Request, context: Context) -> Answer:
     """(200, {"url", "expires_at", "learner"[, "report_token"]}) or a Refusal."""
     # No Origin: not a page (a server-to-server call); nothing to check here, the login decides.
-    refuse_other_sites(request, "Embed URLs are minted only for this site's own pages.",
-                       context.settings.allowed_origins)
+    refuse_other_sites(
+        request, "Embed URLs are minted only for this site's own pages.", context.settings.allowed_origins
+    )
     content_type = (request.header("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise Refusal(415, "Send the request as JSON (Content-Type: application/json).")
@@ -73,7 +74,9 @@ def route(request: Request, context: Context) -> Answer:
     try:
         embed = context.mint(course, login.learner, action=action, settings=context.settings, **extra)
     except MintError as error:
-        headers = [("Retry-After", str(error.retry_after))] if isinstance(error, RateLimited) and error.retry_after else []
+        headers = (
+            [("Retry-After", str(error.retry_after))] if isinstance(error, RateLimited) and error.retry_after else []
+        )
         refusal = Refusal(error.status, error.sentence, headers)
     else:
         refusal = None

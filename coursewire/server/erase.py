@@ -27,9 +27,11 @@ ERASED, NOT_FOUND, FAILED, NOT_CONFIGURED = "erased", "not found", "failed", "no
 def erase_at_coassemble(settings: Settings, learner: str) -> tuple[str, str | None]:
     """(state, sentence when it failed) of asking Coassemble to erase `learner`."""
     from coursewire.server import coassemble  # here, not at import: `coursewire --help` stays quick
+
     try:
         status, headers, raw, failure = coassemble.api_call(
-            settings, "DELETE", USER_PATH + urllib.parse.quote(learner, safe=""))
+            settings, "DELETE", USER_PATH + urllib.parse.quote(learner, safe="")
+        )
     except coassemble.NotConfigured:
         return NOT_CONFIGURED, None
     if failure is not None:
@@ -46,6 +48,7 @@ def erase(store: RecordStore, settings: Settings, learner: str, now: float) -> d
     {"learner", "removed": {table: n}, "coassemble": state[, "error": sentence]}; None for a
     learner nothing is held about (no rows, no tombstone)."""
     from coursewire.server.times import iso
+
     local = store.erase_learner(learner, iso(now))
     if local is None:
         return None
@@ -57,17 +60,26 @@ def erase(store: RecordStore, settings: Settings, learner: str, now: float) -> d
     return answer
 
 
-DESCRIPTION = ("Erase a learner: every row of theirs in the learner record (records, reported events, quiz "
-               "answers, the learner and body of their webhook deliveries), then at Coassemble (DELETE "
-               "user). Safe to repeat: a learner erased before is asked of Coassemble again.")
+DESCRIPTION = (
+    "Erase a learner: every row of theirs in the learner record (records, reported events, quiz "
+    "answers, the learner and body of their webhook deliveries), then at Coassemble (DELETE "
+    "user). Safe to repeat: a learner erased before is asked of Coassemble again."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("learner", metavar="ID", nargs="?", help="the learner's identifier, as the record keeps it")
-    parser.add_argument("--pending", action="store_true",
-                        help="retry Coassemble for every learner erased here that it has not confirmed")
-    parser.add_argument("--db", metavar="PATH_OR_URL", default=None,
-                        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)")
+    parser.add_argument(
+        "--pending",
+        action="store_true",
+        help="retry Coassemble for every learner erased here that it has not confirmed",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        default=None,
+        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -102,9 +114,10 @@ def main(args: argparse.Namespace) -> int:
             if answer is None:
                 raise CliError("Nothing is held about learner %r: nothing to erase." % learner[:100])
             removed = sum(answer["removed"].values())
-            print("%s: %d rows removed here; Coassemble: %s%s" % (
-                learner, removed, answer["coassemble"],
-                " (%s)" % answer["error"] if "error" in answer else "."))
+            print(
+                "%s: %d rows removed here; Coassemble: %s%s"
+                % (learner, removed, answer["coassemble"], " (%s)" % answer["error"] if "error" in answer else ".")
+            )
             failed += answer["coassemble"] == FAILED
     except StoreError as error:
         raise CliError(str(error)) from error

@@ -39,11 +39,18 @@ Screens = dict[str, dict[str, Any]]  # screen id -> {"title", "attempt", "change
 
 def new_record(course: str, learner: str) -> dict[str, Any]:
     return {
-        "course": course, "learner": learner, "progress": 0,
-        "reported_started_at": None, "reported_completed_at": None,
-        "verified_commenced_at": None, "verified_completed_at": None,
-        "last_event_at": None, "reported_events": 0,
-        "verified_score": None, "verified_passed": None, "verified_progress": None,
+        "course": course,
+        "learner": learner,
+        "progress": 0,
+        "reported_started_at": None,
+        "reported_completed_at": None,
+        "verified_commenced_at": None,
+        "verified_completed_at": None,
+        "last_event_at": None,
+        "reported_events": 0,
+        "verified_score": None,
+        "verified_passed": None,
+        "verified_progress": None,
     }
 
 
@@ -92,7 +99,11 @@ def unstorable(screens: Screens, event: ReportedEvent) -> str | None:
     if screen_id is not None and len(screen_id) > MAX_SCREEN_ID_CHARS:
         return "data.id (the screen) must be at most %d characters." % MAX_SCREEN_ID_CHARS
     quiz_event = QUIZ_EVENTS.get(event.name)
-    if quiz_event is not None and quiz_attempt(screens.get(screen_id) if screen_id is not None else None, event.fields, quiz_event) > MAX_ATTEMPT:
+    if (
+        quiz_event is not None
+        and quiz_attempt(screens.get(screen_id) if screen_id is not None else None, event.fields, quiz_event)
+        > MAX_ATTEMPT
+    ):
         return "data.attempt must be at most %d (counting retries)." % MAX_ATTEMPT
     return None
 
@@ -179,8 +190,9 @@ def apply_tracking(record: dict[str, Any], tracking: Tracking, score_text: str |
         record["verified_score"] = score_text
     if tracking.passed is not None:
         record["verified_passed"] = int(tracking.passed)
-    if tracking.progress is not None and (record["verified_progress"] is None
-                                          or tracking.progress > record["verified_progress"]):
+    if tracking.progress is not None and (
+        record["verified_progress"] is None or tracking.progress > record["verified_progress"]
+    ):
         record["verified_progress"] = tracking.progress
     if record == before:
         return "unchanged"
@@ -199,11 +211,30 @@ class VerifiedDelivery:
     `occurredAt` (or of the signed timestamp when that is missing); `body` is the raw text.
     """
 
-    __slots__ = ("delivery", "event_type", "course", "learner", "course_title", "occurred_at",
-                 "signed_at", "received_at", "body")
+    __slots__ = (
+        "delivery",
+        "event_type",
+        "course",
+        "learner",
+        "course_title",
+        "occurred_at",
+        "signed_at",
+        "received_at",
+        "body",
+    )
 
-    def __init__(self, delivery: str, event_type: str, course: str | None, learner: str | None,
-                 course_title: str | None, occurred_at: str, signed_at: float, received_at: str, body: str) -> None:
+    def __init__(
+        self,
+        delivery: str,
+        event_type: str,
+        course: str | None,
+        learner: str | None,
+        course_title: str | None,
+        occurred_at: str,
+        signed_at: float,
+        received_at: str,
+        body: str,
+    ) -> None:
         self.delivery = delivery
         self.event_type = event_type
         self.course = course

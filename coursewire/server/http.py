@@ -14,11 +14,23 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 Answer = tuple[int, Any] | tuple[int, Any, list[tuple[str, str]]]
 
 STATUS_TEXT = {
-    200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    405: "Method Not Allowed", 411: "Length Required", 413: "Payload Too Large",
-    415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error",
-    502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    411: "Length Required",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
@@ -118,7 +130,9 @@ def parse_json_object(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Refusal(400, "The request body must be a JSON object.")
     if not _storable(value):
-        raise Refusal(400, "The request body holds text no database can store (a NUL character or an unpaired surrogate).")
+        raise Refusal(
+            400, "The request body holds text no database can store (a NUL character or an unpaired surrogate)."
+        )
     return value
 
 
@@ -188,33 +202,47 @@ def refuse_other_sites(request: Request, sentence: str, allowed_origins: "tuple[
     sentence = sentence.rstrip(".")
     origin = origin_of(given)
     if origin is None:
-        shown = "an opaque origin (Origin: null, such as a sandboxed frame or a file: page)" if given == "null" \
+        shown = (
+            "an opaque origin (Origin: null, such as a sandboxed frame or a file: page)"
+            if given == "null"
             else "an origin that is not scheme://host[:port] (%r)" % given[:100]
+        )
         raise Refusal(403, "%s: the page has %s." % (sentence, shown))
     if allowed_origins:
         if origin in allowed_origins:
             return origin
-        listed = ", ".join(allowed_origins[:3]) + (" and %d more" % (len(allowed_origins) - 3)
-                                                  if len(allowed_origins) > 3 else "")
-        raise Refusal(403, "%s: the page's origin %s is not in COURSEWIRE_ALLOWED_ORIGINS (%s)." % (
-            sentence, origin, listed))
+        listed = ", ".join(allowed_origins[:3]) + (
+            " and %d more" % (len(allowed_origins) - 3) if len(allowed_origins) > 3 else ""
+        )
+        raise Refusal(
+            403, "%s: the page's origin %s is not in COURSEWIRE_ALLOWED_ORIGINS (%s)." % (sentence, origin, listed)
+        )
     scheme, _, authority = origin.partition("://")
     host = request.header("Host") or ""
     if _host_and_port(authority, scheme) == _host_and_port(host, scheme):
         return origin
     expected = origin_of("%s://%s" % (scheme, host)) or "unknown (Host %r)" % host[:100]
-    raise Refusal(403, "%s: the page's origin is %s but this server was reached as %s; behind a proxy, "
-                       "pass the browser's Host on (nginx: proxy_set_header Host $http_host;) or list the "
-                       "page's origin in COURSEWIRE_ALLOWED_ORIGINS." % (sentence, origin, expected))
+    raise Refusal(
+        403,
+        "%s: the page's origin is %s but this server was reached as %s; behind a proxy, "
+        "pass the browser's Host on (nginx: proxy_set_header Host $http_host;) or list the "
+        "page's origin in COURSEWIRE_ALLOWED_ORIGINS." % (sentence, origin, expected),
+    )
 
 
-def json_answer(start_response: StartResponse, status: int, payload: object,
-                headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
+def json_answer(
+    start_response: StartResponse, status: int, payload: object, headers: Iterable[tuple[str, str]] = ()
+) -> list[bytes]:
     """Send `payload` as JSON with `status`; returns the WSGI body iterable."""
     body = json.dumps(payload).encode("utf-8")
     start_response(
         "%d %s" % (status, STATUS_TEXT.get(status, "Unknown")),
-        [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(body))),
-         ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")] + list(headers),
+        [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        + list(headers),
     )
     return [body]

@@ -34,8 +34,10 @@ def login_of(request: Request, context: Context) -> Login:
         if login is not None:
             return login
     elif not secret:
-        raise Refusal(503, "No login is configured on this server: set COURSEWIRE_LOGIN_SECRET, or mount the "
-                           "routes with identify=.")
+        raise Refusal(
+            503,
+            "No login is configured on this server: set COURSEWIRE_LOGIN_SECRET, or mount the routes with identify=.",
+        )
     token = _bearer(request.header("Authorization"))
     if token is None or not secret:
         raise Refusal(401, "Sign in first: the request carries no login.", _CHALLENGE)

@@ -42,8 +42,9 @@ log = logging.getLogger("coursewire.server.learners")
 
 def erase(request: Request, context: Context, learner: str) -> Answer:
     authorise_staff(request, context)
-    refuse_other_sites(request, "A learner can be erased only from this site's own pages",
-                       context.settings.allowed_origins)
+    refuse_other_sites(
+        request, "A learner can be erased only from this site's own pages", context.settings.allowed_origins
+    )
     learner = _learner(learner)
     try:
         answer = erasing.erase(context.store, context.settings, learner, context.clock())

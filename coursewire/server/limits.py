@@ -94,8 +94,10 @@ class Limits:
         for word in (text or "").split():
             name, sep, number = word.partition("=")
             if not sep or name not in cls.NAMES or not (number.isascii() and number.isdigit()) or len(number) > 15:
-                raise ValueError("COURSEWIRE_LIMITS must be name=number pairs separated by spaces, names among %s;"
-                                 " %r is not one." % (", ".join(sorted(cls.NAMES)), word[:60]))
+                raise ValueError(
+                    "COURSEWIRE_LIMITS must be name=number pairs separated by spaces, names among %s;"
+                    " %r is not one." % (", ".join(sorted(cls.NAMES)), word[:60])
+                )
             values[name] = int(number)
         return cls(**values)
 
@@ -146,8 +148,9 @@ def too_many(retry_after_s: int, sentence: str) -> Refusal:
 # -- reports --
 
 
-def report_charge(context: "Context", course: str, learner: str, session: str, events: int, size: int,
-                  now: float) -> "Callable[[Any], None]":
+def report_charge(
+    context: "Context", course: str, learner: str, session: str, events: int, size: int, now: float
+) -> "Callable[[Any], None]":
     """The charge for a batch: a function the store calls inside the batch's own transaction
     (RecordStore.record_events(charge=...)). It raises OverLimit, which rolls the batch back."""
     limits = context.settings.limits
@@ -155,6 +158,7 @@ def report_charge(context: "Context", course: str, learner: str, session: str, e
 
     def charge(tx: Any) -> None:
         store.charge_report(tx, limits, course, learner, session, events, size, now)
+
     return charge
 
 
@@ -172,13 +176,17 @@ def report_refusal(context: "Context", over: OverLimit, course: str, learner: st
     """The 429 for a batch the store found over a cap; remembered until the refusal ends."""
     limits = context.settings.limits
     if over.scope == "session":
-        sentence = ("This page session has reported more than a course ever needs (%d events or %d bytes);"
-                    " nothing more is taken from it." % (limits.session_events, limits.session_bytes))
+        sentence = (
+            "This page session has reported more than a course ever needs (%d events or %d bytes);"
+            " nothing more is taken from it." % (limits.session_events, limits.session_bytes)
+        )
         key: tuple[str, ...] = ("session", course, learner, session)
     else:
-        sentence = ("This learner's pages reported more than %d events or %d bytes within %d seconds;"
-                    " the batch was not stored, send it again after Retry-After."
-                    % (limits.report_events, limits.report_bytes, limits.report_window_s))
+        sentence = (
+            "This learner's pages reported more than %d events or %d bytes within %d seconds;"
+            " the batch was not stored, send it again after Retry-After."
+            % (limits.report_events, limits.report_bytes, limits.report_window_s)
+        )
         key = ("report", course, learner)
     context.refusals.remember(key, over.until, sentence, now)
     return too_many(_seconds_until(over.until, now), sentence)
@@ -207,11 +215,15 @@ def guessing(request: Request, context: "Context", correct: bool) -> None:
         else:
             lockout = context.store.count_wrong_guess(limits, address, now)
     except StoreUnavailable:
-        raise Refusal(503, "The learner record is unavailable, so admin tokens cannot be checked now; try again shortly.") from None
+        raise Refusal(
+            503, "The learner record is unavailable, so admin tokens cannot be checked now; try again shortly."
+        ) from None
     if lockout is None:
         return
     until, scope = lockout
     who = "from your address" if scope == "address" else "from everywhere"
-    raise too_many(_seconds_until(until, now),
-                   "Too many wrong admin tokens %s: every admin token, even the right one, is refused until"
-                   " Retry-After (about %d minutes)." % (who, max(1, _seconds_until(until, now) // 60)))
+    raise too_many(
+        _seconds_until(until, now),
+        "Too many wrong admin tokens %s: every admin token, even the right one, is refused until"
+        " Retry-After (about %d minutes)." % (who, max(1, _seconds_until(until, now) // 60)),
+    )

@@ -42,8 +42,9 @@ class Login:
 
     __slots__ = ("learner", "edit", "name", "course")
 
-    def __init__(self, learner: str, edit: bool = False, name: "str | None" = None,
-                 course: "str | None" = None) -> None:
+    def __init__(
+        self, learner: str, edit: bool = False, name: "str | None" = None, course: "str | None" = None
+    ) -> None:
         self.learner = learner
         self.edit = edit
         self.name = name
@@ -61,13 +62,22 @@ def check_secret(secret: "str | bytes | None", name: str = "COURSEWIRE_LOGIN_SEC
     if isinstance(secret, str):
         secret = secret.encode("utf-8")
     if not isinstance(secret, bytes) or len(secret) < MIN_SECRET_BYTES:
-        raise ValueError("%s must be at least %d characters long (a random value, e.g. from "
-                         "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)." % (name, MIN_SECRET_BYTES))
+        raise ValueError(
+            "%s must be at least %d characters long (a random value, e.g. from "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`)." % (name, MIN_SECRET_BYTES)
+        )
     return secret
 
 
-def issue_login_token(secret: "str | bytes", learner: str, ttl_s: float = 3600, course: "str | int | None" = None,
-                      name: "str | None" = None, edit: bool = False, now: "float | None" = None) -> str:
+def issue_login_token(
+    secret: "str | bytes",
+    learner: str,
+    ttl_s: float = 3600,
+    course: "str | int | None" = None,
+    name: "str | None" = None,
+    edit: bool = False,
+    now: "float | None" = None,
+) -> str:
     """A login token for `learner`, valid `ttl_s` seconds from `now` (for Python hosts, the demo
     and tests). ValueError for a learner, course or lifetime the server would refuse."""
     key = check_secret(secret)
@@ -104,10 +114,19 @@ def verify_login_token(token: str, secret: "str | bytes", now: "float | None" = 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the key's length is checked above
             claims = jwt.decode(
-                token, key, algorithms=[ALGORITHM], audience=AUDIENCE,
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
                 # exp and nbf are checked below against `now`; iat is informative only.
-                options={"require": ["sub", "exp", "aud"], "verify_exp": False, "verify_nbf": False,
-                         "verify_iat": False, "strict_aud": True})
+                options={
+                    "require": ["sub", "exp", "aud"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "strict_aud": True,
+                },
+            )
     except jwt.MissingRequiredClaimError as error:
         raise LoginRefused("The login token has no %s claim." % error.claim) from None
     except jwt.InvalidSignatureError:

@@ -18,8 +18,14 @@ from collections.abc import Callable, Iterable
 # The stock routes a host with its own mint view mounts: the page's reports, Coassemble's webhooks,
 # and the staff's record reads with their sign-in (report.html). Not /api/embed-url: the host's
 # own view mints.
-ROUTES = ("/api/events", "/webhooks/coassemble", "/api/records", "/api/records/summary", "/api/records/answers",
-          "/api/staff-session")
+ROUTES = (
+    "/api/events",
+    "/webhooks/coassemble",
+    "/api/records",
+    "/api/records/summary",
+    "/api/records/answers",
+    "/api/staff-session",
+)
 # And every path under these: the staff's erase and export of one learner (/api/learners/<id>...).
 PREFIXES = ("/api/learners/",)
 
@@ -33,12 +39,14 @@ def coursewire_app() -> Callable:
         with _lock:
             if not _shared:
                 from coursewire.server.wsgi import application
+
                 _shared.append(application())
     return _shared[0]
 
 
-def with_coursewire_routes(host_app: Callable, paths: Iterable[str] = ROUTES, app: "Callable | None" = None,
-                           prefixes: Iterable[str] = PREFIXES) -> Callable:
+def with_coursewire_routes(
+    host_app: Callable, paths: Iterable[str] = ROUTES, app: "Callable | None" = None, prefixes: Iterable[str] = PREFIXES
+) -> Callable:
     """A WSGI application answering `paths` (exact, relative to where the host is mounted) and the
     paths under `prefixes` with Coursewire's routes (`app`, default coursewire_app()) and every
     other request with `host_app`."""

@@ -38,22 +38,36 @@ class Summary:
     def line(self) -> str:
         erased = ", %d of erased learners left out" % self.erased if self.erased else ""
         return "Reconciled %d tracking%s of %d course%s: %d newly verified, %d changed, %d skipped%s, %d failed." % (
-            self.read, "" if self.read == 1 else "s", self.courses, "" if self.courses == 1 else "s",
-            self.new, self.changed, self.skipped, erased, self.failed)
+            self.read,
+            "" if self.read == 1 else "s",
+            self.courses,
+            "" if self.courses == 1 else "s",
+            self.new,
+            self.changed,
+            self.skipped,
+            erased,
+            self.failed,
+        )
 
 
-def reconcile(store: RecordStore, settings: Settings, courses: list | None = None, since: str | None = None,
-              progress: Callable[[str], None] | None = None, sleep: Callable[[float], None] = time.sleep,
-              summary: Summary | None = None, page_length: int = trackings_api.PAGE_LENGTH) -> Summary:
+def reconcile(
+    store: RecordStore,
+    settings: Settings,
+    courses: list | None = None,
+    since: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    summary: Summary | None = None,
+    page_length: int = trackings_api.PAGE_LENGTH,
+) -> Summary:
     """Read every page of each course's trackings (default: every course the record knows) and
     apply them. Raises trackings_api.TrackingsRefused (401/403) and coassemble.NotConfigured;
     everything else that fails is counted in the summary and the run goes on."""
     summary = summary or Summary()
-    for course in (courses if courses is not None else store.known_courses()):
+    for course in courses if courses is not None else store.known_courses():
         summary.courses += 1
         try:
-            for page in trackings_api.read_course(settings, course, since=since, length=page_length,
-                                                   sleep=sleep):
+            for page in trackings_api.read_course(settings, course, since=since, length=page_length, sleep=sleep):
                 summary.read += len(page.trackings) + page.skipped
                 summary.skipped += page.skipped
                 if page.trackings:
@@ -148,8 +162,10 @@ def open_configured(args: argparse.Namespace, fail: Fail) -> tuple[Settings, Rec
         fail("Coassemble is not configured: set COASSEMBLE_WORKSPACE_ID and COASSEMBLE_API_KEY.")
     database = args.db or settings.database
     if not database:
-        fail("No database is configured: set DATABASE_URL (postgresql://...) or COURSEWIRE_DB (a file path), "
-             "or pass --db.")
+        fail(
+            "No database is configured: set DATABASE_URL (postgresql://...) or COURSEWIRE_DB (a file path), "
+            "or pass --db."
+        )
     try:
         store = open_store(database)
     except StoreError as error:

@@ -136,14 +136,16 @@ def authorise_staff(request: Request, context: Context) -> None:
     except SessionRefused as refusal:
         raise Refusal(401, str(refusal), _CHALLENGE) from refusal
     if expires is None:
-        raise Refusal(401, "Sign in as staff on the report page, or send Authorization: Bearer and the admin token.",
-                      _CHALLENGE)
+        raise Refusal(
+            401, "Sign in as staff on the report page, or send Authorization: Bearer and the admin token.", _CHALLENGE
+        )
 
 
 def _query(text: str, fields: Collection[str], sentence: str) -> dict[str, str]:
     try:
-        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text),
-                                       max_num_fields=len(fields))
+        pairs = urllib.parse.parse_qsl(
+            text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=len(fields)
+        )
     except ValueError:
         raise Refusal(400, sentence) from None
     query: dict[str, str] = {}

@@ -49,7 +49,7 @@ from coursewire.server.tokens import TokenRefused
 
 MAX_BATCH_BYTES = 512 * 1024
 MAX_BATCH_EVENTS = 500
-MAX_SEQ = 2 ** 53 - 1  # JavaScript's largest exact integer: the page counts with Numbers
+MAX_SEQ = 2**53 - 1  # JavaScript's largest exact integer: the page counts with Numbers
 BATCH_FIELDS = frozenset(("token", "session", "events", "course", "learner"))
 EVENT_FIELDS = frozenset(("seq", "type", "event", "data", "time"))
 CONTENT_TYPES = ("application/json", "text/plain")
@@ -84,12 +84,14 @@ def receive_batch(request: Request, context: Context) -> Answer:
     known = limits.refused_report(context, course, learner, session, now)
     if known is not None:
         raise known  # this process met the cap a moment ago: the database is not asked again
-    charge = limits.report_charge(context, course, learner, session, len(batch["events"]),
-                                  len(request.body(MAX_BATCH_BYTES)), now)
+    charge = limits.report_charge(
+        context, course, learner, session, len(batch["events"]), len(request.body(MAX_BATCH_BYTES)), now
+    )
     unstorable: list[tuple[int, str]] = []
     try:
-        applied, duplicates = context.store.record_events(course, learner, session, events, iso(now), unstorable,
-                                                          charge)
+        applied, duplicates = context.store.record_events(
+            course, learner, session, events, iso(now), unstorable, charge
+        )
     except OverLimit as over:
         raise limits.report_refusal(context, over, course, learner, session, now) from over
     except StoreUnavailable as error:
@@ -120,13 +122,15 @@ def _check_claim(batch: dict[str, Any], field: str, check: Callable[[object, str
 
 def _session(value: Any) -> str:
     if not is_session_id(value):  # the outbox's rule (core/vocabulary.py)
-        raise Refusal(400, "session must be %d to %d letters, digits, '_' or '-'."
-                      % (SESSION_MIN_CHARS, SESSION_MAX_CHARS))
+        raise Refusal(
+            400, "session must be %d to %d letters, digits, '_' or '-'." % (SESSION_MIN_CHARS, SESSION_MAX_CHARS)
+        )
     return value
 
 
-def _events(items: object, now: float, oldest: float | None = None
-            ) -> tuple[list[ReportedEvent], list[dict[str, Any]], dict[int, str]]:
+def _events(
+    items: object, now: float, oldest: float | None = None
+) -> tuple[list[ReportedEvent], list[dict[str, Any]], dict[int, str]]:
     """(events to store, refused [{"seq", "error"}], where {seq: "events[i]"}); Refusal for a
     fault of the batch itself."""
     if not isinstance(items, list) or not items:
@@ -168,8 +172,9 @@ def _event(item: dict[str, Any], seq: int, where: str, now: float, oldest: float
     except ValueError as error:
         raise _EventRefused(str(error)) from error
     if oldest is not None and seen_at < oldest:
-        raise _EventRefused("%s.time is older than this server keeps reported events (COURSEWIRE_RETENTION_DAYS)."
-                            % where)
+        raise _EventRefused(
+            "%s.time is older than this server keeps reported events (COURSEWIRE_RETENTION_DAYS)." % where
+        )
     message = {key: item[key] for key in ("type", "event", "data") if key in item}
     parsed = parse_message(message)
     if isinstance(parsed, Rejection):  # the page's parser would have refused it too

@@ -25,6 +25,7 @@ DAY_S = 86400
 def cutoff(settings: Settings, now: float) -> str | None:
     """The stored time before which reported evidence is purged, or None when nothing is."""
     from coursewire.server.times import iso
+
     if not settings.retention_days:
         return None
     return iso(max(0, now - settings.retention_days * DAY_S))
@@ -39,13 +40,19 @@ def purge(store: RecordStore, settings: Settings, now: float) -> dict[str, int]:
     return store.purge_reported(before)
 
 
-DESCRIPTION = ("Purge reported events and their quiz answers older than COURSEWIRE_RETENTION_DAYS from the learner "
-               "record (records, verified completions included, are kept).")
+DESCRIPTION = (
+    "Purge reported events and their quiz answers older than COURSEWIRE_RETENTION_DAYS from the learner "
+    "record (records, verified completions included, are kept)."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH_OR_URL", default=None,
-                        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH_OR_URL",
+        default=None,
+        help="the learner record (default: DATABASE_URL, else COURSEWIRE_DB)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -70,6 +77,8 @@ def main(args: argparse.Namespace) -> int:
             store.close()
     except StoreError as error:
         raise CliError(str(error)) from error
-    print("Purged %d reported events and %d quiz answers older than %d days (before %s)." % (
-        counts["reported_events"], counts["quiz_answers"], settings.retention_days, cutoff(settings, time.time())))
+    print(
+        "Purged %d reported events and %d quiz answers older than %d days (before %s)."
+        % (counts["reported_events"], counts["quiz_answers"], settings.retention_days, cutoff(settings, time.time()))
+    )
     return 0

@@ -52,16 +52,20 @@ def _read(path: str) -> str:
     try:
         mode = os.stat(path).st_mode
         if mode & 0o077:
-            raise SecretFileError("The secret file %s can be read by other users (mode %o): run chmod 600 on it."
-                                  % (path, mode & 0o777))
+            raise SecretFileError(
+                "The secret file %s can be read by other users (mode %o): run chmod 600 on it." % (path, mode & 0o777)
+            )
         with open(path, encoding="utf-8") as f:
             text = f.read(MAX_SECRET_CHARS + 2)
     except (FileNotFoundError, SecretFileError):
         raise
     except (OSError, UnicodeDecodeError) as error:
-        raise SecretFileError("Cannot read the secret file %s: %s." % (path, getattr(error, "strerror", None) or error)) from error
+        raise SecretFileError(
+            "Cannot read the secret file %s: %s." % (path, getattr(error, "strerror", None) or error)
+        ) from error
     secret = text.strip()
     if not secret or len(secret) > MAX_SECRET_CHARS or any(c.isspace() for c in secret):
-        raise SecretFileError("The secret file %s does not hold one secret (one line, no spaces): remove it to "
-                              "make a new one." % path)
+        raise SecretFileError(
+            "The secret file %s does not hold one secret (one line, no spaces): remove it to make a new one." % path
+        )
     return secret

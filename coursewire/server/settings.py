@@ -25,9 +25,11 @@ def parse_origins(text: str) -> "tuple[str, ...]":
     for word in text.split():
         origin = origin_of(word)
         if origin is None:
-            raise ValueError("COURSEWIRE_ALLOWED_ORIGINS must list page origins such as https://learn.example "
-                             "or http://127.0.0.1:8000 (scheme://host[:port], no path), separated by spaces; "
-                             "%r is not one." % word[:100])
+            raise ValueError(
+                "COURSEWIRE_ALLOWED_ORIGINS must list page origins such as https://learn.example "
+                "or http://127.0.0.1:8000 (scheme://host[:port], no path), separated by spaces; "
+                "%r is not one." % word[:100]
+            )
         origins.append(origin)
     return tuple(origins)
 
@@ -44,19 +46,23 @@ def _days(value: str | None) -> int | None:
         return None
     text = value.strip()
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_RETENTION_DAYS:
-        raise ValueError("COURSEWIRE_RETENTION_DAYS must be a whole number of days from 1 to %d, not %r."
-                         % (MAX_RETENTION_DAYS, value[:40]))
+        raise ValueError(
+            "COURSEWIRE_RETENTION_DAYS must be a whole number of days from 1 to %d, not %r."
+            % (MAX_RETENTION_DAYS, value[:40])
+        )
     return int(text)
 
 
 def _limits(text: str) -> "Limits":
     from coursewire.server.limits import Limits
+
     return Limits.parse(text)
 
 
 def _login_secret(value: str | None) -> str | None:
     if value is not None:
         from coursewire.server.login import check_secret
+
         check_secret(value)  # ValueError (one sentence) for a secret too short to be safe
     return value
 
@@ -67,11 +73,22 @@ class Settings:
 
     SECRET_FIELDS = ("api_key", "webhook_secret", "admin_token", "token_secret", "login_secret")
 
-    def __init__(self, workspace_id: str | None = None, api_key: str | None = None, api_url: str = COASSEMBLE_API_URL,
-                 webhook_secret: str | None = None, admin_token: str | None = None, database: str | None = None,
-                 allow_edit: bool = False, mint_timeout_s: float = 10.0, token_secret: str | None = None,
-                 login_secret: str | None = None, allowed_origins: Iterable[str] = (),
-                 retention_days: int | None = None, limits: "Limits | None" = None) -> None:
+    def __init__(
+        self,
+        workspace_id: str | None = None,
+        api_key: str | None = None,
+        api_url: str = COASSEMBLE_API_URL,
+        webhook_secret: str | None = None,
+        admin_token: str | None = None,
+        database: str | None = None,
+        allow_edit: bool = False,
+        mint_timeout_s: float = 10.0,
+        token_secret: str | None = None,
+        login_secret: str | None = None,
+        allowed_origins: Iterable[str] = (),
+        retention_days: int | None = None,
+        limits: "Limits | None" = None,
+    ) -> None:
         self.workspace_id = workspace_id  # COASSEMBLE_WORKSPACE_ID
         self.api_key = api_key  # COASSEMBLE_API_KEY
         self.api_url = (api_url or COASSEMBLE_API_URL).rstrip("/")  # COASSEMBLE_API_URL
@@ -98,6 +115,7 @@ class Settings:
         # COURSEWIRE_LIMITS: the bounds on reports and admin-token guesses (coursewire/server/limits.py).
         if limits is None:
             from coursewire.server.limits import Limits
+
             limits = Limits()
         self.limits = limits
 

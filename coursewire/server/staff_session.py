@@ -83,10 +83,14 @@ def issue_session(secret: str | bytes, admin_token: str, now: float, ttl_s: floa
 def read_session(secret: str | bytes, admin_token: str | None, value: object, now: float) -> int:
     """The Unix time the staff session `value` expires at, or SessionRefused. The signature is
     checked, in constant time, before anything inside the value is read."""
-    if not isinstance(value, str) or len(value) > MAX_COOKIE_CHARS or not value.startswith(_PREFIX) \
-            or value.count(".") != 2:
+    if (
+        not isinstance(value, str)
+        or len(value) > MAX_COOKIE_CHARS
+        or not value.startswith(_PREFIX)
+        or value.count(".") != 2
+    ):
         raise SessionRefused("Your staff session is not valid: sign in again.")
-    body, _, mac_text = value[len(_PREFIX):].partition(".")
+    body, _, mac_text = value[len(_PREFIX) :].partition(".")
     try:
         mac = _unb64(mac_text)
         expected = hmac.new(_key(secret, admin_token), (_PREFIX + body).encode("ascii"), hashlib.sha256).digest()
@@ -140,10 +144,14 @@ def _configured(context: Context) -> str:
     return context.settings.admin_token
 
 
-
 def _cookie(request: Request, value: str, max_age: float) -> tuple[str, str]:
-    attributes = [COOKIE_NAME + "=" + value, "Path=" + COOKIE_PATH, "Max-Age=%d" % max_age, "HttpOnly",
-                  "SameSite=Strict"]
+    attributes = [
+        COOKIE_NAME + "=" + value,
+        "Path=" + COOKIE_PATH,
+        "Max-Age=%d" % max_age,
+        "HttpOnly",
+        "SameSite=Strict",
+    ]
     proto = (request.header("X-Forwarded-Proto") or "").split(",")[0].strip().lower()
     if request.environ.get("wsgi.url_scheme") == "https" or proto == "https":
         attributes.append("Secure")

@@ -47,8 +47,9 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def issue_report_token(secret: str | bytes, course: str, learner: str, now: float,
-                       ttl_s: float = REPORT_TOKEN_TTL_S) -> str:
+def issue_report_token(
+    secret: str | bytes, course: str, learner: str, now: float, ttl_s: float = REPORT_TOKEN_TTL_S
+) -> str:
     """A token for `learner` in `course`, valid for `ttl_s` seconds after `now` (Unix seconds)."""
     # "i": when it was issued (Unix milliseconds), so an erasure can refuse the tokens issued before it.
     claims = {"c": course_id(course), "l": learner_id(learner), "i": int(now * 1000), "x": int(now + ttl_s)}
@@ -70,7 +71,7 @@ def read_report_token_claims(secret: str | bytes, token: object, now: float) -> 
         raise TokenRefused("The batch has no report token.")
     if len(token) > MAX_TOKEN_CHARS or not token.startswith(_PREFIX) or token.count(".") != 2:
         raise TokenRefused("The report token is not valid.")
-    body, _, mac_text = token[len(_PREFIX):].partition(".")
+    body, _, mac_text = token[len(_PREFIX) :].partition(".")
     try:
         mac = _unb64(mac_text)
         expected = hmac.new(_key(secret), (_PREFIX + body).encode("ascii"), hashlib.sha256).digest()
@@ -112,10 +113,12 @@ def new_report_token(course: str, learner: str, settings: Settings | None = None
 
 def _stored_secret(database: str | None) -> str:
     if not database:
-        raise ValueError("Report tokens need COURSEWIRE_SECRET or the learner record's database "
-                         "(DATABASE_URL or COURSEWIRE_DB).")
+        raise ValueError(
+            "Report tokens need COURSEWIRE_SECRET or the learner record's database (DATABASE_URL or COURSEWIRE_DB)."
+        )
     if database not in _stored_secrets:
         from coursewire.server.store import StoreError, open_store
+
         try:
             store = open_store(database)
         except StoreError as error:

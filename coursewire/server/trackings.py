@@ -44,8 +44,15 @@ class Tracking:
 
     __slots__ = ("identifier", "commenced", "completed", "progress", "score", "passed")
 
-    def __init__(self, identifier: str, commenced: str | None, completed: str | None,
-                 progress: int | None, score: float | None, passed: bool | None) -> None:
+    def __init__(
+        self,
+        identifier: str,
+        commenced: str | None,
+        completed: str | None,
+        progress: int | None,
+        score: float | None,
+        passed: bool | None,
+    ) -> None:
         self.identifier = identifier
         self.commenced = commenced
         self.completed = completed
@@ -55,7 +62,11 @@ class Tracking:
 
     def __repr__(self) -> str:
         return "Tracking(%r, completed=%r, progress=%r, score=%r)" % (
-            self.identifier, self.completed, self.progress, self.score)
+            self.identifier,
+            self.completed,
+            self.progress,
+            self.score,
+        )
 
 
 class Page:
@@ -84,8 +95,14 @@ class PageFailed(Exception):
         self.sentence = sentence
 
 
-def read_course(settings: Settings, course: str, identifier: str | None = None, since: str | None = None,
-                length: int = PAGE_LENGTH, sleep: Callable[[float], None] = time.sleep) -> Iterator[Page]:
+def read_course(
+    settings: Settings,
+    course: str,
+    identifier: str | None = None,
+    since: str | None = None,
+    length: int = PAGE_LENGTH,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[Page]:
     """Every page of `course`'s trackings (of one learner when `identifier`; changed at or after
     `since`, an ISO time, when given), in order. Raises TrackingsRefused, PageFailed,
     coassemble.NotConfigured."""
@@ -118,8 +135,9 @@ def _fetch(settings: Settings, query: dict, sleep: Callable[[float], None]) -> l
     for attempt in range(ATTEMPTS):
         if attempt:
             sleep(wait)
-        status, headers, raw, failure = coassemble.api_call(settings, "GET", PATH, query=query,
-                                                            max_bytes=MAX_PAGE_BYTES)
+        status, headers, raw, failure = coassemble.api_call(
+            settings, "GET", PATH, query=query, max_bytes=MAX_PAGE_BYTES
+        )
         if failure is not None:  # no answer: unreachable, timed out, broke off
             sentence, wait = failure.sentence, BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
             continue
@@ -131,7 +149,9 @@ def _fetch(settings: Settings, query: dict, sleep: Callable[[float], None]) -> l
         if status == 403:
             raise TrackingsRefused(
                 "Coassemble's trackings are not enabled for this workspace (HTTP 403): they are available "
-                "on request from Coassemble.", status)
+                "on request from Coassemble.",
+                status,
+            )
         if status == 429:
             retry = coassemble.retry_after(headers)
             if retry is not None and retry > MAX_RETRY_AFTER_S:
@@ -142,12 +162,15 @@ def _fetch(settings: Settings, query: dict, sleep: Callable[[float], None]) -> l
             wait = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
             continue
         break  # another refusal (400, 404, ...): asking again gets the same answer
-    raise PageFailed((sentence or "Coassemble did not answer").rstrip(".") + " (gave up after %d attempt%s)." % (attempt + 1, "" if attempt == 0 else "s"))
+    raise PageFailed(
+        (sentence or "Coassemble did not answer").rstrip(".")
+        + " (gave up after %d attempt%s)." % (attempt + 1, "" if attempt == 0 else "s")
+    )
 
 
 def _rows(raw: bytes, what: str) -> list:
     if len(raw) > MAX_PAGE_BYTES:
-        raise PageFailed("Coassemble's answer to %s was larger than %d MB." % (what, MAX_PAGE_BYTES // 2 ** 20))
+        raise PageFailed("Coassemble's answer to %s was larger than %d MB." % (what, MAX_PAGE_BYTES // 2**20))
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):

@@ -93,13 +93,16 @@ def _verify(request: Request, secrets: Iterable[str], body: bytes, now: float) -
     given = signature.strip().lower().encode("utf-8", "replace")
     # Compared as bytes so any header text is a mismatch, not an exception; constant time, and
     # against every listed secret (no early exit), so timing tells nothing about which matched.
-    matches = [hmac.compare_digest(given, sign_delivery(secret, int(timestamp), body).encode("ascii"))
-               for secret in secrets]
+    matches = [
+        hmac.compare_digest(given, sign_delivery(secret, int(timestamp), body).encode("ascii")) for secret in secrets
+    ]
     if not any(matches):
         raise Refusal(401, "The delivery's signature does not match.")
     if abs(now - int(timestamp)) > TIMESTAMP_TOLERANCE_S:
-        raise Refusal(401, "The delivery's timestamp is more than %d seconds away from this server's clock."
-                      % TIMESTAMP_TOLERANCE_S)
+        raise Refusal(
+            401,
+            "The delivery's timestamp is more than %d seconds away from this server's clock." % TIMESTAMP_TOLERANCE_S,
+        )
     return int(timestamp)
 
 
@@ -109,8 +112,9 @@ def _read_delivery(request: Request, body: bytes, signed_at: float, now: float) 
         raise Refusal(400, "The delivery has no X-Coassemble-Delivery header.")
     delivery_id = delivery_id.strip()
     if not 0 < len(delivery_id) <= MAX_DELIVERY_ID_CHARS or not set(delivery_id) <= _ID_CHARS:
-        raise Refusal(400, "X-Coassemble-Delivery must be an id of at most %d letters, digits and dashes."
-                      % MAX_DELIVERY_ID_CHARS)
+        raise Refusal(
+            400, "X-Coassemble-Delivery must be an id of at most %d letters, digits and dashes." % MAX_DELIVERY_ID_CHARS
+        )
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

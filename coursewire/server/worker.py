@@ -48,8 +48,13 @@ SWEEP_OVERLAP_S = 10 * 60  # a sweep reads back this far before the last one beg
 SWEEP_JOB = "sweep"
 
 
-def do_check(store: RecordStore, settings: Settings, clock: Callable[[], float] = time.time, lease_s: float = CHECK_LEASE_S,
-             sleep: Callable[[float], None] = time.sleep) -> str | None:
+def do_check(
+    store: RecordStore,
+    settings: Settings,
+    clock: Callable[[], float] = time.time,
+    lease_s: float = CHECK_LEASE_S,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str | None:
     """Claim one due check and do it: its outcome ("verified", "not completed", "no tracking",
     "failed", "refused", "lost"), or None when no check was due."""
     claimed = store.claim_check(iso(clock()), lease_s)
@@ -82,8 +87,9 @@ def do_check(store: RecordStore, settings: Settings, clock: Callable[[], float] 
     return "verified" if verified else "not completed"
 
 
-def sweep(store: RecordStore, settings: Settings, now: float, since: str | None,
-          progress: Callable[[str], None] | None = None) -> tuple[str, bool]:
+def sweep(
+    store: RecordStore, settings: Settings, now: float, since: str | None, progress: Callable[[str], None] | None = None
+) -> tuple[str, bool]:
     """One periodic sweep: reconcile recent trackings, forget long-finished checks, purge what
     is older than COURSEWIRE_RETENTION_DAYS, and ask Coassemble again to erase the learners it
     has not confirmed. Returns (its summary line, whether something failed), each task adding
@@ -100,22 +106,31 @@ def sweep(store: RecordStore, settings: Settings, now: float, since: str | None,
         lines.append("Forgot %d finished check%s." % (forgotten, "" if forgotten == 1 else "s"))
     purged = retention.purge(store, settings, now)
     if any(purged.values()):
-        lines.append("Purged %d reported events and %d quiz answers older than %d days." % (
-            purged["reported_events"], purged["quiz_answers"], settings.retention_days or 0))
+        lines.append(
+            "Purged %d reported events and %d quiz answers older than %d days."
+            % (purged["reported_events"], purged["quiz_answers"], settings.retention_days or 0)
+        )
     store.purge_report_counters(now, settings.limits)  # ended windows, sessions past a token's life
     failed_erasures = 0
     for learner in store.pending_coassemble_erasures():
         answer = erase.erase(store, settings, learner, now)
         failed_erasures += answer is not None and answer["coassemble"] == erase.FAILED
     if failed_erasures:
-        lines.append("Coassemble did not confirm %d erasure%s; the next sweep asks again." % (
-            failed_erasures, "" if failed_erasures == 1 else "s"))
+        lines.append(
+            "Coassemble did not confirm %d erasure%s; the next sweep asks again."
+            % (failed_erasures, "" if failed_erasures == 1 else "s")
+        )
     return " ".join(lines), summary.failed > 0 or failed_erasures > 0
 
 
-def run_sweep(store: RecordStore, settings: Settings, clock: Callable[[], float] = time.time,
-              every_s: float = SWEEP_EVERY_S, force: bool = False,
-              lease_s: float = CHECK_LEASE_S) -> tuple[str, bool] | None:
+def run_sweep(
+    store: RecordStore,
+    settings: Settings,
+    clock: Callable[[], float] = time.time,
+    every_s: float = SWEEP_EVERY_S,
+    force: bool = False,
+    lease_s: float = CHECK_LEASE_S,
+) -> tuple[str, bool] | None:
     """Run the sweep if it is due (or `force`) and no other process is running it: (its line,
     whether something failed), or None. TrackingsRefused / NotConfigured are recorded as the sweep's outcome and raised."""
     started = clock()
@@ -123,8 +138,11 @@ def run_sweep(store: RecordStore, settings: Settings, clock: Callable[[], float]
     if claimed is None:
         return None
     claim, last_run_at = claimed
-    since = iso(max(0.0, _seconds(last_run_at) - SWEEP_OVERLAP_S)) if last_run_at else \
-        iso(max(0.0, started - every_s - SWEEP_OVERLAP_S))
+    since = (
+        iso(max(0.0, _seconds(last_run_at) - SWEEP_OVERLAP_S))
+        if last_run_at
+        else iso(max(0.0, started - every_s - SWEEP_OVERLAP_S))
+    )
     outcome = "failed"
     try:
         ran = sweep(store, settings, started, since)
@@ -142,12 +160,21 @@ def run_sweep(store: RecordStore, settings: Settings, clock: Callable[[], float]
 
 def _seconds(text: str) -> float:
     from coursewire.server.times import parse_iso
+
     return parse_iso(text)
 
 
-def run(store: RecordStore, settings: Settings, stop: threading.Event, once: bool = False, poll_s: float = POLL_S,
-        sweep_every_s: float = SWEEP_EVERY_S, lease_s: float = CHECK_LEASE_S, clock: Callable[[], float] = time.time,
-        say: Callable[[str], None] = lambda line: print(line, flush=True)) -> dict[str, int]:
+def run(
+    store: RecordStore,
+    settings: Settings,
+    stop: threading.Event,
+    once: bool = False,
+    poll_s: float = POLL_S,
+    sweep_every_s: float = SWEEP_EVERY_S,
+    lease_s: float = CHECK_LEASE_S,
+    clock: Callable[[], float] = time.time,
+    say: Callable[[str], None] = lambda line: print(line, flush=True),
+) -> dict[str, int]:
     """Do due checks until `stop` is set (or, with `once`, until none is due), running the sweep
     whenever it is due. Returns the count of each check outcome."""
     counts: dict[str, int] = {}
@@ -190,17 +217,26 @@ def main(args: argparse.Namespace, fail: Fail) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())  # finish the check in hand, then stop
     signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
     if not args.once:
-        print("Coursewire worker on %s: checks every %g s, sweep every %g min." % (
-            store.describe(), poll, sweep_every_s / 60), flush=True)
+        print(
+            "Coursewire worker on %s: checks every %g s, sweep every %g min."
+            % (store.describe(), poll, sweep_every_s / 60),
+            flush=True,
+        )
     try:
         counts = run(store, settings, stop, once=args.once, poll_s=poll, sweep_every_s=sweep_every_s, lease_s=lease)
     finally:
         store.close()
     done = sum(counts.values())
-    print("Worker stopped: %d check%s done%s." % (
-        done, "" if done == 1 else "s",
-        " (%s)" % ", ".join("%d %s" % (n, name) for name, n in sorted(counts.items())) if counts else ""),
-        file=sys.stdout, flush=True)
+    print(
+        "Worker stopped: %d check%s done%s."
+        % (
+            done,
+            "" if done == 1 else "s",
+            " (%s)" % ", ".join("%d %s" % (n, name) for name, n in sorted(counts.items())) if counts else "",
+        ),
+        file=sys.stdout,
+        flush=True,
+    )
     return 0
 
 
@@ -223,4 +259,3 @@ def sweep_command(args: argparse.Namespace, fail: Fail) -> int:
     line, failed = ran
     print(line, flush=True)
     return 1 if failed else 0
-

@@ -40,16 +40,24 @@ class Context:
     is configured: the routes that need it then answer 503 in one sentence.
     """
 
-    def __init__(self, settings: Settings, clock: Callable[[], float] = time.time, store: RecordStore | None = None,
-                 report_token_ttl_s: float = tokens.REPORT_TOKEN_TTL_S, mint: Callable[..., Any] | None = None,
-                 staff_session_ttl_s: float = staff_session.STAFF_SESSION_TTL_S,
-                 identify: Identify | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        store: RecordStore | None = None,
+        report_token_ttl_s: float = tokens.REPORT_TOKEN_TTL_S,
+        mint: Callable[..., Any] | None = None,
+        staff_session_ttl_s: float = staff_session.STAFF_SESSION_TTL_S,
+        identify: Identify | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self._store = store
         self.report_token_ttl_s = report_token_ttl_s
         self.staff_session_ttl_s = staff_session_ttl_s
-        self.mint: Callable[..., coassemble.EmbedUrl] = mint or coassemble.mint  # tests inject a fake Coassemble client here
+        self.mint: Callable[..., coassemble.EmbedUrl] = (
+            mint or coassemble.mint
+        )  # tests inject a fake Coassemble client here
         # identify(environ) -> None | learner id | {"learner", "edit", "name"}: the host's own
         # session says who is signed in (coursewire/server/identity.py); else the Bearer login token.
         self.identify = identify
@@ -76,8 +84,7 @@ class Context:
     def issue_report_token(self, course: str, learner: str) -> str:
         """An opaque report token binding (course, learner), for the page beside its signed embed
         URL. ValueError (one sentence) for an invalid course or learner id."""
-        return tokens.issue_report_token(self.token_secret(), course, learner, self.clock(),
-                                         self.report_token_ttl_s)
+        return tokens.issue_report_token(self.token_secret(), course, learner, self.clock(), self.report_token_ttl_s)
 
     def read_report_token(self, token: object) -> tuple[str, str]:
         """(course, learner) a report token binds; tokens.TokenRefused otherwise, also for a
@@ -88,8 +95,9 @@ class Context:
         except StoreUnavailable:
             raise Refusal(503, "The learner record is unavailable; the batch was not stored, retry it later.") from None
         if erased is not None and (issued_at is None or iso(issued_at) < erased):
-            raise tokens.TokenRefused("The learner's record was erased after this report token was issued: "
-                                      "reload the page for a new one.")
+            raise tokens.TokenRefused(
+                "The learner's record was erased after this report token was issued: reload the page for a new one."
+            )
         return course, learner
 
 
@@ -120,15 +128,21 @@ def find_route(method: str, path: str) -> tuple[Callable[..., Any], dict[str, st
         match = pattern.fullmatch(path) if pattern_method == method else None
         if match:
             return pattern_route, match.groupdict()
-    methods = set(m for m, p in ROUTES if p == path) | set(m for m, pattern, _ in PATTERN_ROUTES if pattern.fullmatch(path))
+    methods = set(m for m, p in ROUTES if p == path) | set(
+        m for m, pattern, _ in PATTERN_ROUTES if pattern.fullmatch(path)
+    )
     if methods:
         allowed = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
         raise Refusal(405, "Use %s for %s." % (allowed, path), [("Allow", allowed)])
     raise Refusal(404, "There is no %s here." % path)
 
 
-def make_app(settings: Settings | None = None, context: Context | None = None, store: RecordStore | None = None,
-             identify: Identify | None = None) -> WSGIApplication:
+def make_app(
+    settings: Settings | None = None,
+    context: Context | None = None,
+    store: RecordStore | None = None,
+    identify: Identify | None = None,
+) -> WSGIApplication:
     """The WSGI application for `settings` (default: from the environment). Without `context`
     or `store`, the learner record is opened (and migrated) from settings.database when set.
 

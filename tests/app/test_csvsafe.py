@@ -17,27 +17,68 @@ def parse(text, delimiter=","):
     return list(csv.reader(io.StringIO(text[1:], newline=""), delimiter=delimiter))
 
 
-@pytest.mark.parametrize("value", [
-    "=1+1", "+1", "-1", "@SUM(A1)", "|calc", "\tx", "\rx", "\nx", "\x00x", "=HYPERLINK(\"http://evil.example\",\"x\")",
-    "@SUM(1+1)*cmd|' /C calc'!A0", "   =1+1", "\uff1d1+1",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "=1+1",
+        "+1",
+        "-1",
+        "@SUM(A1)",
+        "|calc",
+        "\tx",
+        "\rx",
+        "\nx",
+        "\x00x",
+        "=HYPERLINK(\"http://evil.example\",\"x\")",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "   =1+1",
+        "\uff1d1+1",
+    ],
+)
 def test_cells_that_start_a_formula_get_a_leading_apostrophe(value):
     assert needs_defusing(value)
     assert parse(csv_text([[value]]))[0] == ["'" + value]
 
 
-@pytest.mark.parametrize("value, written", [
-    ("a;=1+2", "a;'=1+2"), ("a,=1+2", "a,'=1+2"), ("a; =1+2", "a; '=1+2"), ("a\t-2+3", "a\t'-2+3"),
-    ('x"=1', "x\"'=1"), ("x'@a", "x''@a"), ("note;+cmd", "note;'+cmd"), ("a,|b", "a,'|b"), ("a|=1+1", "a|'=1+1"),
-    ("a;\t=1", "a;\t'=1"), ("one\n=2", "one\n'=2"), ("=1;=2", "'=1;'=2"),
-])
+@pytest.mark.parametrize(
+    "value, written",
+    [
+        ("a;=1+2", "a;'=1+2"),
+        ("a,=1+2", "a,'=1+2"),
+        ("a; =1+2", "a; '=1+2"),
+        ("a\t-2+3", "a\t'-2+3"),
+        ('x"=1', "x\"'=1"),
+        ("x'@a", "x''@a"),
+        ("note;+cmd", "note;'+cmd"),
+        ("a,|b", "a,'|b"),
+        ("a|=1+1", "a|'=1+1"),
+        ("a;\t=1", "a;\t'=1"),
+        ("one\n=2", "one\n'=2"),
+        ("=1;=2", "'=1;'=2"),
+    ],
+)
 def test_a_formula_after_a_separator_inside_the_text_is_defused_where_it_starts(value, written):
     assert defused(value) == written
     assert parse(csv_text([[value]]))[0] == [written]
 
 
-@pytest.mark.parametrize("value", ["plain", "ada@example.com", "well-known", "1+1", "a = b", "50%", "it's", "", "100",
-                                   'say "hi"\nnow', "a; b", "x|y"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "plain",
+        "ada@example.com",
+        "well-known",
+        "1+1",
+        "a = b",
+        "50%",
+        "it's",
+        "",
+        "100",
+        'say "hi"\nnow',
+        "a; b",
+        "x|y",
+    ],
+)
 def test_ordinary_text_is_left_as_it_is(value):
     assert not needs_defusing(value)
     assert parse(csv_text([[value]]))[0] == [value]

@@ -31,25 +31,51 @@ def read_csv(text, delimiter=","):
 
 
 def answer(**fields):
-    entry = {"seq": 1, "event": "answer", "screen": "q1", "title": "Strong passwords", "question": "Which?",
-             "answer": "B", "correct": True, "score": 1, "attempt": 1, "time": "2026-11-28T09:00:00.000Z"}
+    entry = {
+        "seq": 1,
+        "event": "answer",
+        "screen": "q1",
+        "title": "Strong passwords",
+        "question": "Which?",
+        "answer": "B",
+        "correct": True,
+        "score": 1,
+        "attempt": 1,
+        "time": "2026-11-28T09:00:00.000Z",
+    }
     entry.update(fields)
     return entry
 
 
-@pytest.mark.parametrize("value, text", [
-    (None, "—"), (True, "yes"), (False, "no"), ("plain", "plain"), (["a", "b"], "a, b"),
-    ([1, "a"], '[1, "a"]'), ({"k": 1}, '{"k": 1}'), (3, "3"), (2.5, "2.5"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (None, "—"),
+        (True, "yes"),
+        (False, "no"),
+        ("plain", "plain"),
+        (["a", "b"], "a, b"),
+        ([1, "a"], '[1, "a"]'),
+        ({"k": 1}, '{"k": 1}'),
+        (3, "3"),
+        (2.5, "2.5"),
+    ],
+)
 def test_text_of_any_json_value(value, text):
     assert text_of(value) == text
 
 
-@pytest.mark.parametrize("entry, text", [
-    (answer(), "correct"), (answer(correct=False), "incorrect"), (answer(correct=None), "answered"),
-    (answer(event="failed", score=1), "failed (score 1)"), (answer(event="failed", score=None), "failed"),
-    (answer(event="retry"), "retry"),
-])
+@pytest.mark.parametrize(
+    "entry, text",
+    [
+        (answer(), "correct"),
+        (answer(correct=False), "incorrect"),
+        (answer(correct=None), "answered"),
+        (answer(event="failed", score=1), "failed (score 1)"),
+        (answer(event="failed", score=None), "failed"),
+        (answer(event="retry"), "retry"),
+    ],
+)
 def test_result_wording(entry, text):
     assert result_text(entry) == text
 
@@ -68,13 +94,25 @@ def test_csv_is_rfc4180_oldest_first_with_every_entry():
     assert text.endswith("\r\n")
 
 
-@pytest.mark.parametrize("value, written", [
-    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
-    # Issue 15, item 13: what the export once let through unguarded.
-    ("\t=1+1", "'\t'=1+1"), ("\r=1+1", "'\r'=1+1"), ("\tplain", "'\tplain"), ("\rplain", "'\rplain"),
-    ("|calc", "'|calc"), ("x|=1", "x|'=1"), ("note;=1+1", "note;'=1+1"), ("a; =2+3", "a; '=2+3"),
-    ("\x00=1", "'\x00=1"),
-])
+@pytest.mark.parametrize(
+    "value, written",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        # Issue 15, item 13: what the export once let through unguarded.
+        ("\t=1+1", "'\t'=1+1"),
+        ("\r=1+1", "'\r'=1+1"),
+        ("\tplain", "'\tplain"),
+        ("\rplain", "'\rplain"),
+        ("|calc", "'|calc"),
+        ("x|=1", "x|'=1"),
+        ("note;=1+1", "note;'=1+1"),
+        ("a; =2+3", "a; '=2+3"),
+        ("\x00=1", "'\x00=1"),
+    ],
+)
 def test_csv_cells_that_a_spreadsheet_would_run_are_defused(value, written):
     rows = read_csv(quiz_csv([answer(answer=value, question=value, title=value)]))
     assert rows[1][1:4] == [written] * 3
@@ -120,8 +158,10 @@ def test_the_table_row_is_bounded_but_the_record_and_exports_are_not():
     assert json.loads(quiz_json([entry]))["quiz"][0]["answer"] == "A" * 64_000
 
 
-@pytest.mark.parametrize("number, text", [(0, "0"), (999, "999"), (1000, "1,000"), (64000, "64,000"),
-                                          (1234567, "1,234,567"), (-4500, "-4,500")])
+@pytest.mark.parametrize(
+    "number, text",
+    [(0, "0"), (999, "999"), (1000, "1,000"), (64000, "64,000"), (1234567, "1,234,567"), (-4500, "-4,500")],
+)
 def test_grouped(number, text):
     assert grouped(number) == text
 
@@ -142,9 +182,16 @@ def test_status_phrases():
     assert draft_text("09:00:00", 3) == "Draft saved at 09:00:00 (revision 3)"
 
 
-@pytest.mark.parametrize("feedback, text", [
-    (None, "No feedback yet"), ({}, "No feedback yet"), ({"rating": 4, "value": "Good"}, "Feedback: Good (4)"),
-    ({"rating": 5}, "Feedback: 5"), ({"value": "Fine"}, "Feedback: Fine"), ({"other": 1}, 'Feedback: {"other": 1}'),
-])
+@pytest.mark.parametrize(
+    "feedback, text",
+    [
+        (None, "No feedback yet"),
+        ({}, "No feedback yet"),
+        ({"rating": 4, "value": "Good"}, "Feedback: Good (4)"),
+        ({"rating": 5}, "Feedback: 5"),
+        ({"value": "Fine"}, "Feedback: Fine"),
+        ({"other": 1}, 'Feedback: {"other": 1}'),
+    ],
+)
 def test_feedback_wording(feedback, text):
     assert feedback_text(feedback) == text

@@ -10,23 +10,45 @@ from coursewire.core import roster
 
 
 def record(learner="ada", progress=0, status="not_started", answers=(), **times):
-    value = {"learner": learner, "progress": progress, "status": status, "answers": list(answers),
-             "reported_started_at": None, "reported_completed_at": None, "verified_commenced_at": None,
-             "verified_completed_at": None, "last_event_at": None, "reported_events": 0, "changed": 1}
+    value = {
+        "learner": learner,
+        "progress": progress,
+        "status": status,
+        "answers": list(answers),
+        "reported_started_at": None,
+        "reported_completed_at": None,
+        "verified_commenced_at": None,
+        "verified_completed_at": None,
+        "last_event_at": None,
+        "reported_events": 0,
+        "changed": 1,
+    }
     value.update(times)
     return value
 
 
 def answer(event="answer", answer="B", correct=True, attempt=1, title="Knowledge check", **extra):
-    value = {"event": event, "screen": "q1", "title": title, "question": "Which?", "answer": answer,
-             "correct": correct, "score": None, "attempt": attempt, "time": "2026-11-28T09:00:00.000Z"}
+    value = {
+        "event": event,
+        "screen": "q1",
+        "title": title,
+        "question": "Which?",
+        "answer": answer,
+        "correct": correct,
+        "score": None,
+        "attempt": attempt,
+        "time": "2026-11-28T09:00:00.000Z",
+    }
     value.update(extra)
     return value
 
 
 def test_answers_are_summarised_with_their_attempts():
-    answers = [answer(correct=False, answer="A"), answer(event="retry", answer=None, correct=None, attempt=2),
-               answer(answer="B", attempt=2)]
+    answers = [
+        answer(correct=False, answer="A"),
+        answer(event="retry", answer=None, correct=None, attempt=2),
+        answer(answer="B", attempt=2),
+    ]
     assert report_text.answer_counts(answers) == (2, 1, 2)
     assert report_text.answers_summary(answers) == "2 answers · 1 correct · 2 attempts"
     assert report_text.answers_summary([answer()]) == "1 answer · 1 correct"
@@ -52,8 +74,13 @@ def test_the_chart_draws_each_band_in_proportion_and_describes_it_in_words():
 
 def test_the_csv_has_one_row_per_learner_with_answers_summarised_and_formulas_defused():
     records = [
-        record("=cmd|' /C calc'!A0", 40, "in_progress", [answer(answer="@SUM(1+1)"), answer(answer="a;=1+2", attempt=2)],
-               last_event_at="2026-11-28T09:00:00.000Z"),
+        record(
+            "=cmd|' /C calc'!A0",
+            40,
+            "in_progress",
+            [answer(answer="@SUM(1+1)"), answer(answer="a;=1+2", attempt=2)],
+            last_event_at="2026-11-28T09:00:00.000Z",
+        ),
         record("bob", 100, "completed_verified", verified_completed_at="2026-11-28T09:30:00.000Z"),
     ]
     text = report_text.roster_csv(records)
@@ -65,8 +92,9 @@ def test_the_csv_has_one_row_per_learner_with_answers_summarised_and_formulas_de
     assert first["Progress (%)"] == "40" and first["Status"] == "In progress"
     assert (first["Answers"], first["Correct"], first["Highest attempt"]) == ("2", "2", "2")
     # "a;=1+2" would start a cell where ";" separates cells: an apostrophe makes that cell text.
-    assert first["Answer log"] == ("Knowledge check — @SUM(1+1) — correct — attempt 1; "
-                                   "Knowledge check — a;'=1+2 — correct — attempt 2")
+    assert first["Answer log"] == (
+        "Knowledge check — @SUM(1+1) — correct — attempt 1; Knowledge check — a;'=1+2 — correct — attempt 2"
+    )
     second = dict(zip(rows[0], rows[2], strict=True))
     assert second["Status"] == "Completed (verified by Coassemble)"
     assert second["Last activity (UTC)"] == second["Verified completed (UTC)"] == "2026-11-28T09:30:00.000Z"
@@ -91,8 +119,14 @@ def test_the_summary_from_the_server_is_checked_before_it_is_drawn():
     summary = report_text.summary_of(good)
     assert summary["learners"] == 33 and summary["statuses"]["not_started"] == 0
     assert summary["bands"][10]["label"] == "100%"
-    for bad in (None, [], {"learners": -1}, dict(good, bands=bands[:3]), dict(good, learners=True),
-                dict(good, statuses={"in_progress": "3"})):
+    for bad in (
+        None,
+        [],
+        {"learners": -1},
+        dict(good, bands=bands[:3]),
+        dict(good, learners=True),
+        dict(good, statuses={"in_progress": "3"}),
+    ):
         assert report_text.summary_of(bad) is None
     assert report_text.page_text(101, 100, 10000) == "Learners 101–200 of 10,000"
     assert report_text.page_text(1, 1, 1) == "Learner 1 of 1"
@@ -104,14 +138,21 @@ def test_answers_beyond_the_inline_ones_are_said():
 
 
 def test_an_erasure_says_what_was_removed_and_what_coassemble_said():
-    answer = {"learner": "ada", "removed": {"records": 1, "reported_events": 12, "quiz_answers": 3, "quiz_screens": 0,
-                                            "webhook_deliveries": 2}, "coassemble": "erased"}
-    assert report_text.erasure_text("ada", answer) == ("Erased ada: 1 record, 12 reported events, 3 quiz answers,"
-                                                  " 2 webhook deliveries removed here."
-                                                  " Coassemble confirmed it erased the learner.")
+    answer = {
+        "learner": "ada",
+        "removed": {"records": 1, "reported_events": 12, "quiz_answers": 3, "quiz_screens": 0, "webhook_deliveries": 2},
+        "coassemble": "erased",
+    }
+    assert report_text.erasure_text("ada", answer) == (
+        "Erased ada: 1 record, 12 reported events, 3 quiz answers,"
+        " 2 webhook deliveries removed here."
+        " Coassemble confirmed it erased the learner."
+    )
     failed = dict(answer, coassemble="failed", error="Coassemble answered 500; retry with coursewire erase ada.")
     assert report_text.erasure_text("ada", failed).endswith(
-        "removed here. Coassemble did not confirm it: Coassemble answered 500; retry with coursewire erase ada.")
+        "removed here. Coassemble did not confirm it: Coassemble answered 500; retry with coursewire erase ada."
+    )
     assert report_text.erasure_text("ada", {"removed": {}, "coassemble": "not configured"}).startswith(
-        "Erased ada: nothing was held here. Coassemble was not asked")
+        "Erased ada: nothing was held here. Coassemble was not asked"
+    )
     assert "did not confirm" in report_text.erasure_text("ada", None)

@@ -49,7 +49,9 @@ def test_course_page_contrast_names_and_live_regions(page, servers, runtime, wid
     page.click("#inspector summary")
     page.wait_for_selector("#event-log li")
     # A session error offers Reconnect (an expired session reconnects on its own): the button on screen too.
-    harness_frame(page).evaluate("harness.post({type: 'session', event: 'error', data: {message: 'Signature expired'}})")
+    harness_frame(page).evaluate(
+        "harness.post({type: 'session', event: 'error', data: {message: 'Signature expired'}})"
+    )
     page.wait_for_selector("#reconnect", state="visible")
     page.click("#clear-log")  # the confirmation box on screen too
     assert page.evaluate(CONTRAST_FAILURES) == []

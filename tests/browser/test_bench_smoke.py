@@ -11,13 +11,29 @@ import time
 from conftest import harness_frame, open_app
 from serving import ROOT  # noqa: E402
 
-FIGURES = ["iframe_requested", "listening", "burst", "screens10", "screens2500", "answers", "latency_p50",
-           "latency_p95", "heap_growth", "wasm_growth"]
+FIGURES = [
+    "iframe_requested",
+    "listening",
+    "burst",
+    "screens10",
+    "screens2500",
+    "answers",
+    "latency_p50",
+    "latency_p95",
+    "heap_growth",
+    "wasm_growth",
+]
 THROUGHPUT_FIGURES = ["listening", "burst", "screens10", "screens2500", "answers"]
 LOST = ["lost_starting", "lost_burst", "lost_workloads", "lost_stream", "lost_heap"]
 PAGES = {"floor", "mpy", "py"}  # every figure
 PY_FLOORS = {"pyfloor-mpy", "pyfloor-py"}  # start-up, burst and the workloads
-STARTUP_ONLY = {"bare-mpy", "bare-py", "snippet-mpy", "snippet-py", "snippet-mpyc"}  # the runtime's own floor, the snippet
+STARTUP_ONLY = {
+    "bare-mpy",
+    "bare-py",
+    "snippet-mpy",
+    "snippet-py",
+    "snippet-mpyc",
+}  # the runtime's own floor, the snippet
 
 # The workloads of bench/run.py (POST_WORKLOAD), a few of each, and one message from the page itself.
 POST_SOME = """() => {
@@ -41,8 +57,9 @@ def test_the_python_floor_takes_every_workload_and_refuses_other_windows(page, s
 
 def test_the_python_floor_with_reporting_reaches_the_learner_record(page, servers, runtime):
     learner = "pyfloor-%s" % runtime
-    open_app(page, servers, path="bench/pyfloor.html", runtime=runtime,
-             query="variant=report&learner=%s&burst=0" % learner)
+    open_app(
+        page, servers, path="bench/pyfloor.html", runtime=runtime, query="variant=report&learner=%s&burst=0" % learner
+    )
     page.wait_for_selector("#event-counts:text-is('1 accepted · 0 rejected')")
     harness_frame(page).evaluate(POST_SOME)
     page.wait_for_selector("#event-counts:text-is('20 accepted · 0 rejected')")
@@ -59,8 +76,12 @@ def test_the_python_floor_with_reporting_reaches_the_learner_record(page, server
 
 def test_quick_bench_produces_every_figure_and_loses_nothing(tmp_path):
     output = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "bench", "run.py"), "--quick",
-                           "--output", str(output)], capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "bench", "run.py"), "--quick", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads(output.read_text())
     assert set(result["figures"]) == PAGES | PY_FLOORS | STARTUP_ONLY
@@ -82,9 +103,17 @@ def test_quick_bench_produces_every_figure_and_loses_nothing(tmp_path):
     assert result["figures"]["snippet-py"]["lost_starting"]["max"] == 0
     for column in ("JS floor", "MicroPython", "Pyodide", "Py floor mpy", "Py floor py"):
         assert column in done.stdout, column
-    for row in ("2,500 screens / 10 screens (target <= 1.3)", "answers / progress (target <= 1.5)",
-                "answers: time / Python floor's (target <= 2.0)", "progress: throughput / JS floor's (target >= 0.6)",
-                "bare PyScript", "snippet/bare", "demo/bare", "mpy bytecode", "load average"):
+    for row in (
+        "2,500 screens / 10 screens (target <= 1.3)",
+        "answers / progress (target <= 1.5)",
+        "answers: time / Python floor's (target <= 2.0)",
+        "progress: throughput / JS floor's (target >= 0.6)",
+        "bare PyScript",
+        "snippet/bare",
+        "demo/bare",
+        "mpy bytecode",
+        "load average",
+    ):
         assert row in done.stdout, row
     # Every target is judged: the ratio rows of our pages say met or NOT met.
     judged = [line for line in done.stdout.splitlines() if "(target <=" in line or "(target >=" in line]
@@ -93,8 +122,13 @@ def test_quick_bench_produces_every_figure_and_loses_nothing(tmp_path):
 
 
 def test_the_core_profile_times_every_stage_on_both_runtimes(runtime):
-    done = subprocess.run(["node", os.path.join(ROOT, "bench", "profile_core.mjs"), runtime, "30", "1"],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    done = subprocess.run(
+        ["node", os.path.join(ROOT, "bench", "profile_core.mjs"), runtime, "30", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["runtime"] == ("micropython" if runtime == "mpy" else "pyodide")

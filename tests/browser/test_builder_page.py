@@ -37,7 +37,9 @@ def test_expiry_reconnects_on_its_own_and_keeps_the_draft(page, servers, runtime
     # The author saves, then the session expires: the page mints a fresh signed URL and mounts it
     # without being asked, and the draft record stays; the page itself never reloads.
     open_builder(page, servers, runtime, "script=expire&speed=30")
-    page.wait_for_function("document.getElementById('event-counts').textContent.startsWith('4 accepted')", timeout=30_000)
+    page.wait_for_function(
+        "document.getElementById('event-counts').textContent.startsWith('4 accepted')", timeout=30_000
+    )
     page.wait_for_selector("#session-status[data-session='ready']")
     page.click("#inspector summary")
     page.wait_for_selector("#event-log li")
@@ -73,7 +75,8 @@ def test_builder_screenshots(page, servers, runtime):
         open_builder(page, servers, runtime, "script=author&speed=0")
         page.wait_for_selector("#draft-status:has-text('revision')", timeout=30_000)
         harness_frame(page, "builder.html").evaluate(
-            "harness.post({type: 'session', event: 'error', data: {message: 'Autosave failed: network'}})")
+            "harness.post({type: 'session', event: 'error', data: {message: 'Autosave failed: network'}})"
+        )
         page.wait_for_selector("#error-count:text-is('1')")
         screenshot(page, "builder-%s-%d" % (runtime, width))
         assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -46,8 +46,12 @@ def test_recorded_sequences_end_in_the_same_state_as_on_cpython(page, servers, r
     # tests/replay.py is test code, not part of the library: its source goes into the page itself.
     with open(os.path.join(ROOT, "tests", "replay.py"), encoding="utf-8") as f:
         replay_source = f.read()
-    html = (PAGE.replace("RECORDED_LITERAL", literal).replace("RUNTIME", runtime).replace("CONFIG", config)
-            .replace("REPLAY_SOURCE", replay_source))
+    html = (
+        PAGE.replace("RECORDED_LITERAL", literal)
+        .replace("RUNTIME", runtime)
+        .replace("CONFIG", config)
+        .replace("REPLAY_SOURCE", replay_source)
+    )
     page.route(servers.app + "/replay-test.html", lambda route: route.fulfill(body=html, content_type="text/html"))
     page.goto(servers.app + "/replay-test.html")
     page.wait_for_selector("body[data-result]", state="attached", timeout=BOOT_TIMEOUT_MS)
@@ -76,8 +80,13 @@ document.body.setAttribute("data-result", json.dumps([outcome(text) for text in 
 # Numbers json.loads overflows into infinities (1e999, -1E400, 309+ digits), in short and long
 # text, next to numbers that do not overflow and a string that spells one.
 NUMBER_TEXTS = [
-    "1e999", "-1E400", "[1e999, 2]", '{"a": [{"b": -1e+400}], "c": "1e999", "d": 1.5}', "1" * 400 + ".0",
-    "[" + "1" * 400 + "]", "[1.5e-999, 1e308]",
+    "1e999",
+    "-1E400",
+    "[1e999, 2]",
+    '{"a": [{"b": -1e+400}], "c": "1e999", "d": 1.5}',
+    "1" * 400 + ".0",
+    "[" + "1" * 400 + "]",
+    "[1.5e-999, 1e308]",
     '{"type": "course", "event": "progress", "data": {"progress": 1e400}}',
     '{"type": "course", "event": "progress", "data": {"progress": 50, "score": -1E999, "x": "' + "a" * 400 + '"}}',
     '{"type": "screen", "event": "answer", "data": {"id": "q", "answer": [1e999, "1e999"], "score": 1}}',

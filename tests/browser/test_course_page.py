@@ -28,8 +28,11 @@ def test_perfect_run_fills_every_widget(page, servers, runtime):
     page.wait_for_selector("#next-step:not([disabled])")
     bar = page.locator("#progress")
     assert bar.get_attribute("role") == "progressbar"
-    assert (bar.get_attribute("aria-valuemin"), bar.get_attribute("aria-valuemax"),
-            bar.get_attribute("aria-valuenow")) == ("0", "100", "100")
+    assert (
+        bar.get_attribute("aria-valuemin"),
+        bar.get_attribute("aria-valuemax"),
+        bar.get_attribute("aria-valuenow"),
+    ) == ("0", "100", "100")
     assert page.inner_text("#progress-text") == "100%"
     assert page.inner_text("#feedback-status") == "Feedback: Excellent (5)"
     rows = quiz_rows(page)
@@ -54,11 +57,12 @@ def test_failed_attempt_and_retry_are_logged_distinctly(page, servers, runtime):
     retry = rows[events.index("retry")]
     assert failed[1] == "failed" and failed[7].startswith("failed")  # Result column
     assert failed[8] == "1" and retry[8] == "2"  # Attempt column
-    after_retry = rows[events.index("retry") + 1:]
+    after_retry = rows[events.index("retry") + 1 :]
     assert after_retry and all(r[0] == "answer" and r[8] == "2" for r in after_retry)
     # Failed and retry rows look different from answers (not only by text).
     colours = page.eval_on_selector_all(
-        "#quiz-log tr", "rows => [...new Set(rows.map(r => getComputedStyle(r).backgroundColor))]")
+        "#quiz-log tr", "rows => [...new Set(rows.map(r => getComputedStyle(r).backgroundColor))]"
+    )
     assert len(colours) == 3
 
 
@@ -68,8 +72,11 @@ def test_reload_mid_course_restores_everything_without_duplicates(page, servers,
     harness = harness_frame(page)
     harness.wait_for_selector("html[data-script-done='true']", state="attached", timeout=30_000)
     page.wait_for_timeout(200)
-    before = {"progress": page.get_attribute("#progress", "aria-valuenow"),
-              "status": page.inner_text("#course-status"), "rows": quiz_rows(page)}
+    before = {
+        "progress": page.get_attribute("#progress", "aria-valuenow"),
+        "status": page.inner_text("#course-status"),
+        "rows": quiz_rows(page),
+    }
     assert before["status"] == "In progress" and before["rows"]
     open_app(page, servers, runtime=runtime)  # same course, no script: nothing new happens
     page.wait_for_selector("#session-status[data-session='ready']")
@@ -191,9 +198,11 @@ def test_inspector_lists_accepted_and_rejected_messages_with_reasons(page, serve
     open_app(page, servers, runtime=runtime)
     frame = harness_frame(page)
     page.wait_for_selector("#session-status[data-session='ready']")
-    frame.evaluate("harness.postRaw('{not json'); harness.postRaw('[1,2]');"
-                   "harness.post({type: 'course', event: 'progress', data: {progress: 'lots'}});"
-                   "harness.post({type: 'course', event: 'teleport'})")
+    frame.evaluate(
+        "harness.postRaw('{not json'); harness.postRaw('[1,2]');"
+        "harness.post({type: 'course', event: 'progress', data: {progress: 'lots'}});"
+        "harness.post({type: 'course', event: 'teleport'})"
+    )
     page.click("#inspector summary")
     page.wait_for_selector("#event-log [data-event-name='course:teleport']")
     reasons = page.eval_on_selector_all("#event-log [data-rejected]", "rs => rs.map(r => r.dataset.rejected)")
@@ -244,7 +253,8 @@ def test_text_outside_ascii_survives_both_ways(page, servers, runtime):
     text = "Café ☕ — 😀 naïve 中文"
     open_app(page, servers, runtime=runtime)
     harness_frame(page).evaluate(
-        "(t) => harness.post({type: 'screen', event: 'answer', data: {id: 'q', question: t, answer: t}})", text)
+        "(t) => harness.post({type: 'screen', event: 'answer', data: {id: 'q', question: t, answer: t}})", text
+    )
     page.wait_for_selector("#quiz-log [data-quiz-entry]")
     row = quiz_rows(page)[0]
     assert row[5] == text and row[6] == text
@@ -254,7 +264,8 @@ def test_a_script_url_in_src_is_refused_plainly(page, servers, runtime):
     open_app(page, servers, runtime=runtime, query="src=javascript:window.__pwned%3D1")
     assert page.locator("#course-frame iframe").count() == 0
     assert page.inner_text("#session-status") == (
-        "No course: Coursewire: refusing to embed a non-web URL (javascript:)")
+        "No course: Coursewire: refusing to embed a non-web URL (javascript:)"
+    )
     assert page.evaluate("window.__pwned") is None
 
 
@@ -318,6 +329,7 @@ def test_a_locked_step_names_its_screen_by_title_once_known(page, servers, runti
     practical = "li[data-step='practical'] .state"
     assert page.inner_text(practical) == "Locked: pass the quiz \u201cknowledge-check\u201d"
     harness_frame(page).evaluate(
-        "harness.post({type: 'screen', event: 'start', data: {id: 'knowledge-check', title: 'Knowledge check'}})")
+        "harness.post({type: 'screen', event: 'start', data: {id: 'knowledge-check', title: 'Knowledge check'}})"
+    )
     page.wait_for_selector(practical + ":has-text('Knowledge check')")
     assert page.inner_text(practical) == "Locked: pass the quiz \u201cKnowledge check\u201d"

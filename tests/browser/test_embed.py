@@ -7,8 +7,16 @@ import re
 
 from conftest import BOOT_TIMEOUT_MS, ROOT, harness_frame
 
-PLAYER_NAMES = {"session:ready", "course:start", "course:progress", "screen:answer", "screen:failed",
-                "screen:retry", "course:feedback", "course:completed"}
+PLAYER_NAMES = {
+    "session:ready",
+    "course:start",
+    "course:progress",
+    "screen:answer",
+    "screen:failed",
+    "screen:retry",
+    "course:feedback",
+    "course:completed",
+}
 
 
 def names_sent(frame):
@@ -31,20 +39,30 @@ def example_elsewhere(servers, name, runtime, queries, reports=False):
     with open(ROOT + "/examples/" + name, encoding="utf-8") as f:
         html = f.read()
     if runtime == "py":
-        html = html.replace('<script type="mpy" src="/coursewire/browser/automount.py" config="/coursewire/mpy.toml">',
-                            '<script type="py" src="/coursewire/browser/automount.py" config="/coursewire/pyscript.toml">')
+        html = html.replace(
+            '<script type="mpy" src="/coursewire/browser/automount.py" config="/coursewire/mpy.toml">',
+            '<script type="py" src="/coursewire/browser/automount.py" config="/coursewire/pyscript.toml">',
+        )
     for path in ("/runtime/", "/coursewire/"):
         html = html.replace('"%s' % path, '"%s%s' % (servers.app, path))
     if not reports:
         html = html.replace(' data-report-url="/api/events"', "")
 
     def signed(match):
-        element = re.search(r'id="([^"]+)"', html[html.rfind("<div", 0, match.start()):match.start()]).group(1)
-        product = "builder" if 'data-coursewire="builder"' in html[html.rfind("<div", 0, match.start()):match.start()] else "player"
+        element = re.search(r'id="([^"]+)"', html[html.rfind("<div", 0, match.start()) : match.start()]).group(1)
+        product = (
+            "builder"
+            if 'data-coursewire="builder"' in html[html.rfind("<div", 0, match.start()) : match.start()]
+            else "player"
+        )
         return 'data-src="%s"' % servers.signed(product, match.group(2), queries.get(element, "")).replace("&", "&amp;")
 
-    html = re.sub(r'data-mint-url="/api/embed-url"\s+data-course="(\d+)"\s+data-login-url="/demo/login\?learner=([^"&]+)'
-                  r'(?:&amp;edit=1)?"', signed, html)
+    html = re.sub(
+        r'data-mint-url="/api/embed-url"\s+data-course="(\d+)"\s+data-login-url="/demo/login\?learner=([^"&]+)'
+        r'(?:&amp;edit=1)?"',
+        signed,
+        html,
+    )
     assert "data-mint-url" not in html
     return html
 
@@ -60,8 +78,10 @@ def test_a_page_with_a_report_url_and_no_report_token_says_so_once(page, servers
     wait_mounted(page)
     page.wait_for_selector("#done:not([hidden])", timeout=30_000)  # the whole course played meanwhile
     told = [text for text in warnings if "report token" in text]
-    assert told == ["Coursewire: Reports to /api/events are off: the host's server gave this page no report "
-                    "token, so what the learner does stays in this browser."], warnings
+    assert told == [
+        "Coursewire: Reports to /api/events are off: the host's server gave this page no report "
+        "token, so what the learner does stays in this browser."
+    ], warnings
 
 
 def embed_frames(page, keys):
@@ -79,8 +99,7 @@ def embed_frames(page, keys):
 
 
 def wait_mounted(page, selector="[data-coursewire]"):
-    page.wait_for_selector(selector + "[data-coursewire-initialized='true']", state="attached",
-                           timeout=BOOT_TIMEOUT_MS)
+    page.wait_for_selector(selector + "[data-coursewire-initialized='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
 
 
 def test_example_host_site_on_another_origin_receives_dom_events_in_order(page, servers, runtime, host_page):
@@ -106,13 +125,19 @@ def test_example_host_site_as_served_by_coursewire(page, servers):
 
 
 def test_a_script_url_is_refused_with_a_clear_reason(page, servers, runtime, host_page, guard):
-    guard.expect_console_error(r"Coursewire could not mount an embed: ValueError: the course URL must be http\(s\), not javascript:")
-    html = re.sub(r'data-src="[^"]*"', 'data-src="javascript:window.__pwned = 1"',
-                  example_elsewhere(servers, "host-site.html", runtime, {}))
+    guard.expect_console_error(
+        r"Coursewire could not mount an embed: ValueError: the course URL must be http\(s\), not javascript:"
+    )
+    html = re.sub(
+        r'data-src="[^"]*"',
+        'data-src="javascript:window.__pwned = 1"',
+        example_elsewhere(servers, "host-site.html", runtime, {}),
+    )
     page.goto(host_page("evil-%s.html" % runtime, html))
     page.wait_for_selector("[data-coursewire-error]", state="attached", timeout=BOOT_TIMEOUT_MS)
     assert page.get_attribute("#course", "data-coursewire-error") == (
-        "ValueError: the course URL must be http(s), not javascript:")
+        "ValueError: the course URL must be http(s), not javascript:"
+    )
     assert page.locator("#course iframe").count() == 0
     assert page.evaluate("window.__pwned") is None
 
@@ -121,7 +146,8 @@ def test_several_embeds_on_one_page_stay_isolated(page, servers, runtime, host_p
     queries = {key: "embed=%s&burst=0" % key for key in ("first", "second", "builder")}
     page.goto(host_page("several-%s.html" % runtime, example_elsewhere(servers, "several.html", runtime, queries)))
     page.wait_for_function(
-        "document.querySelectorAll('[data-coursewire-initialized]').length === 3", timeout=BOOT_TIMEOUT_MS)
+        "document.querySelectorAll('[data-coursewire-initialized]').length === 3", timeout=BOOT_TIMEOUT_MS
+    )
     page.evaluate("""() => {
         window.seen = {first: [], second: [], builder: []};
         for (const id of Object.keys(window.seen))
@@ -136,7 +162,10 @@ def test_several_embeds_on_one_page_stay_isolated(page, servers, runtime, host_p
     frames["second"].evaluate("harness.post({type: 'course', event: 'progress', data: {progress: 70}})")
     page.wait_for_function("window.seen.second.length === 1")
     assert page.evaluate("window.seen") == {
-        "first": ["course:progress"], "second": ["course:progress"], "builder": ["course:created"]}
+        "first": ["course:progress"],
+        "second": ["course:progress"],
+        "builder": ["course:created"],
+    }
     assert page.get_attribute("#first-progress", "value") == "40"
     assert page.get_attribute("#second-progress", "value") == "70"
 
@@ -185,9 +214,13 @@ document.body.setAttribute("data-ready", "true")
 
 def open_api_page(page, servers, runtime, host_page):
     config = "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml"
-    html = API_PAGE % {"app": servers.app, "runtime": runtime, "config": config,
-                       "course_url": servers.signed(query="embed=course&burst=0"),
-                       "other_url": servers.signed(learner="other-learner", query="embed=other&burst=0")}
+    html = API_PAGE % {
+        "app": servers.app,
+        "runtime": runtime,
+        "config": config,
+        "course_url": servers.signed(query="embed=course&burst=0"),
+        "other_url": servers.signed(learner="other-learner", query="embed=other&burst=0"),
+    }
     page.goto(host_page("api-%s.html" % runtime, html))
     page.wait_for_selector("body[data-ready='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
     frames = embed_frames(page, ("course", "other"))
@@ -209,9 +242,15 @@ def test_python_api_on_off_once_wildcard_decorator_and_a_raising_handler(page, s
     post(frames["course"], {"type": "screen", "event": "answer", "data": {"id": "q", "answer": "B"}})
     page.wait_for_function("window.calls.includes('any screen:answer')")
     assert page.evaluate("window.calls") == [
-        "on course:progress", "once course:progress", "after-boom course:progress", "any course:progress",
-        "on course:progress", "after-boom course:progress", "any course:progress",
-        "decorated B", "any screen:answer",
+        "on course:progress",
+        "once course:progress",
+        "after-boom course:progress",
+        "any course:progress",
+        "on course:progress",
+        "after-boom course:progress",
+        "any course:progress",
+        "decorated B",
+        "any screen:answer",
     ]
     # The other embed heard none of it.
     assert not [c for c in page.evaluate("window.calls") if c.startswith("other")]

@@ -55,8 +55,11 @@ def test_messages_from_the_page_itself_and_a_same_origin_sibling_are_ignored(pag
     page.wait_for_function("document.querySelectorAll('#event-log li[data-rejected]').length >= 2")
     page.wait_for_timeout(300)  # give a wrongly accepted message time to show
     assert page.get_attribute("#progress", "aria-valuenow") != "90"
-    reasons = set(rows.nth(i).get_attribute("data-rejected") for i in range(rows.count())
-                  if rows.nth(i).get_attribute("data-rejected"))
+    reasons = set(
+        rows.nth(i).get_attribute("data-rejected")
+        for i in range(rows.count())
+        if rows.nth(i).get_attribute("data-rejected")
+    )
     # The page itself fails the origin check; the sibling has the course's origin but is not
     # the course's frame, so it fails the source check.
     # (The sibling harness also posts its own session:ready etc.: refused for the same reason.)

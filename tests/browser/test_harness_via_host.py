@@ -38,8 +38,9 @@ def test_script_arrives_in_order(page, servers, runtime, path, harness, script, 
     frame = harness_frame(page, harness)
     frame.wait_for_selector("html[data-script-done='true']", state="attached", timeout=30_000)
     sent = sent_names(frame)
-    page.wait_for_function("(n) => document.getElementById('event-counts').textContent.startsWith(n + ' accepted')",
-                           arg=len(sent))
+    page.wait_for_function(
+        "(n) => document.getElementById('event-counts').textContent.startsWith(n + ' accepted')", arg=len(sent)
+    )
     assert received_names(page) == sent
     assert sent[:2] == first
     if last:
@@ -52,7 +53,9 @@ def test_an_expiring_builder_session_arrives_in_order_then_reconnects(page, serv
     # script=expire: the author saves, then the session expires. The page mints a fresh signed URL
     # on its own and mounts it: what the first session sent arrives in order, then the new one's.
     loaded = []
-    page.on("request", lambda r: "/builder.html?token=" in r.url and loaded.append(r.url.split("token=")[1].split("&")[0]))
+    page.on(
+        "request", lambda r: "/builder.html?token=" in r.url and loaded.append(r.url.split("token=")[1].split("&")[0])
+    )
     open_app(page, servers, "builder.html", runtime=runtime, query="script=expire&speed=0")
     page.wait_for_function("document.getElementById('event-counts').textContent.startsWith('4 accepted')")
     page.wait_for_selector("#session-status[data-session='ready']")

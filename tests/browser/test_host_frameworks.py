@@ -47,8 +47,12 @@ class Host:
     def call(self, method, path, body=None, headers=None):
         """(status, JSON answer) of a request to the host."""
         data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
-        request = urllib.request.Request(self.origin + path, data=data, method=method,
-                                         headers=dict({"Content-Type": "application/json"}, **(headers or {})))
+        request = urllib.request.Request(
+            self.origin + path,
+            data=data,
+            method=method,
+            headers=dict({"Content-Type": "application/json"}, **(headers or {})),
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read())
@@ -56,8 +60,9 @@ class Host:
             return error.code, json.loads(error.read())
 
     def records(self, course="101"):
-        status, answer = self.call("GET", "/api/records?course=%s" % course,
-                                   headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+        status, answer = self.call(
+            "GET", "/api/records?course=%s" % course, headers={"Authorization": "Bearer " + ADMIN_TOKEN}
+        )
         assert status == 200, answer
         return {r["learner"]: r for r in answer["records"]}
 
@@ -73,18 +78,32 @@ def host(request, tmp_path_factory):
     # The simulated Coassemble, sending its signed webhooks to the host.
     proc, coursewire, harness = start_serve(
         args=["--webhook-url", origin + "/webhooks/coassemble"],
-        env=serve_env(COASSEMBLE_WEBHOOK_SECRET=WEBHOOK_SECRET), ports=(free_port(), harness_port))
+        env=serve_env(COASSEMBLE_WEBHOOK_SECRET=WEBHOOK_SECRET),
+        ports=(free_port(), harness_port),
+    )
     # The host, configured as README's table says, pointed at the simulated Coassemble.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COASSEMBLE_", "COURSEWIRE_", "DATABASE_URL"))}
     env.update(
-        PYTHONPATH=ROOT, COASSEMBLE_API_URL=harness, COASSEMBLE_WORKSPACE_ID="1000", COASSEMBLE_API_KEY=DEMO_KEY,
-        COASSEMBLE_WEBHOOK_SECRET=WEBHOOK_SECRET, COURSEWIRE_LOGIN_SECRET=LOGIN_SECRET,
-        COURSEWIRE_ADMIN_TOKEN=ADMIN_TOKEN, COURSEWIRE_DB=str(folder / "record.sqlite3"),
-        HOST_PAGES=str(pages), HOST_SECRET_KEY="django-secret-key-for-the-test-host-only")
+        PYTHONPATH=ROOT,
+        COASSEMBLE_API_URL=harness,
+        COASSEMBLE_WORKSPACE_ID="1000",
+        COASSEMBLE_API_KEY=DEMO_KEY,
+        COASSEMBLE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        COURSEWIRE_LOGIN_SECRET=LOGIN_SECRET,
+        COURSEWIRE_ADMIN_TOKEN=ADMIN_TOKEN,
+        COURSEWIRE_DB=str(folder / "record.sqlite3"),
+        HOST_PAGES=str(pages),
+        HOST_SECRET_KEY="django-secret-key-for-the-test-host-only",
+    )
     log_path = str(folder / "host.log")
     with open(log_path, "w") as log:
-        server = subprocess.Popen([sys.executable, os.path.join(HOSTS, "run_host.py"), MODULES[framework],
-                                   str(host_port)], env=env, stdout=subprocess.PIPE, stderr=log, text=True)
+        server = subprocess.Popen(
+            [sys.executable, os.path.join(HOSTS, "run_host.py"), MODULES[framework], str(host_port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
     try:
         assert server.stdout.readline().strip() == "listening", open(log_path).read()
         yield Host(framework, origin, coursewire, harness, str(pages), log_path)
@@ -97,7 +116,7 @@ def host(request, tmp_path_factory):
 def readme_block(heading):
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         text = f.read()
-    return re.search(r"```python\n(.*?)```", text[text.index(heading):], re.S).group(1)
+    return re.search(r"```python\n(.*?)```", text[text.index(heading) :], re.S).group(1)
 
 
 @pytest.mark.parametrize("framework", sorted(MODULES))
@@ -121,9 +140,13 @@ def snippet_page(host, runtime, login_token):
         loader = loader.replace('type="mpy"', 'type="py"').replace("/coursewire/mpy.toml", "/coursewire/pyscript.toml")
     element = re.sub(r'data-login-url="[^"]*"', 'data-login-token="%s"' % login_token, element)
     assert 'data-login-token="%s"' % login_token in element and 'data-report-url="/api/events"' in element
-    return ("<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'></head><body>"
-            + loader + element + "<script>document.getElementById('course').addEventListener("
-            "'course:completed', () => { window.completed = true; });</script></body></html>")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'></head><body>"
+        + loader
+        + element
+        + "<script>document.getElementById('course').addEventListener("
+        "'course:completed', () => { window.completed = true; });</script></body></html>"
+    )
 
 
 def wait_for_record(host, learner, check, timeout_s=60):
@@ -148,8 +171,13 @@ def test_a_host_page_with_a_login_token_plays_reports_and_is_verified(page, host
     frame.evaluate("harness.playerScripts.start('perfect', harness.player.learner)")
     frame.wait_for_selector("html[data-script-done='true']", state="attached", timeout=60_000)
     page.wait_for_function("window.completed === true", timeout=30_000)
-    record = wait_for_record(host, learner, lambda r: r["status"] == "completed_verified"
-                             and r["reported_completed_at"] is not None and r["progress"] == 100)
+    record = wait_for_record(
+        host,
+        learner,
+        lambda r: (
+            r["status"] == "completed_verified" and r["reported_completed_at"] is not None and r["progress"] == 100
+        ),
+    )
     assert record["verified_completed_at"] is not None and record["answers"]
     assert page.get_attribute("#course", "data-coursewire-error") is None
     with open(host.log_path) as f:
@@ -168,8 +196,12 @@ def test_the_mounted_routes_answer_refusals_in_one_sentence(host):
     staff = {"Authorization": "Bearer " + ADMIN_TOKEN}
     for method, path in (("DELETE", "/api/learners/nob%C3%B6dy%2Fx"), ("GET", "/api/learners/nob%C3%B6dy%2Fx/export")):
         assert host.call(method, path, headers=staff) == (404, {"error": "Nothing is held about this learner."})
-    status, answer = host.call("POST", "/webhooks/coassemble", {"id": "x", "type": "course.completed"},
-                               headers={"X-Coassemble-Signature": "sha256=00", "X-Coassemble-Timestamp": "1"})
+    status, answer = host.call(
+        "POST",
+        "/webhooks/coassemble",
+        {"id": "x", "type": "course.completed"},
+        headers={"X-Coassemble-Signature": "sha256=00", "X-Coassemble-Timestamp": "1"},
+    )
     assert status == 401 and set(answer) == {"error"}
     # Announced larger than the route takes (1 MB) and than Django reads (2.5 MB): 413, one sentence,
     # before any of it is read. (Only the headers are sent: a server that refuses unread bytes may

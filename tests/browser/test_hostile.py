@@ -36,7 +36,9 @@ FUZZ_OWN = 5000 if FULL else 300  # our own generator, per runtime (10,000 fuzze
 FUZZ_NOISY = 5000 if FULL else 300  # the harness's noisy generator, per runtime
 FLOOD = 50_000 if FULL else 5_000  # per runtime
 RESPONSIVE_MS = 100  # the target (reported, never asserted)
-SLOW_MS = int(os.environ.get("HOSTILE_SLOW_MS", 180_000))  # waiting for a whole storm or flood to be handled on a loaded machine
+SLOW_MS = int(
+    os.environ.get("HOSTILE_SLOW_MS", 180_000)
+)  # waiting for a whole storm or flood to be handled on a loaded machine
 
 WRONG_SOURCE = "wrong source (not this embed's course frame)"
 NOT_READ = "not read: not from a course frame"  # bridge.js, for anything from another window
@@ -44,6 +46,8 @@ NOT_READ = "not read: not from a course frame"  # bridge.js, for anything from a
 
 def origin_of(page_or_frame):
     return page_or_frame.evaluate("location.origin")
+
+
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
 JS_URL = "javascript:window.__pwned=3"
 
@@ -96,7 +100,10 @@ def wait_total(page, total, timeout=SLOW_MS):
         """(n) => {
             const m = document.getElementById('event-counts').textContent.match(/(\\d+) accepted · (\\d+) rejected/);
             return m && (+m[1] + +m[2]) >= n;
-        }""", arg=total, timeout=timeout)
+        }""",
+        arg=total,
+        timeout=timeout,
+    )
     page.wait_for_timeout(100)  # anything past `total` (a duplicate) would show by now
     accepted, rejected = counts(page)
     assert accepted + rejected == total, "counted %d messages, expected %d" % (accepted + rejected, total)
@@ -110,7 +117,8 @@ def quiz_rows(page):
     rows = page.eval_on_selector_all(
         "#quiz-log [data-quiz-entry]",
         "rows => rows.map(r => ({seq: +r.dataset.quizEntry, event: r.dataset.event,"
-        " result: r.dataset.result, cells: [...r.cells].map(c => c.textContent)}))")
+        " result: r.dataset.result, cells: [...r.cells].map(c => c.textContent)}))",
+    )
     return rows[::-1]
 
 
@@ -131,7 +139,8 @@ def inspector_rows(page):
     return page.eval_on_selector_all(
         "#event-log li",
         "rows => rows.map(r => ({rejected: r.dataset.rejected || null, name: r.dataset.eventName || null,"
-        " text: r.querySelector('code').textContent}))")
+        " text: r.querySelector('code').textContent}))",
+    )
 
 
 def notices(page):
@@ -153,13 +162,19 @@ def settle(page, frame):
 
 def post_all(frame, messages):
     """Post each message (objects are JSON-stringified, strings posted as they are) in one task."""
-    frame.evaluate("(ms) => ms.forEach((m) => typeof m === 'string' ? harness.postRaw(m) : harness.post(m))",
-                   messages)
+    frame.evaluate("(ms) => ms.forEach((m) => typeof m === 'string' ? harness.postRaw(m) : harness.post(m))", messages)
 
 
 def answer(question, given, screen="q-screen", correct=True, **extra):
-    data = {"id": screen, "title": "Quiz " + screen, "question": question, "answer": given,
-            "correct": correct, "score": 1 if correct else 0, "attempt": 1}
+    data = {
+        "id": screen,
+        "title": "Quiz " + screen,
+        "question": question,
+        "answer": given,
+        "correct": correct,
+        "score": 1 if correct else 0,
+        "attempt": 1,
+    }
     data.update(extra)
     return {"type": "screen", "event": "answer", "data": data}
 
@@ -178,8 +193,18 @@ def answer_text(given):
 
 SPOOF_TEMPLATES = [
     lambda tag: progress(90, spoof=tag),
-    lambda tag: {"type": "screen", "event": "answer", "data": {"spoof": tag, "id": "knowledge-check",
-                 "question": "Spoofed?", "answer": "yes", "correct": True, "score": 1}},
+    lambda tag: {
+        "type": "screen",
+        "event": "answer",
+        "data": {
+            "spoof": tag,
+            "id": "knowledge-check",
+            "question": "Spoofed?",
+            "answer": "yes",
+            "correct": True,
+            "score": 1,
+        },
+    },
     lambda tag: {"type": "course", "event": "completed", "data": {"spoof": tag, "progress": 100, "completed": True}},
     lambda tag: {"type": "session", "event": "expired", "data": {"spoof": tag}},
     lambda tag: {"type": "course", "event": "start", "data": {"spoof": tag, "id": "course-secure-passwords-101"}},
@@ -203,7 +228,9 @@ def _add_iframe(page_or_frame, element_id, url):
         """([id, url]) => new Promise((done) => {
             const f = document.createElement('iframe');
             f.id = id; f.src = url; f.onload = () => done(); document.body.appendChild(f);
-        })""", [element_id, url])
+        })""",
+        [element_id, url],
+    )
     frame = page_or_frame.wait_for_selector("#" + element_id, state="attached").content_frame()
     frame.wait_for_function("() => !!window.harness")
     return frame
@@ -215,8 +242,9 @@ POST_TO_SELF = "(ms) => ms.forEach((m) => window.postMessage(m, '*'))"
 POST_TO_OPENER = "(ms) => ms.forEach((m) => opener.postMessage(m, '*'))"
 
 
-def test_spoofed_messages_are_all_rejected_with_their_reason(page, servers, runtime, third_origin, guard,
-                                                            hostile_figures):
+def test_spoofed_messages_are_all_rejected_with_their_reason(
+    page, servers, runtime, third_origin, guard, hostile_figures
+):
     guard.origins.add(third_origin)
     course = boot(page, servers, runtime)
     page.click("#inspector summary")  # rows are only built while the inspector is open
@@ -235,30 +263,47 @@ def test_spoofed_messages_are_all_rejected_with_their_reason(page, servers, runt
 
     # (name, how to get the sender, how it posts, the reason every one of its messages must get)
     sources = [
-        ("third-origin-iframe", lambda: _add_iframe(page, "spoof-third", third_origin + "/player.html"),
-         POST_TO_PARENT, "wrong origin (%s)" % third_origin),
-        ("sibling-iframe", lambda: _add_iframe(page, "spoof-sibling", servers.harness + "/player.html"),
-         POST_TO_PARENT, WRONG_SOURCE),
+        (
+            "third-origin-iframe",
+            lambda: _add_iframe(page, "spoof-third", third_origin + "/player.html"),
+            POST_TO_PARENT,
+            "wrong origin (%s)" % third_origin,
+        ),
+        (
+            "sibling-iframe",
+            lambda: _add_iframe(page, "spoof-sibling", servers.harness + "/player.html"),
+            POST_TO_PARENT,
+            WRONG_SOURCE,
+        ),
         ("host-page", lambda: page, POST_TO_SELF, "wrong origin (%s)" % servers.app),
-        ("nested-in-course", lambda: _add_iframe(course, "spoof-nested", servers.harness + "/player.html"),
-         POST_TO_TOP, WRONG_SOURCE),
+        (
+            "nested-in-course",
+            lambda: _add_iframe(course, "spoof-nested", servers.harness + "/player.html"),
+            POST_TO_TOP,
+            WRONG_SOURCE,
+        ),
         ("popup-course-origin", lambda: popup(servers.harness + "/player.html"), POST_TO_OPENER, WRONG_SOURCE),
-        ("popup-third-origin", lambda: popup(third_origin + "/player.html"), POST_TO_OPENER,
-         "wrong origin (%s)" % third_origin),
+        (
+            "popup-third-origin",
+            lambda: popup(third_origin + "/player.html"),
+            POST_TO_OPENER,
+            "wrong origin (%s)" % third_origin,
+        ),
     ]
     tried = 0
     for name, sender, how, reason in sources:
         total = sum(counts(page))
         sending = sender()
         if how == POST_TO_PARENT:  # a harness page in the host page posts its own session:error on load
-            sending.wait_for_function("['refused', 'ready', 'expired'].includes(document.documentElement.dataset.session)")
+            sending.wait_for_function(
+                "['refused', 'ready', 'expired'].includes(document.documentElement.dataset.session)"
+            )
             total += sending.evaluate("harness.sent.length")
             wait_total(page, total, timeout=30_000)
         sending.evaluate(how, spoof_messages(name))
         tried += SPOOF_PER_SOURCE
         wait_total(page, total + SPOOF_PER_SOURCE, timeout=30_000)  # each counted once
-        page.wait_for_function("(n) => document.querySelectorAll('#event-log li').length >= n",
-                               arg=SPOOF_PER_SOURCE)
+        page.wait_for_function("(n) => document.querySelectorAll('#event-log li').length >= n", arg=SPOOF_PER_SOURCE)
         mine = inspector_rows(page)[:SPOOF_PER_SOURCE]  # the newest rows: this source's
         assert {(row["rejected"], row["name"]) for row in mine} == {(reason, None)}, name
         # A message from a window that is not the course frame is never read (bridge.js: O(1)
@@ -312,11 +357,25 @@ BUILD_IN_FRAME = """
     }
 """
 
-NON_JSON = ["", " ", "not json", "{", '{"type":"course"', "course:progress", "undefined", "{'type':'course'}",
-            '{"type":"course","event":"progress","data":{"progress":50},}', "\u0000", "\ud83d\ude00", "<b>x</b>",
-            '{"type":"course","event":"progress","data":{"progress":NaN}}',
-            '{"type":"course","event":"progress","data":{"progress":Infinity}}',
-            '{"type":"course","event":"progress","data":{"progress":1e400}}', "\\ud800", '"\\ud800"']
+NON_JSON = [
+    "",
+    " ",
+    "not json",
+    "{",
+    '{"type":"course"',
+    "course:progress",
+    "undefined",
+    "{'type':'course'}",
+    '{"type":"course","event":"progress","data":{"progress":50},}',
+    "\u0000",
+    "\ud83d\ude00",
+    "<b>x</b>",
+    '{"type":"course","event":"progress","data":{"progress":NaN}}',
+    '{"type":"course","event":"progress","data":{"progress":Infinity}}',
+    '{"type":"course","event":"progress","data":{"progress":1e400}}',
+    "\\ud800",
+    '"\\ud800"',
+]
 SCALARS = [0, -1, 42, 1.5, True, False, None, "progress", [], [1, 2], [progress(100)], {}]
 WRONG = [
     {"type": 5, "event": "progress", "data": {"progress": 50}},
@@ -338,8 +397,12 @@ WRONG = [
     {"type": "course", "event": "progress", "data": {}},  # missing progress
     {"type": "course", "event": "progress"},
 ]
-UNKNOWN = [{"type": "course", "event": "teleport"}, {"type": "wormhole", "event": "open", "data": {}},
-           {"type": "screen", "event": "explode", "data": {"id": "x"}}, {"type": "<b>", "event": "</b>"}]
+UNKNOWN = [
+    {"type": "course", "event": "teleport"},
+    {"type": "wormhole", "event": "open", "data": {}},
+    {"type": "screen", "event": "explode", "data": {"id": "x"}},
+    {"type": "<b>", "event": "</b>"},
+]
 OTHER_VALID = [
     {"type": "screen", "event": "start", "data": {"id": "s1", "title": "One", "index": 0, "type": "text"}},
     {"type": "screen", "event": "end", "data": {"id": "s1"}},
@@ -348,8 +411,19 @@ OTHER_VALID = [
     {"type": "course", "event": "feedback", "data": {"rating": 3, "value": "Fine", "extra": [1, {"a": None}]}},
     {"type": "session", "status": "ready"},  # name read from status, as Coassemble's plugin does
 ]
-ANSWER_TEXTS = ["A", "Passphrase", "emoji \U0001f600 \U0001f510", "\u05e9\u05dc\u05d5\u05dd rtl", "tab\tnew\nline",
-                "quote \" and \\ backslash", XSS, JS_URL, "x" * 2000, "nul\u0000byte", "  spaced  "]
+ANSWER_TEXTS = [
+    "A",
+    "Passphrase",
+    "emoji \U0001f600 \U0001f510",
+    "\u05e9\u05dc\u05d5\u05dd rtl",
+    "tab\tnew\nline",
+    "quote \" and \\ backslash",
+    XSS,
+    JS_URL,
+    "x" * 2000,
+    "nul\u0000byte",
+    "  spaced  ",
+]
 
 
 def spec_percent(value):
@@ -375,9 +449,15 @@ def own_fuzz(seed, n):
     rng = random.Random(seed)
     items, answers, percents = [], [], []
     top = 0
-    specials = {n // 7: ["big-text", 1_000_000], n // 5: ["big-answer-text", 1_000_000],
-                n // 3: ["deep-text", 5000], n // 2: ["deep-text", 40], 2 * n // 3: ["deep-object", 40],
-                3 * n // 4: ["deep-object", 3000], n // 4: ["big-answer-object", 1_000_000]}
+    specials = {
+        n // 7: ["big-text", 1_000_000],
+        n // 5: ["big-answer-text", 1_000_000],
+        n // 3: ["deep-text", 5000],
+        n // 2: ["deep-text", 40],
+        2 * n // 3: ["deep-object", 40],
+        3 * n // 4: ["deep-object", 3000],
+        n // 4: ["big-answer-object", 1_000_000],
+    }
     for i in range(n):
         if i in specials:
             items.append(specials[i])
@@ -415,11 +495,11 @@ def own_fuzz(seed, n):
         elif roll < 0.83:
             items.append([wrap, rng.choice(UNKNOWN)])
         else:  # hostile numbers
-            numbers = [-1, -5.5, -(2 ** 31), "-5", "NaN", "Infinity", "1e3", " 42", "", 2 ** 53 + 1]
+            numbers = [-1, -5.5, -(2**31), "-5", "NaN", "Infinity", "1e3", " 42", "", 2**53 + 1]
             if late:
-                numbers += [101, 150, 2 ** 31, 2 ** 40, 10 ** 30, 1e308, "12345678901234567890"]
+                numbers += [101, 150, 2**31, 2**40, 10**30, 1e308, "12345678901234567890"]
             value = rng.choice(numbers)
-            if wrap == "json" and isinstance(value, int) and abs(value) > 2 ** 53:
+            if wrap == "json" and isinstance(value, int) and abs(value) > 2**53:
                 # JSON.stringify cannot carry it exactly: send the digits as JSON text instead.
                 items.append(["raw", '{"type":"course","event":"progress","data":{"progress":%d}}' % value])
             else:
@@ -508,7 +588,9 @@ def test_malformed_storm_is_survived_and_state_stays_exact(page, servers, runtim
             window.__noisy = harness.load.noisyMessages(seed, n);
             return window.__noisy.map((e) => ({kind: e.kind, valid: e.valid, message: e.message || null,
                                                value: typeof e.value === 'string' ? e.value : null}));
-        }""", [seed, FUZZ_NOISY])
+        }""",
+        [seed, FUZZ_NOISY],
+    )
     noisy_answers, noisy_percents = noisy_expectations(entries)
     items += [["noisy", i] for i in range(len(entries))]
     answers += noisy_answers
@@ -541,12 +623,20 @@ def test_malformed_storm_is_survived_and_state_stays_exact(page, servers, runtim
     assert state["session"] == "ready" and state["status"] == "In progress"
     assert probe["missed"] == 0
     worst = max(probe["latencies"])
-    hostile_figures.add("malformed-storm", runtime, len(items), accepted - start_accepted,
-                        answers_lost=len(answers) - len(kept), click_worst_ms=round(worst, 1),
-                        click_median_ms=round(sorted(probe["latencies"])[len(probe["latencies"]) // 2], 1),
-                        clicks=len(probe["latencies"]), over_100ms=sum(t > RESPONSIVE_MS for t in probe["latencies"]),
-                        answers=len(answers), progress=expected_progress,
-                        record_kb=round(len(json.dumps(stored_record(page))) / 1024))
+    hostile_figures.add(
+        "malformed-storm",
+        runtime,
+        len(items),
+        accepted - start_accepted,
+        answers_lost=len(answers) - len(kept),
+        click_worst_ms=round(worst, 1),
+        click_median_ms=round(sorted(probe["latencies"])[len(probe["latencies"]) // 2], 1),
+        clicks=len(probe["latencies"]),
+        over_100ms=sum(t > RESPONSIVE_MS for t in probe["latencies"]),
+        answers=len(answers),
+        progress=expected_progress,
+        record_kb=round(len(json.dumps(stored_record(page))) / 1024),
+    )
 
 
 # --- injection -----------------------------------------------------------------------------------
@@ -579,8 +669,13 @@ def test_markup_and_script_urls_from_the_course_stay_inert_text(page, servers, r
     open_app(page, servers, path="builder.html", runtime=runtime, query="back=" + JS_URL)
     page.wait_for_selector("#session-status[data-session='ready']", timeout=BOOT_TIMEOUT_MS)
     builder = course_frame(page)
-    post_all(builder, [{"type": "course", "event": "created", "data": {"id": XSS, "title": XSS}},
-                       {"type": "session", "event": "error", "data": {"message": XSS}}])
+    post_all(
+        builder,
+        [
+            {"type": "course", "event": "created", "data": {"id": XSS, "title": XSS}},
+            {"type": "session", "event": "error", "data": {"message": XSS}},
+        ],
+    )
     page.wait_for_selector("#error-count:text-is('1')")
     assert page.inner_text("#course-title") == XSS and page.inner_text("#course-id") == XSS
     assert page.locator("main img, main script").count() == 0
@@ -601,9 +696,12 @@ def stored_record(page):
     """The course record in localStorage, its lists put back together from their chunks
     ("<key>:quiz:N", "<key>:screens:N", "<key>:feedback:N", see coursewire/core/store.py):
     screens as {id: screen}, as the page holds them."""
-    return page.evaluate("""() => {
+    return page.evaluate(
+        """() => {
         const keys = Object.keys(localStorage).filter((k) => k.startsWith('coursewire:v1:player:')
-            && !""" + PARTS + """.test(k));
+            && !"""
+        + PARTS
+        + """.test(k));
         if (keys.length !== 1) return keys;
         const record = JSON.parse(localStorage.getItem(keys[0]));
         const read = (name, count) => {
@@ -617,7 +715,8 @@ def stored_record(page):
         record.screens = {};
         for (const screen of read('screens', record.lists.screens)) record.screens[screen.id] = screen;
         return record;
-    }""")
+    }"""
+    )
 
 
 def test_out_of_order_and_repeated_events_are_consistent_and_idempotent(page, servers, runtime, hostile_figures):
@@ -628,7 +727,11 @@ def test_out_of_order_and_repeated_events_are_consistent_and_idempotent(page, se
     first = [
         {"type": "screen", "event": "complete", "data": screen},  # before its start
         {"type": "screen", "event": "start", "data": screen},
-        progress(10), progress(50), progress(30), progress(50), progress(50),
+        progress(10),
+        progress(50),
+        progress(30),
+        progress(50),
+        progress(50),
         answer("Q1", "A1"),
         {"type": "course", "event": "completed", "data": {"progress": 100, "completed": True}},
     ]
@@ -642,7 +745,10 @@ def test_out_of_order_and_repeated_events_are_consistent_and_idempotent(page, se
 
     # Everything again except the answer, in another order, twice: nothing may change.
     again = [m for m in first if m["event"] != "answer"][::-1] * 2 + [
-        {"type": "course", "event": "complete"}, {"type": "course", "event": "commenced"}, progress(20)]
+        {"type": "course", "event": "complete"},
+        {"type": "course", "event": "commenced"},
+        progress(20),
+    ]
     view = shown(page)
     post_all(course, again)
     wait_total(page, start + len(first) + len(again))
@@ -691,22 +797,30 @@ def test_reload_mid_quiz_keeps_every_recorded_answer_exactly_once(page, servers,
     open_app(page, servers, runtime=runtime)  # the learner reloads while answers are arriving
     page.wait_for_selector("#session-status[data-session='ready']")
     after = _recorded_questions(page)
-    assert after[:len(before)] == before and _is_exact_prefix(after)
+    assert after[: len(before)] == before and _is_exact_prefix(after)
     assert int(shown(page)["progress"]) >= progress_before
     # The course resumes: the next answer and progress land after the restored ones.
     resumed = int(shown(page)["progress"]) + 5
     post_all(course_frame(page), [answer("after reload", "yes"), progress(resumed)])
     page.wait_for_selector("#progress[aria-valuenow='%d']" % resumed)
-    page.wait_for_function("(n) => document.querySelectorAll('#quiz-log [data-quiz-entry]').length === n",
-                           arg=len(after) + 1)
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('#quiz-log [data-quiz-entry]').length === n", arg=len(after) + 1
+    )
     assert quiz_rows(page)[-1]["seq"] == len(after) + 1
-    hostile_figures.add("loss-reload", runtime, len(after) + 1, len(after) + 1,
-                        answers_lost=len(before) - len(after[:len(before)]), shown_before=len(before),
-                        kept=len(after))
+    hostile_figures.add(
+        "loss-reload",
+        runtime,
+        len(after) + 1,
+        len(after) + 1,
+        answers_lost=len(before) - len(after[: len(before)]),
+        shown_before=len(before),
+        kept=len(after),
+    )
 
 
-def test_course_frame_killed_mid_quiz_loses_nothing_recorded(page, servers, runtime, third_origin, guard,
-                                                            hostile_figures):
+def test_course_frame_killed_mid_quiz_loses_nothing_recorded(
+    page, servers, runtime, third_origin, guard, hostile_figures
+):
     guard.origins.add(third_origin)
     course = boot(page, servers, runtime)
     page.click("#reset")
@@ -732,8 +846,9 @@ def test_course_frame_killed_mid_quiz_loses_nothing_recorded(page, servers, runt
     open_app(page, servers, runtime=runtime)
     page.wait_for_selector("#session-status[data-session='ready']")
     assert _recorded_questions(page) == before and shown(page)["progress"] == progress_before
-    hostile_figures.add("loss-frame-killed", runtime, len(before) + len(hijacked), len(before),
-                        answers_lost=0, hijacked_accepted=0)
+    hostile_figures.add(
+        "loss-frame-killed", runtime, len(before) + len(hijacked), len(before), answers_lost=0, hijacked_accepted=0
+    )
 
 
 # --- storage faults ------------------------------------------------------------------------------
@@ -800,8 +915,7 @@ def test_storage_unavailable_keeps_working_in_memory_with_one_notice(page, serve
 CORRUPT = ["{not json", "null", '{"version": 2, "kind": "course", "progress": 100}', '[1, 2, 3]']
 
 
-def test_corrupt_stored_record_starts_fresh_with_a_notice_and_keeps_the_text(page, servers, runtime,
-                                                                           hostile_figures):
+def test_corrupt_stored_record_starts_fresh_with_a_notice_and_keeps_the_text(page, servers, runtime, hostile_figures):
     course = boot(page, servers, runtime)
     post_all(course, [progress(40), answer("C1", "yes")])
     page.wait_for_selector("#progress[aria-valuenow='40']")
@@ -809,10 +923,13 @@ def test_corrupt_stored_record_starts_fresh_with_a_notice_and_keeps_the_text(pag
     for junk in CORRUPT:
         # Written as the page goes away, after its own last save (its hide listeners came first): a
         # save still due when the junk was written would otherwise store the record over it.
-        page.evaluate("""([k, v]) => { const corrupt = () => {
+        page.evaluate(
+            """([k, v]) => { const corrupt = () => {
                 localStorage.removeItem(k + ':unreadable'); localStorage.setItem(k, v); };
             corrupt(); window.addEventListener('pagehide', corrupt);
-            document.addEventListener('visibilitychange', corrupt); }""", [key, junk])
+            document.addEventListener('visibilitychange', corrupt); }""",
+            [key, junk],
+        )
         open_app(page, servers, runtime=runtime)
         page.wait_for_selector("#session-status[data-session='ready']")
         state = shown(page)
@@ -829,21 +946,36 @@ def test_corrupt_stored_record_starts_fresh_with_a_notice_and_keeps_the_text(pag
 def test_builder_expiry_and_error_bursts_lose_nothing(page, servers, runtime, hostile_figures):
     builder = boot(page, servers, runtime, path="builder.html")
     page.evaluate("window.__firstFrame = document.querySelector('#course-frame iframe')")
-    post_all(builder, [{"type": "course", "event": "created", "data": {"id": "course-h7", "title": "Hostile"}},
-                       {"type": "session", "event": "expired"}])
+    post_all(
+        builder,
+        [
+            {"type": "course", "event": "created", "data": {"id": "course-h7", "title": "Hostile"}},
+            {"type": "session", "event": "expired"},
+        ],
+    )
     # An expired session reconnects on its own: a freshly minted URL, a new frame, the draft kept.
     page.wait_for_selector("#draft-status:has-text('revision 1')")
     draft = page.inner_text("#draft-status")
-    page.wait_for_function("window.__firstFrame !== document.querySelector('#course-frame iframe') && "
-                           "document.getElementById('session-status').dataset.session === 'ready'")
-    assert (page.inner_text("#course-id"), page.inner_text("#course-title"), page.inner_text("#draft-status")) == \
-        ("course-h7", "Hostile", draft)
+    page.wait_for_function(
+        "window.__firstFrame !== document.querySelector('#course-frame iframe') && "
+        "document.getElementById('session-status').dataset.session === 'ready'"
+    )
+    assert (page.inner_text("#course-id"), page.inner_text("#course-title"), page.inner_text("#draft-status")) == (
+        "course-h7",
+        "Hostile",
+        draft,
+    )
     builder = course_frame(page)
     burst = 60
-    builder.evaluate("""(n) => { for (let i = 0; i < n; i++)
-        harness.post({type: 'session', event: 'error', data: {message: 'E' + i}}) }""", burst)
+    builder.evaluate(
+        """(n) => { for (let i = 0; i < n; i++)
+        harness.post({type: 'session', event: 'error', data: {message: 'E' + i}}) }""",
+        burst,
+    )
     page.wait_for_selector("#error-count:text-is('%d')" % burst)
-    listed = page.eval_on_selector_all("#errors li", "lis => lis.map((li) => li.textContent.trim().split(/\\s+/).pop())")
+    listed = page.eval_on_selector_all(
+        "#errors li", "lis => lis.map((li) => li.textContent.trim().split(/\\s+/).pop())"
+    )
     assert listed == ["E%d" % i for i in range(burst - 1, burst - 51, -1)]  # newest 50 listed, all counted
     assert page.inner_text("#session-status") == "Session error: E%d" % (burst - 1)
     assert page.is_visible("#reconnect") and page.inner_text("#course-id") == "course-h7"
@@ -898,8 +1030,16 @@ def test_flood_from_the_course_keeps_every_answer_and_the_completion(page, serve
     assert [r["cells"][2] for r in quiz_rows(page)] == expected
     assert shown(page)["status"] == "Completed" and shown(page)["progress"] == "100"
     fps = raf["frames"] * 1000 / raf["ms"]
-    hostile_figures.add("flood", runtime, FLOOD, FLOOD, answers_lost=len(expected) - len(quiz_rows(page)),
-                        handled_ms=round(raf["ms"]), fps=round(fps, 1), longest_frame_gap_ms=round(raf["longest"]))
+    hostile_figures.add(
+        "flood",
+        runtime,
+        FLOOD,
+        FLOOD,
+        answers_lost=len(expected) - len(quiz_rows(page)),
+        handled_ms=round(raf["ms"]),
+        fps=round(fps, 1),
+        longest_frame_gap_ms=round(raf["longest"]),
+    )
 
 
 # --- issue 15: what an adversarial review found ---------------------------------------------------
@@ -909,21 +1049,27 @@ def test_flood_from_the_course_keeps_every_answer_and_the_completion(page, serve
 def _record_key(page, product):
     return page.evaluate(
         "(p) => Object.keys(localStorage).find((k) => k.startsWith('coursewire:v1:' + p + ':') "
-        "&& !" + PARTS + ".test(k))", product)
+        "&& !" + PARTS + ".test(k))",
+        product,
+    )
 
 
 def _edit_stored(page, key, body):
     """Change the JSON stored under `key` with `body`, a JavaScript function body over `r`."""
-    page.evaluate("([k, body]) => { const r = JSON.parse(localStorage.getItem(k)); new Function('r', body)(r);"
-                  " localStorage.setItem(k, JSON.stringify(r)); }", [key, body])
+    page.evaluate(
+        "([k, body]) => { const r = JSON.parse(localStorage.getItem(k)); new Function('r', body)(r);"
+        " localStorage.setItem(k, JSON.stringify(r)); }",
+        [key, body],
+    )
 
 
 def _unusable(reason):
     return "The saved record for this course could not be used (corrupt record: %s); starting fresh." % reason
 
 
-def test_a_stored_time_that_is_not_a_time_is_set_aside_and_the_page_still_listens(page, servers, runtime,
-                                                                                hostile_figures):
+def test_a_stored_time_that_is_not_a_time_is_set_aside_and_the_page_still_listens(
+    page, servers, runtime, hostile_figures
+):
     # Item 1: "not a date" in a stored quiz entry (also builder draft_saved_at, errors[].time)
     # passed restore, then rendering it raised: the page never listened, no notice, nothing set aside.
     course = boot(page, servers, runtime)
@@ -945,19 +1091,31 @@ def test_a_stored_time_that_is_not_a_time_is_set_aside_and_the_page_still_listen
     tried = 1
 
     builder = boot(page, servers, runtime, path="builder.html")
-    post_all(builder, [{"type": "course", "event": "created", "data": {"id": "c-t", "title": "Times"}},
-                       {"type": "session", "event": "error", "data": {"message": "E1"}}])
+    post_all(
+        builder,
+        [
+            {"type": "course", "event": "created", "data": {"id": "c-t", "title": "Times"}},
+            {"type": "session", "event": "error", "data": {"message": "E1"}},
+        ],
+    )
     page.wait_for_selector("#error-count:text-is('1')")
     key = _record_key(page, "builder")
-    for field, edit in [("draft_saved_at is not a time or null", "r.draft_saved_at = 'not a date'"),
-                        ("errors[0].time is not a time", "r.errors[0].time = 'not a date'")]:
+    for field, edit in [
+        ("draft_saved_at is not a time or null", "r.draft_saved_at = 'not a date'"),
+        ("errors[0].time is not a time", "r.errors[0].time = 'not a date'"),
+    ]:
         page.wait_for_function("(k) => JSON.parse(localStorage.getItem(k) || 'null')?.errors?.length === 1", arg=key)
         _edit_stored(page, key, edit)
         builder = boot(page, servers, runtime, path="builder.html")
         assert notices(page) == [_unusable(field)], field
         assert page.inner_text("#course-id") == "Not created yet" and page.inner_text("#error-count") == "0"
-        post_all(builder, [{"type": "course", "event": "created", "data": {"id": "c-t", "title": "Times"}},
-                           {"type": "session", "event": "error", "data": {"message": "E1"}}])
+        post_all(
+            builder,
+            [
+                {"type": "course", "event": "created", "data": {"id": "c-t", "title": "Times"}},
+                {"type": "session", "event": "error", "data": {"message": "E1"}},
+            ],
+        )
         page.wait_for_selector("#error-count:text-is('1')")
         assert re.fullmatch(r"Draft saved at \d\d:\d\d:\d\d \(revision 1\)", page.inner_text("#draft-status"))
         tried += 1
@@ -980,8 +1138,21 @@ for value in json.loads(document.body.getAttribute("data-odd")):
         out.append(["raised", "%%s: %%s" %% (type(error).__name__, error)])
 document.body.setAttribute("data-result", json.dumps(out))
 </script></body></html>"""
-ODD_TIMES = [None, "", "not a date", "2026-13-45T99:99:99.000Z", "2026-02-31T10:00:00Z", "NaN", 5, 1.5, ["x"],
-             {"a": 1}, "+275760-09-13T00:00:00.000Z", "2026-11-28T09:00:00.000Z", "9999-12-31T23:59:59.999Z"]
+ODD_TIMES = [
+    None,
+    "",
+    "not a date",
+    "2026-13-45T99:99:99.000Z",
+    "2026-02-31T10:00:00Z",
+    "NaN",
+    5,
+    1.5,
+    ["x"],
+    {"a": 1},
+    "+275760-09-13T00:00:00.000Z",
+    "2026-11-28T09:00:00.000Z",
+    "9999-12-31T23:59:59.999Z",
+]
 
 
 def test_rendering_times_never_raises_whatever_the_state_holds(page, servers, runtime, hostile_figures):
@@ -1060,10 +1231,19 @@ def test_long_unbreakable_answers_show_a_preview_and_keep_every_character(page, 
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "hostile-long-answers-%s-360" % runtime)
     ordered = sorted(timings)
-    hostile_figures.add("long-answers", runtime, LONG_COUNT, LONG_COUNT, answers_lost=0, chars_each=LONG_SIZE,
-                        row_worst_ms=round(ordered[-1]), row_median_ms=round(ordered[len(ordered) // 2]),
-                        all_rows_ms=round(sum(timings)), click_worst_ms=round(max(probe["latencies"] or [0]), 1),
-                        longest_task_ms=max(probe["longtasks"] or [0]))
+    hostile_figures.add(
+        "long-answers",
+        runtime,
+        LONG_COUNT,
+        LONG_COUNT,
+        answers_lost=0,
+        chars_each=LONG_SIZE,
+        row_worst_ms=round(ordered[-1]),
+        row_median_ms=round(ordered[len(ordered) // 2]),
+        all_rows_ms=round(sum(timings)),
+        click_worst_ms=round(max(probe["latencies"] or [0]), 1),
+        longest_task_ms=max(probe["longtasks"] or [0]),
+    )
 
 
 HEARTBEAT = """
@@ -1082,8 +1262,9 @@ BULK_BYTES = 30_000_000  # new Uint8Array(3e7), the issue's figure
 BULK_ITEMS = 3_000_000  # a plain array of numbers (JSON.stringify reads every one)
 
 
-def test_bulk_posts_are_refused_unread_and_cost_the_page_nothing(page, servers, runtime, third_origin, guard,
-                                                                hostile_figures):
+def test_bulk_posts_are_refused_unread_and_cost_the_page_nothing(
+    page, servers, runtime, third_origin, guard, hostile_figures
+):
     # Item 6: a third-origin sibling frame posting `new Uint8Array(3e7)` stalled the host page
     # 8.7 s: bridge.js serialised every message before asking where it came from.
     guard.origins.add(third_origin)
@@ -1100,8 +1281,14 @@ def test_bulk_posts_are_refused_unread_and_cost_the_page_nothing(page, servers, 
     senders = [
         ("third-origin bytes", third, bytes_, BULK_BYTES, "wrong origin (%s)" % third_origin, NOT_READ),
         ("third-origin array", third, numbers, BULK_ITEMS, "wrong origin (%s)" % third_origin, NOT_READ),
-        ("course-frame bytes", course, bytes_, BULK_BYTES, "unreadable data (Uint8Array, %d bytes)" % BULK_BYTES,
-         "Uint8Array, %d bytes" % BULK_BYTES),
+        (
+            "course-frame bytes",
+            course,
+            bytes_,
+            BULK_BYTES,
+            "unreadable data (Uint8Array, %d bytes)" % BULK_BYTES,
+            "Uint8Array, %d bytes" % BULK_BYTES,
+        ),
     ]
     for name, sender, post, size, reason, text in senders:
         total = sum(counts(page))
@@ -1116,9 +1303,15 @@ def test_bulk_posts_are_refused_unread_and_cost_the_page_nothing(page, servers, 
     assert shown(page) == before
     course.evaluate("harness.post({type: 'course', event: 'progress', data: {progress: 33}})")
     page.wait_for_selector("#progress[aria-valuenow='33']")  # and the course is still heard
-    hostile_figures.add("bulk-posts", runtime, len(senders), 0, bytes_each=BULK_BYTES,
-                        **{"stall_ms[%s]" % name: worst for name, (worst, _) in stalls.items()},
-                        **{"longest_task_ms[%s]" % name: task for name, (_, task) in stalls.items()})
+    hostile_figures.add(
+        "bulk-posts",
+        runtime,
+        len(senders),
+        0,
+        bytes_each=BULK_BYTES,
+        **{"stall_ms[%s]" % name: worst for name, (worst, _) in stalls.items()},
+        **{"longest_task_ms[%s]" % name: task for name, (_, task) in stalls.items()},
+    )
 
 
 SENDS_BACK = """<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
@@ -1132,18 +1325,30 @@ def _src_frame(page):
     return frame
 
 
-def test_back_stays_on_the_site_and_a_src_course_is_marked_untrusted(page, servers, runtime, host_page,
-                                                                   hostile_figures):
+def test_back_stays_on_the_site_and_a_src_course_is_marked_untrusted(
+    page, servers, runtime, host_page, hostile_figures
+):
     # Item 8: builder.html?src=<a page that posts back>&back=https://elsewhere/ sent the browser
     # elsewhere at once, without a click. Back is same-origin unless the host allows more.
     src = host_page("sends-back.html", SENDS_BACK)
     src_origin = "/".join(src.split("/")[:3])
     default = "%s/index.html?runtime=%s" % (servers.app, runtime)
-    elsewhere = ["https://elsewhere.example/", "//elsewhere.example/path", servers.harness + "/",
-                 "http://127.0.0.1@elsewhere.example/", "/\\elsewhere.example", "https:elsewhere.example"]
+    elsewhere = [
+        "https://elsewhere.example/",
+        "//elsewhere.example/path",
+        servers.harness + "/",
+        "http://127.0.0.1@elsewhere.example/",
+        "/\\elsewhere.example",
+        "https:elsewhere.example",
+    ]
     for back in elsewhere:
-        open_app(page, servers, path="builder.html", runtime=runtime,
-                 query=urllib.parse.urlencode({"src": src, "back": back}))
+        open_app(
+            page,
+            servers,
+            path="builder.html",
+            runtime=runtime,
+            query=urllib.parse.urlencode({"src": src, "back": back}),
+        )
         assert page.get_attribute("#back-target", "href") == default, back
         found = notices(page)
         assert len(found) == 1 and found[0].startswith("Back goes to the course page, not to ?back=: "), (back, found)
@@ -1155,15 +1360,21 @@ def test_back_stays_on_the_site_and_a_src_course_is_marked_untrusted(page, serve
     # Screenshots of the builder as a ?src link shows it: the untrusted mark and the Back notice.
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 900})
-        open_app(page, servers, path="builder.html", runtime=runtime,
-                 query=urllib.parse.urlencode({"src": src, "back": elsewhere[0]}))
+        open_app(
+            page,
+            servers,
+            path="builder.html",
+            runtime=runtime,
+            query=urllib.parse.urlencode({"src": src, "back": elsewhere[0]}),
+        )
         page.wait_for_selector("#untrusted-source")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, "hostile-src-builder-%s-%d" % (runtime, width))
     # On the page's own origin, ?back= is followed.
     own = "%s/index.html?runtime=%s&from=builder" % (servers.app, runtime)
-    open_app(page, servers, path="builder.html", runtime=runtime,
-             query=urllib.parse.urlencode({"src": src, "back": own}))
+    open_app(
+        page, servers, path="builder.html", runtime=runtime, query=urllib.parse.urlencode({"src": src, "back": own})
+    )
     assert page.get_attribute("#back-target", "href") == own and notices(page) == []
     with page.expect_navigation():
         _src_frame(page).evaluate("sendBack()")
@@ -1171,8 +1382,12 @@ def test_back_stays_on_the_site_and_a_src_course_is_marked_untrusted(page, serve
     # The course page marks a ?src= course too (here a signed harness URL: it runs as usual).
     for width in (1280, 360):
         page.set_viewport_size({"width": width, "height": 900})
-        open_app(page, servers, runtime=runtime, query=urllib.parse.urlencode(
-            {"src": servers.signed(learner="src-demo", query="script=perfect&speed=0")}))
+        open_app(
+            page,
+            servers,
+            runtime=runtime,
+            query=urllib.parse.urlencode({"src": servers.signed(learner="src-demo", query="script=perfect&speed=0")}),
+        )
         page.wait_for_selector("#course-status:text-is('Completed')", timeout=30_000)
         assert page.get_attribute("#untrusted-source", "data-origin") == servers.harness
         assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -1197,37 +1412,69 @@ def _snippet_elements(servers):
     """[(id, attributes, the error it must get or None)]: every bad element before the good one."""
     signed = lambda key: servers.signed(query="embed=%s&burst=0" % key).replace("&", "&amp;")  # noqa: E731
     return [
-        ("blob", 'data-src="blob:%s/5f0c1a2e-6b7d-4e8f-9a0b-1c2d3e4f5a6b"' % servers.app,
-         "ValueError: the course URL must be http(s), not blob:"),
-        ("filesystem", 'data-src="filesystem:%s/temporary/course.html"' % servers.app,
-         "ValueError: the course URL must be http(s), not filesystem:"),
-        ("script", 'data-src="javascript:window.__pwned=1"', "ValueError: the course URL must be http(s), not javascript:"),
-        ("bad-target", 'data-src="%s" data-progress-target="##"' % signed("bad-target"),
-         "ValueError: data-progress-target is not a valid CSS selector (##)"),
-        ("no-target", 'data-src="%s" data-progress-target="#nowhere"' % signed("no-target"),
-         "ValueError: data-progress-target matches no element (#nowhere)"),
+        (
+            "blob",
+            'data-src="blob:%s/5f0c1a2e-6b7d-4e8f-9a0b-1c2d3e4f5a6b"' % servers.app,
+            "ValueError: the course URL must be http(s), not blob:",
+        ),
+        (
+            "filesystem",
+            'data-src="filesystem:%s/temporary/course.html"' % servers.app,
+            "ValueError: the course URL must be http(s), not filesystem:",
+        ),
+        (
+            "script",
+            'data-src="javascript:window.__pwned=1"',
+            "ValueError: the course URL must be http(s), not javascript:",
+        ),
+        (
+            "bad-target",
+            'data-src="%s" data-progress-target="##"' % signed("bad-target"),
+            "ValueError: data-progress-target is not a valid CSS selector (##)",
+        ),
+        (
+            "no-target",
+            'data-src="%s" data-progress-target="#nowhere"' % signed("no-target"),
+            "ValueError: data-progress-target matches no element (#nowhere)",
+        ),
         ("star", 'data-src="%s" data-origins="*"' % signed("star"), "ValueError: '*' cannot be an allowed origin"),
-        ("null", 'data-src="%s" data-origins="null"' % signed("null"), "ValueError: 'null' cannot be an allowed origin"),
-        ("deep-rules", "data-src=\"%s\" data-rules='%s'" % (signed("deep-rules"), "[" * DEEP_RULES_LEVELS + "]" * DEEP_RULES_LEVELS),
-         "ValueError: data-rules is not usable JSON (too large (%d characters))" % (2 * DEEP_RULES_LEVELS)),
-        ("deeper-rules", "data-src=\"%s\" data-rules='%s'" % (signed("deeper-rules"), "[" * DEEPER_THAN_LIMIT + "]" * DEEPER_THAN_LIMIT),
-         "ValueError: data-rules is not usable JSON (nested too deeply)"),
+        (
+            "null",
+            'data-src="%s" data-origins="null"' % signed("null"),
+            "ValueError: 'null' cannot be an allowed origin",
+        ),
+        (
+            "deep-rules",
+            "data-src=\"%s\" data-rules='%s'"
+            % (signed("deep-rules"), "[" * DEEP_RULES_LEVELS + "]" * DEEP_RULES_LEVELS),
+            "ValueError: data-rules is not usable JSON (too large (%d characters))" % (2 * DEEP_RULES_LEVELS),
+        ),
+        (
+            "deeper-rules",
+            "data-src=\"%s\" data-rules='%s'"
+            % (signed("deeper-rules"), "[" * DEEPER_THAN_LIMIT + "]" * DEEPER_THAN_LIMIT),
+            "ValueError: data-rules is not usable JSON (nested too deeply)",
+        ),
         ("good", 'data-src="%s" data-progress-target="#bar"' % signed("good"), None),
     ]
 
 
-def test_bad_snippet_elements_are_refused_one_by_one_and_the_good_one_mounts(page, servers, runtime, host_page, guard,
-                                                                          hostile_figures):
+def test_bad_snippet_elements_are_refused_one_by_one_and_the_good_one_mounts(
+    page, servers, runtime, host_page, guard, hostile_figures
+):
     # Items 9-12: on MicroPython a blob:/filesystem: data-src aborted every later embed; "##" as
     # data-progress-target raised outside the try; data-origins "*" rejected everything and "null"
     # accepted a data: frame's forgery; 100,000-deep data-rules was a fatal Pyodide error.
     guard.expect_console_error(r"^Coursewire could not mount an embed: ValueError: ")
     elements = _snippet_elements(servers)
     html = SNIPPET_PAGE % {
-        "app": servers.app, "runtime": runtime,
+        "app": servers.app,
+        "runtime": runtime,
         "config": "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml",
-        "elements": "\n".join('<div id="%s" data-coursewire="player" %s></div>' % (key, attributes)
-                              for key, attributes, _ in elements)}
+        "elements": "\n".join(
+            '<div id="%s" data-coursewire="player" %s></div>' % (key, attributes) for key, attributes, _ in elements
+        ),
+    }
     page.goto(host_page("bad-elements-%s.html" % runtime, html))
     page.wait_for_selector("#good[data-coursewire-initialized='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
     for key, _, error in elements[:-1]:
@@ -1273,18 +1520,27 @@ document.body.setAttribute("data-refused", json.dumps(refused))
 </script></body></html>"""
 
 
-def test_the_python_api_refuses_non_web_urls_before_javascript_sees_them(page, servers, runtime, host_page,
-                                                                       hostile_figures):
+def test_the_python_api_refuses_non_web_urls_before_javascript_sees_them(
+    page, servers, runtime, host_page, hostile_figures
+):
     # Item 9's other half: remount("javascript:...") escaped `except Exception` on MicroPython
     # (the refusal was a JavaScript error); now Python refuses with a ValueError first.
     html = API_REFUSALS_PAGE % {
-        "app": servers.app, "runtime": runtime, "course_url": servers.signed(query="embed=course&burst=0"),
-        "config": "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml"}
+        "app": servers.app,
+        "runtime": runtime,
+        "course_url": servers.signed(query="embed=course&burst=0"),
+        "config": "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml",
+    }
     page.goto(host_page("api-refusals-%s.html" % runtime, html))
     page.wait_for_selector("body[data-refused]", state="attached", timeout=BOOT_TIMEOUT_MS)
     refused = json.loads(page.get_attribute("body", "data-refused"))
-    words = ["must be http(s), not blob:", "must be http(s), not filesystem:", "must be http(s), not javascript:",
-             "must be http(s), not data:", "must not carry a user name or password"]
+    words = [
+        "must be http(s), not blob:",
+        "must be http(s), not filesystem:",
+        "must be http(s), not javascript:",
+        "must be http(s), not data:",
+        "must not carry a user name or password",
+    ]
     assert len(refused) == 2 * len(words)
     for got, expected in zip(refused, words * 2, strict=True):
         assert got.startswith("the course URL ") and got.endswith(expected), (got, expected)
@@ -1304,12 +1560,17 @@ def test_a_course_frame_navigated_to_a_data_url_cannot_forge_a_completion(page, 
     page.click("#inspector summary")
     before = shown(page)
     total = sum(counts(page))
-    forged = [json.dumps({"type": "course", "event": "completed", "data": {"progress": 100, "completed": True}}),
-              json.dumps(progress(100)), json.dumps(answer("forged", "yes"))]
+    forged = [
+        json.dumps({"type": "course", "event": "completed", "data": {"progress": 100, "completed": True}}),
+        json.dumps(progress(100)),
+        json.dumps(answer("forged", "yes")),
+    ]
     script = "<script>%s</script>" % "".join("parent.postMessage(%s, '*');" % json.dumps(m) for m in forged)
-    course.evaluate("(url) => { setTimeout(() => { location.href = url; }, 0); }",
-                    "data:text/html;charset=utf-8," + urllib.parse.quote(script))
+    course.evaluate(
+        "(url) => { setTimeout(() => { location.href = url; }, 0); }",
+        "data:text/html;charset=utf-8," + urllib.parse.quote(script),
+    )
     wait_total(page, total + len(forged), timeout=30_000)
-    assert [row["rejected"] for row in inspector_rows(page)[:len(forged)]] == ["wrong origin (null)"] * len(forged)
+    assert [row["rejected"] for row in inspector_rows(page)[: len(forged)]] == ["wrong origin (null)"] * len(forged)
     assert shown(page) == before  # not completed, no progress, no answer
     hostile_figures.add("data-frame-forgery", runtime, len(forged), 0)

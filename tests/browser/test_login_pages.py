@@ -25,7 +25,8 @@ LOGIN = "/demo/login"
 def open_host_site(page, servers, runtime, attributes, query="burst=0"):
     """examples/host-site.html with the course element's `attributes` set (None removes one) and
     automount.py on `runtime`, both changed as the parser inserts them (before any script runs)."""
-    page.add_init_script("""(() => {
+    page.add_init_script(
+        """(() => {
         if (window.top !== window) return;
         const attributes = %s, runtime = %s;
         new MutationObserver(() => {
@@ -42,7 +43,9 @@ def open_host_site(page, servers, runtime, attributes, query="burst=0"):
                 script.setAttribute("config", "/coursewire/pyscript.toml");
             }
         }).observe(document, {childList: true, subtree: true});
-    })()""" % (json.dumps(attributes), json.dumps(runtime)))
+    })()"""
+        % (json.dumps(attributes), json.dumps(runtime))
+    )
     page.goto("%s/examples/host-site.html?%s" % (servers.app, query))
 
 
@@ -93,8 +96,9 @@ def test_a_login_url_page_is_minted_for_the_signed_in_learner_and_keeps_its_reco
     assert json.loads(mint.post_data) == {"course": "101", "action": "view"}  # no learner: the login says
     assert claims_of(mint)["sub"] == learner
     # The answer's learner keys the stored record and the reports.
-    page.wait_for_function("(k) => Object.keys(localStorage).includes(k)",
-                           arg="coursewire:v1:player:course:101:learner:" + learner)
+    page.wait_for_function(
+        "(k) => Object.keys(localStorage).includes(k)", arg="coursewire:v1:player:course:101:learner:" + learner
+    )
     record = wait_for_record(servers, learner, lambda r: r["progress"] == 30 and len(r["answers"]) == 1)
     assert record["answers"][0]["answer"] == "A1"
 
@@ -113,8 +117,9 @@ def test_every_mint_asks_the_login_url_for_a_fresh_token_first(page, short_serve
     wait_adopted(page)
     first = page.evaluate("document.querySelector('#course iframe').src")
     # The token runs out: the page mints again on its own, after asking its login again.
-    page.wait_for_function("(t) => document.querySelector('#course iframe').src !== t", arg=first,
-                           timeout=(SHORT_TTL_S + 30) * 1000)
+    page.wait_for_function(
+        "(t) => document.querySelector('#course iframe').src !== t", arg=first, timeout=(SHORT_TTL_S + 30) * 1000
+    )
     kinds = [kind for kind, _ in seen]
     assert kinds[:4] == ["login", "mint", "login", "mint"], kinds
     assert all(claims_of(request)["sub"] == "renew-%s" % runtime for kind, request in seen if kind == "mint")
@@ -149,7 +154,8 @@ def test_an_already_expired_login_token_sends_nothing_and_says_so(page, servers,
     page.wait_for_selector("#course .coursewire-mint-error", timeout=BOOT_TIMEOUT_MS)
     wait_adopted(page)
     assert page.inner_text("#course .coursewire-mint-error") == (
-        "Your sign-in has expired: sign in again to continue the course.")
+        "Your sign-in has expired: sign in again to continue the course."
+    )
     assert seen == [] and page.locator("#course iframe").count() == 0
     for width in (360, 1280):
         page.set_viewport_size({"width": width, "height": 800})
@@ -173,12 +179,17 @@ def test_a_login_token_the_server_refuses_asks_to_sign_in_again(page, servers, r
 
 def test_a_data_learner_other_than_the_login_is_refused_on_the_element(page, servers, runtime, guard):
     guard.expect_console_error(r"the server responded with a status of 403")
-    open_host_site(page, servers, runtime, {"data-login-url": "%s?learner=ada" % LOGIN,
-                                            "data-learner": "someone-else-%s" % runtime})
+    open_host_site(
+        page,
+        servers,
+        runtime,
+        {"data-login-url": "%s?learner=ada" % LOGIN, "data-learner": "someone-else-%s" % runtime},
+    )
     page.wait_for_selector("#course .coursewire-mint-error", timeout=BOOT_TIMEOUT_MS)
     wait_adopted(page)
     assert page.inner_text("#course .coursewire-mint-error") == (
-        "This page asks for another learner than the one signed in.")
+        "This page asks for another learner than the one signed in."
+    )
     assert page.locator("#course iframe").count() == 0
 
 
@@ -188,8 +199,10 @@ def test_a_signed_out_login_stops_the_demo_pages_renewal_with_one_sentence(page,
     open_app(page, servers, runtime=runtime, query="learner=signed-out-%s&burst=0" % runtime)
     page.wait_for_selector("#session-status[data-session='ready']")
     # The learner signs out of the site: its login now answers 401.
-    page.route("**/demo/login*", lambda route: route.fulfill(status=401, content_type="application/json",
-                                                            body='{"error": "Sign in first."}'))
+    page.route(
+        "**/demo/login*",
+        lambda route: route.fulfill(status=401, content_type="application/json", body='{"error": "Sign in first."}'),
+    )
     harness_frame(page).evaluate("harness.post({type: 'session', event: 'expired'})")
     sentence = "You are not signed in on this site: sign in again to continue the course."
     page.wait_for_selector("#session-status:text-is('Could not reconnect: %s')" % sentence)
@@ -212,7 +225,8 @@ def test_the_python_api_mints_with_a_login_token_and_keys_the_record_by_the_answ
     learner = "python-api-%s" % runtime
     page.add_init_script("window.TEST_LOGIN_TOKEN = %s;" % json.dumps(servers.login(learner)))
     # The snippet element is left to the page's own Python: bridge.js and automount.py skip it.
-    page.add_init_script("""(() => {
+    page.add_init_script(
+        """(() => {
         if (window.top !== window) return;
         new MutationObserver((records, observer) => {
             const script = document.querySelector('script[src$="automount.py"]');
@@ -224,7 +238,9 @@ def test_the_python_api_mints_with_a_login_token_and_keys_the_record_by_the_answ
             own.textContent = %s;
             script.after(own);
         }).observe(document, {childList: true, subtree: true});
-    })()""" % (json.dumps(runtime), json.dumps(PYTHON_API)))
+    })()"""
+        % (json.dumps(runtime), json.dumps(PYTHON_API))
+    )
     seen = requests_log(page)
     open_host_site(page, servers, runtime, {})
     page.wait_for_selector("body[data-api-ready='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
@@ -233,6 +249,7 @@ def test_the_python_api_mints_with_a_login_token_and_keys_the_record_by_the_answ
     page.wait_for_selector("body[data-progress='45']")
     assert [kind for kind, _ in seen] == ["mint"] and claims_of(seen[0][1])["sub"] == learner
     assert json.loads(seen[0][1].post_data) == {"course": "101", "action": "view"}
-    page.wait_for_function("(k) => Object.keys(localStorage).includes(k)",
-                           arg="coursewire:v1:player:course:101:learner:" + learner)
+    page.wait_for_function(
+        "(k) => Object.keys(localStorage).includes(k)", arg="coursewire:v1:player:course:101:learner:" + learner
+    )
     wait_for_record(servers, learner, lambda r: r["progress"] == 45)

@@ -33,8 +33,12 @@ document.body.setAttribute("data-ready", "true")
 
 def destroy_page(page, servers, runtime, host_page, fragment):
     config = "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml"
-    html = DESTROY_PAGE % {"app": servers.app, "runtime": runtime, "config": config,
-                           "course_url": servers.signed(query="burst=0")}
+    html = DESTROY_PAGE % {
+        "app": servers.app,
+        "runtime": runtime,
+        "config": config,
+        "course_url": servers.signed(query="burst=0"),
+    }
     page.goto(host_page("destroy-%s.html" % runtime, html) + fragment)
     page.wait_for_selector("body[data-ready='true']", state="attached", timeout=BOOT_TIMEOUT_MS)
 
@@ -54,7 +58,10 @@ def test_destroy_from_a_handler_saves_everything_the_batch_applied(page, servers
     # A new page (a fresh signed URL for the same course) reads what was stored.
     destroy_page(page, servers, runtime, host_page, "#read")
     assert json.loads(page.evaluate("window.saved()")) == {
-        "progress": 100, "completed": True, "answers": ["first \U0001f600 caf\u00e9", "second"]}
+        "progress": 100,
+        "completed": True,
+        "answers": ["first \U0001f600 caf\u00e9", "second"],
+    }
 
 
 # Counts, from before any page script, every message the top page receives from the harness, and
@@ -112,8 +119,9 @@ QUOTA_INIT = """
 
 def post_and_wait(page, frame, messages, accepted):
     frame.evaluate("(ms) => ms.forEach((m) => harness.post(m))", messages)
-    page.wait_for_function("(n) => parseInt(document.getElementById('event-counts').textContent, 10) >= n",
-                           arg=accepted)
+    page.wait_for_function(
+        "(n) => parseInt(document.getElementById('event-counts').textContent, 10) >= n", arg=accepted
+    )
     page.wait_for_timeout(400)  # past the coalesced save (one animation frame, or 250 ms)
 
 
@@ -130,13 +138,20 @@ def full_storage_course(page, servers, runtime):
     page.click("#reset-yes")
     frame = harness_frame(page)
     accepted = int(page.inner_text("#event-counts").split()[0])
-    post_and_wait(page, frame, [{"type": "course", "event": "progress", "data": {"progress": 30}},
-                                {"type": "screen", "event": "answer", "data": {"id": "q", "answer": "kept"}}],
-                  accepted + 2)
+    post_and_wait(
+        page,
+        frame,
+        [
+            {"type": "course", "event": "progress", "data": {"progress": 30}},
+            {"type": "screen", "event": "answer", "data": {"id": "q", "answer": "kept"}},
+        ],
+        accepted + 2,
+    )
     assert stored_quiz_count(page) == 1
     page.evaluate("window.__storageFull = true")
-    post_and_wait(page, frame, [{"type": "screen", "event": "answer", "data": {"id": "q", "answer": "refused"}}],
-                  accepted + 3)
+    post_and_wait(
+        page, frame, [{"type": "screen", "event": "answer", "data": {"id": "q", "answer": "refused"}}], accepted + 3
+    )
     assert stored_quiz_count(page) == 1
     assert any("QuotaExceededError" in n for n in notices(page))
     return frame
@@ -162,8 +177,9 @@ def test_reset_says_plainly_when_storage_would_not_remove_the_record(page, serve
     page.click("#reset-yes")
     page.wait_for_selector("#progress[aria-valuenow='0']")
     found = notices(page)
-    assert any("would not remove the stored record (UnknownError)" in n and "reload may bring it back" in n
-               for n in found), found
+    assert any(
+        "would not remove the stored record (UnknownError)" in n and "reload may bring it back" in n for n in found
+    ), found
 
 
 def version_1_record(screens, feedback, answers, answer_chars):
@@ -172,28 +188,64 @@ def version_1_record(screens, feedback, answers, answer_chars):
     time_ = "2026-11-27T10:00:00.000Z"
     order = ["s%d" % i for i in range(screens)]
     record = {
-        "version": 1, "kind": "course", "started": True, "started_at": time_, "progress": 60,
-        "completed": False, "completed_at": None, "feedback": {"rating": 4},
+        "version": 1,
+        "kind": "course",
+        "started": True,
+        "started_at": time_,
+        "progress": 60,
+        "completed": False,
+        "completed_at": None,
+        "feedback": {"rating": 4},
         "feedback_history": [{"data": {}, "time": time_}] * feedback,
-        "screens": {sid: {"id": sid, "title": None, "index": i, "type": None, "started": True,
-                          "ended": True, "completed": True, "attempt": 1, "answered": False, "failed": False,
-                          "passed": False} for i, sid in enumerate(order)},
-        "screen_order": order, "quiz_seq": answers, "unlocked": [], "quiz_count": answers,
+        "screens": {
+            sid: {
+                "id": sid,
+                "title": None,
+                "index": i,
+                "type": None,
+                "started": True,
+                "ended": True,
+                "completed": True,
+                "attempt": 1,
+                "answered": False,
+                "failed": False,
+                "passed": False,
+            }
+            for i, sid in enumerate(order)
+        },
+        "screen_order": order,
+        "quiz_seq": answers,
+        "unlocked": [],
+        "quiz_count": answers,
     }
-    quiz = [{"seq": i + 1, "event": "answer", "screen": "q", "title": "Quiz", "question": "Q%d" % i,
-             "answer": ("a" * answer_chars), "correct": True, "score": 1, "attempt": 1, "time": time_}
-            for i in range(answers)]
+    quiz = [
+        {
+            "seq": i + 1,
+            "event": "answer",
+            "screen": "q",
+            "title": "Quiz",
+            "question": "Q%d" % i,
+            "answer": ("a" * answer_chars),
+            "correct": True,
+            "score": 1,
+            "attempt": 1,
+            "time": time_,
+        }
+        for i in range(answers)
+    ]
     parts = {DEMO_KEY: json.dumps(record, separators=(",", ":"))}
     for i in range(0, answers, 50):
-        parts["%s:quiz:%d" % (DEMO_KEY, i // 50)] = json.dumps(quiz[i:i + 50])
+        parts["%s:quiz:%d" % (DEMO_KEY, i // 50)] = json.dumps(quiz[i : i + 50])
     return parts
 
 
 def start_with_stored(page, servers, runtime, parts):
     """Open the course page with `parts` in localStorage; returns seconds from navigation to listening."""
     open_app(page, servers, runtime=runtime, query="burst=0")
-    page.evaluate("(parts) => { localStorage.clear(); for (const [k, v] of Object.entries(parts)) localStorage.setItem(k, v); }",
-                  parts)
+    page.evaluate(
+        "(parts) => { localStorage.clear(); for (const [k, v] of Object.entries(parts)) localStorage.setItem(k, v); }",
+        parts,
+    )
     started = time.monotonic()
     open_app(page, servers, runtime=runtime, query="burst=0")
     page.wait_for_selector("#session-status[data-session='ready']")
@@ -214,7 +266,8 @@ def test_a_version_1_record_is_read_and_laid_out_anew_at_once(page, servers, run
 
 
 def test_a_large_version_1_record_starts_keeping_what_the_bounds_allow_and_says_what_it_left_out(
-        page, servers, runtime, record_property):
+    page, servers, runtime, record_property
+):
     # 20,000 screens (version 1 had no bound on them) and 40 answers of 10,000 characters.
     parts = version_1_record(20000, 0, 40, 10000)
     assert 3_500_000 < sum(len(k) + len(v) for k, v in parts.items()) < 5_000_000

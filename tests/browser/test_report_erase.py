@@ -23,8 +23,11 @@ def test_a_learner_is_exported_and_erased_through_a_confirmation(page, server, r
     course = course_for(request, runtime)
     keep, gone = "keep-%s" % runtime, "%s %s" % (ODD_LEARNER, runtime)
     server.report(course, keep, [("course:progress", {"progress": 30})])
-    server.report(course, gone, [("course:progress", {"progress": 60}),
-                                 ("screen:answer", {"id": "q1", "answer": "B", "correct": True})])
+    server.report(
+        course,
+        gone,
+        [("course:progress", {"progress": 60}), ("screen:answer", {"id": "q1", "answer": "B", "correct": True})],
+    )
     server.webhook("course.completed", course, gone)
     open_report(page, server, runtime, course)
     sign_in(page)

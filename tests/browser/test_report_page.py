@@ -44,8 +44,13 @@ class ReportServer:
         token = issue_report_token(TOKEN_SECRET, course, learner, time.time())
         stamp = iso(time.time() - 30)
         items = [event(seq, name, data, stamp) for seq, (name, data) in enumerate(events, 1)]
-        answer = http_request(self.app, "POST", "/api/events", batch(token, items, session="s-" + uuid.uuid4().hex),
-                              {"Content-Type": "application/json"})
+        answer = http_request(
+            self.app,
+            "POST",
+            "/api/events",
+            batch(token, items, session="s-" + uuid.uuid4().hex),
+            {"Content-Type": "application/json"},
+        )
         assert answer.status == 200, answer
 
     def webhook(self, event_type, course, learner):
@@ -55,16 +60,21 @@ class ReportServer:
         assert answer.status == 200, answer
 
     def records(self, course):
-        answer = http_request(self.app, "GET", "/api/records?course=" + course,
-                              headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+        answer = http_request(
+            self.app, "GET", "/api/records?course=" + course, headers={"Authorization": "Bearer " + ADMIN_TOKEN}
+        )
         assert answer.status == 200, answer
         return answer.json["records"]
 
 
 @pytest.fixture(scope="module")
 def report_server():
-    env = dict(os.environ, COURSEWIRE_ADMIN_TOKEN=ADMIN_TOKEN, COURSEWIRE_SECRET=TOKEN_SECRET,
-               COASSEMBLE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+    env = dict(
+        os.environ,
+        COURSEWIRE_ADMIN_TOKEN=ADMIN_TOKEN,
+        COURSEWIRE_SECRET=TOKEN_SECRET,
+        COASSEMBLE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
     for name in ("DATABASE_URL", "COURSEWIRE_DB"):
         env.pop(name, None)
     proc, app, _ = start_serve(env=env)
@@ -87,22 +97,37 @@ def server(report_server, guard):
 
 def seed_course(server, course):
     """The same cast in any course: verified, reported-only, in progress, webhook-only, hostile."""
-    server.report(course, "ada@example.com", [
-        ("course:start", {}),
-        ("screen:answer", {"id": "q1", "title": "Knowledge check", "question": "Which port?", "answer": "A",
-                           "correct": False}),
-        ("screen:retry", {"id": "q1"}),
-        ("screen:answer", {"id": "q1", "answer": "B", "correct": True}),
-        ("course:completed", {})])
+    server.report(
+        course,
+        "ada@example.com",
+        [
+            ("course:start", {}),
+            (
+                "screen:answer",
+                {"id": "q1", "title": "Knowledge check", "question": "Which port?", "answer": "A", "correct": False},
+            ),
+            ("screen:retry", {"id": "q1"}),
+            ("screen:answer", {"id": "q1", "answer": "B", "correct": True}),
+            ("course:completed", {}),
+        ],
+    )
     server.webhook("course.completed", course, "ada@example.com")
     server.report(course, "bob", [("course:progress", {"progress": 100}), ("course:completed", {})])
     server.report(course, "carol", [("course:progress", {"progress": 45})])
     server.webhook("course.commenced", course, "dave")
-    server.report(course, MARKUP_LEARNER, [
-        ("course:progress", {"progress": 5}),
-        ("screen:answer", {"id": "q2", "title": "<i>Free text</i>", "answer": MARKUP_ANSWER})])
-    server.report(course, FORMULA_LEARNER, [
-        ("course:progress", {"progress": 15}), ("screen:answer", {"id": "q2", "answer": FORMULA_ANSWER})])
+    server.report(
+        course,
+        MARKUP_LEARNER,
+        [
+            ("course:progress", {"progress": 5}),
+            ("screen:answer", {"id": "q2", "title": "<i>Free text</i>", "answer": MARKUP_ANSWER}),
+        ],
+    )
+    server.report(
+        course,
+        FORMULA_LEARNER,
+        [("course:progress", {"progress": 15}), ("screen:answer", {"id": "q2", "answer": FORMULA_ANSWER})],
+    )
 
 
 def course_for(request, runtime):
@@ -132,7 +157,8 @@ def learner_body(page, learner):
     """The <tbody> of `learner`, found by its exact id whatever characters it holds."""
     return page.evaluate_handle(
         "name => [...document.querySelectorAll('#learners tbody')].find(b => b.dataset.learner === name) || null",
-        learner).as_element()
+        learner,
+    ).as_element()
 
 
 def cell_texts(page, learner):
@@ -178,11 +204,17 @@ def test_sign_in_shows_the_learners_and_the_token_is_kept_nowhere(page, server, 
 
     # The cookie is HttpOnly, SameSite=Strict, only for /api; no script, storage or log holds the token.
     [cookie] = page.context.cookies()
-    assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == \
-        ("coursewire_staff", True, "Strict", "/api")
+    assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"], cookie["path"]) == (
+        "coursewire_staff",
+        True,
+        "Strict",
+        "/api",
+    )
     assert ADMIN_TOKEN not in cookie["value"]
-    held = page.evaluate("[document.cookie, JSON.stringify(localStorage), JSON.stringify(sessionStorage),"
-                         " document.documentElement.outerHTML].join(' ')")
+    held = page.evaluate(
+        "[document.cookie, JSON.stringify(localStorage), JSON.stringify(sessionStorage),"
+        " document.documentElement.outerHTML].join(' ')"
+    )
     assert ADMIN_TOKEN not in held and "coursewire_staff" not in held
     assert not [text for text in logged if ADMIN_TOKEN in text]
 
@@ -218,8 +250,11 @@ def test_reported_and_verified_completion_read_differently_and_hostile_text_stay
     assert styles == ["solid", "dashed"]
     assert page.inner_text("#count-verified") == "1" and page.inner_text("#count-reported") == "1"
     dave = cell_texts(page, "dave")
-    assert (dave["reported"], dave["verified"].split("20")[0], dave["status"]) == \
-        ("Nothing reported", "Verified started", "in_progress")
+    assert (dave["reported"], dave["verified"].split("20")[0], dave["status"]) == (
+        "Nothing reported",
+        "Verified started",
+        "in_progress",
+    )
 
     # Last activity in the viewer's time zone (Pacific/Auckland here), not UTC.
     assert ada["lastIso"] and ada["last"] == local_text(ada["lastIso"])
@@ -233,7 +268,8 @@ def test_reported_and_verified_completion_read_differently_and_hostile_text_stay
     page.keyboard.press("Enter")
     assert toggle.get_attribute("aria-expanded") == "true"
     items = learner_body(page, "ada@example.com").eval_on_selector_all(
-        ".answer-list li", "items => items.map(i => [i.dataset.result, i.querySelector('.answer-attempt').textContent])")
+        ".answer-list li", "items => items.map(i => [i.dataset.result, i.querySelector('.answer-attempt').textContent])"
+    )
     assert items == [["incorrect", "attempt 1"], ["retry", "attempt 2"], ["correct", "attempt 2"]]
     page.keyboard.press("Space")
     assert toggle.get_attribute("aria-expanded") == "false"
@@ -252,8 +288,11 @@ def test_reported_and_verified_completion_read_differently_and_hostile_text_stay
 def test_the_page_updates_live_only_the_rows_that_changed_and_pauses_while_hidden(page, server, runtime, request):
     course = course_for(request, runtime)
     server.report(course, "ada", [("course:progress", {"progress": 20})])
-    server.report(course, "bob", [("course:progress", {"progress": 30}),
-                                  ("screen:answer", {"id": "q1", "answer": "A", "correct": True})])
+    server.report(
+        course,
+        "bob",
+        [("course:progress", {"progress": 30}), ("screen:answer", {"id": "q1", "answer": "A", "correct": True})],
+    )
     open_report(page, server, runtime, course)
     sign_in(page)
     signed_in(page)
@@ -263,8 +302,12 @@ def test_the_page_updates_live_only_the_rows_that_changed_and_pauses_while_hidde
 
     # Coassemble's webhook arrives while the page is open: bob's row changes, ada's stays the same node.
     server.webhook("course.completed", course, "bob")
-    page.wait_for_selector("#learners tbody[data-learner='bob'][data-status='completed_verified']", timeout=POLL_WAIT_MS)
-    kept = page.evaluate("[...document.querySelectorAll('#learners tbody')].map(b => [b.dataset.learner, b.seen || null])")
+    page.wait_for_selector(
+        "#learners tbody[data-learner='bob'][data-status='completed_verified']", timeout=POLL_WAIT_MS
+    )
+    kept = page.evaluate(
+        "[...document.querySelectorAll('#learners tbody')].map(b => [b.dataset.learner, b.seen || null])"
+    )
     assert kept == [["ada", "ada"], ["bob", None]]
     assert page.inner_text("#count-verified") == "1"
     # A keyboard user on bob's row keeps their place in the redrawn row.
@@ -273,7 +316,9 @@ def test_the_page_updates_live_only_the_rows_that_changed_and_pauses_while_hidde
     # A new learner is inserted in order; the others are untouched.
     server.report(course, "anna", [("course:progress", {"progress": 70})])
     page.wait_for_selector("#learners tbody[data-learner='anna']", timeout=POLL_WAIT_MS)
-    kept = page.evaluate("[...document.querySelectorAll('#learners tbody')].map(b => [b.dataset.learner, b.seen || null])")
+    kept = page.evaluate(
+        "[...document.querySelectorAll('#learners tbody')].map(b => [b.dataset.learner, b.seen || null])"
+    )
     assert kept == [["ada", "ada"], ["anna", None], ["bob", None]]
     assert page.get_attribute("#progress-chart g[data-band='70–79%']", "data-count") == "1"
 
@@ -306,12 +351,16 @@ def test_the_svg_chart_has_a_bar_per_band_matching_the_records(page, server, run
     signed_in(page)
     expected = roster.progress_bands(server.records(course))
     assert [b["count"] for b in expected] == [2, 2, 0, 0, 0, 1, 0, 0, 0, 1, 3]  # the data, as the server has it
-    drawn = page.eval_on_selector_all("#progress-chart g.band", """groups => groups.map(g => ({
+    drawn = page.eval_on_selector_all(
+        "#progress-chart g.band",
+        """groups => groups.map(g => ({
         band: g.dataset.band, count: Number(g.dataset.count),
         label: g.querySelector('.band-label').textContent, shown: g.querySelector('.band-count').textContent,
-        width: g.querySelector('rect.bar') ? Number(g.querySelector('rect.bar').getAttribute('width')) : 0}))""")
-    assert [(d["band"], d["count"], d["label"], d["shown"]) for d in drawn] == \
-        [(b["label"], b["count"], b["label"], str(b["count"])) for b in expected]
+        width: g.querySelector('rect.bar') ? Number(g.querySelector('rect.bar').getAttribute('width')) : 0}))""",
+    )
+    assert [(d["band"], d["count"], d["label"], d["shown"]) for d in drawn] == [
+        (b["label"], b["count"], b["label"], str(b["count"])) for b in expected
+    ]
     widest = max(d["width"] for d in drawn)
     for d in drawn:  # bars in proportion to their counts; the 3 learners at 100 % get the longest
         assert d["width"] == pytest.approx(widest * d["count"] / 3, abs=0.2)
@@ -345,8 +394,13 @@ def test_csv_export_has_a_row_per_learner_and_defuses_formulas(page, server, run
     markup = table[MARKUP_LEARNER]
     assert MARKUP_ANSWER.replace(";=", ";'=") in markup["Answer log"]  # its ";=" is defused where it splits
     ada = table["ada@example.com"]
-    assert (ada["Progress (%)"], ada["Status"], ada["Answers"], ada["Correct"], ada["Highest attempt"]) == \
-        ("100", "Completed (verified by Coassemble)", "2", "1", "2")
+    assert (ada["Progress (%)"], ada["Status"], ada["Answers"], ada["Correct"], ada["Highest attempt"]) == (
+        "100",
+        "Completed (verified by Coassemble)",
+        "2",
+        "1",
+        "2",
+    )
     assert table["bob"]["Status"] == "Completed (reported by the browser, not verified)"
     assert table["bob"]["Verified completed (UTC)"] == "" and table["bob"]["Reported completed (UTC)"].endswith("Z")
     for row in rows[1:]:
@@ -401,8 +455,9 @@ def test_report_screenshots_at_1280_and_360(page, server, runtime, request):
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         if width == 360:  # cards, not a table that scrolls sideways
             assert page.evaluate("getComputedStyle(document.querySelector('#learners tbody')).display") == "block"
-            assert page.evaluate("document.querySelector('.learners-wrap').scrollWidth") <= \
-                page.evaluate("document.querySelector('.learners-wrap').clientWidth")
+            assert page.evaluate("document.querySelector('.learners-wrap').scrollWidth") <= page.evaluate(
+                "document.querySelector('.learners-wrap').clientWidth"
+            )
 
 
 @pytest.mark.parametrize("width", [360, 1280])

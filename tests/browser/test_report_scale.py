@@ -42,6 +42,7 @@ TASKS_SINCE = """since => {
 def seed(path):
     """The record, written in two transactions of the store: courses and records rows in bulk."""
     from coursewire.server.store import open_store
+
     store = open_store(path)
     rows = []
     for n in range(VERIFIED - 1):  # Coassemble's course.completed and nothing from the browser
@@ -60,11 +61,21 @@ def seed(path):
         tx.conn.executemany(
             "INSERT INTO records (course, learner, progress, reported_started_at, reported_completed_at,"
             " verified_commenced_at, verified_completed_at, last_event_at, reported_events, changed)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        tx.conn.executemany("INSERT INTO courses (course, title, last_change) VALUES (?, ?, ?)",
-                            [(BIG, "Ten thousand learners", VERIFIED + REPORTED), (PAGED, None, PAGED_COUNT),
-                             ("patch-py", None, PATCHED_COUNT), ("patch-mpy", None, PATCHED_COUNT),
-                             ("burst-py", None, PATCHED_COUNT), ("burst-mpy", None, PATCHED_COUNT)])
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        tx.conn.executemany(
+            "INSERT INTO courses (course, title, last_change) VALUES (?, ?, ?)",
+            [
+                (BIG, "Ten thousand learners", VERIFIED + REPORTED),
+                (PAGED, None, PAGED_COUNT),
+                ("patch-py", None, PATCHED_COUNT),
+                ("patch-mpy", None, PATCHED_COUNT),
+                ("burst-py", None, PATCHED_COUNT),
+                ("burst-mpy", None, PATCHED_COUNT),
+            ],
+        )
+
     try:
         store._transaction(body)
     finally:
@@ -76,8 +87,12 @@ def scale_server():
     folder = tempfile.mkdtemp(prefix="coursewire-scale-")
     path = os.path.join(folder, "record.sqlite3")
     seed(path)
-    env = dict(os.environ, COURSEWIRE_ADMIN_TOKEN=ADMIN_TOKEN, COURSEWIRE_SECRET=TOKEN_SECRET,
-               COASSEMBLE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+    env = dict(
+        os.environ,
+        COURSEWIRE_ADMIN_TOKEN=ADMIN_TOKEN,
+        COURSEWIRE_SECRET=TOKEN_SECRET,
+        COASSEMBLE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
     for name in ("DATABASE_URL", "COURSEWIRE_DB"):
         env.pop(name, None)
     proc, app, _ = start_serve(env=env, args=["--db", path])
@@ -121,8 +136,10 @@ def test_ten_thousand_learners_show_their_summary_and_first_page_without_a_long_
     # The browser's own record of main-thread tasks since sign-in: none long enough to freeze the page.
     tasks = page.evaluate(TASKS_SINCE, signing_in)
     # A figure, not an assertion (run with -s to see it; README's scale figures come from here).
-    print("\n  report page, 10,030 learners, %s: summary and first page %.0f ms after sign-in; longest task %s"
-          % (runtime, shown_after_ms, "%.0f ms" % max(t["duration"] for t in tasks) if tasks else "none over 50 ms"))
+    print(
+        "\n  report page, 10,030 learners, %s: summary and first page %.0f ms after sign-in; longest task %s"
+        % (runtime, shown_after_ms, "%.0f ms" % max(t["duration"] for t in tasks) if tasks else "none over 50 ms")
+    )
     assert [t for t in tasks if t["duration"] > LONG_TASK_LIMIT_MS] == [], tasks
     assert page.inner_text("#page-status") == "Learners 1–100 of 10,030"
     learners = shown_learners(page)
@@ -214,12 +231,14 @@ def test_polling_patches_only_the_rows_of_the_page_shown(page, app, runtime):
     server.report(course, "q-050", [("course:progress", {"progress": 90})])  # on this page
     server.report(course, "q-120", [("course:progress", {"progress": 95})])  # on the next page
     server.report(course, "q-050a", [("course:progress", {"progress": 20})])  # new, sorts onto this page
-    page.wait_for_selector("#learners tbody[data-learner='q-050'] [role=progressbar][aria-valuenow='90']",
-                           timeout=POLL_WAIT_MS)
+    page.wait_for_selector(
+        "#learners tbody[data-learner='q-050'] [role=progressbar][aria-valuenow='90']", timeout=POLL_WAIT_MS
+    )
     page.wait_for_selector("#learners tbody[data-learner='q-050a']", timeout=POLL_WAIT_MS)
     page.wait_for_selector("#count-all:text-is('151')", timeout=POLL_WAIT_MS)
-    redrawn = page.evaluate("[...document.querySelectorAll('#learners tbody')].filter(b => !b.seen)"
-                            ".map(b => b.dataset.learner)")
+    redrawn = page.evaluate(
+        "[...document.querySelectorAll('#learners tbody')].filter(b => !b.seen).map(b => b.dataset.learner)"
+    )
     assert redrawn == ["q-050", "q-050a"]  # every other row is the same node as before
     learners = shown_learners(page)
     assert "q-120" not in learners and learners == sorted(learners) and len(learners) == 101
@@ -231,8 +250,11 @@ def test_polling_patches_only_the_rows_of_the_page_shown(page, app, runtime):
 
 def test_answers_past_the_inline_ones_are_read_on_request(page, app, runtime):
     course = "answers-" + runtime
-    ReportServer(app).report(course, "ada", [
-        ("screen:answer", {"id": "q%d" % n, "answer": "A%d" % n, "correct": n % 2 == 0}) for n in range(1, 71)])
+    ReportServer(app).report(
+        course,
+        "ada",
+        [("screen:answer", {"id": "q%d" % n, "answer": "A%d" % n, "correct": n % 2 == 0}) for n in range(1, 71)],
+    )
     open_course(page, app, runtime, course)
     sign_in(page)
     signed_in(page)
@@ -268,9 +290,11 @@ def test_more_changes_than_one_poll_answer_reread_the_page_shown(page, app, runt
     page.on("request", lambda r: asked.append(r.url.split("/api/", 1)[1]) if "/api/records" in r.url else None)
     page.evaluate("""() => { delete document.visibilityState;
                              document.dispatchEvent(new Event('visibilitychange')); }""")
-    page.wait_for_function("() => { const bars = [...document.querySelectorAll('#learners [role=progressbar]')];"
-                           " return bars.length === 100 && bars.every(bar => bar.getAttribute('aria-valuenow') === '77'); }",
-                           timeout=POLL_WAIT_MS)
+    page.wait_for_function(
+        "() => { const bars = [...document.querySelectorAll('#learners [role=progressbar]')];"
+        " return bars.length === 100 && bars.every(bar => bar.getAttribute('aria-valuenow') === '77'); }",
+        timeout=POLL_WAIT_MS,
+    )
     assert shown_learners(page) == ["q-%03d" % n for n in range(100)]
     page.wait_for_selector("#progress-chart g[data-band='70–79%'][data-count='130']", timeout=POLL_WAIT_MS)
     assert page.inner_text("#page-status") == "Learners 1–100 of 150"

@@ -32,8 +32,11 @@ def test_the_demo_flow_records_the_learner_on_the_server(page, servers, runtime)
     harness_frame(page).wait_for_selector("html[data-script-done='true']", state="attached", timeout=30_000)
     page.wait_for_selector("#course-status:text-is('Completed')")
     answers = len(page_quiz(page))
-    record = wait_for_record(servers, learner, lambda r: r["progress"] == 100 and len(r["answers"]) == answers
-                             and r["verified_completed_at"] is not None)
+    record = wait_for_record(
+        servers,
+        learner,
+        lambda r: r["progress"] == 100 and len(r["answers"]) == answers and r["verified_completed_at"] is not None,
+    )
     assert record["reported_completed_at"] is not None  # the page said so ...
     assert record["status"] == "completed_verified"  # ... and Coassemble's signed webhook proved it
     assert [a["attempt"] for a in record["answers"] if a.get("screen") == "knowledge-check"][-1] == 2
@@ -89,16 +92,25 @@ def test_a_report_with_another_learners_token_is_refused(page, servers, runtime,
     _, token = servers.mint(learner="grace-%s" % runtime)
     open_app(page, servers, runtime=runtime, query="learner=grace-%s&burst=0" % runtime)
     page.wait_for_selector("#session-status[data-session='ready']")
-    batch = {"token": token, "session": "forged-session-1", "course": "101", "learner": "ada-%s" % runtime,
-             "events": [{"seq": 1, "type": "course", "event": "completed", "data": {}, "time": "2026-11-28T09:00:00.000Z"}]}
-    status = page.evaluate("""(b) => fetch('/api/events', {method: 'POST', headers: {'Content-Type': 'text/plain'},
-        body: JSON.stringify(b)}).then(r => r.status)""", batch)
+    batch = {
+        "token": token,
+        "session": "forged-session-1",
+        "course": "101",
+        "learner": "ada-%s" % runtime,
+        "events": [{"seq": 1, "type": "course", "event": "completed", "data": {}, "time": "2026-11-28T09:00:00.000Z"}],
+    }
+    status = page.evaluate(
+        """(b) => fetch('/api/events', {method: 'POST', headers: {'Content-Type': 'text/plain'},
+        body: JSON.stringify(b)}).then(r => r.status)""",
+        batch,
+    )
     assert status == 401
     assert "ada-%s" % runtime not in servers.records()
     # The same batch, honest about its learner, is taken: the refusal was about the learner.
     batch["learner"] = "grace-%s" % runtime
-    request = urllib.request.Request(servers.app + "/api/events", data=json.dumps(batch).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        servers.app + "/api/events", data=json.dumps(batch).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
 
@@ -129,8 +141,11 @@ def test_a_refused_batch_or_event_no_longer_blocks_later_reports(page, servers, 
 
     def refuse_poisoned(route):  # a host whose server refuses one batch as it is
         if "poisoned-answer" in (route.request.post_data or ""):
-            route.fulfill(status=422, content_type="application/json",
-                          body=json.dumps({"error": "This host refuses poisoned answers."}))
+            route.fulfill(
+                status=422,
+                content_type="application/json",
+                body=json.dumps({"error": "This host refuses poisoned answers."}),
+            )
         else:
             route.continue_()
 
@@ -141,8 +156,10 @@ def test_a_refused_batch_or_event_no_longer_blocks_later_reports(page, servers, 
     notices = "() => [...document.querySelectorAll('#notices > *')].map(p => p.textContent)"
     frame.evaluate("""() => harness.post({type: 'screen', event: 'answer',
         data: {id: 'qp', question: 'QP', answer: 'poisoned-answer', correct: true}})""")
-    batch_notice = ("The host's server refused a batch of reports (HTTP 422: This host refuses poisoned answers.); "
-                    "it was set aside and later reports are still sent.")
+    batch_notice = (
+        "The host's server refused a batch of reports (HTTP 422: This host refuses poisoned answers.); "
+        "it was set aside and later reports are still sent."
+    )
     page.wait_for_function("(n) => (%s)().includes(n)" % notices, arg=batch_notice)
     # Off the route from here: Playwright's interception of the page's keepalive fetches now and
     # then fails one (answered as no answer, then retried later), which is not what is tested.
@@ -160,5 +177,6 @@ def test_a_refused_batch_or_event_no_longer_blocks_later_reports(page, servers, 
     assert shown.count(batch_notice) == 1
     assert [n for n in shown if n.startswith("The host's server refused 1 report (")] == [
         "The host's server refused 1 report (events[0].data.attempt must be at most 2147483647 (counting retries).);"
-        " it was dropped."]
+        " it was dropped."
+    ]
     assert "Coursewire: " + batch_notice in warnings

@@ -28,9 +28,17 @@ class StaticHost(http.server.SimpleHTTPRequestHandler):
     mjs = "text/javascript"
 
     def guess_type(self, path):
-        types = {".js": "text/javascript", ".mjs": self.mjs, ".wasm": "application/wasm", ".json": "application/json",
-                 ".css": "text/css", ".html": "text/html", ".py": "text/plain", ".toml": "text/plain",
-                 ".zip": "application/zip"}
+        types = {
+            ".js": "text/javascript",
+            ".mjs": self.mjs,
+            ".wasm": "application/wasm",
+            ".json": "application/json",
+            ".css": "text/css",
+            ".html": "text/html",
+            ".py": "text/plain",
+            ".toml": "text/plain",
+            ".zip": "application/zip",
+        }
         return types.get(os.path.splitext(path)[1], "application/octet-stream")
 
     def end_headers(self):
@@ -53,8 +61,12 @@ def builds(tmp_path_factory):
         folder = tmp_path_factory.mktemp("dist-" + name)
         port = free_port()
         origin = "http://127.0.0.1:%d" % port
-        done = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py"), "build", str(folder),
-                               "--base-url", origin + "/"], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "serve.py"), "build", str(folder), "--base-url", origin + "/"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=str(folder)))
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -70,7 +82,7 @@ def snippet_page(origin, runtime, signed_url, attributes="", without_pyscript=Fa
     """README's snippet for `origin`, as a host pastes it (on Pyodide: its type="py" variant)."""
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         text = f.read()
-    html = re.search(r"```html\n(.*?)```", text[text.index("## Embed in your site"):], re.S).group(1)
+    html = re.search(r"```html\n(.*?)```", text[text.index("## Embed in your site") :], re.S).group(1)
     html = html.replace(README_ORIGIN, origin).replace("SIGNED_EMBED_URL", signed_url.replace("&", "&amp;"))
     if runtime == "py":
         html = html.replace('type="mpy"', 'type="py"').replace("/coursewire/mpy.toml", "/coursewire/pyscript.toml")
@@ -78,14 +90,18 @@ def snippet_page(origin, runtime, signed_url, attributes="", without_pyscript=Fa
         html = re.sub(r'<script type="module" src="[^"]*/core\.js"></script>\n', "", html)
         assert "core.js" not in html
     html = html.replace('data-coursewire="player"', 'data-coursewire="player" ' + attributes)
-    return ("<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
-            "<script>function unlockNextStep() {}</script></head><body>" + html + "</body></html>")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
+        "<script>function unlockNextStep() {}</script></head><body>" + html + "</body></html>"
+    )
 
 
 def open_snippet(page, servers, host_page, guard, origin, runtime, name, **options):
     guard.origins.add(origin)
     signed = servers.signed(learner="runtime-failure-%s-%s" % (name, runtime))
-    page.goto(host_page("runtime-failure-%s-%s.html" % (name, runtime), snippet_page(origin, runtime, signed, **options)))
+    page.goto(
+        host_page("runtime-failure-%s-%s.html" % (name, runtime), snippet_page(origin, runtime, signed, **options))
+    )
 
 
 def assert_shown(page, reason):
@@ -105,9 +121,15 @@ def test_a_runtime_served_without_the_mjs_type_marks_the_element(page, servers, 
     guard.expect_console_error(r"Failed to load module script: .*MIME type of \"application/octet-stream\"")
     guard.expect_console_error(r"^Coursewire: The Python runtime ")
     open_snippet(page, servers, host_page, guard, origin, runtime, "no-mjs-type")
-    interpreter = "%s/runtime/%s" % (origin, "pyodide/pyodide.mjs" if runtime == "py" else "micropython/micropython.mjs")
-    assert_shown(page, r"^The Python runtime %s could not be loaded \(a missing file, or a server that does not "
-                       r"send \.mjs files as text/javascript\)" % re.escape(interpreter))
+    interpreter = "%s/runtime/%s" % (
+        origin,
+        "pyodide/pyodide.mjs" if runtime == "py" else "micropython/micropython.mjs",
+    )
+    assert_shown(
+        page,
+        r"^The Python runtime %s could not be loaded \(a missing file, or a server that does not "
+        r"send \.mjs files as text/javascript\)" % re.escape(interpreter),
+    )
     for width in (360, 1280):  # looked at on a phone and a desktop
         page.set_viewport_size({"width": width, "height": 800})
         screenshot(page, "runtime-failure-%s-%d" % (runtime, width))
@@ -119,15 +141,27 @@ def test_blocked_pyscript_marks_the_element(page, servers, runtime, host_page, b
     guard.expect_console_error(r"^Coursewire: PyScript ")
     page.route("**/runtime/pyscript/core.js", lambda route: route.abort("blockedbyclient"))  # an ad blocker, a CSP
     open_snippet(page, servers, host_page, guard, builds["right"], runtime, "blocked")
-    assert_shown(page, r"^PyScript %s/runtime/pyscript/core\.js could not be loaded \(blocked, missing, or not sent as "
-                       r"text/javascript\)" % re.escape(builds["right"]))
+    assert_shown(
+        page,
+        r"^PyScript %s/runtime/pyscript/core\.js could not be loaded \(blocked, missing, or not sent as "
+        r"text/javascript\)" % re.escape(builds["right"]),
+    )
 
 
 def test_with_no_signal_at_all_the_deadline_marks_the_element(page, servers, runtime, host_page, builds, guard):
     # PyScript never loads and nothing fails: only the deadline can tell (shortened here to 2 s).
     guard.expect_console_error(r"^Coursewire: Python did not start within 2 s")
-    open_snippet(page, servers, host_page, guard, builds["right"], runtime, "no-pyscript",
-                 attributes='data-runtime-timeout="2"', without_pyscript=True)
+    open_snippet(
+        page,
+        servers,
+        host_page,
+        guard,
+        builds["right"],
+        runtime,
+        "no-pyscript",
+        attributes='data-runtime-timeout="2"',
+        without_pyscript=True,
+    )
     assert_shown(page, r"^Python did not start within 2 s \(see the console for why\)")
 
 

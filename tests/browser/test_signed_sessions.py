@@ -21,8 +21,14 @@ def post(frame, message):
 
 
 def answer(frame, n):
-    post(frame, {"type": "screen", "event": "answer",
-                 "data": {"id": "q%d" % n, "question": "Q%d" % n, "answer": "A%d" % n, "correct": True}})
+    post(
+        frame,
+        {
+            "type": "screen",
+            "event": "answer",
+            "data": {"id": "q%d" % n, "question": "Q%d" % n, "answer": "A%d" % n, "correct": True},
+        },
+    )
 
 
 def frame_token(page):
@@ -71,8 +77,11 @@ def test_an_expired_token_is_renewed_on_its_own_and_nothing_recorded_is_lost(pag
         answer(frame, n)
     page.wait_for_function("document.querySelectorAll('#quiz-log tr').length === 3")
     # The token runs out: the harness posts session:expired, the page mints a fresh URL.
-    page.wait_for_function("(t) => !document.querySelector('#course-frame iframe').src.includes(t)",
-                           arg=first, timeout=(SHORT_TTL_S + 20) * 1000)
+    page.wait_for_function(
+        "(t) => !document.querySelector('#course-frame iframe').src.includes(t)",
+        arg=first,
+        timeout=(SHORT_TTL_S + 20) * 1000,
+    )
     page.wait_for_selector("#session-status[data-session='ready']", timeout=30_000)
     assert frame_token(page) != first
     fresh = harness_frame(page)
@@ -91,8 +100,14 @@ def test_an_expired_token_is_renewed_on_its_own_and_nothing_recorded_is_lost(pag
 
 def test_reconnect_by_hand_mints_a_fresh_url_and_keeps_the_record(page, servers, runtime):
     asked = []
-    page.on("request", lambda r: asked.append(r.url.split("?")[0].rsplit("/", 2)[-2:])
-            if r.url.split("?")[0].endswith(("/demo/login", "/api/embed-url")) else None)
+    page.on(
+        "request",
+        lambda r: (
+            asked.append(r.url.split("?")[0].rsplit("/", 2)[-2:])
+            if r.url.split("?")[0].endswith(("/demo/login", "/api/embed-url"))
+            else None
+        ),
+    )
     open_app(page, servers, runtime=runtime, query="learner=alan&burst=0")
     page.wait_for_selector("#session-status[data-session='ready']")
     frame = harness_frame(page)
@@ -177,4 +192,7 @@ def test_a_learner_is_never_another_learners_record(page, servers, runtime):
     page.wait_for_selector("#session-status[data-session='ready']")
     assert page.get_attribute("#progress", "aria-valuenow") == "30"
     keys = page.evaluate("Object.keys(localStorage).filter(k => !/:(outbox|quiz|screens|feedback)(:[0-9]+)?$/.test(k))")
-    assert "coursewire:v1:player:course:101:learner:ada" in keys and "coursewire:v1:player:course:101:learner:grace" in keys
+    assert (
+        "coursewire:v1:player:course:101:learner:ada" in keys
+        and "coursewire:v1:player:course:101:learner:grace" in keys
+    )

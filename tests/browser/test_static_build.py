@@ -27,16 +27,25 @@ def readme_block(language, after):
     """The first ```language block after the heading `after` in README.md."""
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         text = f.read()
-    section = text[text.index(after):]
+    section = text[text.index(after) :]
     return re.search(r"```%s\n(.*?)```" % language, section, re.S).group(1)
 
 
 class StaticHost(http.server.SimpleHTTPRequestHandler):
     """What README asks of a static host, and nothing more: CORS on every file, and the types."""
 
-    extensions_map = {"": "application/octet-stream", ".js": "text/javascript", ".mjs": "text/javascript",
-                      ".wasm": "application/wasm", ".json": "application/json", ".css": "text/css",
-                      ".html": "text/html", ".py": "text/plain", ".toml": "text/plain", ".zip": "application/zip"}
+    extensions_map = {
+        "": "application/octet-stream",
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+        ".wasm": "application/wasm",
+        ".json": "application/json",
+        ".css": "text/css",
+        ".html": "text/html",
+        ".py": "text/plain",
+        ".toml": "text/plain",
+        ".zip": "application/zip",
+    }
 
     def end_headers(self):
         self.send_header("Access-Control-Allow-Origin", "*")
@@ -54,12 +63,18 @@ def deployed(request, tmp_path_factory):
     port = free_port()
     origin = "http://127.0.0.1:%d" % port
     if request.param == "checkout":
-        done = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py"), "build", str(folder),
-                               "--base-url", origin + "/"], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "serve.py"), "build", str(folder), "--base-url", origin + "/"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     else:
         installed = installed_package.install(tmp_path_factory)
-        done = installed.run(["coursewire", "build", str(folder), "--base-url", origin + "/"],
-                             cwd=str(tmp_path_factory.mktemp("elsewhere")))
+        done = installed.run(
+            ["coursewire", "build", str(folder), "--base-url", origin + "/"],
+            cwd=str(tmp_path_factory.mktemp("elsewhere")),
+        )
     assert done.returncode == 0, done.stderr
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(StaticHost, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -75,11 +90,14 @@ def snippet_page(deployed_origin, runtime, signed_url):
         html = html.replace('type="mpy"', 'type="py"').replace("/coursewire/mpy.toml", "/coursewire/pyscript.toml")
     # The host's own page around the snippet: the unlockNextStep the snippet calls, and a record
     # of the DOM events it hears.
-    return ("<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
-            "<script>window.heard = []; function unlockNextStep() { window.unlocked = true; }</script></head><body>"
-            + html + "<script>['session:ready', 'course:progress', 'screen:answer', 'course:completed'].forEach("
-            "(n) => document.getElementById('course').addEventListener(n, (e) => window.heard.push(e.detail.name)));"
-            "</script></body></html>")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
+        "<script>window.heard = []; function unlockNextStep() { window.unlocked = true; }</script></head><body>"
+        + html
+        + "<script>['session:ready', 'course:progress', 'screen:answer', 'course:completed'].forEach("
+        "(n) => document.getElementById('course').addEventListener(n, (e) => window.heard.push(e.detail.name)));"
+        "</script></body></html>"
+    )
 
 
 def test_the_build_holds_only_what_a_host_needs(deployed):
@@ -92,7 +110,9 @@ def test_the_build_holds_only_what_a_host_needs(deployed):
         assert 'interpreter = "%s/runtime/micropython/micropython.mjs"' % deployed[0] in f.read()
 
 
-def test_the_readme_snippet_works_from_the_static_build_on_a_third_origin(page, servers, runtime, host_page, deployed, guard):
+def test_the_readme_snippet_works_from_the_static_build_on_a_third_origin(
+    page, servers, runtime, host_page, deployed, guard
+):
     origin, _ = deployed
     guard.origins.add(origin)
     signed = servers.signed(learner="static-%s" % runtime, query="script=perfect&speed=0")
@@ -131,8 +151,13 @@ def redraw(changes):
     pass
 %(readme)s
 course.on("*", lambda event: window.seen.push(event.name))
-</script></body></html>""" % {"origin": origin, "runtime": runtime, "config": config, "readme": python,
-                               "signed": servers.signed(learner="static-api-%s" % runtime, query="script=perfect&speed=0")}
+</script></body></html>""" % {
+        "origin": origin,
+        "runtime": runtime,
+        "config": config,
+        "readme": python,
+        "signed": servers.signed(learner="static-api-%s" % runtime, query="script=perfect&speed=0"),
+    }
     page.goto(host_page("static-api-%s.html" % runtime, html))
     page.wait_for_function("window.seen.includes('course:completed')", timeout=BOOT_TIMEOUT_MS)
     seen = page.evaluate("window.seen")

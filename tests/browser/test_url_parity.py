@@ -10,8 +10,28 @@ from coursewire.core.urls import web_url
 
 from conftest import BOOT_TIMEOUT_MS
 
-LABELS = ["a", "b", "z", "0", "1", "9", "255", "256", "4294967296", "0x", "0xff", "0x100000000", "08", "09",
-          "xn--", "-", ".", "..", "1.2.3.4", "_"]
+LABELS = [
+    "a",
+    "b",
+    "z",
+    "0",
+    "1",
+    "9",
+    "255",
+    "256",
+    "4294967296",
+    "0x",
+    "0xff",
+    "0x100000000",
+    "08",
+    "09",
+    "xn--",
+    "-",
+    ".",
+    "..",
+    "1.2.3.4",
+    "_",
+]
 V6_PIECES = ["", "0", "1", "ffff", "fffff", "::", ":", "1.2.3.4", "01.2.3.4", "1.2.3", "a", "g", "0000"]
 PORTS = ["", ":80", ":443", ":8000", ":0", ":65536", ":", ":0080"]
 
@@ -35,9 +55,12 @@ def test_every_url_web_url_accepts_parses_in_chromium_to_the_same_origin(page):
             ours[url] = web_url(url, "http://127.0.0.1:8000/page.html")[1]
         except ValueError:
             pass
-    theirs = dict(page.evaluate(
-        "(us) => us.map((u) => { try { return [u, new URL(u).origin]; } catch (e) { return [u, null]; } })",
-        sorted(ours)))
+    theirs = dict(
+        page.evaluate(
+            "(us) => us.map((u) => { try { return [u, new URL(u).origin]; } catch (e) { return [u, null]; } })",
+            sorted(ours),
+        )
+    )
     throws = [url for url in ours if theirs[url] is None]
     differ = [(url, ours[url], theirs[url]) for url in ours if theirs[url] not in (None, ours[url])]
     assert len(ours) > 500  # a real sample, not a refusal of everything
@@ -71,8 +94,10 @@ def test_web_url_answers_the_same_on_both_browser_runtimes_as_on_cpython(page, s
             expected.append(list(web_url(url, "http://127.0.0.1:8000/page.html")))
         except ValueError as error:
             expected.append(str(error))
-    html = RUN_IN_PAGE % {"runtime": runtime,
-                          "config": "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml"}
+    html = RUN_IN_PAGE % {
+        "runtime": runtime,
+        "config": "coursewire/mpy.toml" if runtime == "mpy" else "coursewire/pyscript.toml",
+    }
     html = html.replace("<body>", "<body data-urls='%s'>" % json.dumps(urls).replace("'", "&#39;"), 1)
     page.route(servers.app + "/urls-test.html", lambda route: route.fulfill(body=html, content_type="text/html"))
     page.goto(servers.app + "/urls-test.html")

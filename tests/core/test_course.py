@@ -94,7 +94,11 @@ def test_completing_twice_changes_nothing():
 
 def test_completion_without_start_or_progress():
     state = CourseState()
-    assert state.apply(event("course", "completed"), "t1") == {"progress": True, "status": True, "unlocks": ["next-step"]}
+    assert state.apply(event("course", "completed"), "t1") == {
+        "progress": True,
+        "status": True,
+        "unlocks": ["next-step"],
+    }
     assert (state.started, state.started_at) == (True, "t1")
 
 
@@ -176,7 +180,9 @@ def test_screen_lifecycle():
     # A screen changed in place is named by its position: what a save writes again (record_keeper.py).
     assert state.apply(screen("complete", id="s1"), "t2") == {"screens": True, "screens_edited": [0]}
     assert state.apply(screen("end", id="s1"), "t3") == {"screens": True, "screens_edited": [0]}
-    assert state.screens["s1"] == blank_screen("s1", title="Welcome", index=0, type="text", started=True, ended=True, completed=True)
+    assert state.screens["s1"] == blank_screen(
+        "s1", title="Welcome", index=0, type="text", started=True, ended=True, completed=True
+    )
     assert state.current_screen is None
 
 
@@ -397,8 +403,13 @@ def test_one_message_can_unlock_several_steps():
 
 def test_an_unlocked_step_stays_unlocked():
     state = CourseState(RULES)
-    run(state, screen("answer", id="q", correct=True), screen("complete", id="q"), screen("failed", id="q"),
-        screen("retry", id="q"))
+    run(
+        state,
+        screen("answer", id="q", correct=True),
+        screen("complete", id="q"),
+        screen("failed", id="q"),
+        screen("retry", id="q"),
+    )
     assert state.unlocked == ["quiz"]
     assert "unlocks" not in state.apply(screen("answer", id="q", correct=False), "t9")
 
@@ -437,4 +448,3 @@ def test_apply_ignores_what_is_not_a_usable_course_event(ignored):
     before = record_of(state)
     assert state.apply(ignored, "t1") == {}
     assert record_of(state) == before
-

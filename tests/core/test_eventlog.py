@@ -10,7 +10,9 @@ ORIGIN = "https://acme.coassemble.com"
 
 def add_accepted(log, n, start=0):
     for i in range(start, start + n):
-        log.add_event(parse_message('{"type":"course","event":"progress","data":{"progress":%d}}' % i), "t%d" % i, ORIGIN)
+        log.add_event(
+            parse_message('{"type":"course","event":"progress","data":{"progress":%d}}' % i), "t%d" % i, ORIGIN
+        )
 
 
 def test_entries_record_accepted_and_rejected_messages():
@@ -123,5 +125,8 @@ def test_a_handler_error_is_its_own_outcome_and_count():
     log.add_event(event, "t1", ORIGIN)
     entry = log.add_handler_error("handler show for course:progress raised KeyError: 'x'", event, "t1")
     assert (entry["outcome"], entry["name"], entry["reason"]) == (
-        "handler-error", "course:progress", "handler show for course:progress raised KeyError: 'x'")
+        "handler-error",
+        "course:progress",
+        "handler show for course:progress raised KeyError: 'x'",
+    )
     assert (log.accepted_count, log.rejected_count, log.handler_error_count) == (1, 0, 1)

@@ -32,10 +32,12 @@ json_values = st.recursive(
 # Python values a host page could hand over by mistake: tuples, sets, bytes, odd keys.
 python_values = st.recursive(
     json_scalars | st.binary(max_size=5) | st.just(object()),
-    lambda children: st.lists(children, max_size=4)
-    | st.tuples(children, children)
-    | st.frozensets(st.integers(), max_size=3)
-    | st.dictionaries(st.text(max_size=5) | st.integers() | st.booleans(), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.tuples(children, children)
+        | st.frozensets(st.integers(), max_size=3)
+        | st.dictionaries(st.text(max_size=5) | st.integers() | st.booleans(), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -217,7 +219,15 @@ def _outcome(result):
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(messages(), json_values, st.floats(allow_nan=False).map(lambda f: {"type": "course", "event": "progress", "data": {"progress": f, "score": f * 1e300}})))
+@given(
+    st.one_of(
+        messages(),
+        json_values,
+        st.floats(allow_nan=False).map(
+            lambda f: {"type": "course", "event": "progress", "data": {"progress": f, "score": f * 1e300}}
+        ),
+    )
+)
 def test_text_fast_path_agrees_with_the_sanitising_copy(value):
     # JSON text skips the sanitising copy when it cannot hold an infinite float; the object path
     # always copies. Both must give the same answer, infinities from "1e999" included.

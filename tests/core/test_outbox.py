@@ -30,8 +30,13 @@ def test_nothing_is_sent_without_a_token():
     assert box.next_batch() is None
     box.set_token("tok")
     batch = json.loads(box.next_batch())
-    assert batch == {"token": "tok", "session": SESSION, "course": "101", "learner": "ada",
-                     "events": [{"seq": 1, "type": "course", "event": "progress", "data": {"progress": 1}, "time": NOW}]}
+    assert batch == {
+        "token": "tok",
+        "session": SESSION,
+        "course": "101",
+        "learner": "ada",
+        "events": [{"seq": 1, "type": "course", "event": "progress", "data": {"progress": 1}, "time": NOW}],
+    }
 
 
 def test_a_batch_at_a_time_and_acknowledged_entries_are_forgotten():
@@ -89,13 +94,30 @@ def test_a_batch_the_server_will_never_take_is_dropped_and_counted():
     assert box.pending == [] and box.dropped == 2
 
 
-@pytest.mark.parametrize("status, rule", [
-    (200, O.SENT), (202, O.SENT), (204, O.SENT),
-    (0, O.RETRY), (500, O.RETRY), (502, O.RETRY), (503, O.RETRY), (504, O.RETRY), (408, O.RETRY), (302, O.RETRY),
-    (401, O.WAIT_FOR_TOKEN), (429, O.WAIT),
-    (400, O.SET_ASIDE), (403, O.SET_ASIDE), (404, O.SET_ASIDE), (405, O.SET_ASIDE), (413, O.SET_ASIDE),
-    (415, O.SET_ASIDE), (422, O.SET_ASIDE),
-])
+@pytest.mark.parametrize(
+    "status, rule",
+    [
+        (200, O.SENT),
+        (202, O.SENT),
+        (204, O.SENT),
+        (0, O.RETRY),
+        (500, O.RETRY),
+        (502, O.RETRY),
+        (503, O.RETRY),
+        (504, O.RETRY),
+        (408, O.RETRY),
+        (302, O.RETRY),
+        (401, O.WAIT_FOR_TOKEN),
+        (429, O.WAIT),
+        (400, O.SET_ASIDE),
+        (403, O.SET_ASIDE),
+        (404, O.SET_ASIDE),
+        (405, O.SET_ASIDE),
+        (413, O.SET_ASIDE),
+        (415, O.SET_ASIDE),
+        (422, O.SET_ASIDE),
+    ],
+)
 def test_one_rule_says_what_every_answer_means(status, rule):
     assert O.reply_rule(status) == rule
 
@@ -106,8 +128,10 @@ def test_a_refused_batch_is_set_aside_once_told_and_later_batches_still_go(statu
     box.next_batch()
     refusal = json.dumps({"error": "The batch has an unknown field 'x'."})
     assert box.answered(status, refusal) == 0  # the next batch goes at once
-    assert box.notice == ("The host's server refused a batch of reports (HTTP %d: The batch has an unknown field "
-                          "'x'.); it was set aside and later reports are still sent." % status)
+    assert box.notice == (
+        "The host's server refused a batch of reports (HTTP %d: The batch has an unknown field "
+        "'x'.); it was set aside and later reports are still sent." % status
+    )
     box.notice = None  # the page showed it
     assert box.dropped == 100 and [e["seq"] for e in json.loads(box.next_batch())["events"]][0] == 101
     assert box.answered(status, "<html>not json</html>") == 0
@@ -130,7 +154,7 @@ def test_too_many_requests_waits_for_retry_after_and_then_sends_the_same_batch()
     box.next_batch()
     failures = box.failures
     # Without a usable Retry-After (absent, an HTTP date): the growing delay.
-    assert box.answered(429, "", "Wed, 21 Oct 2026 07:28:00 GMT") == O.FIRST_RETRY_MS * 2 ** failures
+    assert box.answered(429, "", "Wed, 21 Oct 2026 07:28:00 GMT") == O.FIRST_RETRY_MS * 2**failures
     box.wait_over()
     box.next_batch()
     assert box.answered(200) is None and box.pending == [] and box.dropped == 0
@@ -166,12 +190,18 @@ def test_a_page_going_away_while_a_429_waits_still_hands_everything_to_sendbeaco
 def test_events_a_2xx_names_as_refused_are_dropped_with_one_notice():
     box = filled(150)
     box.next_batch()
-    answer = {"applied": 98, "duplicates": 0,
-              "refused": [{"seq": 7, "error": "events[6].time must be a time from 1970 to 9998."},
-                          {"seq": 9, "error": "events[8].data.attempt must be at most 2147483647 (counting retries)."}]}
+    answer = {
+        "applied": 98,
+        "duplicates": 0,
+        "refused": [
+            {"seq": 7, "error": "events[6].time must be a time from 1970 to 9998."},
+            {"seq": 9, "error": "events[8].data.attempt must be at most 2147483647 (counting retries)."},
+        ],
+    }
     assert box.answered(200, json.dumps(answer)) == 0
-    assert box.dropped == 2 and box.notice == ("The host's server refused 2 reports (events[6].time must be a time "
-                                               "from 1970 to 9998.); they were dropped.")
+    assert box.dropped == 2 and box.notice == (
+        "The host's server refused 2 reports (events[6].time must be a time from 1970 to 9998.); they were dropped."
+    )
     box.notice = None
     assert json.loads(box.next_batch())["events"][0]["seq"] == 101  # later events still go
     answer["refused"] = [{"seq": 120, "error": "x" * 5000}]
@@ -212,8 +242,10 @@ def test_batches_stay_under_the_size_limit():
 
 def test_the_outbox_is_bounded_and_says_so():
     box = filled(0)
-    box.pending = [{"session": SESSION, "seq": i + 1, "type": "course", "event": "start", "data": {}, "time": NOW}
-                   for i in range(O.MAX_PENDING)]
+    box.pending = [
+        {"session": SESSION, "seq": i + 1, "type": "course", "event": "start", "data": {}, "time": NOW}
+        for i in range(O.MAX_PENDING)
+    ]
     assert box.add(event(1), NOW) is False and box.dropped == 1
 
 
@@ -299,15 +331,25 @@ def test_a_missing_chunk_makes_the_stored_outbox_unusable():
     storage = {}
     save(box, storage)
     del storage["outbox:1"]
-    assert Outbox("c" * 32).restore(json.loads(storage["outbox"]), storage.get) == \
-        "part 2 of the outbox record is missing or unusable"
+    assert (
+        Outbox("c" * 32).restore(json.loads(storage["outbox"]), storage.get)
+        == "part 2 of the outbox record is missing or unusable"
+    )
 
 
-@pytest.mark.parametrize("record", [None, [], {"version": 2}, {"version": 3}, {"version": 1, "pending": "x"},
-                                    {"version": 2, "first": 5, "end": 2},
-                                    {"version": 1, "pending": [{"session": "short", "seq": 1}]},
-                                    {"version": 1, "pending": [{"session": SESSION, "seq": 0, "type": "c",
-                                                                "data": {}, "time": NOW}]}])
+@pytest.mark.parametrize(
+    "record",
+    [
+        None,
+        [],
+        {"version": 2},
+        {"version": 3},
+        {"version": 1, "pending": "x"},
+        {"version": 2, "first": 5, "end": 2},
+        {"version": 1, "pending": [{"session": "short", "seq": 1}]},
+        {"version": 1, "pending": [{"session": SESSION, "seq": 0, "type": "c", "data": {}, "time": NOW}]},
+    ],
+)
 def test_an_unusable_outbox_record_is_refused(record):
     assert Outbox(SESSION).restore(record) is not None
 
@@ -321,9 +363,17 @@ def test_a_session_id_is_checked():
 def test_nul_characters_are_sent_as_the_replacement_character_the_page_shows():
     box = Outbox(SESSION)
     box.set_token("t")
-    box.add(parse_message(json.dumps({"type": "screen", "event": "answer",
-                                      "data": {"id": "q", "answer": "a\x00b", "question": ["\x00"]}})), NOW)
-    box.add(parse_message(json.dumps({"type": "screen", "event": "answer", "data": {"id": "q", "answer": "\\u0000"}})), NOW)
+    box.add(
+        parse_message(
+            json.dumps(
+                {"type": "screen", "event": "answer", "data": {"id": "q", "answer": "a\x00b", "question": ["\x00"]}}
+            )
+        ),
+        NOW,
+    )
+    box.add(
+        parse_message(json.dumps({"type": "screen", "event": "answer", "data": {"id": "q", "answer": "\\u0000"}})), NOW
+    )
     events = json.loads(box.next_batch())["events"]
     assert events[0]["data"]["answer"] == "a\ufffdb" and events[0]["data"]["question"] == ["\ufffd"]
     assert events[1]["data"]["answer"] == "\\u0000"  # a backslash and "u0000" as typed: kept exactly
@@ -339,8 +389,18 @@ def test_a_reloaded_outbox_sends_exactly_what_the_page_would_have_sent():
     box = filled(0)
     box.add(event(5), NOW)
     box.add(parse_message(json.dumps({"type": "back"})), NOW)  # no event name: none is sent
-    box.add(parse_message(json.dumps({"type": "screen", "event": "answer",
-                                      "data": {"id": "q", "answer": ["\u00e9\U0001F600", "a\x00b"], "score": 1.5}})), NOW)
+    box.add(
+        parse_message(
+            json.dumps(
+                {
+                    "type": "screen",
+                    "event": "answer",
+                    "data": {"id": "q", "answer": ["\u00e9\U0001f600", "a\x00b"], "score": 1.5},
+                }
+            )
+        ),
+        NOW,
+    )
     sent = json.loads(box.final_batches()[0])["events"]
     assert [e.get("event") for e in sent] == ["progress", None, "answer"] and "event" not in sent[1]
     again, storage = batch_after_reload(box)
@@ -351,18 +411,25 @@ def test_a_reloaded_outbox_sends_exactly_what_the_page_would_have_sent():
 
 def test_an_outbox_stored_with_every_field_of_each_entry_is_still_read():
     # As pages before the entries' text was kept stored them: every key, "event": null, NUL as is.
-    entries = [{"session": SESSION, "seq": 1, "type": "back", "event": None, "data": {}, "time": NOW},
-               {"session": SESSION, "seq": 2, "type": "screen", "event": "answer", "data": {"answer": "a\x00b"},
-                "time": NOW}]
-    storage = {"outbox": json.dumps({"version": 2, "token": "tok", "first": 0, "end": 2}),
-               "outbox:0": json.dumps([0, entries])}
+    entries = [
+        {"session": SESSION, "seq": 1, "type": "back", "event": None, "data": {}, "time": NOW},
+        {"session": SESSION, "seq": 2, "type": "screen", "event": "answer", "data": {"answer": "a\x00b"}, "time": NOW},
+    ]
+    storage = {
+        "outbox": json.dumps({"version": 2, "token": "tok", "first": 0, "end": 2}),
+        "outbox:0": json.dumps([0, entries]),
+    }
     sent = json.loads(reload(storage).next_batch())["events"]
-    assert sent == [{"seq": 1, "type": "back", "data": {}, "time": NOW},
-                    {"seq": 2, "type": "screen", "event": "answer", "data": {"answer": "a\ufffdb"}, "time": NOW}]
+    assert sent == [
+        {"seq": 1, "type": "back", "data": {}, "time": NOW},
+        {"seq": 2, "type": "screen", "event": "answer", "data": {"answer": "a\ufffdb"}, "time": NOW},
+    ]
 
 
 def test_a_stored_entry_text_is_not_trusted():
     entry = {"session": SESSION, "seq": 1, "type": "back", "data": {}, "time": NOW, "text": '{"seq": 99}], "x": ['}
-    storage = {"outbox": json.dumps({"version": 2, "token": "tok", "first": 0, "end": 1}),
-               "outbox:0": json.dumps([0, [entry]])}
+    storage = {
+        "outbox": json.dumps({"version": 2, "token": "tok", "first": 0, "end": 1}),
+        "outbox:0": json.dumps([0, [entry]]),
+    }
     assert json.loads(reload(storage).next_batch())["events"] == [{"seq": 1, "type": "back", "data": {}, "time": NOW}]

@@ -33,9 +33,11 @@ def read(path):
 
 def impure_imports(source, module, is_package=False, filename="<probe>"):
     """Each import outside the core and json, and each `__import__` call, as one readable line."""
-    problems = ["%s:%d imports %s" % (filename, line, name)
-                for name, line in imports(source, module, is_package, filename)
-                if not any(within(name, allowed) for allowed in ALLOWED)]
+    problems = [
+        "%s:%d imports %s" % (filename, line, name)
+        for name, line in imports(source, module, is_package, filename)
+        if not any(within(name, allowed) for allowed in ALLOWED)
+    ]
     for node in ast.walk(ast.parse(source, filename)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__":
             problems.append("%s:%d calls __import__" % (filename, node.lineno))
@@ -68,27 +70,32 @@ def test_the_core_never_names_a_browser_global_in_code():
     assert not problems, problems
 
 
-@pytest.mark.parametrize("source, refused", [
-    ("from pyscript import window\n", "pyscript"),
-    ("import js\n", "js"),
-    ("def f():\n    import pyodide.ffi\n", "pyodide.ffi"),
-    ("import time\n", "time"),
-    ("from coursewire.server import evidence\n", "coursewire.server"),
-    ("import coursewire.browser.embed\n", "coursewire.browser.embed"),
-    ("from coursewire import server\n", "coursewire.server"),
-    ("from ..server import evidence\n", "coursewire.server"),
-    ("def f():\n    from ..browser.embed import Embed\n", "coursewire.browser.embed"),
-    ("from app.ui import el\n", "app.ui"),
-    ("x = __import__('json')\n", "__import__"),
-])
+@pytest.mark.parametrize(
+    "source, refused",
+    [
+        ("from pyscript import window\n", "pyscript"),
+        ("import js\n", "js"),
+        ("def f():\n    import pyodide.ffi\n", "pyodide.ffi"),
+        ("import time\n", "time"),
+        ("from coursewire.server import evidence\n", "coursewire.server"),
+        ("import coursewire.browser.embed\n", "coursewire.browser.embed"),
+        ("from coursewire import server\n", "coursewire.server"),
+        ("from ..server import evidence\n", "coursewire.server"),
+        ("def f():\n    from ..browser.embed import Embed\n", "coursewire.browser.embed"),
+        ("from app.ui import el\n", "app.ui"),
+        ("x = __import__('json')\n", "__import__"),
+    ],
+)
 def test_the_import_guard_refuses_what_leaves_the_core(source, refused):
     problems = impure_imports(source, "coursewire.core.probe")
     assert any(line.endswith(" " + refused) for line in problems), problems
 
 
 def test_the_import_guard_allows_the_core_and_json():
-    source = "import json\nfrom json import loads\nfrom . import wire\nfrom .jsonsafe import parse_json\n" \
-             "from coursewire.core import changes as C\nimport coursewire.core.rules\n"
+    source = (
+        "import json\nfrom json import loads\nfrom . import wire\nfrom .jsonsafe import parse_json\n"
+        "from coursewire.core import changes as C\nimport coursewire.core.rules\n"
+    )
     assert impure_imports(source, "coursewire.core.probe") == []
 
 

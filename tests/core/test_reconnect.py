@@ -8,32 +8,46 @@ from coursewire.core.reconnect import CONNECTING, GAVE_UP, IDLE, MINTING, WAITIN
 def test_a_mint_request_is_data_for_the_bridge():
     request = MintRequest("/api/embed-url", 101, "ada")
     assert request.data() == {"url": "/api/embed-url", "course": "101", "learner": "ada", "action": "view"}
-    assert MintRequest("/api/embed-url", "c", None, "edit").data() == {"url": "/api/embed-url", "course": "c",
-                                                                       "action": "edit"}
+    assert MintRequest("/api/embed-url", "c", None, "edit").data() == {
+        "url": "/api/embed-url",
+        "course": "c",
+        "action": "edit",
+    }
     with_login = MintRequest.from_data({"url": "/api/embed-url", "course": "101", "login_url": "/login-token"})
     assert with_login.learner is None and with_login.data()["login_url"] == "/login-token"
     token = MintRequest.from_data({"url": "/m", "course": 7, "login_token": "a.b.c", "learner": "ada"})
     assert token.data() == {"url": "/m", "course": "7", "action": "view", "learner": "ada", "login_token": "a.b.c"}
 
 
-@pytest.mark.parametrize("data, words", [
-    ([], "must be a dict"), ({"url": "/m", "course": 1, "body": "x"}, "not body"),
-    ({"url": "/m", "course": 1, "login_url": "/l", "login_token": "t"}, "not both"),
-    ({"url": "/m", "course": 1, "login_url": ""}, "login_url"),
-    ({"url": "/m", "course": 1, "login_token": "a b"}, "login_token"),
-    ({"url": "/m", "course": 1, "login_token": "x" * 5000}, "login_token"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ([], "must be a dict"),
+        ({"url": "/m", "course": 1, "body": "x"}, "not body"),
+        ({"url": "/m", "course": 1, "login_url": "/l", "login_token": "t"}, "not both"),
+        ({"url": "/m", "course": 1, "login_url": ""}, "login_url"),
+        ({"url": "/m", "course": 1, "login_token": "a b"}, "login_token"),
+        ({"url": "/m", "course": 1, "login_token": "x" * 5000}, "login_token"),
+    ],
+)
 def test_bad_mint_data_is_refused_with_a_sentence(data, words):
     with pytest.raises(ValueError) as refused:
         MintRequest.from_data(data)
     assert words in str(refused.value)
 
 
-@pytest.mark.parametrize("args, words", [
-    (("", "101", "ada"), "endpoint"), (("/x", "", "ada"), "course"), (("/x", "101", ""), "learner"),
-    (("/x", "101", "a\nb"), "control characters"), (("/x", "101", "x" * 257), "at most 256"),
-    (("/x", "101", "ada", "delete"), "'view' or 'edit'"), (("/x", True, "ada"), "course"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("", "101", "ada"), "endpoint"),
+        (("/x", "", "ada"), "course"),
+        (("/x", "101", ""), "learner"),
+        (("/x", "101", "a\nb"), "control characters"),
+        (("/x", "101", "x" * 257), "at most 256"),
+        (("/x", "101", "ada", "delete"), "'view' or 'edit'"),
+        (("/x", True, "ada"), "course"),
+    ],
+)
 def test_a_bad_mint_request_is_refused_with_a_sentence(args, words):
     with pytest.raises(ValueError) as refused:
         MintRequest(*args)
@@ -46,17 +60,27 @@ def test_records_are_keyed_by_course_and_learner_never_by_url():
     assert ada != MintRequest("/api/embed-url", "101", "grace").record_key("player")
     assert ada == MintRequest("/other/endpoint", 101, "ada").record_key("player")  # same learner, same record
     # Ids holding the separator cannot collide.
-    assert MintRequest("/x", "1", "a:learner:b").record_key("player") != MintRequest("/x", "1:learner:a", "b").record_key("player")
+    assert MintRequest("/x", "1", "a:learner:b").record_key("player") != MintRequest(
+        "/x", "1:learner:a", "b"
+    ).record_key("player")
     # Without a learner in the request, the learner the server's answer names keys it.
     assert MintRequest("/api/embed-url", "101").record_key("player", "ada") == ada
 
 
 def test_answer_fields():
-    assert answer_fields({"url": "https://c.example/e/x", "expires_at": "2026-11-28T12:00:00Z", "report_token": "t",
-                          "learner": "ada"}) == ("https://c.example/e/x", "2026-11-28T12:00:00Z", "t", "ada")
+    assert answer_fields(
+        {"url": "https://c.example/e/x", "expires_at": "2026-11-28T12:00:00Z", "report_token": "t", "learner": "ada"}
+    ) == ("https://c.example/e/x", "2026-11-28T12:00:00Z", "t", "ada")
     assert answer_fields({"url": "https://c.example/e/x"}) == ("https://c.example/e/x", None, None, None)
-    for bad in (None, [], {}, {"url": 5}, {"url": ""}, {"url": "https://c.example/e/x", "learner": ""},
-                {"url": "https://c.example/e/x", "learner": ["ada"]}):
+    for bad in (
+        None,
+        [],
+        {},
+        {"url": 5},
+        {"url": ""},
+        {"url": "https://c.example/e/x", "learner": ""},
+        {"url": "https://c.example/e/x", "learner": ["ada"]},
+    ):
         with pytest.raises(ValueError):
             answer_fields(bad)
 

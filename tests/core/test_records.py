@@ -236,7 +236,6 @@ def test_state_for():
         state_for("viewer")
 
 
-
 # -- replay --
 
 
@@ -291,7 +290,11 @@ def test_replay_of_the_recorded_course():
         ("answer", "scr-quiz-1", 2),
     ]
     assert record["quiz"][-1]["answer"] == "Caf\u00e9-style stand-ups \U0001f600"
-    assert [s for s in record["screen_order"] if record["screens"][s]["passed"]] == ["scr-quiz-1", "scr-match", "scr-reflect"]
+    assert [s for s in record["screen_order"] if record["screens"][s]["passed"]] == [
+        "scr-quiz-1",
+        "scr-match",
+        "scr-reflect",
+    ]
     restored, reason = restore("player", record)
     assert reason is None and record_of(restored) == record
 
@@ -326,19 +329,38 @@ def test_restore_picks_the_reducer_for_the_product():
 # -- times are validated like every other stored field --
 
 
-@pytest.mark.parametrize("text, ok", [
-    ("2026-11-28T08:38:59.123Z", True), ("2026-11-28T08:38:59Z", True), ("1970-01-01T00:00:00.000Z", True),
-    ("not a date", False), ("", False), ("2026-13-01T00:00:00.000Z", False), ("2026-11-28T24:00:00.000Z", False),
-    ("2026-11-28 08:38:59.123Z", False), ("2026-11-28T08:38:59.123", False), ("2026-11-28T08:38:59.12xZ", False),
-    ("+02026-11-28T08:38:59.123Z", False), (None, False), (1764318000000, False), ("t1", False),
-])
+@pytest.mark.parametrize(
+    "text, ok",
+    [
+        ("2026-11-28T08:38:59.123Z", True),
+        ("2026-11-28T08:38:59Z", True),
+        ("1970-01-01T00:00:00.000Z", True),
+        ("not a date", False),
+        ("", False),
+        ("2026-13-01T00:00:00.000Z", False),
+        ("2026-11-28T24:00:00.000Z", False),
+        ("2026-11-28 08:38:59.123Z", False),
+        ("2026-11-28T08:38:59.123", False),
+        ("2026-11-28T08:38:59.12xZ", False),
+        ("+02026-11-28T08:38:59.123Z", False),
+        (None, False),
+        (1764318000000, False),
+        ("t1", False),
+    ],
+)
 def test_is_iso_time(text, ok):
     assert is_iso_time(text) is ok
 
 
-@pytest.mark.parametrize("path", [
-    ("started_at",), ("completed_at",), ("quiz", 0, "time"), ("feedback_history", 0, "time"),
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("started_at",),
+        ("completed_at",),
+        ("quiz", 0, "time"),
+        ("feedback_history", 0, "time"),
+    ],
+)
 def test_a_course_record_with_a_bad_time_is_refused_not_shown(path):
     record = record_of(busy_course())
     record["completed_at"] = timestamp(30)

@@ -132,15 +132,18 @@ def test_signing_out_forgets_every_record_stops_polling_and_ignores_late_answers
     assert poll.enter() == [(SUMMARY,), (PAGE, None)]  # signing in again starts afresh
 
 
-@pytest.mark.parametrize("status, value, meaning", [
-    (200, {"records": []}, ("ok", None)),
-    (401, {"error": "Your staff session expired."}, ("sign-in", "Your staff session expired.")),
-    (401, None, ("sign-in", "Your staff session has ended: sign in again.")),
-    (0, None, ("offline", None)),
-    (503, {"error": "The store is busy."}, ("error", "The store is busy.")),
-    (200, {"records": "all"}, ("error", "The server's answer could not be read; retrying.")),
-    (200, None, ("error", "The server's answer could not be read; retrying.")),
-])
+@pytest.mark.parametrize(
+    "status, value, meaning",
+    [
+        (200, {"records": []}, ("ok", None)),
+        (401, {"error": "Your staff session expired."}, ("sign-in", "Your staff session expired.")),
+        (401, None, ("sign-in", "Your staff session has ended: sign in again.")),
+        (0, None, ("offline", None)),
+        (503, {"error": "The store is busy."}, ("error", "The store is busy.")),
+        (200, {"records": "all"}, ("error", "The server's answer could not be read; retrying.")),
+        (200, None, ("error", "The server's answer could not be read; retrying.")),
+    ],
+)
 def test_what_an_answer_means_for_the_page(status, value, meaning):
     assert records_answer(status, value) == meaning
 

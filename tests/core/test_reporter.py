@@ -27,8 +27,14 @@ class Page:
         self.storage = storage or MemoryStorage()
         outbox = Outbox(session, "101", "ada")
         outbox.set_token(token)
-        self.reporter = Reporter(URL, outbox, self.clock, lambda url, text: self.posted.append((url, text)),
-                                 lambda url, text: self.beacons.append((url, text)), self.notices.append)
+        self.reporter = Reporter(
+            URL,
+            outbox,
+            self.clock,
+            lambda url, text: self.posted.append((url, text)),
+            lambda url, text: self.beacons.append((url, text)),
+            self.notices.append,
+        )
         self.unreadable = self.reporter.open(Store(KEY, self.storage))
 
     def events(self, *values):

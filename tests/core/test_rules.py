@@ -169,7 +169,15 @@ QUIZ = {"id": "q", "when": "quiz-passed", "screen": "s1"}
         ([screen("answer", id="s1"), screen("complete", id="s1")], True),  # correctness not reported
         ([screen("answer", id="s1", correct=False), screen("complete", id="s1")], False),
         ([screen("answer", id="s1"), screen("failed", id="s1"), screen("complete", id="s1")], False),
-        ([screen("answer", id="s1"), screen("failed", id="s1"), screen("retry", id="s1"), screen("complete", id="s1")], False),
+        (
+            [
+                screen("answer", id="s1"),
+                screen("failed", id="s1"),
+                screen("retry", id="s1"),
+                screen("complete", id="s1"),
+            ],
+            False,
+        ),
         (
             [
                 screen("answer", id="s1", correct=False),

@@ -78,12 +78,15 @@ def test_opaque_and_large_payloads_are_refused_with_what_bridge_kept():
     assert s.state.progress == 0
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("not json", "not JSON"),
-    ("[1]", "not an object (got array)"),
-    (message("course", "progress"), "progress is missing"),
-    ('{"event": "progress"}', "missing type"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("not json", "not JSON"),
+        ("[1]", "not an object (got array)"),
+        (message("course", "progress"), "progress is missing"),
+        ('{"event": "progress"}', "missing type"),
+    ],
+)
 def test_parse_rejections_are_logged_with_their_reason_and_change_nothing(raw, reason):
     s = session()
     assert s.receive(COURSE, True, TEXT, raw, NOW) is None
@@ -119,17 +122,20 @@ def test_origins_as_browsers_send_them_are_allowed(origin):
     assert check_origin(origin) == origin
 
 
-@pytest.mark.parametrize("origin, words", [
-    ("*", "'*' cannot be an allowed origin"),
-    ("null", "'null' cannot be an allowed origin"),
-    ("https://acme.coassemble.com/", "is not an origin"),
-    ("https://Acme.com", "lower case"),
-    ("acme.coassemble.com", "is not an origin"),
-    ("javascript:alert(1)", "is not an origin"),
-    ("https://acme.com:443", "default port"),
-    ("http://acme.com:80", "default port"),
-    (None, "must be a string"),
-])
+@pytest.mark.parametrize(
+    "origin, words",
+    [
+        ("*", "'*' cannot be an allowed origin"),
+        ("null", "'null' cannot be an allowed origin"),
+        ("https://acme.coassemble.com/", "is not an origin"),
+        ("https://Acme.com", "lower case"),
+        ("acme.coassemble.com", "is not an origin"),
+        ("javascript:alert(1)", "is not an origin"),
+        ("https://acme.com:443", "default port"),
+        ("http://acme.com:80", "default port"),
+        (None, "must be a string"),
+    ],
+)
 def test_origins_no_browser_sends_are_refused_with_a_sentence(origin, words):
     with pytest.raises(ValueError) as refused:
         check_origin(origin)
@@ -141,7 +147,6 @@ def test_a_session_refuses_a_star_origin_at_construction():
         session(origins=("*",))
     with pytest.raises(ValueError):
         Session("viewer", [COURSE], CourseState())
-
 
 
 def test_a_session_without_origins_refuses_everything_until_told():

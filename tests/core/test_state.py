@@ -38,10 +38,13 @@ def test_the_course_keeps_its_rules_and_says_which_were_ignored():
     assert len(course.rule_errors) == 1
 
 
-@pytest.mark.parametrize("product, expired", [
-    ("player", {"session": "expired", "session_error": None}),
-    ("builder", {"session": "expired", "expired": True}),
-])
+@pytest.mark.parametrize(
+    "product, expired",
+    [
+        ("player", {"session": "expired", "session_error": None}),
+        ("builder", {"session": "expired", "expired": True}),
+    ],
+)
 def test_what_the_iframe_is_doing_carries_over_to_the_state_that_replaces_it(product, expired):
     old = state_for(product)
     old.apply(event("session", "ready"), "t1")

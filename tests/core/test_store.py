@@ -48,8 +48,15 @@ def entry(seq):
 
 def record(n_answers, progress=0):
     """A course record as records.record_of lays it out (only what the store looks at)."""
-    return {"version": 2, "kind": "course", "progress": progress, "screens": {}, "screen_order": [],
-            "feedback_history": [], "quiz": [entry(i) for i in range(1, n_answers + 1)]}
+    return {
+        "version": 2,
+        "kind": "course",
+        "progress": progress,
+        "screens": {},
+        "screen_order": [],
+        "feedback_history": [],
+        "quiz": [entry(i) for i in range(1, n_answers + 1)],
+    }
 
 
 def main_of(backend):
@@ -124,11 +131,14 @@ def test_nothing_stored_is_no_problem():
     assert Store(KEY, FakeStorage()).load() == (None, None)
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("{not json", "the stored record was not usable JSON (not JSON)"),
-    ("null", "the stored record was null"),
-    ("[" * 50 + "]" * 50, "the stored record was not usable JSON (nested too deeply)"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("{not json", "the stored record was not usable JSON (not JSON)"),
+        ("null", "the stored record was null"),
+        ("[" * 50 + "]" * 50, "the stored record was not usable JSON (nested too deeply)"),
+    ],
+)
 def test_an_unusable_record_is_set_aside_not_lost(text, problem):
     backend = FakeStorage()
     backend.data[KEY] = text
@@ -153,8 +163,10 @@ def test_storage_denied_means_memory_only_with_one_notice():
     store.save(record(3))
     store.save(record(4))
     assert not store.available
-    assert store.notice == ("This browser refused to store the course record (SecurityError), so it is "
-                            "kept in memory only and will not survive a reload.")
+    assert store.notice == (
+        "This browser refused to store the course record (SecurityError), so it is "
+        "kept in memory only and will not survive a reload."
+    )
 
 
 def test_a_full_storage_keeps_the_last_complete_record():

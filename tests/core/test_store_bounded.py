@@ -105,8 +105,7 @@ def screen_events(first, count, distinct=True):
 
 
 def answers(count, size=20):
-    return [screen("answer", id="q", question="Which?", answer="a" * size, correct=True, score=1)
-            for _ in range(count)]
+    return [screen("answer", id="q", question="Which?", answer="a" * size, correct=True, score=1) for _ in range(count)]
 
 
 def written_by(backend, fn):
@@ -129,8 +128,9 @@ def test_a_batch_of_screens_writes_the_same_whether_the_record_holds_10_screens_
     assert len(page.state.screen_order) == 2500
     assert max(costs[-10:]) <= 1.1 * max(costs[:10])  # flat, not growing with 2,500 screens
     # Revisiting old screens rewrites only their chunks.
-    chars, keys = written_by(backend, lambda: page.batch(screen("complete", id="screen-3"),
-                                                         screen("complete", id="screen-1234")))
+    chars, keys = written_by(
+        backend, lambda: page.batch(screen("complete", id="screen-3"), screen("complete", id="screen-1234"))
+    )
     assert sorted(keys) == sorted([KEY + ":screens:0", KEY + ":screens:24", KEY])
     assert reloaded(backend).screens == page.state.screens
 
@@ -197,13 +197,27 @@ def test_big_answers_are_saved_entry_by_entry():
 
 def busy(backend):
     page = Page(backend)
-    page.batch(event("course", "start"), *screen_events(0, 60), screen("complete", id="s1"), progress(55),
-               *answers(120), event("course", "feedback", rating=4))
+    page.batch(
+        event("course", "start"),
+        *screen_events(0, 60),
+        screen("complete", id="s1"),
+        progress(55),
+        *answers(120),
+        event("course", "feedback", rating=4),
+    )
     return page
 
 
-@pytest.mark.parametrize("action", ["clear log", "clear log and answers", "clear log and more answers than before",
-                                    "more answers and screens", "complete"])
+@pytest.mark.parametrize(
+    "action",
+    [
+        "clear log",
+        "clear log and answers",
+        "clear log and more answers than before",
+        "more answers and screens",
+        "complete",
+    ],
+)
 def test_every_single_failed_write_leaves_a_readable_record(action):
     for n in range(1, 40):
         backend = Backend()
@@ -316,7 +330,7 @@ def version_1_layout(backend, state):
     record["quiz_count"] = len(quiz)
     backend.data[KEY] = json.dumps(record)
     for i in range(0, len(quiz), 50):
-        backend.data["%s:quiz:%d" % (KEY, i // 50)] = json.dumps(quiz[i:i + 50])
+        backend.data["%s:quiz:%d" % (KEY, i // 50)] = json.dumps(quiz[i : i + 50])
 
 
 def test_a_version_1_record_is_read_and_saved_again_as_version_2():

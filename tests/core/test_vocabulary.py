@@ -14,7 +14,7 @@ from coursewire.core.vocabulary import (
 
 
 def test_is_int_refuses_booleans_and_floats():
-    assert is_int(0) and is_int(-3) and is_int(2 ** 70)
+    assert is_int(0) and is_int(-3) and is_int(2**70)
     assert not any(is_int(value) for value in (True, False, 1.0, "1", None))
 
 

@@ -112,7 +112,9 @@ def test_extra_top_level_fields_are_ignored():
     assert result.name == "session:ready" and result.data == {}
 
 
-@pytest.mark.parametrize("message", [{"type": "course", "event": "start"}, {"type": "course", "event": "start", "data": None}])
+@pytest.mark.parametrize(
+    "message", [{"type": "course", "event": "start"}, {"type": "course", "event": "start", "data": None}]
+)
 def test_missing_or_null_data_becomes_an_empty_dict(message):
     assert accepted(wire(message)).data == {}
 
@@ -209,10 +211,14 @@ def test_progress_is_missing(message):
 
 
 @pytest.mark.parametrize(
-    "value", [True, False, "", "abc", "4 2", "-5", "+5", "1e3", ".5", "5.", "1.2.3", "\u0664\u0662", "1" * 33, [50], {"v": 50}]
+    "value",
+    [True, False, "", "abc", "4 2", "-5", "+5", "1e3", ".5", "5.", "1.2.3", "\u0664\u0662", "1" * 33, [50], {"v": 50}],
 )
 def test_progress_that_is_not_a_number_is_rejected(value):
-    assert reason({"type": "course", "event": "progress", "data": {"progress": value}}) == "progress is not a finite number"
+    assert (
+        reason({"type": "course", "event": "progress", "data": {"progress": value}})
+        == "progress is not a finite number"
+    )
 
 
 @pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
@@ -226,7 +232,9 @@ def test_overflowing_json_number_is_treated_as_missing():
 
 
 def test_completed_keeps_a_valid_progress():
-    assert accepted(wire({"type": "course", "event": "completed", "data": {"progress": 100, "completed": True}})).data == {
+    assert accepted(
+        wire({"type": "course", "event": "completed", "data": {"progress": 100, "completed": True}})
+    ).data == {
         "progress": 100,
         "completed": True,
     }
@@ -257,7 +265,9 @@ def test_progress_of_other_events_is_left_alone():
         {"rating": None, "comment": ""},
     ],
 )
-@pytest.mark.parametrize("name", ["screen:start", "screen:answer", "screen:failed", "course:feedback", "course:created"])
+@pytest.mark.parametrize(
+    "name", ["screen:start", "screen:answer", "screen:failed", "course:feedback", "course:created"]
+)
 def test_odd_optional_fields_never_cause_a_rejection(name, data):
     kind, event = name.split(":")
     assert accepted(wire({"type": kind, "event": event, "data": data})).data == data
@@ -386,7 +396,9 @@ def test_nan_and_infinity_literals_are_not_json(literal):
 
 def test_raw_control_characters_in_strings_are_accepted():
     # MicroPython's json accepts them, so CPython's is told to as well.
-    assert accepted('{"type":"course","event":"feedback","data":{"comment":"a\tb\x01"}}').data == {"comment": "a\tb\x01"}
+    assert accepted('{"type":"course","event":"feedback","data":{"comment":"a\tb\x01"}}').data == {
+        "comment": "a\tb\x01"
+    }
 
 
 def text_with(escaped):
@@ -439,7 +451,16 @@ def test_reprs_say_what_happened():
 
 
 def test_as_percent():
-    assert [as_percent(v) for v in (5, 5.5, "5", "5.5", True, None, "x", float("nan"))] == [5, 5, 5, 5, None, None, None, None]
+    assert [as_percent(v) for v in (5, 5.5, "5", "5.5", True, None, "x", float("nan"))] == [
+        5,
+        5,
+        5,
+        5,
+        None,
+        None,
+        None,
+        None,
+    ]
 
 
 def test_as_id():
@@ -480,16 +501,19 @@ def test_json_copy_accepts_a_custom_budget():
 # -- an Event validates itself when it is built (h11-style): an unusable one cannot exist --
 
 
-@pytest.mark.parametrize("args, reason", [
-    (("course", "progress", {}), "progress is missing"),
-    (("course", "progress", {"progress": float("inf")}), "progress is not a finite number"),
-    (("course", "progress", {"progress": "12%"}), "progress is not a finite number"),
-    (("course", "feedback", None), "data is not an object"),
-    (("session", "error", ["not", "a", "dict"]), "data is not an object"),
-    (("", "ready", {}), "missing type"),
-    ((None, "ready", {}), "missing type"),
-    (("course", 5, {}), "event is not a string"),
-])
+@pytest.mark.parametrize(
+    "args, reason",
+    [
+        (("course", "progress", {}), "progress is missing"),
+        (("course", "progress", {"progress": float("inf")}), "progress is not a finite number"),
+        (("course", "progress", {"progress": "12%"}), "progress is not a finite number"),
+        (("course", "feedback", None), "data is not an object"),
+        (("session", "error", ["not", "a", "dict"]), "data is not an object"),
+        (("", "ready", {}), "missing type"),
+        ((None, "ready", {}), "missing type"),
+        (("course", 5, {}), "event is not a string"),
+    ],
+)
 def test_an_event_with_unusable_fields_cannot_be_built(args, reason):
     with pytest.raises(ValueError) as raised:
         Event(*args)
@@ -497,11 +521,36 @@ def test_an_event_with_unusable_fields_cannot_be_built(args, reason):
 
 
 def test_fields_hold_the_checked_values_the_reducers_read():
-    answer = accepted(wire({"type": "screen", "event": "answer", "data": {
-        "id": 7, "title": "Q", "index": "2", "type": None, "question": {"q": 1}, "answer": ["a"],
-        "correct": "yes", "score": float("1e400") if False else 0.5, "attempt": 0}}))
-    assert answer.fields == {"id": "7", "title": "Q", "index": None, "type": None, "question": {"q": 1},
-                             "answer": ["a"], "correct": None, "score": 0.5, "attempt": None}
+    answer = accepted(
+        wire(
+            {
+                "type": "screen",
+                "event": "answer",
+                "data": {
+                    "id": 7,
+                    "title": "Q",
+                    "index": "2",
+                    "type": None,
+                    "question": {"q": 1},
+                    "answer": ["a"],
+                    "correct": "yes",
+                    "score": float("1e400") if False else 0.5,
+                    "attempt": 0,
+                },
+            }
+        )
+    )
+    assert answer.fields == {
+        "id": "7",
+        "title": "Q",
+        "index": None,
+        "type": None,
+        "question": {"q": 1},
+        "answer": ["a"],
+        "correct": None,
+        "score": 0.5,
+        "attempt": None,
+    }
     assert answer.data["index"] == "2"  # handlers get the payload as sent
     assert accepted(wire({"type": "session", "event": "error", "data": {"message": 5}})).fields == {"message": None}
     assert accepted(wire({"type": "course", "event": "start"})).fields == {}

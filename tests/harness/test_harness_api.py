@@ -51,13 +51,21 @@ class Client:
 
     def call(self, method, path, body=None, headers=None, query="", host=HOST, raw=None):
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        answer = call_wsgi(self.app, method, path, data,
-                           dict({"Host": host, "Content-Type": "application/json"}, **(headers or {})), query)
+        answer = call_wsgi(
+            self.app,
+            method,
+            path,
+            data,
+            dict({"Host": host, "Content-Type": "application/json"}, **(headers or {})),
+            query,
+        )
         self.bodies.append(answer.text)
         return answer.status, answer.headers, answer.text
 
     def embed(self, body, auth=AUTH, host=HOST):
-        return self.call("POST", "/api/v1/headless/embed/course", body, {"Authorization": auth} if auth else {}, host=host)
+        return self.call(
+            "POST", "/api/v1/headless/embed/course", body, {"Authorization": auth} if auth else {}, host=host
+        )
 
     def mint(self, learner="anna", action="view", course=COURSE["id"], **extra):
         body = dict({"action": action, "identifier": learner, "options": {"back": "event"}}, **extra)
@@ -88,8 +96,20 @@ def client(clock):
 
 # ---- POST /api/v1/headless/embed/course ------------------------------------------------
 
-@pytest.mark.parametrize("auth", [None, "", "Bearer " + KEY, KEY, "COASSEMBLE:%s:%s" % (WORKSPACE, KEY[:-1] + "0"),
-                                  "COASSEMBLE:1001:%s" % KEY, AUTH + " ", "coassemble:%s:%s" % (WORKSPACE, KEY)])
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        None,
+        "",
+        "Bearer " + KEY,
+        KEY,
+        "COASSEMBLE:%s:%s" % (WORKSPACE, KEY[:-1] + "0"),
+        "COASSEMBLE:1001:%s" % KEY,
+        AUTH + " ",
+        "coassemble:%s:%s" % (WORKSPACE, KEY),
+    ],
+)
 def test_a_wrong_or_missing_authorization_is_401_in_coassembles_envelope(client, auth):
     status, headers, text = client.embed({"action": "view", "courseId": 101, "identifier": "anna"}, auth=auth)
     assert status == 401
@@ -97,19 +117,25 @@ def test_a_wrong_or_missing_authorization_is_401_in_coassembles_envelope(client,
     assert headers["Content-Type"].startswith("application/json")
 
 
-@pytest.mark.parametrize("body, says", [
-    ({"action": "view", "courseId": 101}, "identifier is required"),
-    ({"action": "view", "courseId": 101, "identifier": ""}, "identifier is required"),
-    ({"action": "view", "courseId": 101, "identifier": 7}, "identifier is required"),
-    ({"action": "view", "courseId": 101, "identifier": "anna", "options": []}, "options must be an object"),
-    ({"action": "view", "courseId": 101, "identifier": "anna", "options": "back=event"}, "options must be an object"),
-    ({"action": "view", "courseId": 101, "identifier": "anna", "options": None}, "options must be an object"),
-    ({"action": "delete", "courseId": 101, "identifier": "anna"}, "action must be one of"),
-    ({"courseId": 101, "identifier": "anna"}, "action must be one of"),
-    ({"action": "view", "identifier": "anna"}, "courseId is required"),
-    ({"action": "view", "courseId": [101], "identifier": "anna"}, "courseId must be a number"),
-    ({"action": "view", "courseId": 101, "identifier": "anna", "name": 5}, "name must be a string"),
-])
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        ({"action": "view", "courseId": 101}, "identifier is required"),
+        ({"action": "view", "courseId": 101, "identifier": ""}, "identifier is required"),
+        ({"action": "view", "courseId": 101, "identifier": 7}, "identifier is required"),
+        ({"action": "view", "courseId": 101, "identifier": "anna", "options": []}, "options must be an object"),
+        (
+            {"action": "view", "courseId": 101, "identifier": "anna", "options": "back=event"},
+            "options must be an object",
+        ),
+        ({"action": "view", "courseId": 101, "identifier": "anna", "options": None}, "options must be an object"),
+        ({"action": "delete", "courseId": 101, "identifier": "anna"}, "action must be one of"),
+        ({"courseId": 101, "identifier": "anna"}, "action must be one of"),
+        ({"action": "view", "identifier": "anna"}, "courseId is required"),
+        ({"action": "view", "courseId": [101], "identifier": "anna"}, "courseId must be a number"),
+        ({"action": "view", "courseId": 101, "identifier": "anna", "name": 5}, "name must be a string"),
+    ],
+)
 def test_a_body_coassemble_would_refuse_is_400(client, body, says):
     status, _, text = client.embed(body)
     answer = json.loads(text)
@@ -135,14 +161,19 @@ def test_an_unknown_course_is_404_for_the_player(client):
 
 
 def test_the_player_url_is_plain_text_on_the_callers_origin_with_a_signed_token(client):
-    status, headers, url = client.embed({"action": "view", "courseId": 101, "identifier": "anna",
-                                         "options": {"back": "event"}})
+    status, headers, url = client.embed(
+        {"action": "view", "courseId": 101, "identifier": "anna", "options": {"back": "event"}}
+    )
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
     assert url.startswith("http://localhost:8001/player.html?token=")
     assert client.mint(course="101").startswith("http://localhost:8001/player.html?token=")  # a string id too
-    other = Client(client.app).call("POST", "/api/v1/headless/embed/course",
-                                    {"action": "view", "courseId": 101, "identifier": "anna"},
-                                    {"Authorization": AUTH}, host="127.0.0.1:9555")
+    other = Client(client.app).call(
+        "POST",
+        "/api/v1/headless/embed/course",
+        {"action": "view", "courseId": 101, "identifier": "anna"},
+        {"Authorization": AUTH},
+        host="127.0.0.1:9555",
+    )
     assert other[2].startswith("http://127.0.0.1:9555/player.html?token=")
 
 
@@ -179,12 +210,19 @@ def test_unknown_routes_and_methods_are_refused(client):
 
 # ---- GET /api/session ------------------------------------------------------------------
 
+
 def test_a_good_token_gives_the_session_and_its_time_left(client, clock):
     url = client.mint("anna", name="Anna Example")
     status, session = client.session(token_of(url))
     assert status == 200
-    assert session == {"action": "view", "course": 101, "learner": "anna", "name": "Anna Example",
-                       "expires_at": "2027-01-15T08:00:05.000Z", "expires_in_s": 5.0}
+    assert session == {
+        "action": "view",
+        "course": 101,
+        "learner": "anna",
+        "name": "Anna Example",
+        "expires_at": "2027-01-15T08:00:05.000Z",
+        "expires_in_s": 5.0,
+    }
     clock.now += 3.5
     assert client.session(token_of(url))[1]["expires_in_s"] == 1.5
 
@@ -204,8 +242,16 @@ def test_a_missing_or_bad_token_is_401_with_a_sentence(client, clock):
     forged_payload = tokens._b64(json.dumps(dict(claims, identifier="mallory")).encode())
     unsigned = tokens._b64(json.dumps({"alg": "none", "typ": "JWT"}).encode()) + "." + payload + "."
     other_process = token_of(Client(make_app(WORKSPACE, KEY, clock=clock)).mint())
-    for bad in [head + "." + forged_payload + "." + signature, unsigned, other_process, token[:-2],
-                "not-a-token", "a.b.c", "é.é.é", token + "x" * 5000]:
+    for bad in [
+        head + "." + forged_payload + "." + signature,
+        unsigned,
+        other_process,
+        token[:-2],
+        "not-a-token",
+        "a.b.c",
+        "é.é.é",
+        token + "x" * 5000,
+    ]:
         status, answer = client.session(bad)
         assert status == 401 and answer["reason"] == "invalid", bad[:40]
         assert answer["error"].endswith(".") and answer["error"].count(". ") == 0
@@ -214,6 +260,7 @@ def test_a_missing_or_bad_token_is_401_with_a_sentence(client, clock):
 
 
 # ---- POST /api/tracking and the webhooks ------------------------------------------------
+
 
 class Receiver:
     """A webhook receiver on a free port: answers each delivery with the next status in `plan`
@@ -260,8 +307,19 @@ def receiver():
 
 
 def webhook_client(url, clock, attempts=3):
-    return Client(make_app(WORKSPACE, KEY, token_ttl_s=5, clock=clock, webhook_url=url, webhook_secret=WEBHOOK_SECRET,
-                           webhook_attempts=attempts, webhook_backoff_s=0.01, webhook_timeout_s=5))
+    return Client(
+        make_app(
+            WORKSPACE,
+            KEY,
+            token_ttl_s=5,
+            clock=clock,
+            webhook_url=url,
+            webhook_secret=WEBHOOK_SECRET,
+            webhook_attempts=attempts,
+            webhook_backoff_s=0.01,
+            webhook_timeout_s=5,
+        )
+    )
 
 
 def track(client, token, event):
@@ -272,8 +330,12 @@ def track(client, token, event):
 def verifies(request):
     """Coassemble's signature check, as a receiver does it."""
     headers = request["headers"]
-    expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), headers["X-Coassemble-Timestamp"].encode() + b"." +
-                                    request["raw"], hashlib.sha256).hexdigest()
+    expected = (
+        "sha256="
+        + hmac.new(
+            WEBHOOK_SECRET.encode(), headers["X-Coassemble-Timestamp"].encode() + b"." + request["raw"], hashlib.sha256
+        ).hexdigest()
+    )
     return hmac.compare_digest(expected, headers["X-Coassemble-Signature"])
 
 
@@ -283,14 +345,20 @@ def test_the_first_start_and_completion_become_signed_coassemble_webhooks(receiv
     token = token_of(client.mint("anna"))
     status, answer = track(client, token, "commenced")
     assert status == 202 and len(answer["sent"]) == 1
-    assert track(client, token, "commenced") == (200, {"sent": [], "note": "Already reported: Coassemble sends only the first commenced."})
+    assert track(client, token, "commenced") == (
+        200,
+        {"sent": [], "note": "Already reported: Coassemble sends only the first commenced."},
+    )
     clock.now += 4
     assert track(client, token, "completed")[0] == 202
     assert track(client, token, "completed")[1]["sent"] == []
     assert client.app.webhooks.wait(10)
 
     # Each delivery travels on its own, as Coassemble's do: in any order (the receiver takes either).
-    assert sorted(r["headers"]["X-Coassemble-Event"] for r in inbox.requests) == ["course.commenced", "course.completed"]
+    assert sorted(r["headers"]["X-Coassemble-Event"] for r in inbox.requests) == [
+        "course.commenced",
+        "course.completed",
+    ]
     for request in inbox.requests:
         headers = request["headers"]
         assert request["path"] == "/webhooks/coassemble"
@@ -300,8 +368,12 @@ def test_the_first_start_and_completion_become_signed_coassemble_webhooks(receiv
         assert verifies(request)
     started, finished = sorted((json.loads(r["raw"]) for r in inbox.requests), key=lambda body: body["type"])
     assert started["type"] == "course.commenced" and started["workspaceId"] == 1000
-    assert started["data"]["course"] == {"id": 101, "title": "Secure Passwords 101", "key": "secure-passwords-101",
-                                         "clientIdentifier": None}
+    assert started["data"]["course"] == {
+        "id": 101,
+        "title": "Secure Passwords 101",
+        "key": "secure-passwords-101",
+        "clientIdentifier": None,
+    }
     assert started["data"]["tracking"]["identifier"] == "anna"
     assert started["data"]["tracking"]["commenced"] == "2027-01-15T08:00:00.000Z"
     assert started["data"]["tracking"]["completed"] is None

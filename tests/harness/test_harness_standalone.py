@@ -26,8 +26,12 @@ pytestmark = pytest.mark.browser
 WORKSPACE, API_KEY = "2000", "standalone-test-key"
 HARNESS_DIR = os.path.join(ROOT, "harness")
 LAUNCH_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 TIMEOUT_MS = 20_000
 
@@ -48,6 +52,7 @@ RECORDER_HTML = """<!doctype html>
 
 # ---- Servers and browser ------------------------------------------------------------------
 
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
@@ -65,6 +70,7 @@ TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": 
 
 def harness_site(api):
     """harness/'s pages and assets, and the simulated Coassemble API under /api/, as one WSGI app."""
+
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "/")
         if path.startswith("/api/"):
@@ -76,9 +82,11 @@ def harness_site(api):
             return [b"not found"]
         with open(file, "rb") as f:
             body = f.read()
-        start_response("200 OK", [("Content-Type", TYPES[os.path.splitext(name)[1]]),
-                                  ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK", [("Content-Type", TYPES[os.path.splitext(name)[1]]), ("Content-Length", str(len(body)))]
+        )
         return [body]
+
     return app
 
 
@@ -93,8 +101,12 @@ class _ThreadingWSGIServer(socketserver.ThreadingMixIn, wsgiref.simple_server.WS
 
 def start_harness():
     server = wsgiref.simple_server.make_server(
-        "127.0.0.1", 0, harness_site(make_harness_api(WORKSPACE, API_KEY)),
-        server_class=_ThreadingWSGIServer, handler_class=_QuietWSGIHandler)
+        "127.0.0.1",
+        0,
+        harness_site(make_harness_api(WORKSPACE, API_KEY)),
+        server_class=_ThreadingWSGIServer,
+        handler_class=_QuietWSGIHandler,
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -108,10 +120,14 @@ class Origins:
     def signed(self, page="player", query="", learner="standalone-learner"):
         """A signed URL for the harness's `page` ("player" or "builder"), minted from its simulated
         API as a host's server would, with `query` (script=, speed= ...) appended."""
-        body = json.dumps({"action": "edit" if page == "builder" else "view", "courseId": 101,
-                           "identifier": learner, "options": {}}).encode()
-        request = urllib.request.Request(self.harness + "/api/v1/headless/embed/course", data=body, headers={
-            "Content-Type": "application/json", "Authorization": "COASSEMBLE:%s:%s" % (WORKSPACE, API_KEY)})
+        body = json.dumps(
+            {"action": "edit" if page == "builder" else "view", "courseId": 101, "identifier": learner, "options": {}}
+        ).encode()
+        request = urllib.request.Request(
+            self.harness + "/api/v1/headless/embed/course",
+            data=body,
+            headers={"Content-Type": "application/json", "Authorization": "COASSEMBLE:%s:%s" % (WORKSPACE, API_KEY)},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             url = response.read().decode()
         return url + ("&" + query if query else "")
@@ -154,6 +170,7 @@ def chromium(request):
 
 
 # ---- One page: the recorder embedding the harness, or the harness alone -------------------
+
 
 class Visit:
     """A fresh browser context showing one page, with everything that went wrong on it."""
@@ -291,7 +308,9 @@ def test_perfect_script_sends_the_whole_course_in_order(visit, origins):
     assert all(a["correct"] is True and a["score"] == 1 and a["attempt"] == 1 for a in answers)
     assert isinstance(answers[1]["answer"], list)  # multiple choice sends every chosen text
     assert [m["data"] for m in messages if names([m]) == ["course:feedback"]] == [
-        {"rating": 4, "value": "Very good"}, {"rating": 5, "value": "Excellent"}]
+        {"rating": 4, "value": "Very good"},
+        {"rating": 5, "value": "Excellent"},
+    ]
     assert messages[-1]["data"] == {"progress": 100, "completed": True}
     assert messages[1]["data"]["id"] == "course-secure-passwords-101"
     assert v.frame.locator("h2").inner_text() == "Course complete"
@@ -303,8 +322,11 @@ def test_fail_then_pass_fails_retries_and_passes_the_scored_quiz(visit, origins)
     messages = decode(received)
     quiz = [m for m in messages if m["type"] == "screen" and m["data"]["id"] == "knowledge-check"]
     assert names(quiz) == (
-        ["screen:start"] + ["screen:answer"] * 3 + ["screen:failed", "screen:retry"]
-        + ["screen:answer"] * 3 + ["screen:complete", "screen:end"]
+        ["screen:start"]
+        + ["screen:answer"] * 3
+        + ["screen:failed", "screen:retry"]
+        + ["screen:answer"] * 3
+        + ["screen:complete", "screen:end"]
     )
     failed, retry = quiz[4]["data"], quiz[5]["data"]
     assert failed["score"] == 1 and failed["passMark"] == 2 and failed["attempt"] == 1
@@ -332,7 +354,7 @@ def test_going_back_never_lowers_progress_or_completes_twice(visit, origins):
     v.frame.click("#next")
     v.frame.click("#back")
     messages = decode(v.received())
-    tail = names(messages)[names(messages).index("course:completed") + 1:]
+    tail = names(messages)[names(messages).index("course:completed") + 1 :]
     assert tail == ["screen:start", "screen:end", "screen:start", "screen:end", "screen:start"]
 
 
@@ -354,6 +376,7 @@ def test_a_keyboard_only_learner_can_answer_a_quiz(visit, origins):
 
 
 # ---- Load generators ----------------------------------------------------------------------
+
 
 def test_burst_delivers_exactly_n_in_order(visit, origins):
     n = 2000
@@ -377,8 +400,10 @@ def test_rate_stream_is_steady_and_timestamped(visit, origins):
     assert [m["data"]["progress"] for m in stream] == [seq * 100 // count for seq in range(1, count + 1)]
     sent_at = [m["data"]["sentAt"] for m in stream]
     assert sent_at == sorted(sent_at) and sent_at[0] > 1e12
-    print("stream of %d at %d/s took %.0f ms (ideal %.0f)" % (
-        count, rate, sent_at[-1] - sent_at[0], (count - 1) * 1000 / rate))
+    print(
+        "stream of %d at %d/s took %.0f ms (ideal %.0f)"
+        % (count, rate, sent_at[-1] - sent_at[0], (count - 1) * 1000 / rate)
+    )
     assert_clean(v, origins)
 
 
@@ -397,8 +422,18 @@ def test_noisy_is_reproducible_and_records_what_it_sent(visit, origins):
 
     assert len(noise) == 200 and len(received) == 201  # session:ready, then the noise
     assert {n["kind"] for n in noise} == {
-        "valid", "duplicate", "lower-progress", "object", "unknown-event", "non-json",
-        "json-array", "json-scalar", "missing-type", "data-not-object", "bad-progress"}
+        "valid",
+        "duplicate",
+        "lower-progress",
+        "object",
+        "unknown-event",
+        "non-json",
+        "json-array",
+        "json-scalar",
+        "missing-type",
+        "data-not-object",
+        "bad-progress",
+    }
     # Only the deliberate non-stringified ones (and their duplicates) arrive as objects.
     for entry, got in zip(noise, received[1:], strict=True):
         assert got["data"] == entry["value"]
@@ -419,6 +454,7 @@ def test_noisy_is_reproducible_and_records_what_it_sent(visit, origins):
 
 # ---- Builder ------------------------------------------------------------------------------
 
+
 def run_builder(visit, origins, query):
     v = visit().embed(origins.host, origins.signed("builder", query))
     v.wait_done()
@@ -431,7 +467,13 @@ def test_builder_author_creates_then_updates_then_back_and_error(visit, origins)
     v.frame.click("#error")
     messages = decode(v.received())
     assert names(messages) == [
-        "session:ready", "course:created", "course:updated", "course:updated", "back", "session:error"]
+        "session:ready",
+        "course:created",
+        "course:updated",
+        "course:updated",
+        "back",
+        "session:error",
+    ]
     created = messages[1]["data"]
     assert created["id"].startswith("course-") and created["title"] == "Password Hygiene for New Starters"
     assert messages[2]["data"] == created and messages[3]["data"] == created
@@ -441,8 +483,10 @@ def test_builder_author_creates_then_updates_then_back_and_error(visit, origins)
 
 
 def test_builder_seed_makes_the_course_id_reproducible(visit, origins):
-    ids = [decode(run_builder(visit, origins, "script=author&speed=0&seed=42").received())[1]["data"]["id"]
-           for _ in range(2)]
+    ids = [
+        decode(run_builder(visit, origins, "script=author&speed=0&seed=42").received())[1]["data"]["id"]
+        for _ in range(2)
+    ]
     assert ids[0] == ids[1]
 
 
@@ -469,6 +513,7 @@ def test_builder_errors_are_distinct(visit, origins):
 
 # ---- Where messages go --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("origin_param", [None, "host", "*"])
 def test_messages_reach_the_embedding_page(visit, origins, origin_param):
     query = "script=abandon-halfway&speed=0"
@@ -484,7 +529,9 @@ def test_messages_reach_the_embedding_page(visit, origins, origin_param):
 def test_target_origin_is_explicit_so_a_wrong_one_receives_nothing(visit, origins):
     # The page on the third origin embeds the harness, but the harness was told to post to the
     # host origin: the browser must drop every message.
-    url = origins.signed("player", "script=abandon-halfway&speed=0&origin=%s" % urllib.parse.quote(origins.host, safe=""))
+    url = origins.signed(
+        "player", "script=abandon-halfway&speed=0&origin=%s" % urllib.parse.quote(origins.host, safe="")
+    )
     v = visit().embed(origins.third, url)
     v.wait_done()
     v.page.wait_for_timeout(300)
@@ -497,7 +544,9 @@ def test_target_origin_is_explicit_so_a_wrong_one_receives_nothing(visit, origin
 
 @pytest.mark.parametrize("origin_param", ["not-an-origin", "javascript:alert(1)"])
 def test_an_invalid_origin_parameter_posts_nothing_and_warns(visit, origins, origin_param):
-    url = origins.signed("player", "script=abandon-halfway&speed=0&origin=%s" % urllib.parse.quote(origin_param, safe=""))
+    url = origins.signed(
+        "player", "script=abandon-halfway&speed=0&origin=%s" % urllib.parse.quote(origin_param, safe="")
+    )
     v = visit().embed(origins.host, url)
     v.wait_done()
     v.page.wait_for_timeout(200)

@@ -37,13 +37,16 @@ class Demo:
     def mint(self, learner, action="view", course=101):
         # The learner is the one serve.py's demo login signs a token for (the body names none).
         edit = "&edit=1" if action == "edit" else ""
-        with urllib.request.urlopen("%s/demo/login?learner=%s%s" % (self.app, urllib.parse.quote(learner), edit),
-                                    timeout=30) as response:
+        with urllib.request.urlopen(
+            "%s/demo/login?learner=%s%s" % (self.app, urllib.parse.quote(learner), edit), timeout=30
+        ) as response:
             login = json.loads(response.read())["token"]
         request = urllib.request.Request(
-            self.app + "/api/embed-url", method="POST",
+            self.app + "/api/embed-url",
+            method="POST",
             headers={"Content-Type": "application/json", "Authorization": "Bearer " + login},
-            data=json.dumps({"course": course, "action": action}).encode())
+            data=json.dumps({"course": course, "action": action}).encode(),
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())["url"]
 
@@ -105,8 +108,12 @@ def embed(page, guard, host_page):
 
 
 def wait_for_message(page, event, type_="session"):
-    page.wait_for_function("([t, e]) => received.some((m) => m.type === t && m.event === e)", arg=[type_, event],
-                           polling=100, timeout=WAIT_MS)
+    page.wait_for_function(
+        "([t, e]) => received.some((m) => m.type === t && m.event === e)",
+        arg=[type_, event],
+        polling=100,
+        timeout=WAIT_MS,
+    )
 
 
 def received(page):
@@ -189,8 +196,10 @@ def test_a_short_token_expires_while_the_page_is_open(page, embed, short_demo, a
         assert frame.locator("#save").is_disabled()
         assert frame.locator("#expired").is_visible()
     with capsys.disabled():
-        print("\n[figure] %s, %d-s token: session:ready %.2f s and session:expired %.2f s after minting"
-              % (page_name, SHORT_TTL_S, ready_after, expired_after))
+        print(
+            "\n[figure] %s, %d-s token: session:ready %.2f s and session:expired %.2f s after minting"
+            % (page_name, SHORT_TTL_S, ready_after, expired_after)
+        )
 
 
 @pytest.mark.parametrize("action, page_name", PAGES)

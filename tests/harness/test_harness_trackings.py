@@ -32,8 +32,14 @@ def rows(answer):
 def test_trackings_page_in_both_answer_forms_and_both_progress_spellings():
     app = make_app(WORKSPACE, KEY)
     for n in range(5):
-        app.seed_tracking(COURSE["id"], "learner-%d" % n, commenced=T0, completed=T1 if n % 2 == 0 else None,
-                          score=70 + n, passed=n % 2 == 0)
+        app.seed_tracking(
+            COURSE["id"],
+            "learner-%d" % n,
+            commenced=T0,
+            completed=T1 if n % 2 == 0 else None,
+            score=70 + n,
+            passed=n % 2 == 0,
+        )
     pages = [get(app, "id=101&length=2&page=%d" % page) for page in range(3)]
     assert [a.status for a in pages] == [200, 200, 200]
     assert [type(a.json).__name__ for a in pages] == ["dict", "list", "dict"]
@@ -65,18 +71,32 @@ def test_trackings_refusals_use_coassembles_envelope():
 
 def test_trackings_seeded_over_http_and_made_by_the_player_are_listed_without_webhooks():
     app = make_app(WORKSPACE, KEY)
-    body = json.dumps({"trackings": [{"course": 101, "identifier": "seeded", "commenced": T0, "completed": T1,
-                                      "score": 90, "passed": True}],
-                       "raw": [{"course": 101, "row": {"identifier": 42, "completed": "not a time"}}],
-                       "switches": {"shape": "list", "progress_spelling": "snake"}}).encode()
+    body = json.dumps(
+        {
+            "trackings": [
+                {"course": 101, "identifier": "seeded", "commenced": T0, "completed": T1, "score": 90, "passed": True}
+            ],
+            "raw": [{"course": 101, "row": {"identifier": 42, "completed": "not a time"}}],
+            "switches": {"shape": "list", "progress_spelling": "snake"},
+        }
+    ).encode()
     answer = call_wsgi(app, "POST", "/api/test/trackings", body, {"Content-Type": "application/json"})
     assert answer.status == 200, answer
-    mint = call_wsgi(app, "POST", "/api/v1/headless/embed/course",
-                     json.dumps({"action": "view", "courseId": 101, "identifier": "player"}).encode(),
-                     {"Authorization": AUTH, "Content-Type": "application/json", "Host": "localhost:8001"})
+    mint = call_wsgi(
+        app,
+        "POST",
+        "/api/v1/headless/embed/course",
+        json.dumps({"action": "view", "courseId": 101, "identifier": "player"}).encode(),
+        {"Authorization": AUTH, "Content-Type": "application/json", "Host": "localhost:8001"},
+    )
     token = mint.text.split("token=", 1)[1]
-    played = call_wsgi(app, "POST", "/api/tracking", json.dumps({"token": token, "event": "completed"}).encode(),
-                       {"Content-Type": "application/json"})
+    played = call_wsgi(
+        app,
+        "POST",
+        "/api/tracking",
+        json.dumps({"token": token, "event": "completed"}).encode(),
+        {"Content-Type": "application/json"},
+    )
     assert played.status == 200 and played.json["sent"] == []  # no webhook receiver configured
     listed = get(app, "id=101").json
     assert isinstance(listed, list)

@@ -25,8 +25,10 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 def postgres_bin():
     """The folder of the newest installed PostgreSQL's initdb and pg_ctl, or None."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: [int(x) if x.isdigit() else x for x in p.split("/")])
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: [int(x) if x.isdigit() else x for x in p.split("/")],
+    )
     if found:
         return os.path.dirname(found[-1])
     initdb = shutil.which("initdb")
@@ -43,6 +45,7 @@ def postgres_missing():
         return "initdb was not found (install Debian's postgresql package: apt-get install -y postgresql)"
     if os.geteuid() == 0:
         import pwd
+
         try:
             pwd.getpwnam("postgres")
         except KeyError:
@@ -67,8 +70,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not_run:
         count, reason = not_run
         terminalreporter.write_sep(
-            "!", "%d PostgreSQL tests DID NOT RUN: %s. CI sets COURSEWIRE_REQUIRE_POSTGRES=1 to make this a failure."
-            % (count, reason), red=True, bold=True)
+            "!",
+            "%d PostgreSQL tests DID NOT RUN: %s. CI sets COURSEWIRE_REQUIRE_POSTGRES=1 to make this a failure."
+            % (count, reason),
+            red=True,
+            bold=True,
+        )
 
 
 class PostgresServer:
@@ -97,9 +104,19 @@ class PostgresServer:
             shutil.chown(self.root, "postgres")
         data = os.path.join(self.root, "data")
         self._run("initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
-        self._run("pg_ctl", "-D", data, "-l", os.path.join(self.root, "log"), "-w", "-t", "60", "-o",
-                  "-k %s -p %d -c listen_addresses=127.0.0.1 -c max_connections=200" % (self.root, self.port),
-                  "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            data,
+            "-l",
+            os.path.join(self.root, "log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            "-k %s -p %d -c listen_addresses=127.0.0.1 -c max_connections=200" % (self.root, self.port),
+            "start",
+        )
         self.started = True
 
     def stop(self):
@@ -111,6 +128,7 @@ class PostgresServer:
 
     def create_database(self):
         import psycopg
+
         name = "cw_" + uuid.uuid4().hex[:12]
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute('CREATE DATABASE "%s"' % name)
@@ -118,6 +136,7 @@ class PostgresServer:
 
     def drop_database(self, name):
         import psycopg
+
         with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
 
@@ -126,8 +145,9 @@ class PostgresServer:
 def postgres_server():
     reason = postgres_missing()
     if reason is not None:
-        pytest.fail("PostgreSQL is required (COURSEWIRE_REQUIRE_POSTGRES=1) but cannot be started: %s." % reason,
-                    pytrace=False)
+        pytest.fail(
+            "PostgreSQL is required (COURSEWIRE_REQUIRE_POSTGRES=1) but cannot be started: %s." % reason, pytrace=False
+        )
     server = PostgresServer()
     try:
         try:
@@ -161,6 +181,7 @@ def database(backend, request, tmp_path):
 @pytest.fixture
 def store(database):
     from coursewire.server.store import open_store
+
     opened = open_store(database)
     try:
         yield opened

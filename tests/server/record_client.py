@@ -29,8 +29,7 @@ def free_port():
 
 
 def settings(database=None, **changes):
-    values = dict(webhook_secret=WEBHOOK_SECRET, admin_token=ADMIN_TOKEN, database=database,
-                  token_secret=TOKEN_SECRET)
+    values = dict(webhook_secret=WEBHOOK_SECRET, admin_token=ADMIN_TOKEN, database=database, token_secret=TOKEN_SECRET)
     values.update(changes)
     return Settings(**values)
 
@@ -58,16 +57,30 @@ class WsgiClient:
 # -- Coassemble webhook deliveries --
 
 
-def delivery_body(event_type="course.completed", course="101", learner="ada@example.com", title="Safety basics",
-                  occurred_at="2026-11-28T08:00:00.000Z", **extra):
+def delivery_body(
+    event_type="course.completed",
+    course="101",
+    learner="ada@example.com",
+    title="Safety basics",
+    occurred_at="2026-11-28T08:00:00.000Z",
+    **extra,
+):
     message = {
-        "id": "evt_" + uuid.uuid4().hex, "type": event_type, "occurredAt": occurred_at, "workspaceId": "ws_1",
+        "id": "evt_" + uuid.uuid4().hex,
+        "type": event_type,
+        "occurredAt": occurred_at,
+        "workspaceId": "ws_1",
         "data": {"course": {"id": course, "title": title, "key": "safety", "clientIdentifier": "team-a"}},
     }
     if event_type != "course.created":
-        message["data"]["tracking"] = {"id": 7, "identifier": learner, "email": learner,
-                                       "commenced": True, "completed": event_type == "course.completed",
-                                       "totalTime": 120}
+        message["data"]["tracking"] = {
+            "id": 7,
+            "identifier": learner,
+            "email": learner,
+            "commenced": True,
+            "completed": event_type == "course.completed",
+            "totalTime": 120,
+        }
     message.update(extra)
     return json.dumps(message).encode("utf-8")
 
@@ -121,8 +134,7 @@ def server_env(database, **extra):
     env = dict(os.environ)
     for name in ("DATABASE_URL", "COURSEWIRE_DB", "COURSEWIRE_SECRET"):
         env.pop(name, None)
-    env.update({"COASSEMBLE_WEBHOOK_SECRET": WEBHOOK_SECRET, "COURSEWIRE_ADMIN_TOKEN": ADMIN_TOKEN,
-                "PYTHONPATH": ROOT})
+    env.update({"COASSEMBLE_WEBHOOK_SECRET": WEBHOOK_SECRET, "COURSEWIRE_ADMIN_TOKEN": ADMIN_TOKEN, "PYTHONPATH": ROOT})
     env["DATABASE_URL" if database.startswith("postgres") else "COURSEWIRE_DB"] = database
     env.update(extra)
     return env
@@ -144,9 +156,26 @@ class Gunicorn:
     def start(self, timeout_s=60):
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", "127.0.0.1:%d" % self.port,
-             "--timeout", "60", "--graceful-timeout", "5", "coursewire.server.wsgi:application()"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(self.workers),
+                "--bind",
+                "127.0.0.1:%d" % self.port,
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
+                "coursewire.server.wsgi:application()",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         if log is not subprocess.DEVNULL:
             log.close()
         deadline = time.time() + timeout_s

@@ -51,8 +51,9 @@ RECORD = None
 
 
 def app_for(env=None):
-    settings = Settings.from_env(dict({"COURSEWIRE_ADMIN_TOKEN": ADMIN_TOKEN, "COURSEWIRE_SECRET": "s" * 32},
-                                      **(env or {})))
+    settings = Settings.from_env(
+        dict({"COURSEWIRE_ADMIN_TOKEN": ADMIN_TOKEN, "COURSEWIRE_SECRET": "s" * 32}, **(env or {}))
+    )
     fake = FakeMint()
     return make_app(context=Context(settings, mint=fake, store=RECORD)), fake
 
@@ -84,6 +85,7 @@ def is_one_sentence(text):
 
 # ---- Without COURSEWIRE_ALLOWED_ORIGINS: Host against Origin, port included ------------------
 
+
 def test_a_proxy_that_drops_the_port_is_refused_with_both_origins_and_the_fix():
     app, fake = app_for()
     answer = mint(app, PAGE, NGINX_HOST)
@@ -92,7 +94,8 @@ def test_a_proxy_that_drops_the_port_is_refused_with_both_origins_and_the_fix():
     assert sentence == (
         MINT_SENTENCE + ": the page's origin is https://learn.example:8443 but this server was reached as "
         "https://learn.example; behind a proxy, pass the browser's Host on (nginx: proxy_set_header Host "
-        "$http_host;) or list the page's origin in COURSEWIRE_ALLOWED_ORIGINS.")
+        "$http_host;) or list the page's origin in COURSEWIRE_ALLOWED_ORIGINS."
+    )
     assert is_one_sentence(sentence)
     # The staff sign-in is refused the same way, in its own words.
     refused = staff_sign_in(app, PAGE, NGINX_HOST)
@@ -104,8 +107,10 @@ def test_a_proxy_that_names_its_upstream_as_host_is_refused_naming_it():
     app, fake = app_for()
     answer = mint(app, "https://learn.example", NGINX_DEFAULT)
     assert answer.status == 403 and fake.calls == []
-    assert "the page's origin is https://learn.example but this server was reached as https://127.0.0.1:8000;" \
+    assert (
+        "the page's origin is https://learn.example but this server was reached as https://127.0.0.1:8000;"
         in answer.json["error"]
+    )
 
 
 def test_a_proxy_that_passes_the_browsers_host_on_is_the_same_site():
@@ -114,32 +119,38 @@ def test_a_proxy_that_passes_the_browsers_host_on_is_the_same_site():
     assert staff_sign_in(app, PAGE, NGINX_HTTP_HOST).status == 200
 
 
-@pytest.mark.parametrize("origin, host", [
-    ("https://learn.example", "learn.example"),  # the default port, as browsers send both
-    ("https://learn.example", "learn.example:443"),
-    ("http://learn.example", "learn.example:80"),
-    ("http://127.0.0.1:8000", "127.0.0.1:8000"),
-    ("http://[::1]:8000", "[::1]:8000"),
-    ("https://Learn.Example", "learn.EXAMPLE"),
-    # TLS ended at the proxy (the app itself is reached over http): only host and port are compared.
-    ("https://learn.example:8443", "learn.example:8443"),
-])
+@pytest.mark.parametrize(
+    "origin, host",
+    [
+        ("https://learn.example", "learn.example"),  # the default port, as browsers send both
+        ("https://learn.example", "learn.example:443"),
+        ("http://learn.example", "learn.example:80"),
+        ("http://127.0.0.1:8000", "127.0.0.1:8000"),
+        ("http://[::1]:8000", "[::1]:8000"),
+        ("https://Learn.Example", "learn.EXAMPLE"),
+        # TLS ended at the proxy (the app itself is reached over http): only host and port are compared.
+        ("https://learn.example:8443", "learn.example:8443"),
+    ],
+)
 def test_default_ports_and_case_do_not_matter(origin, host):
     app, _ = app_for()
     assert page_origin(origin, {"Host": host}) is not None
     assert staff_sign_in(app, origin, {"Host": host}).status == 200
 
 
-@pytest.mark.parametrize("origin, host", [
-    ("https://learn.example", "learn.example:8443"),
-    ("http://learn.example", "learn.example:443"),  # another port than the page's scheme's own
-    ("https://learn.example:8443", "learn.example:443"),
-    ("http://127.0.0.1:8000", "127.0.0.1:8001"),
-    ("http://127.0.0.1:8000", "localhost:8000"),
-    ("http://evil.example", "127.0.0.1:8000"),
-    ("http://127.0.0.1:8000.evil.example", "127.0.0.1:8000"),
-    ("http://127.0.0.1:8000", ""),
-])
+@pytest.mark.parametrize(
+    "origin, host",
+    [
+        ("https://learn.example", "learn.example:8443"),
+        ("http://learn.example", "learn.example:443"),  # another port than the page's scheme's own
+        ("https://learn.example:8443", "learn.example:443"),
+        ("http://127.0.0.1:8000", "127.0.0.1:8001"),
+        ("http://127.0.0.1:8000", "localhost:8000"),
+        ("http://evil.example", "127.0.0.1:8000"),
+        ("http://127.0.0.1:8000.evil.example", "127.0.0.1:8000"),
+        ("http://127.0.0.1:8000", ""),
+    ],
+)
 def test_another_host_or_port_is_another_site(origin, host):
     app, fake = app_for()
     answer = mint(app, origin, {"Host": host} if host else {})
@@ -149,8 +160,12 @@ def test_another_host_or_port_is_another_site(origin, host):
 
 def test_forwarded_headers_never_make_another_site_the_same_one():
     # Any client can send X-Forwarded-*: they must not turn a foreign page into this site's own.
-    forged = {"Host": "127.0.0.1:8000", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http",
-              "Forwarded": "host=evil.example;proto=http"}
+    forged = {
+        "Host": "127.0.0.1:8000",
+        "X-Forwarded-Host": "evil.example",
+        "X-Forwarded-Proto": "http",
+        "Forwarded": "host=evil.example;proto=http",
+    }
     app, fake = app_for()
     assert mint(app, "http://evil.example", forged).status == 403 and fake.calls == []
 
@@ -168,8 +183,13 @@ def test_a_request_without_origin_is_not_taken_for_a_page_of_this_site():
     assert page_origin(None, {"Host": "127.0.0.1:8000"}) is None
     assert page_origin("http://127.0.0.1:8000", {"Host": "127.0.0.1:8000"}) == "http://127.0.0.1:8000"
     app, _ = app_for()
-    wrong = call_wsgi(app, "POST", "/api/staff-session", json.dumps({"token": "a guess"}).encode(),
-                      {"Content-Type": "application/json", "Host": "127.0.0.1:8000"})
+    wrong = call_wsgi(
+        app,
+        "POST",
+        "/api/staff-session",
+        json.dumps({"token": "a guess"}).encode(),
+        {"Content-Type": "application/json", "Host": "127.0.0.1:8000"},
+    )
     assert wrong.status == 401
 
 
@@ -181,18 +201,23 @@ ALLOWED = {"COURSEWIRE_ALLOWED_ORIGINS": "https://learn.example:8443  https://WW
 def test_listed_origins_may_mint_behind_a_proxy_that_drops_the_port():
     app, _ = app_for(ALLOWED)
     assert page_origin(PAGE, NGINX_HOST, Settings.from_env(ALLOWED).allowed_origins) == PAGE
-    assert page_origin("https://www.learn.example", NGINX_DEFAULT,
-                       Settings.from_env(ALLOWED).allowed_origins) == "https://www.learn.example"
+    assert (
+        page_origin("https://www.learn.example", NGINX_DEFAULT, Settings.from_env(ALLOWED).allowed_origins)
+        == "https://www.learn.example"
+    )
     assert staff_sign_in(app, PAGE, NGINX_HOST).status == 200
     assert staff_sign_in(app, "https://www.learn.example", NGINX_DEFAULT).status == 200
 
 
-@pytest.mark.parametrize("origin", [
-    "http://learn.example:8443",  # the scheme counts here: the list names exact origins
-    "https://learn.example",
-    "https://evil.example",
-    "https://learn.example:8443.evil.example",
-])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://learn.example:8443",  # the scheme counts here: the list names exact origins
+        "https://learn.example",
+        "https://evil.example",
+        "https://learn.example:8443.evil.example",
+    ],
+)
 def test_an_origin_not_listed_is_refused_even_when_it_matches_the_host(origin):
     app, fake = app_for(ALLOWED)
     host = {"Host": origin.split("://", 1)[1]} if origin != "https://learn.example:8443.evil.example" else {}
@@ -201,7 +226,8 @@ def test_an_origin_not_listed_is_refused_even_when_it_matches_the_host(origin):
     if origin != "https://learn.example:8443.evil.example":
         assert answer.json["error"] == (
             MINT_SENTENCE + ": the page's origin %s is not in COURSEWIRE_ALLOWED_ORIGINS "
-            "(https://learn.example:8443, https://www.learn.example)." % origin)
+            "(https://learn.example:8443, https://www.learn.example)." % origin
+        )
 
 
 def test_the_list_is_read_normalised():
@@ -211,9 +237,20 @@ def test_the_list_is_read_normalised():
     assert "allowed_origins=('https://learn.example:8443'," in repr(Settings.from_env(ALLOWED))
 
 
-@pytest.mark.parametrize("value", ["learn.example", "https://learn.example/", "https://learn.example/app",
-                                   "*", "null", "ftp://learn.example", "https://learn.example:99999",
-                                   "https://user@learn.example", "https://learn.example https://x.example?q=1"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "learn.example",
+        "https://learn.example/",
+        "https://learn.example/app",
+        "*",
+        "null",
+        "ftp://learn.example",
+        "https://learn.example:99999",
+        "https://user@learn.example",
+        "https://learn.example https://x.example?q=1",
+    ],
+)
 def test_a_bad_list_is_one_sentence_at_start_up(value):
     with pytest.raises(ValueError) as raised:
         Settings.from_env({"COURSEWIRE_ALLOWED_ORIGINS": value})
@@ -224,11 +261,25 @@ def test_a_bad_list_is_one_sentence_at_start_up(value):
 
 def test_serve_py_refuses_a_bad_list_in_one_sentence(tmp_path):
     env = dict(os.environ, COURSEWIRE_ALLOWED_ORIGINS="https://learn.example/")
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(free_port()),
-                             "--harness-port", str(free_port()), "--db", str(tmp_path / "r.sqlite3")],
-                            capture_output=True, text=True, timeout=60, env=env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "serve.py"),
+            "--port",
+            str(free_port()),
+            "--harness-port",
+            str(free_port()),
+            "--db",
+            str(tmp_path / "r.sqlite3"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         "serve.py: COURSEWIRE_ALLOWED_ORIGINS must list page origins such as https://learn.example or "
         "http://127.0.0.1:8000 (scheme://host[:port], no path), separated by spaces; "
-        "'https://learn.example/' is not one."]
+        "'https://learn.example/' is not one."
+    ]

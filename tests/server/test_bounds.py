@@ -18,8 +18,16 @@ from .record_client import ADMIN_TOKEN, Clock, WsgiClient, batch, event, free_po
 
 NOW = 1_795_000_000  # 2026-11-18T11:06:40Z
 JSON = {"Content-Type": "application/json"}
-SMALL = dict(report_window_s=600, report_events=30, report_bytes=10 ** 9, session_events=10 ** 6,
-             session_bytes=10 ** 9, guess_window_s=900, guesses_per_address=3, guesses_overall=5)
+SMALL = dict(
+    report_window_s=600,
+    report_events=30,
+    report_bytes=10**9,
+    session_events=10**6,
+    session_bytes=10**9,
+    guess_window_s=900,
+    guesses_per_address=3,
+    guesses_overall=5,
+)
 
 
 @pytest.fixture
@@ -96,7 +104,7 @@ def test_a_batch_is_taken_while_the_window_is_under_its_cap_so_none_is_ever_too_
 
 
 def test_a_page_session_has_a_total_cap_over_its_life(store, clock):
-    context, client = make_client(store, clock, report_events=10 ** 6, session_events=25, session_retry_after_s=3600)
+    context, client = make_client(store, clock, report_events=10**6, session_events=25, session_retry_after_s=3600)
     ada = context.issue_report_token("101", "ada")
     for n in range(3):  # 0, 10, 20 before each: under 25
         assert post(client, ada, events(1 + 10 * n, 10)).status == 200
@@ -116,7 +124,7 @@ def test_a_page_session_has_a_total_cap_over_its_life(store, clock):
 @pytest.mark.parametrize("scope", ["learner", "session"])
 def test_bytes_are_capped_too(store, clock, scope):
     caps = dict(report_bytes=20000) if scope == "learner" else dict(session_bytes=20000)
-    context, client = make_client(store, clock, report_events=10 ** 6, **caps)
+    context, client = make_client(store, clock, report_events=10**6, **caps)
     ada = context.issue_report_token("101", "ada")
     big = {"progress": 1, "note": "x" * 9000}  # ~9 KB an event
     assert post(client, ada, events(1, 1, big)).status == 200
@@ -233,6 +241,7 @@ def test_the_guess_counter_unavailable_answers_503_never_5xx_else(database, back
         blocker.execute("BEGIN EXCLUSIVE")  # a wrong token cannot be counted
     else:
         from coursewire.server.store.postgres import PostgresRecordStore
+
         store = PostgresRecordStore("postgresql://postgres@127.0.0.1:%d/gone" % free_port())  # nothing listens
         blocker = None
     try:
@@ -249,6 +258,7 @@ def test_the_guess_counter_unavailable_answers_503_never_5xx_else(database, back
 
 def test_limits_are_read_from_the_environment_in_one_sentence():
     from coursewire.server.settings import Settings
+
     limits = Settings.from_env({"COURSEWIRE_LIMITS": "report_events=5 guess_window_s=60"}).limits
     assert (limits.report_events, limits.guess_window_s, limits.session_events) == (5, 60, 20000)
     for text in ("report_events=0", "report_events=five", "nonsense=3", "report_events"):
@@ -264,8 +274,10 @@ def test_two_server_processes_count_together(database, tmp_path):
     from .record_client import Gunicorn, http_request
 
     limits = "session_events=30 guess_window_s=1000000000 guesses_per_address=3"
-    servers = [Gunicorn(database, workers=1, log_path=str(tmp_path / ("gunicorn-%d.log" % n)),
-                        COURSEWIRE_LIMITS=limits) for n in range(2)]
+    servers = [
+        Gunicorn(database, workers=1, log_path=str(tmp_path / ("gunicorn-%d.log" % n)), COURSEWIRE_LIMITS=limits)
+        for n in range(2)
+    ]
     try:
         for server in servers:
             server.start()
@@ -274,16 +286,20 @@ def test_two_server_processes_count_together(database, tmp_path):
             token = Context(settings(token_secret=None), store=store).issue_report_token("101", "ada")
         finally:
             store.close()
-        statuses = [http_request(servers[n % 2].base, "POST", "/api/events", batch(token, events(1 + 10 * n, 10)),
-                                 JSON).status for n in range(5)]
+        statuses = [
+            http_request(servers[n % 2].base, "POST", "/api/events", batch(token, events(1 + 10 * n, 10)), JSON).status
+            for n in range(5)
+        ]
         assert statuses == [200, 200, 200, 429, 429]
         wrong = {"Authorization": "Bearer guess"}
-        guesses = [http_request(servers[n % 2].base, "GET", "/api/records?course=101", headers=wrong).status
-                   for n in range(4)]
+        guesses = [
+            http_request(servers[n % 2].base, "GET", "/api/records?course=101", headers=wrong).status for n in range(4)
+        ]
         assert guesses == [401, 401, 401, 429]
         right = {"Authorization": "Bearer " + ADMIN_TOKEN}
-        assert [http_request(server.base, "GET", "/api/records?course=101", headers=right).status
-                for server in servers] == [429, 429]  # (the test's requests all come from 127.0.0.1)
+        assert [
+            http_request(server.base, "GET", "/api/records?course=101", headers=right).status for server in servers
+        ] == [429, 429]  # (the test's requests all come from 127.0.0.1)
     finally:
         for server in servers:
             server.stop()

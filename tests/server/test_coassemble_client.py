@@ -88,7 +88,9 @@ class FakeCoassemble:
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def respond(self, status, body, content_type="application/json", headers=None):
-        data = body if isinstance(body, bytes) else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        data = (
+            body if isinstance(body, bytes) else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        )
         self.answer = lambda request: (status, dict({"Content-Type": content_type}, **(headers or {})), data)
 
     def close(self):
@@ -113,32 +115,55 @@ def envelope(status, code, message):
 
 # ---- The request -------------------------------------------------------------------------
 
+
 def test_the_request_is_exactly_what_coassemble_documents(api):
     mint("4321", "user-42", settings=settings_for(api.url))
     request = api.requests[0]
     assert request["path"] == "/api/v1/headless/embed/course"
     assert request["headers"]["Authorization"] == AUTH  # the whole key, no "Bearer"
     assert request["headers"]["Content-Type"] == "application/json"
-    assert json.loads(request["raw"]) == {"action": "view", "courseId": 4321, "identifier": "user-42",
-                                          "options": {"back": "event"}}
+    assert json.loads(request["raw"]) == {
+        "action": "view",
+        "courseId": 4321,
+        "identifier": "user-42",
+        "options": {"back": "event"},
+    }
 
 
 def test_optional_fields_are_sent_and_the_callers_options_merge_over_back_event(api):
-    mint(4321, "user-42", action="edit", name="Ada Lovelace", client_identifier="acme",
-         options={"back": "hidden", "language": "fr"}, settings=settings_for(api.url))
+    mint(
+        4321,
+        "user-42",
+        action="edit",
+        name="Ada Lovelace",
+        client_identifier="acme",
+        options={"back": "hidden", "language": "fr"},
+        settings=settings_for(api.url),
+    )
     mint(None, "author-1", action="edit", settings=settings_for(api.url))
     assert json.loads(api.requests[0]["raw"]) == {
-        "action": "edit", "courseId": 4321, "identifier": "user-42", "clientIdentifier": "acme",
-        "name": "Ada Lovelace", "options": {"back": "hidden", "language": "fr"}}
-    assert json.loads(api.requests[1]["raw"]) == {"action": "edit", "identifier": "author-1",
-                                                  "options": {"back": "event"}}
+        "action": "edit",
+        "courseId": 4321,
+        "identifier": "user-42",
+        "clientIdentifier": "acme",
+        "name": "Ada Lovelace",
+        "options": {"back": "hidden", "language": "fr"},
+    }
+    assert json.loads(api.requests[1]["raw"]) == {
+        "action": "edit",
+        "identifier": "author-1",
+        "options": {"back": "event"},
+    }
 
 
-@pytest.mark.parametrize("key, workspace", [
-    (AUTH, None),  # the key exactly as Coassemble shows it
-    (AUTH, WORKSPACE),
-    ("%s:%s" % (WORKSPACE, SECRET), None),  # without the scheme, as the Moodle plugin tolerates
-])
+@pytest.mark.parametrize(
+    "key, workspace",
+    [
+        (AUTH, None),  # the key exactly as Coassemble shows it
+        (AUTH, WORKSPACE),
+        ("%s:%s" % (WORKSPACE, SECRET), None),  # without the scheme, as the Moodle plugin tolerates
+    ],
+)
 def test_the_key_is_accepted_in_the_forms_coassemble_hands_it_out(api, key, workspace):
     mint("4321", "user-42", settings=settings_for(api.url, key=key, workspace=workspace))
     assert api.requests[0]["headers"]["Authorization"] == AUTH
@@ -149,16 +174,19 @@ def test_an_api_url_ending_in_api_is_not_doubled(api):
     assert api.requests[0]["path"] == "/api/v1/headless/embed/course"
 
 
-@pytest.mark.parametrize("args, kwargs", [
-    (("4321", "user-42"), {"action": "delete"}),
-    (("4321", "user-42"), {"options": []}),
-    (("4321", "user-42"), {"options": "back=event"}),
-    ((None, "user-42"), {}),  # the player needs a course
-    (("43 21", "user-42"), {}),
-    (("4321", ""), {}),
-    (("4321", "line\nbreak"), {}),
-    (("4321", "user-42"), {"name": "x" * 300}),
-])
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        (("4321", "user-42"), {"action": "delete"}),
+        (("4321", "user-42"), {"options": []}),
+        (("4321", "user-42"), {"options": "back=event"}),
+        ((None, "user-42"), {}),  # the player needs a course
+        (("43 21", "user-42"), {}),
+        (("4321", ""), {}),
+        (("4321", "line\nbreak"), {}),
+        (("4321", "user-42"), {"name": "x" * 300}),
+    ],
+)
 def test_arguments_that_cannot_make_a_valid_request_are_refused_before_sending(api, args, kwargs):
     with pytest.raises(InvalidMintRequest) as caught:
         mint(*args, settings=settings_for(api.url), **kwargs)
@@ -168,14 +196,20 @@ def test_arguments_that_cannot_make_a_valid_request_are_refused_before_sending(a
 
 # ---- The answer --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body, content_type", [
-    ("https://coassemble.example/embed/course/TOKEN\n", "text/plain"),
-    ('"https://coassemble.example/embed/course/TOKEN"', "application/json"),
-    ('{"url": "https://coassemble.example/embed/course/TOKEN"}', "application/json"),
-])
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("https://coassemble.example/embed/course/TOKEN\n", "text/plain"),
+        ('"https://coassemble.example/embed/course/TOKEN"', "application/json"),
+        ('{"url": "https://coassemble.example/embed/course/TOKEN"}', "application/json"),
+    ],
+)
 def test_the_signed_url_is_read_as_text_json_string_or_object(api, body, content_type):
     api.respond(200, body, content_type)
-    assert mint("4321", "user-42", settings=settings_for(api.url)).url == "https://coassemble.example/embed/course/TOKEN"
+    assert (
+        mint("4321", "user-42", settings=settings_for(api.url)).url == "https://coassemble.example/embed/course/TOKEN"
+    )
 
 
 def test_the_expiry_comes_from_the_jwt_in_the_last_path_segment(api):
@@ -195,12 +229,26 @@ def test_without_a_readable_expiry_it_is_an_estimate_of_three_hours(api):
     assert before + datetime.timedelta(hours=3) <= embed.expires_at <= after + datetime.timedelta(hours=3)
 
 
-@pytest.mark.parametrize("body", [
-    "", "not a url", "/embed/course/relative", "ftp://coassemble.example/x", "javascript:alert(1)",
-    "https://", "https://user:pass@coassemble.example/x", "https://coassemble.example/a b", "{}",
-    '{"url": 5}', "[\"https://coassemble.example/x\"]", "<html>maintenance</html>",
-    "https://coassemble.example/" + "x" * 9000, "https://[::1/embed", "https://coassemble.example:port/x",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "not a url",
+        "/embed/course/relative",
+        "ftp://coassemble.example/x",
+        "javascript:alert(1)",
+        "https://",
+        "https://user:pass@coassemble.example/x",
+        "https://coassemble.example/a b",
+        "{}",
+        '{"url": 5}',
+        "[\"https://coassemble.example/x\"]",
+        "<html>maintenance</html>",
+        "https://coassemble.example/" + "x" * 9000,
+        "https://[::1/embed",
+        "https://coassemble.example:port/x",
+    ],
+)
 def test_anything_but_an_absolute_http_url_is_refused(api, body):
     api.respond(200, body, "text/plain")
     with pytest.raises(CoassembleUnavailable) as caught:
@@ -219,19 +267,49 @@ def test_a_url_that_contains_the_key_never_leaves(api):
 FAILURES = [
     # (status, body, headers, error class, host status, words in the sentence)
     (401, envelope(401, "UNAUTHORIZED", "Unauthorized"), {}, KeyRejected, 502, "refused the API key"),
-    (403, envelope(403, "FORBIDDEN", "Your plan does not include api_authoring"), {}, KeyRejected, 502,
-     "api_authoring"),
-    (403, envelope(403, "FORBIDDEN", "Learner allowance reached: upgrade your plan"), {}, AllowanceUsedUp, 502,
-     "learner allowance is used up"),
+    (
+        403,
+        envelope(403, "FORBIDDEN", "Your plan does not include api_authoring"),
+        {},
+        KeyRejected,
+        502,
+        "api_authoring",
+    ),
+    (
+        403,
+        envelope(403, "FORBIDDEN", "Learner allowance reached: upgrade your plan"),
+        {},
+        AllowanceUsedUp,
+        502,
+        "learner allowance is used up",
+    ),
     (403, envelope(403, "LEARNER_LIMIT", "Forbidden"), {}, AllowanceUsedUp, 502, "allowance"),
-    (402, envelope(402, "PAYMENT_REQUIRED", "Identified learner limit exceeded"), {}, AllowanceUsedUp, 502,
-     "allowance"),
+    (
+        402,
+        envelope(402, "PAYMENT_REQUIRED", "Identified learner limit exceeded"),
+        {},
+        AllowanceUsedUp,
+        502,
+        "allowance",
+    ),
     (404, envelope(404, "NOT_FOUND", "Course not found"), {}, CourseNotFound, 404, "no course 4321"),
-    (400, envelope(400, "BAD_REQUEST", "themeId must be a number. Also other things."), {}, MintRefused, 502,
-     "(HTTP 400: themeId must be a number)"),
+    (
+        400,
+        envelope(400, "BAD_REQUEST", "themeId must be a number. Also other things."),
+        {},
+        MintRefused,
+        502,
+        "(HTTP 400: themeId must be a number)",
+    ),
     (422, "plain reason from a proxy", {}, MintRefused, 502, "plain reason from a proxy"),
-    (429, envelope(429, "TOO_MANY_REQUESTS", "Too many requests"), {"Retry-After": "23"}, RateLimited, 503,
-     "try again in 23 seconds"),
+    (
+        429,
+        envelope(429, "TOO_MANY_REQUESTS", "Too many requests"),
+        {"Retry-After": "23"},
+        RateLimited,
+        503,
+        "try again in 23 seconds",
+    ),
     (500, envelope(500, "INTERNAL_SERVER_ERROR", "boom at line 7"), {}, CoassembleUnavailable, 502, "HTTP 500"),
     (503, "<html><body>Service Unavailable</body></html>", {}, CoassembleUnavailable, 502, "not available"),
 ]
@@ -270,18 +348,23 @@ def test_a_refused_connection_means_coassemble_is_down():
     assert caught.value.coassemble_status is None
 
 
-@pytest.mark.parametrize("settings, words", [
-    (Settings(workspace_id=WORKSPACE, api_key=None), "COASSEMBLE_API_KEY"),
-    (Settings(workspace_id=None, api_key=SECRET), "COASSEMBLE_WORKSPACE_ID"),
-    (Settings(workspace_id=WORKSPACE, api_key=SECRET + "\nX-Evil: 1"), "characters an HTTP header"),
-    (Settings(workspace_id=WORKSPACE, api_key="secret with spaces " + SECRET), "characters an HTTP header"),
-    (Settings(workspace_id="10:00", api_key=SECRET), "COASSEMBLE_WORKSPACE_ID"),
-    (Settings(workspace_id="2000", api_key=AUTH), "workspace 1000, not to COASSEMBLE_WORKSPACE_ID 2000"),
-    (Settings(workspace_id=WORKSPACE, api_key=SECRET, api_url="ftp://api.coassemble.com"), "COASSEMBLE_API_URL"),
-    (Settings(workspace_id=WORKSPACE, api_key=SECRET, api_url="https://user:pw@api.coassemble.com"),
-     "COASSEMBLE_API_URL"),
-    (Settings(workspace_id=WORKSPACE, api_key=SECRET, api_url="http://[::1"), "COASSEMBLE_API_URL"),
-])
+@pytest.mark.parametrize(
+    "settings, words",
+    [
+        (Settings(workspace_id=WORKSPACE, api_key=None), "COASSEMBLE_API_KEY"),
+        (Settings(workspace_id=None, api_key=SECRET), "COASSEMBLE_WORKSPACE_ID"),
+        (Settings(workspace_id=WORKSPACE, api_key=SECRET + "\nX-Evil: 1"), "characters an HTTP header"),
+        (Settings(workspace_id=WORKSPACE, api_key="secret with spaces " + SECRET), "characters an HTTP header"),
+        (Settings(workspace_id="10:00", api_key=SECRET), "COASSEMBLE_WORKSPACE_ID"),
+        (Settings(workspace_id="2000", api_key=AUTH), "workspace 1000, not to COASSEMBLE_WORKSPACE_ID 2000"),
+        (Settings(workspace_id=WORKSPACE, api_key=SECRET, api_url="ftp://api.coassemble.com"), "COASSEMBLE_API_URL"),
+        (
+            Settings(workspace_id=WORKSPACE, api_key=SECRET, api_url="https://user:pw@api.coassemble.com"),
+            "COASSEMBLE_API_URL",
+        ),
+        (Settings(workspace_id=WORKSPACE, api_key=SECRET, api_url="http://[::1"), "COASSEMBLE_API_URL"),
+    ],
+)
 def test_missing_or_unusable_configuration_is_not_configured_and_sends_nothing(api, settings, words):
     if settings.api_url.startswith("https://api.coassemble.com"):
         settings.api_url = api.url  # never reach the real service from a test
@@ -300,6 +383,7 @@ def test_settings_come_from_the_environment_when_not_given(api, monkeypatch):
 
 
 # ---- The timeout -------------------------------------------------------------------------
+
 
 def run_bounded(function, limit_s=60):
     """Run `function` on a thread: (raised error, seconds taken). A liveness bound, not a speed check."""
@@ -355,14 +439,20 @@ def test_a_server_that_trickles_its_answer_is_cut_off_at_the_deadline(api, capsy
 
 # ---- The key stays secret ----------------------------------------------------------------
 
+
 def every_failure(api):
     """(name, settings, answer) for each way mint() can fail, the key set in every one."""
+
     def answering(status, body, headers=None):
         return lambda: api.respond(status, body, headers=headers)
+
     cases = [("%d %s" % (f[0], f[3].__name__), settings_for(api.url), answering(f[0], f[1], f[2])) for f in FAILURES]
     cases += [
-        ("echoes the key", settings_for(api.url),
-         answering(403, envelope(403, "FORBIDDEN", "Key %s is not valid for %s" % (AUTH, SECRET)))),
+        (
+            "echoes the key",
+            settings_for(api.url),
+            answering(403, envelope(403, "FORBIDDEN", "Key %s is not valid for %s" % (AUTH, SECRET))),
+        ),
         ("echoes the key in plain text", settings_for(api.url), answering(400, "bad key " + SECRET)),
         ("url holds the key", settings_for(api.url), answering(200, "https://x.example/?k=" + SECRET)),
         ("not a url", settings_for(api.url), answering(200, "nonsense")),
@@ -383,8 +473,13 @@ def test_no_error_text_repr_chain_or_log_line_contains_the_key(api, caplog):
         with pytest.raises(MintError) as caught:
             mint("4321", "user-42", settings=settings)
         error = caught.value
-        texts = [str(error), repr(error), error.sentence, "".join(traceback.format_exception(error)),
-                 json.dumps({k: str(v) for k, v in vars(error).items()})]
+        texts = [
+            str(error),
+            repr(error),
+            error.sentence,
+            "".join(traceback.format_exception(error)),
+            json.dumps({k: str(v) for k, v in vars(error).items()}),
+        ]
         for text in texts:
             assert SECRET not in text, "%s: %s" % (name, text)
         assert error.__cause__ is None and error.__context__ is None, name  # no chain to internals
@@ -406,7 +501,16 @@ def test_a_success_logs_nothing_secret_and_the_repr_hides_the_url(api, caplog):
 
 
 def test_every_public_error_is_a_mint_error_with_a_host_status():
-    for error in (InvalidMintRequest, NotConfigured, KeyRejected, CourseNotFound, AllowanceUsedUp, MintRefused,
-                  RateLimited, CoassembleUnavailable, MintTimeout):
+    for error in (
+        InvalidMintRequest,
+        NotConfigured,
+        KeyRejected,
+        CourseNotFound,
+        AllowanceUsedUp,
+        MintRefused,
+        RateLimited,
+        CoassembleUnavailable,
+        MintTimeout,
+    ):
         assert issubclass(error, MintError) and error.status in (400, 404, 502, 503, 504)
     assert coassemble.EMBED_PATH == "/api/v1/headless/embed/course"

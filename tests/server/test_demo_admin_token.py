@@ -18,9 +18,23 @@ from .record_client import ROOT, free_port, http_request, server_env
 
 def start_serve(database, env):
     port, harness_port = free_port(), free_port()
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(port),
-                             "--harness-port", str(harness_port), "--db", database],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(ROOT, "serve.py"),
+            "--port",
+            str(port),
+            "--harness-port",
+            str(harness_port),
+            "--db",
+            database,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = "http://127.0.0.1:%d" % port
     deadline = time.time() + 120
     while True:
@@ -41,8 +55,9 @@ def stop(proc):
 
 
 def sign_in(base, token):
-    return http_request(base, "POST", "/api/staff-session", json.dumps({"token": token}).encode(),
-                        {"Content-Type": "application/json"})
+    return http_request(
+        base, "POST", "/api/staff-session", json.dumps({"token": token}).encode(), {"Content-Type": "application/json"}
+    )
 
 
 def test_serve_py_makes_one_admin_token_keeps_it_private_and_prints_only_its_path(tmp_path):
@@ -100,9 +115,24 @@ def test_serve_py_refuses_an_admin_token_file_others_can_read_in_one_sentence(tm
     env = server_env(database)
     env.pop("COURSEWIRE_ADMIN_TOKEN")
     env.pop("COURSEWIRE_DB")
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(free_port()),
-                           "--harness-port", str(free_port()), "--db", database],
-                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "serve.py"),
+            "--port",
+            str(free_port()),
+            "--harness-port",
+            str(free_port()),
+            "--db",
+            database,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("serve.py: The secret file ") and last.endswith("run chmod 600 on it.")
@@ -123,8 +153,10 @@ def test_a_secret_file_is_made_once_and_read_after(tmp_path):
 def test_processes_starting_at_once_agree_on_one_secret(tmp_path):
     path = str(tmp_path / "secret")
     seen = []
-    threads = [threading.Thread(target=lambda i=i: seen.append(read_or_create(path, make=lambda: "secret-%d" % i)))
-               for i in range(16)]
+    threads = [
+        threading.Thread(target=lambda i=i: seen.append(read_or_create(path, make=lambda: "secret-%d" % i)))
+        for i in range(16)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -75,43 +75,58 @@ def is_one_sentence(text):
 
 # ---- 200 ---------------------------------------------------------------------------------
 
+
 def test_a_good_request_answers_the_url_and_its_expiry_in_utc(fake):
     status, headers, answer = call(app_with(fake), {"course": 101, "learner": "anna"})
     assert status == 200
-    assert answer == {"url": "https://coassemble.example/embed/course/tok", "expires_at": "2027-01-15T11:00:00Z",
-                      "learner": "anna"}
+    assert answer == {
+        "url": "https://coassemble.example/embed/course/tok",
+        "expires_at": "2027-01-15T11:00:00Z",
+        "learner": "anna",
+    }
     assert fake.calls == [{"course": "101", "learner": "anna", "action": "view", "extra": {}}]
     assert headers["Cache-Control"] == "no-store"
 
 
 def test_edit_is_minted_when_the_server_allows_it(fake):
-    status, _, _ = call(app_with(fake, allow_edit=True), {"course": "4321", "learner": "author-1", "action": "edit"},
-                        login=bearer("author-1", edit=True))
+    status, _, _ = call(
+        app_with(fake, allow_edit=True),
+        {"course": "4321", "learner": "author-1", "action": "edit"},
+        login=bearer("author-1", edit=True),
+    )
     assert status == 200 and fake.calls[0]["action"] == "edit"
 
 
 def test_a_same_site_origin_and_a_json_charset_are_fine(fake):
-    status, _, _ = call(app_with(fake), {"course": 101, "learner": "anna", "action": "view"},
-                        content_type="application/json; charset=utf-8", headers={"Origin": "http://127.0.0.1:8000"})
+    status, _, _ = call(
+        app_with(fake),
+        {"course": 101, "learner": "anna", "action": "view"},
+        content_type="application/json; charset=utf-8",
+        headers={"Origin": "http://127.0.0.1:8000"},
+    )
     assert status == 200
 
 
 # ---- 400, 413, 415, 405 ------------------------------------------------------------------
 
-@pytest.mark.parametrize("body, words", [
-    ({"learner": "anna"}, "needs a course"),
-    ({"course": 101, "learner": "anna", "url": "https://evil.example/"}, "Unknown field 'url'"),
-    ({"course": 101, "learner": "anna", "options": {"back": "hidden"}}, "Unknown field 'options'"),
-    ({"course": "10 1", "learner": "anna"}, "course must be"),
-    ({"course": True, "learner": "anna"}, "course must be"),
-    ({"course": 101, "learner": ""}, "learner must be"),
-    ({"course": 101, "learner": ["anna"]}, "learner must be"),
-    ({"course": 101, "learner": "an\u0007na"}, "control characters"),
-    ({"course": 101, "learner": "an\u0000na"}, "a NUL character"),
-    ({"course": 101, "learner": "x" * 257}, "at most 256"),
-    ({"course": 101, "learner": "anna", "action": "delete"}, "action must be"),
-    ({"course": 101, "learner": "anna", "action": None}, "action must be"),
-])
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"learner": "anna"}, "needs a course"),
+        ({"course": 101, "learner": "anna", "url": "https://evil.example/"}, "Unknown field 'url'"),
+        ({"course": 101, "learner": "anna", "options": {"back": "hidden"}}, "Unknown field 'options'"),
+        ({"course": "10 1", "learner": "anna"}, "course must be"),
+        ({"course": True, "learner": "anna"}, "course must be"),
+        ({"course": 101, "learner": ""}, "learner must be"),
+        ({"course": 101, "learner": ["anna"]}, "learner must be"),
+        ({"course": 101, "learner": "an\u0007na"}, "control characters"),
+        ({"course": 101, "learner": "an\u0000na"}, "a NUL character"),
+        ({"course": 101, "learner": "x" * 257}, "at most 256"),
+        ({"course": 101, "learner": "anna", "action": "delete"}, "action must be"),
+        ({"course": 101, "learner": "anna", "action": None}, "action must be"),
+    ],
+)
 def test_bad_input_is_400_with_one_sentence_and_nothing_minted(fake, body, words):
     status, _, answer = call(app_with(fake, allow_edit=True), body)
     assert status == 400 and words in answer["error"] and is_one_sentence(answer["error"])
@@ -142,14 +157,18 @@ def test_other_methods_are_405(fake):
 
 # ---- 403 ---------------------------------------------------------------------------------
 
+
 def test_edit_is_403_unless_the_server_allows_it(fake):
-    status, _, answer = call(app_with(fake), {"course": 101, "learner": "anna", "action": "edit"},
-                             login=bearer("anna", edit=True))
+    status, _, answer = call(
+        app_with(fake), {"course": 101, "learner": "anna", "action": "edit"}, login=bearer("anna", edit=True)
+    )
     assert status == 403 and "COURSEWIRE_ALLOW_EDIT" in answer["error"] and is_one_sentence(answer["error"])
     assert fake.calls == []
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "null", "http://127.0.0.1:8001", "http://127.0.0.1:8000.evil.example"])
+@pytest.mark.parametrize(
+    "origin", ["http://evil.example", "null", "http://127.0.0.1:8001", "http://127.0.0.1:8000.evil.example"]
+)
 def test_a_request_from_another_sites_page_is_403(fake, origin):
     status, _, answer = call(app_with(fake), {"course": 101, "learner": "anna"}, headers={"Origin": origin})
     assert status == 403 and is_one_sentence(answer["error"]) and fake.calls == []
@@ -157,22 +176,53 @@ def test_a_request_from_another_sites_page_is_403(fake, origin):
 
 # ---- What Coassemble answered: 404, 502, 503, 504 ------------------------------------------
 
-@pytest.mark.parametrize("error, status, retry_after", [
-    (coassemble.KeyRejected("Coassemble refused the API key (HTTP 401): check COASSEMBLE_WORKSPACE_ID and "
-                            "COASSEMBLE_API_KEY.", 401), 502, None),
-    (coassemble.AllowanceUsedUp("Coassemble refused a new learner because the workspace's learner allowance is "
-                                "used up (HTTP 403: Learner allowance reached).", 403), 502, None),
-    (coassemble.MintRefused("Coassemble refused the embed URL request (HTTP 400: themeId must be a number).", 400),
-     502, None),
-    (coassemble.CoassembleUnavailable("Coassemble is not available right now (HTTP 503).", 503), 502, None),
-    (coassemble.CoassembleUnavailable("Coassemble could not be reached (connection refused)."), 502, None),
-    (coassemble.CourseNotFound("Coassemble has no course 101 in this workspace (HTTP 404: Course not found).", 404),
-     404, None),
-    (coassemble.NotConfigured("Coassemble is not configured: set COASSEMBLE_API_KEY on the server."), 503, None),
-    (coassemble.RateLimited("Coassemble is receiving too many requests from this server; try again in 23 seconds.",
-                            429, 23), 503, "23"),
-    (coassemble.MintTimeout("Coassemble did not answer within 10 seconds."), 504, None),
-])
+
+@pytest.mark.parametrize(
+    "error, status, retry_after",
+    [
+        (
+            coassemble.KeyRejected(
+                "Coassemble refused the API key (HTTP 401): check COASSEMBLE_WORKSPACE_ID and COASSEMBLE_API_KEY.", 401
+            ),
+            502,
+            None,
+        ),
+        (
+            coassemble.AllowanceUsedUp(
+                "Coassemble refused a new learner because the workspace's learner allowance is "
+                "used up (HTTP 403: Learner allowance reached).",
+                403,
+            ),
+            502,
+            None,
+        ),
+        (
+            coassemble.MintRefused(
+                "Coassemble refused the embed URL request (HTTP 400: themeId must be a number).", 400
+            ),
+            502,
+            None,
+        ),
+        (coassemble.CoassembleUnavailable("Coassemble is not available right now (HTTP 503).", 503), 502, None),
+        (coassemble.CoassembleUnavailable("Coassemble could not be reached (connection refused)."), 502, None),
+        (
+            coassemble.CourseNotFound(
+                "Coassemble has no course 101 in this workspace (HTTP 404: Course not found).", 404
+            ),
+            404,
+            None,
+        ),
+        (coassemble.NotConfigured("Coassemble is not configured: set COASSEMBLE_API_KEY on the server."), 503, None),
+        (
+            coassemble.RateLimited(
+                "Coassemble is receiving too many requests from this server; try again in 23 seconds.", 429, 23
+            ),
+            503,
+            "23",
+        ),
+        (coassemble.MintTimeout("Coassemble did not answer within 10 seconds."), 504, None),
+    ],
+)
 def test_each_minting_failure_answers_its_status_and_coassembles_reason(fake, error, status, retry_after):
     fake.result = error
     answered, headers, answer = call(app_with(fake), {"course": 101, "learner": "anna"})
@@ -187,6 +237,7 @@ def test_an_unexpected_failure_is_500_in_one_sentence(fake, caplog):
 
 
 # ---- End to end: the real client against the simulated Coassemble API ---------------------
+
 
 @pytest.fixture
 def simulated_coassemble():
@@ -205,8 +256,16 @@ def simulated_coassemble():
 
 
 def real_app(api_url, key=KEY, allow_edit=False):
-    return make_app(Settings(workspace_id="1000", api_key=key, api_url=api_url, allow_edit=allow_edit,
-                             mint_timeout_s=10, login_secret=LOGIN_SECRET))
+    return make_app(
+        Settings(
+            workspace_id="1000",
+            api_key=key,
+            api_url=api_url,
+            allow_edit=allow_edit,
+            mint_timeout_s=10,
+            login_secret=LOGIN_SECRET,
+        )
+    )
 
 
 def test_end_to_end_a_minted_url_opens_a_session_for_that_learner(simulated_coassemble):

@@ -90,8 +90,9 @@ def path_of(learner, tail=""):
 
 def report(client, context, learner, course, events, session="session-0001"):
     token = context.issue_report_token(course, learner)
-    return client.request("POST", "/api/events", batch(token, events, session=session),
-                          {"Content-Type": "application/json"})
+    return client.request(
+        "POST", "/api/events", batch(token, events, session=session), {"Content-Type": "application/json"}
+    )
 
 
 def webhook(client, clock, kind, learner, course="101", occurred_at="2026-11-28T08:30:00.000Z", delivery=None):
@@ -102,11 +103,22 @@ def webhook(client, clock, kind, learner, course="101", occurred_at="2026-11-28T
 
 def seed(client, context, clock, learner, courses=("101", "202")):
     for course in courses:
-        answer = report(client, context, learner, course, [
-            event(1, "course:start"), event(2, "course:progress", {"progress": 50}),
-            event(3, "screen:answer", {"id": "q1", "title": "Quiz", "question": "2+2?", "answer": "4",
-                                       "correct": True, "score": 1}),
-            event(4, "course:completed")])
+        answer = report(
+            client,
+            context,
+            learner,
+            course,
+            [
+                event(1, "course:start"),
+                event(2, "course:progress", {"progress": 50}),
+                event(
+                    3,
+                    "screen:answer",
+                    {"id": "q1", "title": "Quiz", "question": "2+2?", "answer": "4", "correct": True, "score": 1},
+                ),
+                event(4, "course:completed"),
+            ],
+        )
         assert answer.status == 200 and answer.json["applied"] == 4, answer
         assert webhook(client, clock, "course.completed", learner, course=course)[0].status == 200
 
@@ -123,14 +135,18 @@ def rows_naming(dump, learner):
 
 def test_erasure_removes_every_row_of_the_learner_and_asks_coassemble(client, context, clock, store, coassemble):
     from coursewire.server.coassemble import mint
+
     mint("101", ADA, settings=context.settings)  # Coassemble knows Ada (she was given a player URL)
     seed(client, context, clock, ADA)
     seed(client, context, clock, GRACE, courses=("101",))
     grace_before = rows_naming(store.dump(), GRACE)
     answer = client.request("DELETE", path_of(ADA), headers=STAFF)
     assert answer.status == 200, answer
-    assert answer.json == {"learner": ADA, "coassemble": "erased", "removed": {
-        "records": 2, "reported_events": 8, "quiz_answers": 2, "quiz_screens": 2, "webhook_deliveries": 2}}
+    assert answer.json == {
+        "learner": ADA,
+        "coassemble": "erased",
+        "removed": {"records": 2, "reported_events": 8, "quiz_answers": 2, "quiz_screens": 2, "webhook_deliveries": 2},
+    }
     dump = store.dump()
     # Nothing names Ada any more but her tombstone; Grace's rows are all still there.
     assert rows_naming(dump, ADA) == {"erasures": [(ADA, iso(NOW), "erased")]}
@@ -152,16 +168,26 @@ def test_after_an_erasure_nothing_dated_before_it_brings_the_learner_back(client
     after_erasure = store.dump()
     # The learner's outstanding report token is refused.
     clock.now = NOW + 120
-    answer = client.request("POST", "/api/events", batch(old_token, [event(9, "course:progress", {"progress": 90})],
-                                                          session="session-0002"), {"Content-Type": "application/json"})
+    answer = client.request(
+        "POST",
+        "/api/events",
+        batch(old_token, [event(9, "course:progress", {"progress": 90})], session="session-0002"),
+        {"Content-Type": "application/json"},
+    )
     assert answer.status == 401 and "erased" in answer.json["error"]
     # A delayed webhook about her earlier completion: answered 2xx (Coassemble stops retrying),
     # stored without her, not applied; its redelivery is a duplicate. A redelivery of one seen
     # before the erasure is a duplicate too.
     late, late_headers = webhook(client, clock, "course.commenced", ADA, occurred_at="2026-11-28T08:00:00.000Z")
     assert (late.status, late.json) == (202, {"status": "erased"})
-    replay, _ = webhook(client, clock, "course.commenced", ADA, occurred_at="2026-11-28T08:00:00.000Z",
-                        delivery=late_headers["X-Coassemble-Delivery"])
+    replay, _ = webhook(
+        client,
+        clock,
+        "course.commenced",
+        ADA,
+        occurred_at="2026-11-28T08:00:00.000Z",
+        delivery=late_headers["X-Coassemble-Delivery"],
+    )
     assert replay.json == {"status": "duplicate"}
     old, _ = webhook(client, clock, "course.completed", ADA, delivery=old_delivery["X-Coassemble-Delivery"])
     assert old.json == {"status": "duplicate"}
@@ -175,12 +201,22 @@ def test_after_an_erasure_nothing_dated_before_it_brings_the_learner_back(client
     assert rows_naming(dump, ADA) == {"erasures": [(ADA, iso(NOW + 60), "not found")]}
     assert dump["records"] == after_erasure["records"] == []
     # A new mint after the erasure starts a new record, from the new evidence alone.
-    fresh = report(client, context, ADA, "101", [event(1, "course:progress", {"progress": 10}, iso(NOW + 100))],
-                   session="session-0003")
+    fresh = report(
+        client,
+        context,
+        ADA,
+        "101",
+        [event(1, "course:progress", {"progress": 10}, iso(NOW + 100))],
+        session="session-0003",
+    )
     assert fresh.json == {"applied": 1, "duplicates": 0}
     record = store.course_records("101")["records"][0]
-    assert (record["learner"], record["progress"], record["verified_completed_at"], record["reported_events"]) == \
-        (ADA, 10, None, 1)
+    assert (record["learner"], record["progress"], record["verified_completed_at"], record["reported_events"]) == (
+        ADA,
+        10,
+        None,
+        1,
+    )
     # And Coassemble's word about a completion after the erasure is applied.
     later, _ = webhook(client, clock, "course.completed", ADA, occurred_at=iso(NOW + 110))
     assert later.json == {"status": "applied"}
@@ -198,8 +234,13 @@ def test_the_export_holds_everything_stored_about_the_learner(client, context, c
     dump = store.dump()
     held = store.learner_export(ADA)
     # Every row of the dump that is Ada's, and nothing else, column for column.
-    for table, learner_column in (("records", 1), ("reported_events", 1), ("quiz_answers", 1), ("quiz_screens", 1),
-                                  ("webhook_deliveries", 4)):
+    for table, learner_column in (
+        ("records", 1),
+        ("reported_events", 1),
+        ("quiz_answers", 1),
+        ("quiz_screens", 1),
+        ("webhook_deliveries", 4),
+    ):
         mine = sorted(row for row in dump[table] if row[learner_column] == ADA)
         assert mine, table
         assert sorted(tuple(row.values()) for row in held[table]) == mine, table
@@ -212,8 +253,10 @@ def test_the_export_holds_everything_stored_about_the_learner(client, context, c
     assert client.request("DELETE", path_of(ADA), headers=STAFF).status == 200
     after = client.request("GET", path_of(ADA, "/export"), headers=STAFF).json
     assert after["erasure"]["erased_at"] == iso(NOW)
-    assert all(after[table] == [] for table in ("records", "reported_events", "quiz_answers", "quiz_screens",
-                                                 "webhook_deliveries"))
+    assert all(
+        after[table] == []
+        for table in ("records", "reported_events", "quiz_answers", "quiz_screens", "webhook_deliveries")
+    )
 
 
 def test_unknown_learners_malformed_ids_methods_and_staff_are_refused_in_one_sentence(client, store):
@@ -247,8 +290,9 @@ def test_unknown_learners_malformed_ids_methods_and_staff_are_refused_in_one_sen
 
 def test_a_failure_at_coassemble_is_reported_and_the_local_erasure_stands(store, clock):
     closed = "http://127.0.0.1:%d" % free_port()  # nothing listens there: Coassemble is down
-    context = Context(settings(workspace_id=WORKSPACE, api_key=KEY, api_url=closed, mint_timeout_s=5),
-                      clock=clock, store=store)
+    context = Context(
+        settings(workspace_id=WORKSPACE, api_key=KEY, api_url=closed, mint_timeout_s=5), clock=clock, store=store
+    )
     client = WsgiClient(make_app(context=context))
     seed(client, context, clock, ADA, courses=("101",))
     answer = client.request("DELETE", path_of(ADA), headers=STAFF)
@@ -293,6 +337,7 @@ def test_percent_encoded_ids_over_real_http(context, store, clock):
 
 def test_an_erasure_that_fails_half_way_removes_nothing(client, context, clock, store, monkeypatch):
     from coursewire.server.store import erasure
+
     seed(client, context, clock, ADA)
     before = store.dump()
     # The last table to empty is one that does not exist: the statement fails after the others ran.

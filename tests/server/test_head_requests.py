@@ -7,8 +7,11 @@ from coursewire.server.wsgi import ROUTES, make_app
 
 from .record_client import WsgiClient, settings
 
-PATHS = sorted(set(path for _, path in ROUTES)) + ["/api/nothing-here", "/api/learners/ada%40example.com",
-                                                   "/api/learners/ada@example.com/export"]
+PATHS = sorted(set(path for _, path in ROUTES)) + [
+    "/api/nothing-here",
+    "/api/learners/ada%40example.com",
+    "/api/learners/ada@example.com/export",
+]
 
 
 @pytest.fixture

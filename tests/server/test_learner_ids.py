@@ -42,14 +42,29 @@ def test_a_look_alike_learner_id_is_refused_with_one_sentence(case):
     assert "\n" not in sentence and value not in sentence  # the sentence never echoes the trick
 
 
-@pytest.mark.parametrize("value", ["ada", "ada.lovelace@example.com", "Ada Lovelace", "12345", "José", "山田太郎",
-                                   "Σωκράτης", "محمد", "ada+test@example.com", "o'brien", "x" * 256])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "ada",
+        "ada.lovelace@example.com",
+        "Ada Lovelace",
+        "12345",
+        "José",
+        "山田太郎",
+        "Σωκράτης",
+        "محمد",
+        "ada+test@example.com",
+        "o'brien",
+        "x" * 256,
+    ],
+)
 def test_ordinary_ids_in_any_script_are_kept_exactly(value):
     assert learner_id(value) == value
 
 
 def test_a_report_token_is_never_issued_for_a_look_alike_learner():
     from coursewire.server.wsgi import Context
+
     context = Context(settings())
     with pytest.raises(ValueError):
         context.issue_report_token("101", "ada\u200b")
@@ -58,6 +73,7 @@ def test_a_report_token_is_never_issued_for_a_look_alike_learner():
 
 def test_a_webhook_for_a_look_alike_learner_is_refused_400(store):
     from .record_client import delivery_body, delivery_headers
+
     client = WsgiClient(make_app(settings(), store=store))
     before = store.dump()
     body = delivery_body("course.completed", learner="ada\u202e")

@@ -84,10 +84,14 @@ BAD_TOKENS = {
     "too long": ("x" * 5000, "longer than"),
 }
 _good = signed(claims()).split(".")
-BAD_TOKENS["payload changed after signing"] = (_good[0] + "." + b64(claims(sub="mallory")) + "." + _good[2], "signature")
+BAD_TOKENS["payload changed after signing"] = (
+    _good[0] + "." + b64(claims(sub="mallory")) + "." + _good[2],
+    "signature",
+)
 
 
 # ---- verify_login_token / issue_login_token ------------------------------------------------
+
 
 def test_a_good_token_says_who_the_learner_is():
     token = issue_login_token(SECRET, "ada", ttl_s=600, now=NOW)
@@ -96,8 +100,16 @@ def test_a_good_token_says_who_the_learner_is():
     assert verify_login_token(full, SECRET.encode(), now=NOW) == Login("grace@example.org", True, "Grace Hopper", "101")
     header = jwt.get_unverified_header(full)
     assert header["alg"] == "HS256"
-    assert jwt.decode(full, SECRET, algorithms=["HS256"], audience="coursewire", options={"verify_exp": False, "verify_iat": False})[
-        "coursewire_edit"] is True
+    assert (
+        jwt.decode(
+            full,
+            SECRET,
+            algorithms=["HS256"],
+            audience="coursewire",
+            options={"verify_exp": False, "verify_iat": False},
+        )["coursewire_edit"]
+        is True
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_TOKENS))
@@ -134,10 +146,13 @@ def test_the_login_secret_is_read_from_the_environment_and_never_shown():
 
 # ---- POST /api/embed-url: the learner is the login's ----------------------------------------
 
-def app_with(fake, login_secret=SECRET, allow_edit=False, identify=None, clock=lambda: NOW, store=None,
-             token_secret=None):
-    settings = Settings(workspace_id="1000", api_key=KEY, allow_edit=allow_edit, login_secret=login_secret,
-                        token_secret=token_secret)
+
+def app_with(
+    fake, login_secret=SECRET, allow_edit=False, identify=None, clock=lambda: NOW, store=None, token_secret=None
+):
+    settings = Settings(
+        workspace_id="1000", api_key=KEY, allow_edit=allow_edit, login_secret=login_secret, token_secret=token_secret
+    )
     return make_app(context=Context(settings, mint=fake, clock=clock, store=store), identify=identify)
 
 
@@ -166,8 +181,10 @@ def test_every_bad_login_is_401_and_coassemble_is_not_called(fake, kind):
     assert fake.calls == []
 
 
-@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer   ", "Basic YWRhOnB3", "ada",
-                                           "Token " + issue_login_token(SECRET, "ada", now=NOW)])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Bearer   ", "Basic YWRhOnB3", "ada", "Token " + issue_login_token(SECRET, "ada", now=NOW)],
+)
 def test_an_anonymous_request_is_401_whatever_the_body_says(fake, authorization):
     status, _, answer = post(app_with(fake), {"course": 101, "learner": "ada"}, authorization)
     assert status == 401 and "Sign in" in answer["error"] and is_one_sentence(answer["error"])
@@ -208,11 +225,13 @@ def test_the_logins_name_goes_to_coassemble(fake):
     assert fake.calls[0]["extra"] == {"name": "Ada Lovelace"}
 
 
-@pytest.mark.parametrize("allow_edit, claim, status", [(False, False, 403), (False, True, 403), (True, False, 403),
-                                                       (True, True, 200)])
+@pytest.mark.parametrize(
+    "allow_edit, claim, status", [(False, False, 403), (False, True, 403), (True, False, 403), (True, True, 200)]
+)
 def test_the_builder_needs_allow_edit_and_the_authoring_claim(fake, allow_edit, claim, status):
-    answered, _, answer = post(app_with(fake, allow_edit=allow_edit), {"course": 101, "action": "edit"},
-                               token("author", edit=claim))
+    answered, _, answer = post(
+        app_with(fake, allow_edit=allow_edit), {"course": 101, "action": "edit"}, token("author", edit=claim)
+    )
     assert answered == status, answer
     if status == 403:
         assert ("COURSEWIRE_ALLOW_EDIT" if not allow_edit else "coursewire_edit") in answer["error"]
@@ -224,8 +243,9 @@ def test_the_builder_needs_allow_edit_and_the_authoring_claim(fake, allow_edit, 
 def test_the_report_token_binds_the_logins_learner(fake, tmp_path):
     store = open_store(str(tmp_path / "record.sqlite3"))
     try:
-        context = Context(Settings(workspace_id="1000", api_key=KEY, login_secret=SECRET), mint=fake,
-                          clock=lambda: NOW, store=store)
+        context = Context(
+            Settings(workspace_id="1000", api_key=KEY, login_secret=SECRET), mint=fake, clock=lambda: NOW, store=store
+        )
         status, _, answer = post(make_app(context=context), {"course": 101}, token("ada"))
         assert status == 200
         assert context.read_report_token(answer["report_token"]) == ("101", "ada")
@@ -235,12 +255,16 @@ def test_the_report_token_binds_the_logins_learner(fake, tmp_path):
 
 # ---- identify(environ): a host's own session says who is signed in ---------------------------
 
-@pytest.mark.parametrize("answer, learner, edit", [
-    ("grace", "grace", False),
-    (42, "42", False),
-    ({"learner": "grace", "edit": True, "name": "Grace Hopper"}, "grace", True),
-    ({"learner": "grace"}, "grace", False),
-])
+
+@pytest.mark.parametrize(
+    "answer, learner, edit",
+    [
+        ("grace", "grace", False),
+        (42, "42", False),
+        ({"learner": "grace", "edit": True, "name": "Grace Hopper"}, "grace", True),
+        ({"learner": "grace"}, "grace", False),
+    ],
+)
 def test_identify_says_who_is_signed_in(fake, answer, learner, edit):
     seen = []
 
@@ -249,8 +273,9 @@ def test_identify_says_who_is_signed_in(fake, answer, learner, edit):
         return answer
 
     app = app_with(fake, login_secret=None, allow_edit=True, identify=identify)
-    status, _, minted = post(app, {"course": 101, "action": "edit" if edit else "view"},
-                             environ_extra={"Cookie": "session=abc"})
+    status, _, minted = post(
+        app, {"course": 101, "action": "edit" if edit else "view"}, environ_extra={"Cookie": "session=abc"}
+    )
     assert status == 200 and minted["learner"] == learner
     assert fake.calls[0]["learner"] == learner and seen == ["session=abc"]
     if isinstance(answer, dict) and answer.get("name"):
@@ -299,14 +324,26 @@ def test_application_takes_identify_too(monkeypatch):
 
 # ---- A host's own backend: the public report-token function -----------------------------------
 
+
 def test_new_report_token_is_the_token_the_stock_events_route_takes(tmp_path):
     database = str(tmp_path / "record.sqlite3")
     settings = Settings(database=database)
     token_text = tokens.new_report_token("101", "ada", settings)
     app = make_app(Settings(database=database))
-    batch = {"token": token_text, "session": "host-backend-1", "learner": "ada",
-             "events": [{"seq": 1, "type": "course", "event": "progress", "data": {"progress": 30},
-                         "time": "2026-11-28T09:00:00.000Z"}]}
+    batch = {
+        "token": token_text,
+        "session": "host-backend-1",
+        "learner": "ada",
+        "events": [
+            {
+                "seq": 1,
+                "type": "course",
+                "event": "progress",
+                "data": {"progress": 30},
+                "time": "2026-11-28T09:00:00.000Z",
+            }
+        ],
+    }
     answer = call_wsgi(app, "POST", "/api/events", json.dumps(batch).encode(), {"Content-Type": "application/json"})
     assert answer.status == 200 and answer.json["applied"] == 1
     batch["learner"] = "bob"
@@ -314,13 +351,16 @@ def test_new_report_token_is_the_token_the_stock_events_route_takes(tmp_path):
     assert answer.status == 401
     # With COURSEWIRE_SECRET the token is signed with it, no database needed.
     fixed = Settings(token_secret="fixed-" + "9" * 40)
-    assert tokens.read_report_token(fixed.token_secret, tokens.new_report_token(101, "ada", fixed),
-                                    time.time()) == ("101", "ada")
+    assert tokens.read_report_token(fixed.token_secret, tokens.new_report_token(101, "ada", fixed), time.time()) == (
+        "101",
+        "ada",
+    )
     with pytest.raises(ValueError, match="COURSEWIRE_SECRET"):
         tokens.new_report_token("101", "ada", Settings())
 
 
 # ---- README's issuing snippets, run as README shows them ----------------------------------------
+
 
 def readme_block(language, marker):
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
@@ -345,21 +385,39 @@ def test_readmes_python_snippet_issues_a_token_the_route_accepts(fake, monkeypat
 
 
 def test_readmes_node_snippet_issues_a_token_the_route_accepts(fake):
-    program = ('const user = {id: "grace@example.org", name: "Grace Hopper"};\n' + readme_block("js", "jsonwebtoken")
-               + "\nprocess.stdout.write(token);\n")
-    issued = subprocess.run(["node", "-e", program], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env=dict(os.environ, COURSEWIRE_LOGIN_SECRET=SECRET), check=True).stdout
+    program = (
+        'const user = {id: "grace@example.org", name: "Grace Hopper"};\n'
+        + readme_block("js", "jsonwebtoken")
+        + "\nprocess.stdout.write(token);\n"
+    )
+    issued = subprocess.run(
+        ["node", "-e", program],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, COURSEWIRE_LOGIN_SECRET=SECRET),
+        check=True,
+    ).stdout
     assert jwt.get_unverified_header(issued)["alg"] == "HS256"
     status, _, answer = post(app_with(fake, clock=time.time), {"course": 101}, "Bearer " + issued)
     assert status == 200 and answer["learner"] == "grace@example.org"
     # The same Node token signed with another secret is refused, before Coassemble.
-    forged = subprocess.run(["node", "-e", program], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env=dict(os.environ, COURSEWIRE_LOGIN_SECRET=OTHER_SECRET), check=True).stdout
+    forged = subprocess.run(
+        ["node", "-e", program],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, COURSEWIRE_LOGIN_SECRET=OTHER_SECRET),
+        check=True,
+    ).stdout
     status, _, _ = post(app_with(fake, clock=time.time), {"course": 101}, "Bearer " + forged)
     assert status == 401 and len(fake.calls) == 1
 
 
 # ---- serve.py's demo login ---------------------------------------------------------------------
+
 
 def fetch(url, data=None, headers=None):
     request = urllib.request.Request(url, data=data, headers=headers or {})
@@ -407,6 +465,7 @@ def test_serves_demo_login_refuses_a_bad_learner_in_one_sentence(servers, query)
 
 def test_with_a_login_secret_of_its_own_serve_py_has_no_demo_login():
     from conftest import serve_env
+
     proc, app, _ = start_serve(env=serve_env(COURSEWIRE_LOGIN_SECRET=SECRET))
     try:
         status, _, answer = fetch(app + "/demo/login?learner=ada")
@@ -429,8 +488,9 @@ def test_serves_demo_login_answers_head_as_get_without_a_body(servers):
 
     where = urllib.parse.urlsplit(servers.app)
     with socket.create_connection((where.hostname, where.port), timeout=30) as conn:
-        conn.sendall(b"HEAD /demo/login?learner=ada HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
-                     % where.netloc.encode())
+        conn.sendall(
+            b"HEAD /demo/login?learner=ada HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % where.netloc.encode()
+        )
         answer = read_to_close(conn)
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: " in head and b"Content-Length: 0" not in head

@@ -39,8 +39,19 @@ class Sleeps(list):
 
 def webhook(store, learner, occurred_at, course="101"):
     body = json.dumps({"type": "course.completed", "occurredAt": occurred_at}).encode()
-    return store.record_delivery(VerifiedDelivery("d-" + learner + occurred_at, "course.completed", course, learner,
-                                                  None, occurred_at, 1764000000, occurred_at, body.decode()))
+    return store.record_delivery(
+        VerifiedDelivery(
+            "d-" + learner + occurred_at,
+            "course.completed",
+            course,
+            learner,
+            None,
+            occurred_at,
+            1764000000,
+            occurred_at,
+            body.decode(),
+        )
+    )
 
 
 def record_of(store, learner, course="101"):
@@ -50,12 +61,20 @@ def record_of(store, learner, course="101"):
 def test_250_trackings_half_completed_and_no_webhook_become_125_verified_records_once(store, coassemble):
     for n in range(250):
         completed = n % 2 == 0
-        coassemble.api.seed_tracking(101, "learner-%03d" % n, commenced=T_START, completed=T_EARLY if completed else None,
-                                     progress=100 if completed else n % 100, score=50 + n % 50 if completed else None,
-                                     passed=(n % 50 >= 20) if completed else None)
+        coassemble.api.seed_tracking(
+            101,
+            "learner-%03d" % n,
+            commenced=T_START,
+            completed=T_EARLY if completed else None,
+            progress=100 if completed else n % 100,
+            score=50 + n % 50 if completed else None,
+            passed=(n % 50 >= 20) if completed else None,
+        )
     settings = coassemble.settings()
     summary = reconcile(store, settings, ["101"], page_length=60, sleep=Sleeps())
-    assert summary.line() == "Reconciled 250 trackings of 1 course: 125 newly verified, 125 changed, 0 skipped, 0 failed."
+    assert (
+        summary.line() == "Reconciled 250 trackings of 1 course: 125 newly verified, 125 changed, 0 skipped, 0 failed."
+    )
     # Five pages of 60, answered in both forms and with both progress spellings.
     assert len(coassemble.api.trackings_requests) == 5
     records = store.course_records("101")["records"]
@@ -78,12 +97,20 @@ def test_250_trackings_half_completed_and_no_webhook_become_125_verified_records
 def test_a_webhook_and_a_tracking_for_one_completion_keep_the_earlier_time(store, coassemble, webhook_first):
     settings = coassemble.settings()
     # ada: the earlier time comes second; bob: the earlier time comes first.
-    coassemble.api.seed_tracking(101, "ada", commenced=T_START, completed=T_EARLY if webhook_first else T_LATE, score=80)
-    coassemble.api.seed_tracking(101, "bob", commenced=T_START, completed=T_LATE if webhook_first else T_EARLY, score=70)
-    steps = [lambda: (webhook(store, "ada", T_LATE if webhook_first else T_EARLY),
-                      webhook(store, "bob", T_EARLY if webhook_first else T_LATE)),
-             lambda: reconcile(store, settings, ["101"], sleep=Sleeps())]
-    for step in (steps if webhook_first else steps[::-1]):
+    coassemble.api.seed_tracking(
+        101, "ada", commenced=T_START, completed=T_EARLY if webhook_first else T_LATE, score=80
+    )
+    coassemble.api.seed_tracking(
+        101, "bob", commenced=T_START, completed=T_LATE if webhook_first else T_EARLY, score=70
+    )
+    steps = [
+        lambda: (
+            webhook(store, "ada", T_LATE if webhook_first else T_EARLY),
+            webhook(store, "bob", T_EARLY if webhook_first else T_LATE),
+        ),
+        lambda: reconcile(store, settings, ["101"], sleep=Sleeps()),
+    ]
+    for step in steps if webhook_first else steps[::-1]:
         step()
     for learner in ("ada", "bob"):
         record = record_of(store, learner)
@@ -94,10 +121,17 @@ def test_a_webhook_and_a_tracking_for_one_completion_keep_the_earlier_time(store
 
 def test_rows_with_odd_values_are_skipped_and_counted_never_guessed(store, coassemble):
     coassemble.api.seed_tracking(101, "good", commenced=T_START, completed=T_EARLY, score=90.5, passed=1)
-    for row in ({"completed": T_EARLY}, {"identifier": "", "completed": T_EARLY}, {"identifier": "p", "progressPercent": 150},
-                {"identifier": "s", "score": "high"}, {"identifier": "t", "completed": "yesterday"},
-                {"identifier": "u", "completed": True}, {"identifier": "v", "passed": "yes"}, "not an object",
-                {"identifier": "w\u202e", "completed": T_EARLY}):
+    for row in (
+        {"completed": T_EARLY},
+        {"identifier": "", "completed": T_EARLY},
+        {"identifier": "p", "progressPercent": 150},
+        {"identifier": "s", "score": "high"},
+        {"identifier": "t", "completed": "yesterday"},
+        {"identifier": "u", "completed": True},
+        {"identifier": "v", "passed": "yes"},
+        "not an object",
+        {"identifier": "w\u202e", "completed": T_EARLY},
+    ):
         coassemble.api.seed_raw_row(101, row)
     coassemble.api.seed_raw_row(101, {"identifier": "fine", "commenced": T_START, "progress_percent": 30.4})
     summary = reconcile(store, coassemble.settings(), ["101"], sleep=Sleeps())
@@ -143,8 +177,10 @@ def test_a_page_that_keeps_failing_is_counted_after_bounded_retries_and_other_co
     summary = reconcile(store, coassemble.settings(), ["101", "202"], sleep=sleeps)
     assert len(sleeps) == trackings.ATTEMPTS - 1 and sum(sleeps) <= 10  # bounded backoff
     assert (summary.failed, summary.new) == (1, 1)
-    assert summary.problems == ["Course 101: Coassemble is not available right now for the trackings request "
-                                "(course 101, page 0) (HTTP 503) (gave up after 5 attempts)."]
+    assert summary.problems == [
+        "Course 101: Coassemble is not available right now for the trackings request "
+        "(course 101, page 0) (HTTP 503) (gave up after 5 attempts)."
+    ]
     assert record_of(store, "bob", "202")["status"] == "completed_verified"
 
 
@@ -160,7 +196,10 @@ def test_a_reported_completion_leaves_a_check_that_a_worker_does_once(store, coa
     assert worker.do_check(store, coassemble.settings(), sleep=Sleeps()) is None
     record = record_of(store, "ada")
     assert (record["status"], record["verified_completed_at"], record["verified_score"]) == (
-        "completed_verified", T_EARLY, 88)
+        "completed_verified",
+        T_EARLY,
+        88,
+    )
     assert coassemble.requests_for("ada") == 1
     [check] = store.pending_checks()
     assert check["outcome"] == "verified" and check["done_at"] is not None
@@ -184,14 +223,17 @@ def test_a_check_coassemble_cannot_answer_yet_is_due_again_later_a_bounded_numbe
 
 def test_a_database_at_version_1_gains_the_verified_fields_as_null(database, monkeypatch):
     from coursewire.server.store import migrations
+
     monkeypatch.setattr(migrations, "MIGRATIONS", MIGRATIONS[:1])
     monkeypatch.setattr(migrations, "LATEST_VERSION", 1)
     old = open_store(database)
     try:
         assert old.schema_version() == 1
+
         def write(tx):  # a record as version 1 wrote it
             tx.run("INSERT INTO courses (course, last_change) VALUES ('101', 1)")
             tx.run("INSERT INTO records (course, learner, progress, changed) VALUES ('101', 'ada', 40, 1)")
+
         old._transaction(write)
     finally:
         old.close()
@@ -200,7 +242,11 @@ def test_a_database_at_version_1_gains_the_verified_fields_as_null(database, mon
     try:
         [ada] = store.course_records("101")["records"]
         assert (ada["progress"], ada["verified_score"], ada["verified_passed"], ada["verified_progress"]) == (
-            40, None, None, None)
+            40,
+            None,
+            None,
+            None,
+        )
         assert 2 in [row[0] for row in store.dump()["schema_version"]]
     finally:
         store.close()
@@ -268,8 +314,10 @@ def test_a_reconcile_after_an_erasure_does_not_bring_the_learner_back(store, coa
     before = store.dump()
 
     again = reconcile(store, settings, ["101"], sleep=Sleeps())
-    assert again.line() == ("Reconciled 2 trackings of 1 course: 0 newly verified, 0 changed, 0 skipped, "
-                            "1 of erased learners left out, 0 failed.")
+    assert again.line() == (
+        "Reconciled 2 trackings of 1 course: 0 newly verified, 0 changed, 0 skipped, "
+        "1 of erased learners left out, 0 failed."
+    )
     assert store.dump() == before
     assert [r["learner"] for r in store.course_records("101")["records"]] == ["bob"]
 
@@ -285,9 +333,16 @@ def test_the_sweep_purges_what_is_older_than_the_retention_period(store, coassem
     settings = coassemble.settings()
     settings.retention_days = 30
     old, recent = "2026-10-01T08:00:00.000Z", "2026-11-20T08:00:00.000Z"
-    store.record_events("101", "ada", "session-0001", [
-        ReportedEvent(1, "course:progress", {"progress": 10}, old),
-        ReportedEvent(2, "course:progress", {"progress": 20}, recent)], recent)
+    store.record_events(
+        "101",
+        "ada",
+        "session-0001",
+        [
+            ReportedEvent(1, "course:progress", {"progress": 10}, old),
+            ReportedEvent(2, "course:progress", {"progress": 20}, recent),
+        ],
+        recent,
+    )
     line, failed = worker.sweep(store, settings, parse_iso("2026-11-28T08:00:00.000Z"), since=None)
     assert "Purged 1 reported events and 0 quiz answers older than 30 days." in line and not failed
     assert [row[3] for row in store.dump()["reported_events"]] == [2]  # seq 2 kept

@@ -41,10 +41,20 @@ def test_a_new_database_is_migrated_to_the_latest_version_once(database):
 
 
 def test_processes_starting_at_once_migrate_once(database):
-    code = ("import sys; from coursewire.server.store import open_store; s = open_store(sys.argv[1]);"
-            " print(s.schema_version()); s.close()")
-    procs = [subprocess.Popen([sys.executable, "-c", code, database], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+    code = (
+        "import sys; from coursewire.server.store import open_store; s = open_store(sys.argv[1]);"
+        " print(s.schema_version()); s.close()"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, database],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     outputs = [p.communicate(timeout=120)[0] for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, outputs
     assert [o.strip() for o in outputs] == [str(LATEST_VERSION)] * 4
@@ -84,8 +94,11 @@ def test_workers_starting_together_on_a_new_sqlite_file_all_open_it(tmp_path):
 
 
 def test_a_database_from_a_newer_coursewire_is_refused_not_downgraded(store, database):
-    store._transaction(lambda tx: tx.run(
-        "INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)", (LATEST_VERSION + 1, "x", T)))
+    store._transaction(
+        lambda tx: tx.run(
+            "INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)", (LATEST_VERSION + 1, "x", T)
+        )
+    )
     with pytest.raises(StoreError, match=r"newer than this Coursewire .*upgrade Coursewire\."):
         open_store(database)
 
@@ -103,11 +116,14 @@ def test_sqlite_uses_wal_and_full_sync(tmp_path):
         store.close()
 
 
-@pytest.mark.parametrize("where, sentence", [
-    ("missing-folder/r.sqlite3", "its folder does not exist"),
-    ("", "is a folder"),
-    ("not-a-database.sqlite3", "file is not a database"),
-])
+@pytest.mark.parametrize(
+    "where, sentence",
+    [
+        ("missing-folder/r.sqlite3", "its folder does not exist"),
+        ("", "is a folder"),
+        ("not-a-database.sqlite3", "file is not a database"),
+    ],
+)
 def test_an_unusable_sqlite_path_is_one_sentence(tmp_path, where, sentence):
     (tmp_path / "not-a-database.sqlite3").write_bytes(b"hello, this is not SQLite" * 100)
     with pytest.raises(StoreError, match=sentence) as caught:
@@ -118,6 +134,7 @@ def test_an_unusable_sqlite_path_is_one_sentence(tmp_path, where, sentence):
 @pytest.mark.postgres
 def test_an_unreachable_postgres_is_one_sentence_without_the_password(postgres_server):
     from .record_client import free_port
+
     url = "postgresql://coursewire:hunter2-password@127.0.0.1:%d/records" % free_port()
     with pytest.raises(StoreError) as caught:
         open_store(url)
@@ -136,13 +153,15 @@ def test_a_locked_sqlite_database_answers_503_and_acknowledges_nothing(tmp_path)
         client = WsgiClient(make_app(context=context))
         token = context.issue_report_token("101", "ada")
         blocker.execute("BEGIN EXCLUSIVE")
-        answer = client.request("POST", "/api/events", batch(token, [event(1, "course:start")]),
-                                {"Content-Type": "application/json"})
+        answer = client.request(
+            "POST", "/api/events", batch(token, [event(1, "course:start")]), {"Content-Type": "application/json"}
+        )
         assert answer.status == 503 and answer.json["error"].endswith("retry it later.")
         blocker.execute("ROLLBACK")
         assert store.dump()["reported_events"] == []
-        answer = client.request("POST", "/api/events", batch(token, [event(1, "course:start")]),
-                                {"Content-Type": "application/json"})
+        answer = client.request(
+            "POST", "/api/events", batch(token, [event(1, "course:start")]), {"Content-Type": "application/json"}
+        )
         assert answer.json == {"applied": 1, "duplicates": 0}
     finally:
         blocker.close()
@@ -207,6 +226,7 @@ def test_a_new_sqlite_database_and_its_wal_files_are_readable_by_their_owner_onl
     import stat
 
     from coursewire.server.store import open_store
+
     path = tmp_path / "record.sqlite3"
     old_umask = os.umask(0o022)  # the usual umask, which left it readable by everyone
     try:
@@ -225,6 +245,7 @@ def test_a_migration_merged_after_a_later_one_is_still_applied(store, monkeypatc
     # Migrations are numbered per branch (issue 20): a database that has 1003 from one branch
     # still gets 1002 once it is merged, instead of skipping every number below its newest.
     from coursewire.server.store import migrations
+
     first = [(1001, "a", ["CREATE TABLE merged_a (x INTEGER)"]), (1003, "c", ["CREATE TABLE merged_c (x INTEGER)"])]
     merged = first[:1] + [(1002, "b", ["CREATE TABLE merged_b (x INTEGER)"])] + first[1:]
     monkeypatch.setattr(migrations, "LATEST_VERSION", 1003)

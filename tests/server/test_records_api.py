@@ -21,8 +21,9 @@ def client(context):
 
 def report(client, context, learner, events, course="101", session="session-0001"):
     token = context.issue_report_token(course, learner)
-    answer = client.request("POST", "/api/events", batch(token, events, session=session),
-                            {"Content-Type": "application/json"})
+    answer = client.request(
+        "POST", "/api/events", batch(token, events, session=session), {"Content-Type": "application/json"}
+    )
     assert answer.status == 200, answer
 
 
@@ -30,9 +31,21 @@ def get(client, query, headers=AUTH):
     return client.request("GET", "/api/records", query=query, headers=headers)
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Bearer wrong-token", "bearer " + ADMIN_TOKEN,
-                                    ADMIN_TOKEN, "Basic " + ADMIN_TOKEN, "Bearer " + ADMIN_TOKEN + "x",
-                                    "Bearer " + ADMIN_TOKEN[:-1]])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer wrong-token",
+        "bearer " + ADMIN_TOKEN,
+        ADMIN_TOKEN,
+        "Basic " + ADMIN_TOKEN,
+        "Bearer " + ADMIN_TOKEN + "x",
+        "Bearer " + ADMIN_TOKEN[:-1],
+    ],
+)
 def test_without_the_admin_token_the_records_are_refused_401(client, context, header):
     report(client, context, "ada", [event(1, "course:progress", {"progress": 30})])
     answer = get(client, "course=101", {} if header is None else {"Authorization": header})
@@ -49,10 +62,16 @@ def test_without_a_configured_admin_token_the_api_answers_503(store):
 
 
 def test_the_records_of_one_course_with_every_field(client, context):
-    report(client, context, "ada", [event(1, "course:start", {}, "2026-11-15T08:00:00Z"),
-                                    event(2, "course:progress", {"progress": 60}, "2026-11-15T08:01:00Z"),
-                                    event(3, "screen:answer", {"id": "q", "answer": "B", "correct": False},
-                                          "2026-11-15T08:02:00Z")])
+    report(
+        client,
+        context,
+        "ada",
+        [
+            event(1, "course:start", {}, "2026-11-15T08:00:00Z"),
+            event(2, "course:progress", {"progress": 60}, "2026-11-15T08:01:00Z"),
+            event(3, "screen:answer", {"id": "q", "answer": "B", "correct": False}, "2026-11-15T08:02:00Z"),
+        ],
+    )
     report(client, context, "bob", [event(1, "course:completed", {}, "2026-11-15T09:00:00Z")])
     report(client, context, "eve", [event(1, "course:progress", {"progress": 90})], course="202")
     answer = get(client, "course=101")
@@ -61,9 +80,23 @@ def test_the_records_of_one_course_with_every_field(client, context):
     assert page["course"] == "101" and page["cursor"] == 2
     assert [r["learner"] for r in page["records"]] == ["ada", "bob"]
     ada = page["records"][0]
-    assert set(ada) == {"learner", "progress", "status", "answers", "reported_started_at", "reported_completed_at",
-                        "verified_commenced_at", "verified_completed_at", "last_event_at", "reported_events",
-                        "verified_score", "verified_passed", "verified_progress", "changed", "answers_total"}
+    assert set(ada) == {
+        "learner",
+        "progress",
+        "status",
+        "answers",
+        "reported_started_at",
+        "reported_completed_at",
+        "verified_commenced_at",
+        "verified_completed_at",
+        "last_event_at",
+        "reported_events",
+        "verified_score",
+        "verified_passed",
+        "verified_progress",
+        "changed",
+        "answers_total",
+    }
     assert (ada["verified_score"], ada["verified_passed"], ada["verified_progress"]) == (None, None, None)
     assert (ada["progress"], ada["status"], ada["last_event_at"]) == (60, "in_progress", "2026-11-15T08:02:00.000Z")
     assert ada["answers"][0]["answer"] == "B" and ada["answers"][0]["correct"] is False
@@ -90,13 +123,30 @@ def test_polling_with_the_cursor_returns_only_what_changed(client, context):
 
 
 def test_an_unknown_course_is_an_empty_list(client):
-    assert get(client, "course=999").json == {"course": "999", "title": None, "cursor": 0, "records": [],
-                                              "next_page": None}
+    assert get(client, "course=999").json == {
+        "course": "999",
+        "title": None,
+        "cursor": 0,
+        "records": [],
+        "next_page": None,
+    }
 
 
-@pytest.mark.parametrize("query", ["", "course=", "course=a%20b", "course=101&since=-1", "course=101&since=x",
-                                   "course=101&since=1e3", "course=101&course=102", "course=101&admin=1",
-                                   "course=%27%3B%20DROP%20TABLE%20records%3B--", "since=3"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "course=",
+        "course=a%20b",
+        "course=101&since=-1",
+        "course=101&since=x",
+        "course=101&since=1e3",
+        "course=101&course=102",
+        "course=101&admin=1",
+        "course=%27%3B%20DROP%20TABLE%20records%3B--",
+        "since=3",
+    ],
+)
 def test_a_bad_query_is_refused_400(client, query):
     answer = get(client, query)
     assert answer.status == 400 and answer.json["error"].endswith(".")
@@ -104,18 +154,42 @@ def test_a_bad_query_is_refused_400(client, query):
 
 # -- pages, the summary, the answers route --
 
+
 def seed_many(store, course, learners, since_change=0):
     """Records straight through the store (fast): each learner one progress event."""
     from coursewire.server.evidence import ReportedEvent
+
     for n, learner in enumerate(learners):
-        store.record_events(course, learner, "s-seed", [ReportedEvent(1, "course:progress", {"progress": n % 101},
-                                                                      "2026-11-15T08:00:00.000Z")],
-                            "2026-11-15T08:00:00.000Z")
+        store.record_events(
+            course,
+            learner,
+            "s-seed",
+            [ReportedEvent(1, "course:progress", {"progress": n % 101}, "2026-11-15T08:00:00.000Z")],
+            "2026-11-15T08:00:00.000Z",
+        )
 
 
 # Code-point order differs from many collations (en_US puts "b" before "C", and "é" beside "e").
-ODD_LEARNERS = ["Zoe", "zoe", "ada", "Ada", "émile", "eve", "éclair", "b", "B", "_x", "-y", "10", "9", "日本",
-                "😀", "a b", "ab", "a"]
+ODD_LEARNERS = [
+    "Zoe",
+    "zoe",
+    "ada",
+    "Ada",
+    "émile",
+    "eve",
+    "éclair",
+    "b",
+    "B",
+    "_x",
+    "-y",
+    "10",
+    "9",
+    "日本",
+    "😀",
+    "a b",
+    "ab",
+    "a",
+]
 
 
 def walk(client, query, limit):
@@ -150,10 +224,12 @@ def test_pages_keep_code_point_order_in_a_postgres_database_with_a_language_coll
     import psycopg
 
     from coursewire.server.store import open_store
+
     name = "cw_icu_%d" % id(postgres_server)
     with psycopg.connect(postgres_server.url, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE %s LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0"
-                     % name)
+        conn.execute(
+            "CREATE DATABASE %s LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8' TEMPLATE template0" % name
+        )
     store = open_store(postgres_server.url.rsplit("/", 1)[0] + "/" + name)
     try:
         seed_many(store, "101", ODD_LEARNERS)
@@ -194,9 +270,23 @@ def test_polling_with_since_is_paged_the_same_way(client, context, store):
     assert mixed.status == 400 and mixed.json["error"].endswith(".")
 
 
-@pytest.mark.parametrize("token", ["x", "!!!!", "e30", "W10", "WyJyMSIsIjEwMSIsMCwwXQ", "bnVsbA",
-                                   "WyJyMSIsIjEwMSIsMCwxLCIiXQ", "WyJhMSIsIjEwMSIsImFkYSIsIiIsIiIsMV0",
-                                   "WyJyMSIsIjEwMSIsLTEsMSwiYWRhIl0", "A" * 7000, "%FF%FE", "w%C3%A9"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "x",
+        "!!!!",
+        "e30",
+        "W10",
+        "WyJyMSIsIjEwMSIsMCwwXQ",
+        "bnVsbA",
+        "WyJyMSIsIjEwMSIsMCwxLCIiXQ",
+        "WyJhMSIsIjEwMSIsImFkYSIsIiIsIiIsMV0",
+        "WyJyMSIsIjEwMSIsLTEsMSwiYWRhIl0",
+        "A" * 7000,
+        "%FF%FE",
+        "w%C3%A9",
+    ],
+)
 def test_a_malformed_page_token_is_400_in_one_sentence(client, context, token):
     report(client, context, "ada", [event(1, "course:progress", {"progress": 30})])
     answer = get(client, "course=101&page=" + token)
@@ -219,15 +309,40 @@ def test_a_limit_out_of_range_is_400(client, limit):
 
 def test_the_summary_counts_statuses_and_bands_in_the_database(client, context, store):
     from coursewire.core import roster
+
     seed_many(store, "101", ["s-%03d" % n for n in range(230)])
     report(client, context, "bob", [event(1, "course:completed", {})])
     from coursewire.server.evidence import VerifiedDelivery
+
     for learner in ("s-005", "verified-only"):  # Coassemble's word: complete, whatever the browser said
-        store.record_delivery(VerifiedDelivery("d-" + learner, "course.completed", "101", learner, None,
-                                               "2026-11-15T09:00:00.000Z", 0, "2026-11-15T09:00:00.000Z", "{}"))
-    store.record_delivery(VerifiedDelivery("d-c", "course.commenced", "101", "commenced-only", None,
-                                           "2026-11-15T09:00:00.000Z", 0, "2026-11-15T09:00:00.000Z", "{}"))
+        store.record_delivery(
+            VerifiedDelivery(
+                "d-" + learner,
+                "course.completed",
+                "101",
+                learner,
+                None,
+                "2026-11-15T09:00:00.000Z",
+                0,
+                "2026-11-15T09:00:00.000Z",
+                "{}",
+            )
+        )
+    store.record_delivery(
+        VerifiedDelivery(
+            "d-c",
+            "course.commenced",
+            "101",
+            "commenced-only",
+            None,
+            "2026-11-15T09:00:00.000Z",
+            0,
+            "2026-11-15T09:00:00.000Z",
+            "{}",
+        )
+    )
     from coursewire.server.trackings import Tracking
+
     # Coassemble's tracking says 45 % for a learner the browser never reported: the row shows 45 %.
     store.apply_tracking("101", [Tracking("tracked-only", "2026-11-15T09:00:00.000Z", None, 45, None, None)])
     summary = client.request("GET", "/api/records/summary", query="course=101", headers=AUTH)
@@ -240,8 +355,9 @@ def test_the_summary_counts_statuses_and_bands_in_the_database(client, context, 
     assert summary.json["statuses"] == dict({"not_started": 0}, **counted)
     shown = [dict(r, progress=roster.progress_evidence(r)["percent"]) for r in records]  # what each row shows
     assert summary.json["bands"] == roster.progress_bands(shown)
-    assert summary.json["bands"][4]["count"] == 1 + sum(1 for r in records if 40 <= r["progress"] <= 49
-                                                        and not r["verified_completed_at"])
+    assert summary.json["bands"][4]["count"] == 1 + sum(
+        1 for r in records if 40 <= r["progress"] <= 49 and not r["verified_completed_at"]
+    )
     assert summary.json["bands"][10]["count"] == 5  # s-100, s-201, bob, s-005 (verified), verified-only
     assert summary.json["statuses"]["completed_verified"] == 2
     assert summary.json["cursor"] == get(client, "course=101").json["cursor"]
@@ -263,8 +379,15 @@ def test_summary_and_answers_need_staff_and_a_good_query(client, context):
 
 
 def test_a_record_inlines_its_newest_answers_and_the_answers_route_pages_them_all(client, context):
-    events = [event(n, "screen:answer", {"id": "q%d" % n, "answer": "A%d" % n, "correct": n % 2 == 0},
-                    "2026-11-15T08:%02d:%02d.000Z" % (n // 60, n % 60)) for n in range(1, 131)]
+    events = [
+        event(
+            n,
+            "screen:answer",
+            {"id": "q%d" % n, "answer": "A%d" % n, "correct": n % 2 == 0},
+            "2026-11-15T08:%02d:%02d.000Z" % (n // 60, n % 60),
+        )
+        for n in range(1, 131)
+    ]
     report(client, context, "ada", events)
     report(client, context, "bob", [event(1, "screen:answer", {"id": "q", "answer": "B"})])
     ada, bob = get(client, "course=101").json["records"]
@@ -273,8 +396,12 @@ def test_a_record_inlines_its_newest_answers_and_the_answers_route_pages_them_al
     assert bob["answers_total"] == 1 and bob["answers"][0]["answer"] == "B"
     everything, token = [], None
     while True:
-        page = client.request("GET", "/api/records/answers", headers=AUTH,
-                              query="course=101&learner=ada&limit=60" + ("&page=" + token if token else "")).json
+        page = client.request(
+            "GET",
+            "/api/records/answers",
+            headers=AUTH,
+            query="course=101&learner=ada&limit=60" + ("&page=" + token if token else ""),
+        ).json
         assert page["answers_total"] == 130 and len(page["answers"]) <= 60
         everything += page["answers"]
         token = page["next_page"]
@@ -282,11 +409,13 @@ def test_a_record_inlines_its_newest_answers_and_the_answers_route_pages_them_al
             break
     assert [a["answer"] for a in everything] == ["A%d" % n for n in range(1, 131)]
     assert everything[-50:] == ada["answers"]
-    other = client.request("GET", "/api/records/answers", headers=AUTH,
-                           query="course=101&learner=bob&page=" + get_token(client))
+    other = client.request(
+        "GET", "/api/records/answers", headers=AUTH, query="course=101&learner=bob&page=" + get_token(client)
+    )
     assert other.status == 400
 
 
 def get_token(client):
-    return client.request("GET", "/api/records/answers", headers=AUTH,
-                          query="course=101&learner=ada&limit=1").json["next_page"]
+    return client.request("GET", "/api/records/answers", headers=AUTH, query="course=101&learner=ada&limit=1").json[
+        "next_page"
+    ]

@@ -33,8 +33,12 @@ def test_a_batch_builds_the_learners_reported_record(client, context, store):
         event(1, "session:ready", time_text=T % 0),
         event(2, "course:start", time_text=T % 1),
         event(3, "course:progress", {"progress": 40}, T % 2),
-        event(4, "screen:answer", {"id": "q1", "title": "Quiz", "question": "2+2?", "answer": "4",
-                                   "correct": True, "score": 1}, T % 3),
+        event(
+            4,
+            "screen:answer",
+            {"id": "q1", "title": "Quiz", "question": "2+2?", "answer": "4", "correct": True, "score": 1},
+            T % 3,
+        ),
         event(5, "course:completed", {"progress": 100}, T % 4),
     ]
     answer = send(client, batch(token, events))
@@ -45,8 +49,19 @@ def test_a_batch_builds_the_learners_reported_record(client, context, store):
     assert got["last_event_at"] == T % 4 and got["reported_events"] == 5
     # A reported completion is never the verified one.
     assert got["verified_completed_at"] is None and got["verified_commenced_at"] is None
-    assert got["answers"] == [{"event": "answer", "screen": "q1", "title": "Quiz", "question": "2+2?", "answer": "4",
-                               "correct": True, "score": 1, "attempt": 1, "time": T % 3}]
+    assert got["answers"] == [
+        {
+            "event": "answer",
+            "screen": "q1",
+            "title": "Quiz",
+            "question": "2+2?",
+            "answer": "4",
+            "correct": True,
+            "score": 1,
+            "attempt": 1,
+            "time": T % 3,
+        }
+    ]
 
 
 def test_sendbeacon_text_plain_is_accepted_and_other_types_are_refused(client, context, store):
@@ -67,8 +82,14 @@ def test_a_retried_batch_applies_nothing_and_a_half_new_one_only_what_is_new(cli
     before = store.dump()
     assert send(client, first).json == {"applied": 0, "duplicates": 2}
     assert store.dump() == before  # not even the polling cursor moved
-    half = batch(token, [event(2, "course:progress", {"progress": 20}), event(3, "course:progress", {"progress": 30}),
-                         event(1, "course:progress", {"progress": 10})])
+    half = batch(
+        token,
+        [
+            event(2, "course:progress", {"progress": 20}),
+            event(3, "course:progress", {"progress": 30}),
+            event(1, "course:progress", {"progress": 10}),
+        ],
+    )
     assert send(client, half).json == {"applied": 1, "duplicates": 2}
     got = record(store)
     assert got["progress"] == 30 and got["reported_events"] == 3
@@ -93,7 +114,10 @@ def test_reported_and_verified_evidence_stay_apart(client, context, store):
     send(client, batch(token, [event(1, "course:completed", {}, T % 30)]))
     got = record(store)
     assert (got["reported_completed_at"], got["verified_completed_at"], got["status"]) == (
-        T % 30, None, "completed_reported")
+        T % 30,
+        None,
+        "completed_reported",
+    )
     body = delivery_body("course.completed", course="101", learner="ada", occurred_at="2026-11-15T08:05:00Z")
     assert client.request("POST", "/webhooks/coassemble", body, delivery_headers(body, timestamp=NOW)).status == 200
     got = record(store)
@@ -109,21 +133,38 @@ def test_quiz_attempts_follow_retries_or_the_payloads_own_number(client, context
     token = context.issue_report_token("101", "ada")
     events = [
         event(1, "screen:start", {"id": "q1", "title": "Final quiz"}, T % 1),
-        event(2, "screen:answer", {"id": "q1", "question": "Capital?", "answer": "Lyon", "correct": False, "score": 0}, T % 2),
+        event(
+            2,
+            "screen:answer",
+            {"id": "q1", "question": "Capital?", "answer": "Lyon", "correct": False, "score": 0},
+            T % 2,
+        ),
         event(3, "screen:failed", {"id": "q1", "score": 0}, T % 3),
         event(4, "screen:retry", {"id": "q1"}, T % 4),
-        event(5, "screen:answer", {"id": "q1", "question": "Capital?", "answer": "Paris", "correct": True, "score": 1}, T % 5),
+        event(
+            5,
+            "screen:answer",
+            {"id": "q1", "question": "Capital?", "answer": "Paris", "correct": True, "score": 1},
+            T % 5,
+        ),
         event(6, "screen:answer", {"id": "q2", "question": "Again?", "answer": ["a", "b"], "attempt": 7}, T % 6),
     ]
     assert send(client, batch(token, events)).json == {"applied": 6, "duplicates": 0}
     answers = record(store)["answers"]
     assert [(a["event"], a["screen"], a["attempt"], a["correct"]) for a in answers] == [
-        ("answer", "q1", 1, False), ("failed", "q1", 1, None), ("retry", "q1", 2, None),
-        ("answer", "q1", 2, True), ("answer", "q2", 7, None)]
+        ("answer", "q1", 1, False),
+        ("failed", "q1", 1, None),
+        ("retry", "q1", 2, None),
+        ("answer", "q1", 2, True),
+        ("answer", "q2", 7, None),
+    ]
     assert answers[0]["title"] == "Final quiz" and answers[-1]["answer"] == ["a", "b"]
     # Attempts carry on in the next batch (and the next page session).
-    more = batch(token, [event(1, "screen:answer", {"id": "q1", "answer": "Paris", "correct": True}, T % 7)],
-                 session="session-0002")
+    more = batch(
+        token,
+        [event(1, "screen:answer", {"id": "q1", "answer": "Paris", "correct": True}, T % 7)],
+        session="session-0002",
+    )
     send(client, more)
     assert record(store)["answers"][-1]["attempt"] == 2
 
@@ -196,11 +237,14 @@ def _malformed_cases(token):
         "seq zero": (batch(token, [event(0, "course:start")]), 400),
         "seq a string": (batch(token, [dict(event(1, "course:start"), seq="1")]), 400),
         "seq a boolean": (batch(token, [dict(event(1, "course:start"), seq=True)]), 400),
-        "seq past 2**53": (batch(token, [event(2 ** 53, "course:start")]), 400),
+        "seq past 2**53": (batch(token, [event(2**53, "course:start")]), 400),
         "seq twice in one batch": (batch(token, [event(1, "course:start"), event(1, "course:start")]), 400),
         "time missing": (batch(token, [{"seq": 1, "type": "course", "event": "start"}]), REFUSED_ALONE),
         "time without zone": (batch(token, [event(1, "course:start", time_text="2026-11-15T08:00:00")]), REFUSED_ALONE),
-        "time not a time": (batch(token, [event(1, "course:start", time_text="'; DROP TABLE records; --")]), REFUSED_ALONE),
+        "time not a time": (
+            batch(token, [event(1, "course:start", time_text="'; DROP TABLE records; --")]),
+            REFUSED_ALONE,
+        ),
         "type missing": (batch(token, [{"seq": 1, "event": "start", "time": T % 1}]), REFUSED_ALONE),
         "progress not a number": (batch(token, [event(1, "course:progress", {"progress": "lots"})]), REFUSED_ALONE),
         "data not an object": (batch(token, [dict(event(1, "course:start"), data=[1])]), REFUSED_ALONE),
@@ -236,8 +280,10 @@ def test_a_malformed_batch_is_refused_with_one_sentence_and_changes_nothing(clie
 def test_hostile_text_in_events_is_stored_verbatim(client, context, store):
     hostile = "'; DROP TABLE reported_events; -- <script>alert(1)</script>"
     token = context.issue_report_token("101", hostile)
-    events = [event(1, "screen:answer", {"id": hostile, "title": hostile, "question": hostile, "answer": hostile}),
-              event(2, "custom:" + hostile, {hostile: hostile})]
+    events = [
+        event(1, "screen:answer", {"id": hostile, "title": hostile, "question": hostile, "answer": hostile}),
+        event(2, "custom:" + hostile, {hostile: hostile}),
+    ]
     assert send(client, batch(token, events)).json == {"applied": 2, "duplicates": 0}
     got = record(store, hostile)
     assert got["answers"][0]["answer"] == hostile and got["answers"][0]["screen"] == hostile

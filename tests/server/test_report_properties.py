@@ -22,26 +22,45 @@ from .record_client import Clock, WsgiClient, settings
 NOW = 1_795_000_000
 EXAMPLES = 120  # per backend: ~15 s each here, and enough to find an unbounded column or time
 
-EDGE_INTS = st.sampled_from([0, 1, -1, 2 ** 31 - 1, 2 ** 31, 2 ** 53, 2 ** 63 - 1, 2 ** 63, 2 ** 64, -2 ** 63 - 1, 10 ** 30])
-BIG_INTS = st.one_of(EDGE_INTS, st.integers(-2 ** 70, 2 ** 70))
+EDGE_INTS = st.sampled_from([0, 1, -1, 2**31 - 1, 2**31, 2**53, 2**63 - 1, 2**63, 2**64, -(2**63) - 1, 10**30])
+BIG_INTS = st.one_of(EDGE_INTS, st.integers(-(2**70), 2**70))
 FLOATS = st.floats(allow_nan=False, allow_infinity=False)  # what JSON.stringify can write
 ODD_TEXT = st.one_of(
     st.text(max_size=40),
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=300),  # no lone surrogates: not UTF-8
-    st.sampled_from(["", " ", "\u202e\u2066", "\u200b", "\ufeff", "'; DROP TABLE records; --", "<script>",
-                     "x" * 5000, "\U0001f600" * 700]))
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\u202e\u2066",
+            "\u200b",
+            "\ufeff",
+            "'; DROP TABLE records; --",
+            "<script>",
+            "x" * 5000,
+            "\U0001f600" * 700,
+        ]
+    ),
+)
 SCALARS = st.one_of(st.none(), st.booleans(), BIG_INTS, FLOATS, ODD_TEXT)
-JSON_VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
-FIELD_VALUES = st.one_of(BIG_INTS, FLOATS, ODD_TEXT, st.booleans(), st.none(), JSON_VALUES,
-                         st.from_regex(r"\A[0-9]{1,32}(\.[0-9]{1,5})?\Z"))
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
+FIELD_VALUES = st.one_of(
+    BIG_INTS, FLOATS, ODD_TEXT, st.booleans(), st.none(), JSON_VALUES, st.from_regex(r"\A[0-9]{1,32}(\.[0-9]{1,5})?\Z")
+)
 FIELDS = ("id", "title", "progress", "attempt", "score", "question", "answer", "correct", "index", "type", "message")
 DATA = st.one_of(
     # The fields the server reads, numbers at their edges half the time.
     st.fixed_dictionaries({}, optional={field: st.one_of(EDGE_INTS, FIELD_VALUES) for field in FIELDS}),
-    st.dictionaries(st.text(max_size=10), FIELD_VALUES, max_size=6))
+    st.dictionaries(st.text(max_size=10), FIELD_VALUES, max_size=6),
+)
 QUIZ_NAMES = st.sampled_from(("screen:answer", "screen:failed", "screen:retry", "screen:start"))
-NAMES = st.one_of(QUIZ_NAMES, QUIZ_NAMES, st.sampled_from(PLAYER_NAMES + BUILDER_NAMES), st.text(min_size=1, max_size=20))
+NAMES = st.one_of(
+    QUIZ_NAMES, QUIZ_NAMES, st.sampled_from(PLAYER_NAMES + BUILDER_NAMES), st.text(min_size=1, max_size=20)
+)
 
 
 @st.composite
@@ -54,13 +73,28 @@ def iso_times(draw):
         seconds = draw(st.integers(0, 253370764799))  # 1970 .. 9998-12-31
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + ".%03dZ" % draw(st.integers(0, 999))
     year = draw(st.one_of(st.sampled_from([1, 1969, 1970, 2026, 9998, 9999]), st.integers(1, 9999)))
-    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (year, draw(st.integers(1, 12)), draw(st.integers(1, 28)),
-                                             draw(st.integers(0, 23)), draw(st.integers(0, 59)),
-                                             draw(st.integers(0, 59)))
+    text = "%04d-%02d-%02dT%02d:%02d:%02d" % (
+        year,
+        draw(st.integers(1, 12)),
+        draw(st.integers(1, 28)),
+        draw(st.integers(0, 23)),
+        draw(st.integers(0, 59)),
+        draw(st.integers(0, 59)),
+    )
     if draw(st.booleans()):
-        text += "." + "%0*d" % ((digits := draw(st.sampled_from([3, 6]))), draw(st.integers(0, 10 ** digits - 1)))
-    zone = draw(st.one_of(st.just("Z"), st.sampled_from(["-05:00", "+00:01", ""]), st.builds(
-        lambda sign, h, m: "%s%02d:%02d" % (sign, h, m), st.sampled_from("+-"), st.integers(0, 23), st.integers(0, 59))))
+        text += "." + "%0*d" % ((digits := draw(st.sampled_from([3, 6]))), draw(st.integers(0, 10**digits - 1)))
+    zone = draw(
+        st.one_of(
+            st.just("Z"),
+            st.sampled_from(["-05:00", "+00:01", ""]),
+            st.builds(
+                lambda sign, h, m: "%s%02d:%02d" % (sign, h, m),
+                st.sampled_from("+-"),
+                st.integers(0, 23),
+                st.integers(0, 59),
+            ),
+        )
+    )
     return text + zone
 
 
@@ -75,7 +109,9 @@ def page_events(draw):
     parsed = parse_message(json.dumps(message))
     if not isinstance(parsed, Event):
         # Not one the page would send: make it one (a known name and a usable progress).
-        parsed = parse_message(json.dumps({"type": "course", "event": "progress", "data": {"progress": draw(BIG_INTS)}}))
+        parsed = parse_message(
+            json.dumps({"type": "course", "event": "progress", "data": {"progress": draw(BIG_INTS)}})
+        )
     return parsed, draw(iso_times())
 
 
@@ -93,8 +129,11 @@ def reporting(database):
         store.close()
 
 
-@hsettings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                         HealthCheck.too_slow])
+@hsettings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(batches=st.lists(BATCHES, min_size=1, max_size=3), resend=st.booleans())
 def test_whatever_the_page_accepts_is_stored_or_refused_never_a_5xx(reporting, batches, resend):
     client, store, context = reporting
@@ -133,7 +172,7 @@ def _assert_consistent(store, learner, stored):
     assert sorted(row[3] for row in events) == sorted(stored)
     answers = [row for row in dump["quiz_answers"] if row[1] == learner]
     assert {row[3] for row in answers} <= stored
-    assert all(1 <= row[11] <= 2 ** 31 - 1 for row in answers)  # attempt
+    assert all(1 <= row[11] <= 2**31 - 1 for row in answers)  # attempt
     records = {r["learner"]: r for r in store.course_records("101")["records"]}
     if not stored:
         assert learner not in records

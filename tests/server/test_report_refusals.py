@@ -28,6 +28,7 @@ UNPLACEABLE_TIMES = [
 @pytest.fixture
 def clock():
     from .record_client import Clock
+
     return Clock(NOW)
 
 
@@ -46,13 +47,16 @@ def answers(store, learner="ada"):
     return records[learner]["answers"] if learner in records else []
 
 
-@pytest.mark.parametrize("attempt", [MAX_ATTEMPT + 1, 2 ** 63, 2 ** 64 + 5, 10 ** 40])
+@pytest.mark.parametrize("attempt", [MAX_ATTEMPT + 1, 2**63, 2**64 + 5, 10**40])
 def test_an_attempt_no_column_holds_is_refused_alone_and_the_batch_is_stored(client, context, store, attempt):
     token = context.issue_report_token("101", "ada")
     bad = event(2, "screen:answer", {"id": "q1", "answer": "4", "attempt": attempt}, T % 2)
     assert accepted_by_the_page(bad)
-    events = [event(1, "screen:start", {"id": "q1", "title": "Quiz"}, T % 1), bad,
-              event(3, "screen:answer", {"id": "q1", "answer": "5", "attempt": MAX_ATTEMPT}, T % 3)]
+    events = [
+        event(1, "screen:start", {"id": "q1", "title": "Quiz"}, T % 1),
+        bad,
+        event(3, "screen:answer", {"id": "q1", "answer": "5", "attempt": MAX_ATTEMPT}, T % 3),
+    ]
     answer = send(client, batch(token, events))
     assert answer.status == 200, answer
     assert answer.json["applied"] == 2 and answer.json["duplicates"] == 0
@@ -63,9 +67,11 @@ def test_an_attempt_no_column_holds_is_refused_alone_and_the_batch_is_stored(cli
 
 def test_a_retry_past_the_largest_attempt_is_refused_not_stored_as_an_overflow(client, context, store):
     token = context.issue_report_token("101", "ada")
-    events = [event(1, "screen:answer", {"id": "q1", "answer": "4", "attempt": MAX_ATTEMPT}, T % 1),
-              event(2, "screen:retry", {"id": "q1"}, T % 2),
-              event(3, "screen:answer", {"id": "q1", "answer": "5"}, T % 3)]
+    events = [
+        event(1, "screen:answer", {"id": "q1", "answer": "4", "attempt": MAX_ATTEMPT}, T % 1),
+        event(2, "screen:retry", {"id": "q1"}, T % 2),
+        event(3, "screen:answer", {"id": "q1", "answer": "5"}, T % 3),
+    ]
     answer = send(client, batch(token, events))
     assert answer.status == 200, answer
     assert [r["seq"] for r in answer.json["refused"]] == [2]
@@ -75,7 +81,10 @@ def test_a_retry_past_the_largest_attempt_is_refused_not_stored_as_an_overflow(c
 @pytest.mark.parametrize("time_text", UNPLACEABLE_TIMES)
 def test_an_event_time_before_1970_or_after_9998_is_refused_alone(client, context, store, time_text):
     token = context.issue_report_token("101", "ada")
-    events = [event(1, "course:progress", {"progress": 30}, T % 1), event(2, "course:progress", {"progress": 60}, time_text)]
+    events = [
+        event(1, "course:progress", {"progress": 30}, T % 1),
+        event(2, "course:progress", {"progress": 60}, time_text),
+    ]
     answer = send(client, batch(token, events))
     assert answer.status == 200, answer
     assert answer.json["applied"] == 1
@@ -107,12 +116,15 @@ def test_a_webhook_occurred_at_no_stored_time_can_be_is_400_and_stores_nothing(c
 
 def test_a_screen_id_longer_than_an_index_holds_is_refused_alone(client, context, store):
     from coursewire.server.evidence import MAX_SCREEN_ID_CHARS
+
     token = context.issue_report_token("101", "ada")
     # Four UTF-8 bytes a character, no repetition to compress: the largest a key gets.
     longest = "".join(chr(0x10000 + i * 7) for i in range(MAX_SCREEN_ID_CHARS))
     too_long = "".join(chr(0x10000 + i) for i in range(20000))
-    events = [event(1, "screen:answer", {"id": too_long, "answer": "a"}, T % 1),
-              event(2, "screen:answer", {"id": longest, "answer": "b"}, T % 2)]
+    events = [
+        event(1, "screen:answer", {"id": too_long, "answer": "a"}, T % 1),
+        event(2, "screen:answer", {"id": longest, "answer": "b"}, T % 2),
+    ]
     answer = send(client, batch(token, events))
     assert answer.status == 200, answer
     assert [r["seq"] for r in answer.json["refused"]] == [1] and "data.id" in answer.json["refused"][0]["error"]

@@ -64,12 +64,21 @@ def test_tokens_and_secrets_never_reach_a_log_line(store, caplog):
     context = Context(settings(), clock=lambda: NOW, store=store)
     client = WsgiClient(make_app(context=context))
     token = context.issue_report_token("101", "ada")
-    expired = Context(settings(), clock=lambda: NOW - 10 ** 6, store=store).issue_report_token("101", "ada")
+    expired = Context(settings(), clock=lambda: NOW - 10**6, store=store).issue_report_token("101", "ada")
     caplog.set_level(logging.DEBUG)
-    for body in (batch(token, [event(1, "course:start")]), batch(expired, [event(2, "course:start")]),
-                 batch(token + "x", [event(3, "course:start")]), batch(token, "not a list")):
+    for body in (
+        batch(token, [event(1, "course:start")]),
+        batch(expired, [event(2, "course:start")]),
+        batch(token + "x", [event(3, "course:start")]),
+        batch(token, "not a list"),
+    ):
         client.request("POST", "/api/events", body, {"Content-Type": "application/json"})
     text = caplog.text + repr(context.settings)
-    for secret in (token, expired, context.settings.token_secret, context.settings.webhook_secret,
-                   context.settings.admin_token):
+    for secret in (
+        token,
+        expired,
+        context.settings.token_secret,
+        context.settings.webhook_secret,
+        context.settings.admin_token,
+    ):
         assert secret not in text

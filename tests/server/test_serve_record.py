@@ -22,9 +22,24 @@ def start_serve_on(database, extra_args=()):
     env = server_env(database)
     env.pop("DATABASE_URL", None)
     env.pop("COURSEWIRE_DB", None)
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(port),
-                             "--harness-port", str(harness_port), "--db", database] + list(extra_args),
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(ROOT, "serve.py"),
+            "--port",
+            str(port),
+            "--harness-port",
+            str(harness_port),
+            "--db",
+            database,
+        ]
+        + list(extra_args),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     return proc, "http://127.0.0.1:%d" % port
 
 
@@ -44,8 +59,9 @@ def test_serve_py_records_deliveries_in_the_database_named_by_db(database):
         body = delivery_body("course.completed", course="101", learner="ada")
         answer = http_request(base, "POST", "/webhooks/coassemble", body, delivery_headers(body))
         assert (answer.status, answer.json) == (200, {"status": "applied"})
-        page = http_request(base, "GET", "/api/records?course=101",
-                            headers={"Authorization": "Bearer " + ADMIN_TOKEN}).json
+        page = http_request(
+            base, "GET", "/api/records?course=101", headers={"Authorization": "Bearer " + ADMIN_TOKEN}
+        ).json
         assert [(r["learner"], r["status"]) for r in page["records"]] == [("ada", "completed_verified")]
     finally:
         proc.terminate()

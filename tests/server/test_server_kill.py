@@ -84,8 +84,13 @@ def test_a_killed_server_loses_nothing_it_acknowledged_and_applies_nothing_twice
                 delivery = "d-%d-%03d" % (sender, n)
                 body = delivery_body("course.completed", course="kill", learner="webhook-%d-%03d" % (sender, n))
                 answer = send_until_acknowledged(
-                    holder, "POST", "/webhooks/coassemble",
-                    lambda body=body, delivery=delivery: (body, delivery_headers(body, delivery=delivery)), ledger, deadline)
+                    holder,
+                    "POST",
+                    "/webhooks/coassemble",
+                    lambda body=body, delivery=delivery: (body, delivery_headers(body, delivery=delivery)),
+                    ledger,
+                    deadline,
+                )
                 with ledger.lock:
                     ledger.acked_deliveries.setdefault(delivery, []).append(answer.json["status"])
         except Exception as error:
@@ -96,21 +101,30 @@ def test_a_killed_server_loses_nothing_it_acknowledged_and_applies_nothing_twice
         try:
             for n in range(BATCHES_EACH):
                 seqs = range(n * EVENTS_PER_BATCH + 1, (n + 1) * EVENTS_PER_BATCH + 1)
-                events = [event(seq, "course:progress", {"progress": seq % 101}) if seq % 2 else
-                          event(seq, "screen:answer", {"id": "q%d" % seq, "answer": "a", "correct": True})
-                          for seq in seqs]
+                events = [
+                    event(seq, "course:progress", {"progress": seq % 101})
+                    if seq % 2
+                    else event(seq, "screen:answer", {"id": "q%d" % seq, "answer": "a", "correct": True})
+                    for seq in seqs
+                ]
                 body = batch(tokens[learner], events, session=session)
                 answer = send_until_acknowledged(
-                    holder, "POST", "/api/events", lambda body=body: (body, {"Content-Type": "application/json"}),
-                    ledger, deadline)
+                    holder,
+                    "POST",
+                    "/api/events",
+                    lambda body=body: (body, {"Content-Type": "application/json"}),
+                    ledger,
+                    deadline,
+                )
                 with ledger.lock:
                     ledger.applied_events += answer.json["applied"]
                     ledger.acked_events.update((learner, session, seq) for seq in seqs)
         except Exception as error:
             errors.append(error)
 
-    threads = ([threading.Thread(target=deliveries, args=(s,)) for s in range(DELIVERY_SENDERS)]
-               + [threading.Thread(target=reports, args=(s,)) for s in range(REPORT_SENDERS)])
+    threads = [threading.Thread(target=deliveries, args=(s,)) for s in range(DELIVERY_SENDERS)] + [
+        threading.Thread(target=reports, args=(s,)) for s in range(REPORT_SENDERS)
+    ]
     total = DELIVERY_SENDERS * DELIVERIES_EACH + REPORT_SENDERS * BATCHES_EACH
     started = time.time()
     for t in threads:
@@ -129,8 +143,7 @@ def test_a_killed_server_loses_nothing_it_acknowledged_and_applies_nothing_twice
             # While the server is dead: is everything it acknowledged on disk?
             lost_at_kills += _missing(database, acked_deliveries_at_kill, acked_events_at_kill)
             server = Gunicorn(database, workers=2, port=server.port, log_path=log).start()
-            kills.append((killed_at, len(acked_deliveries_at_kill), len(acked_events_at_kill),
-                          time.time() - started))
+            kills.append((killed_at, len(acked_deliveries_at_kill), len(acked_events_at_kill), time.time() - started))
         for t in threads:
             t.join(RUN_LIMIT_S)
     finally:
@@ -155,8 +168,9 @@ def test_a_killed_server_loses_nothing_it_acknowledged_and_applies_nothing_twice
         events_by_learner[row[1]] = events_by_learner.get(row[1], 0) + 1
     for row in dump["quiz_answers"]:
         answers_by_learner[row[1]] = answers_by_learner.get(row[1], 0) + 1
-    double_applied = [learner for learner, count in events_by_learner.items()
-                      if records[learner]["reported_events"] != count]
+    double_applied = [
+        learner for learner, count in events_by_learner.items() if records[learner]["reported_events"] != count
+    ]
     expected_events = BATCHES_EACH * EVENTS_PER_BATCH
     assert events_by_learner == {"learner-%d" % s: expected_events for s in range(REPORT_SENDERS)}
     assert answers_by_learner == {"learner-%d" % s: expected_events // 2 for s in range(REPORT_SENDERS)}
@@ -169,17 +183,24 @@ def test_a_killed_server_loses_nothing_it_acknowledged_and_applies_nothing_twice
     # Committed just before a kill but never answered: the retry is answered "duplicate".
     events_in_flight = len(dump["reported_events"]) - ledger.applied_events
     deliveries_in_flight = sum(1 for answers in ledger.acked_deliveries.values() if "applied" not in answers)
-    lines = ["kill %d after %.2f s (%d deliveries, %d events acknowledged so far), back up after %.2f s"
-             % ((n + 1,) + kill) for n, kill in enumerate(kills)]
-    print_figures(capsys, "SIGKILL x%d mid-run on %s (gunicorn, 2 workers)" % (len(kills), backend), lines + [
-        "acknowledged: %d deliveries, %d events (%d requests; %d unacknowledged and retried)"
-        % (len(ledger.acked_deliveries), len(ledger.acked_events), ledger.attempts, ledger.refused),
-        "applied: %d deliveries, %d events; committed but unanswered at a kill, then answered duplicate:"
-        " %d deliveries, %d events" % (len(dump["webhook_deliveries"]), len(dump["reported_events"]),
-                                       deliveries_in_flight, events_in_flight),
-        "lost = %d (checked at each kill: %d), duplicates = %d"
-        % (lost_at_end, lost_at_kills, len(applied_twice) + len(double_applied)),
-    ])
+    lines = [
+        "kill %d after %.2f s (%d deliveries, %d events acknowledged so far), back up after %.2f s" % ((n + 1,) + kill)
+        for n, kill in enumerate(kills)
+    ]
+    print_figures(
+        capsys,
+        "SIGKILL x%d mid-run on %s (gunicorn, 2 workers)" % (len(kills), backend),
+        lines
+        + [
+            "acknowledged: %d deliveries, %d events (%d requests; %d unacknowledged and retried)"
+            % (len(ledger.acked_deliveries), len(ledger.acked_events), ledger.attempts, ledger.refused),
+            "applied: %d deliveries, %d events; committed but unanswered at a kill, then answered duplicate:"
+            " %d deliveries, %d events"
+            % (len(dump["webhook_deliveries"]), len(dump["reported_events"]), deliveries_in_flight, events_in_flight),
+            "lost = %d (checked at each kill: %d), duplicates = %d"
+            % (lost_at_end, lost_at_kills, len(applied_twice) + len(double_applied)),
+        ],
+    )
 
 
 def _missing(database, deliveries, events):

@@ -20,8 +20,12 @@ def test_1000_deliveries_from_20_senders_with_10_percent_repeats(database, backe
     rng = random.Random(13)
     distinct = []
     for n in range(DELIVERIES - REPEATS):
-        body = delivery_body("course.completed", course="load", learner="learner-%04d" % n,
-                             occurred_at="2026-11-28T08:%02d:%02d.000Z" % (n // 60 % 60, n % 60))
+        body = delivery_body(
+            "course.completed",
+            course="load",
+            learner="learner-%04d" % n,
+            occurred_at="2026-11-28T08:%02d:%02d.000Z" % (n // 60 % 60, n % 60),
+        )
         distinct.append((body, "delivery-%04d" % n))
     work = distinct + [rng.choice(distinct) for _ in range(REPEATS)]
     rng.shuffle(work)
@@ -41,8 +45,14 @@ def test_1000_deliveries_from_20_senders_with_10_percent_repeats(database, backe
                 return
             started = time.perf_counter()
             try:
-                answer = http_request(server.base, "POST", "/webhooks/coassemble", body,
-                                      delivery_headers(body, delivery=delivery), timeout=60)
+                answer = http_request(
+                    server.base,
+                    "POST",
+                    "/webhooks/coassemble",
+                    body,
+                    delivery_headers(body, delivery=delivery),
+                    timeout=60,
+                )
             except OSError as error:
                 with lock:
                     failures.append(repr(error))
@@ -81,12 +91,20 @@ def test_1000_deliveries_from_20_senders_with_10_percent_repeats(database, backe
     assert all(r["status"] == "completed_verified" for r in page["records"])
     assert page["cursor"] == DELIVERIES - REPEATS  # one change per applied delivery, none per repeat
 
-    print_figures(capsys, "webhook load on %s through gunicorn (2 workers)" % backend, [
-        "%d deliveries (%d distinct, %d repeats) from %d senders in %.2f s: %.0f deliveries/s"
-        % (DELIVERIES, DELIVERIES - REPEATS, REPEATS, SENDERS, elapsed, DELIVERIES / elapsed),
-        "latency p50 %.1f ms, p95 %.1f ms, max %.1f ms" % (
-            percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000, max(latencies) * 1000),
-        "applied %d, answered duplicate %d, stored deliveries %d, records %d"
-        % (outcomes.count("applied"), outcomes.count("duplicate"), len(dump["webhook_deliveries"]),
-           len(page["records"])),
-    ])
+    print_figures(
+        capsys,
+        "webhook load on %s through gunicorn (2 workers)" % backend,
+        [
+            "%d deliveries (%d distinct, %d repeats) from %d senders in %.2f s: %.0f deliveries/s"
+            % (DELIVERIES, DELIVERIES - REPEATS, REPEATS, SENDERS, elapsed, DELIVERIES / elapsed),
+            "latency p50 %.1f ms, p95 %.1f ms, max %.1f ms"
+            % (percentile(latencies, 0.5) * 1000, percentile(latencies, 0.95) * 1000, max(latencies) * 1000),
+            "applied %d, answered duplicate %d, stored deliveries %d, records %d"
+            % (
+                outcomes.count("applied"),
+                outcomes.count("duplicate"),
+                len(dump["webhook_deliveries"]),
+                len(page["records"]),
+            ),
+        ],
+    )

@@ -49,14 +49,18 @@ def test_webhooks_reports_and_records_under_gunicorn(server, database):
     finally:
         store.close()
     events = batch(token, [event(1, "course:start"), event(2, "course:progress", {"progress": 55})])
-    for content_type, expected in (("application/json", {"applied": 2, "duplicates": 0}),
-                                   ("text/plain;charset=UTF-8", {"applied": 0, "duplicates": 2})):
+    for content_type, expected in (
+        ("application/json", {"applied": 2, "duplicates": 0}),
+        ("text/plain;charset=UTF-8", {"applied": 0, "duplicates": 2}),
+    ):
         answer = http_request(server.base, "POST", "/api/events", events, {"Content-Type": content_type})
         assert (answer.status, answer.json) == (200, expected)
 
     unauthorised = http_request(server.base, "GET", "/api/records?course=101")
     assert unauthorised.status == 401
-    answer = http_request(server.base, "GET", "/api/records?course=101", headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+    answer = http_request(
+        server.base, "GET", "/api/records?course=101", headers={"Authorization": "Bearer " + ADMIN_TOKEN}
+    )
     (ada,) = answer.json["records"]
     assert (ada["learner"], ada["progress"], ada["verified_commenced_at"] is not None) == ("ada", 55, True)
 
@@ -69,8 +73,10 @@ def test_webhooks_reports_and_records_under_gunicorn(server, database):
 
 def test_a_body_announced_over_1_mib_is_refused_413_before_it_is_read(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(b"POST /webhooks/coassemble HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: %d\r\n\r\n" % (1024 * 1024 + 1))
+        sock.sendall(
+            b"POST /webhooks/coassemble HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % (1024 * 1024 + 1)
+        )
         answer = b""
         while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
             chunk = sock.recv(65536)
@@ -84,12 +90,14 @@ def test_a_body_announced_over_1_mib_is_refused_413_before_it_is_read(server):
 
 def test_a_chunked_delivery_is_read_and_verified_like_any_other(server):
     import http.client
+
     body = delivery_body("course.commenced", course="101", learner="chunked")
     headers = delivery_headers(body)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     try:
-        conn.request("POST", "/webhooks/coassemble", body=iter([body[:100], body[100:]]), headers=headers,
-                     encode_chunked=True)
+        conn.request(
+            "POST", "/webhooks/coassemble", body=iter([body[:100], body[100:]]), headers=headers, encode_chunked=True
+        )
         response = conn.getresponse()
         assert (response.status, json.loads(response.read())) == (200, {"status": "applied"})
     finally:

@@ -22,8 +22,9 @@ def clock():
 
 
 def sign_in(client, token=ADMIN_TOKEN, headers=None):
-    return client.request("POST", "/api/staff-session", json.dumps({"token": token}).encode(),
-                          dict(JSON, **(headers or {})))
+    return client.request(
+        "POST", "/api/staff-session", json.dumps({"token": token}).encode(), dict(JSON, **(headers or {}))
+    )
 
 
 def cookie_of(answer):
@@ -43,8 +44,9 @@ def records(client, cookie=None, headers=None, query="course=101"):
 
 def report_progress(client, context, learner="ada", progress=40):
     token = context.issue_report_token("101", learner)
-    answer = client.request("POST", "/api/events", batch(token, [event(1, "course:progress", {"progress": progress})]),
-                            JSON)
+    answer = client.request(
+        "POST", "/api/events", batch(token, [event(1, "course:progress", {"progress": progress})]), JSON
+    )
     assert answer.status == 200, answer
 
 
@@ -70,11 +72,16 @@ def test_the_records_are_reachable_with_the_cookie(client, context):
     answer = records(client, value)
     assert answer.status == 200, answer
     assert [(r["learner"], r["progress"]) for r in answer.json["records"]] == [("ada", 40)]
-    status = client.request("GET", "/api/staff-session", headers={"Cookie": "%s=%s" % (staff_session.COOKIE_NAME, value)})
+    status = client.request(
+        "GET", "/api/staff-session", headers={"Cookie": "%s=%s" % (staff_session.COOKIE_NAME, value)}
+    )
     assert status.json == {"signed_in": True, "expires_at": "2027-01-15T20:00:00Z"}
     # Beside other cookies, and when the browser also sends a stale one of the same name.
-    many = "theme=dark; %s=cws1.stale.cookie; %s=%s; lang=en" % (staff_session.COOKIE_NAME, staff_session.COOKIE_NAME,
-                                                                  value)
+    many = "theme=dark; %s=cws1.stale.cookie; %s=%s; lang=en" % (
+        staff_session.COOKIE_NAME,
+        staff_session.COOKIE_NAME,
+        value,
+    )
     assert client.request("GET", "/api/records", query="course=101", headers={"Cookie": many}).status == 200
 
 
@@ -84,8 +91,19 @@ def test_without_a_session_the_page_can_ask_without_getting_a_401(client):
     assert "Set-Cookie" not in answer.headers
 
 
-@pytest.mark.parametrize("token", ["wrong", ADMIN_TOKEN[:-1], ADMIN_TOKEN + "x", " " + ADMIN_TOKEN, ADMIN_TOKEN.upper(),
-                                   "Bearer " + ADMIN_TOKEN, TOKEN_SECRET, "é" * 30])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "wrong",
+        ADMIN_TOKEN[:-1],
+        ADMIN_TOKEN + "x",
+        " " + ADMIN_TOKEN,
+        ADMIN_TOKEN.upper(),
+        "Bearer " + ADMIN_TOKEN,
+        TOKEN_SECRET,
+        "é" * 30,
+    ],
+)
 def test_a_wrong_token_is_refused_401_in_one_sentence_and_sets_no_cookie(client, context, token, caplog):
     report_progress(client, context)
     with caplog.at_level(logging.DEBUG):
@@ -96,21 +114,28 @@ def test_a_wrong_token_is_refused_401_in_one_sentence_and_sets_no_cookie(client,
     assert token not in caplog.text and ADMIN_TOKEN not in caplog.text
 
 
-@pytest.mark.parametrize("body, headers, status", [
-    (b'{"token": ""}', JSON, 400),
-    (b'{"token": 12345}', JSON, 400),
-    (b'{"token": null}', JSON, 400),
-    (b"{}", JSON, 400),
-    (('{"token": "%s", "admin": true}' % ADMIN_TOKEN).encode(), JSON, 400),
-    (b"token=" + ADMIN_TOKEN.encode(), {"Content-Type": "application/x-www-form-urlencoded"}, 415),
-    (('{"token": "%s"}' % ADMIN_TOKEN).encode(), {"Content-Type": "text/plain"}, 415),
-    (b"not json", JSON, 400),
-    (b"[]", JSON, 400),
-    (json.dumps({"token": "x" * 5000}).encode(), JSON, 413),
-    (json.dumps({"token": "x" * 2000}).encode(), JSON, 400),
-    (('{"token": "%s"}' % ADMIN_TOKEN).encode(), dict(JSON, Origin="http://evil.example", Host="127.0.0.1:8000"), 403),
-    (('{"token": "%s"}' % ADMIN_TOKEN).encode(), dict(JSON, Origin="null", Host="127.0.0.1:8000"), 403),
-])
+@pytest.mark.parametrize(
+    "body, headers, status",
+    [
+        (b'{"token": ""}', JSON, 400),
+        (b'{"token": 12345}', JSON, 400),
+        (b'{"token": null}', JSON, 400),
+        (b"{}", JSON, 400),
+        (('{"token": "%s", "admin": true}' % ADMIN_TOKEN).encode(), JSON, 400),
+        (b"token=" + ADMIN_TOKEN.encode(), {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+        (('{"token": "%s"}' % ADMIN_TOKEN).encode(), {"Content-Type": "text/plain"}, 415),
+        (b"not json", JSON, 400),
+        (b"[]", JSON, 400),
+        (json.dumps({"token": "x" * 5000}).encode(), JSON, 413),
+        (json.dumps({"token": "x" * 2000}).encode(), JSON, 400),
+        (
+            ('{"token": "%s"}' % ADMIN_TOKEN).encode(),
+            dict(JSON, Origin="http://evil.example", Host="127.0.0.1:8000"),
+            403,
+        ),
+        (('{"token": "%s"}' % ADMIN_TOKEN).encode(), dict(JSON, Origin="null", Host="127.0.0.1:8000"), 403),
+    ],
+)
 def test_a_bad_sign_in_is_refused_with_its_status_and_one_sentence(client, body, headers, status):
     answer = client.request("POST", "/api/staff-session", body, headers)
     assert answer.status == status, answer
@@ -132,20 +157,32 @@ def test_an_expired_session_is_refused_and_the_page_is_told_to_sign_in_again(cli
     answer = records(client, value)
     assert answer.status == 401
     assert answer.json == {"error": "Your staff session has expired: sign in again."}
-    assert client.request("GET", "/api/staff-session",
-                          headers={"Cookie": "%s=%s" % (staff_session.COOKIE_NAME, value)}).json == {"signed_in": False}
+    assert client.request(
+        "GET", "/api/staff-session", headers={"Cookie": "%s=%s" % (staff_session.COOKIE_NAME, value)}
+    ).json == {"signed_in": False}
 
 
 def _tampered(value):
-    body, mac = value[len("cws1."):].split(".")
+    body, mac = value[len("cws1.") :].split(".")
     claims = json.loads(staff_session._unb64(body))
-    claims["x"] += 10 ** 6  # a longer session, with the old signature
+    claims["x"] += 10**6  # a longer session, with the old signature
     return "cws1." + staff_session._b64(json.dumps(claims).encode()) + "." + mac
 
 
-@pytest.mark.parametrize("forge", [
-    "admin token itself", "bearer form", "tampered expiry", "other secret", "rotated admin token", "empty", "garbage",
-    "flipped mac", "huge"])
+@pytest.mark.parametrize(
+    "forge",
+    [
+        "admin token itself",
+        "bearer form",
+        "tampered expiry",
+        "other secret",
+        "rotated admin token",
+        "empty",
+        "garbage",
+        "flipped mac",
+        "huge",
+    ],
+)
 def test_a_forged_or_foreign_cookie_is_refused_401(client, forge):
     value, _ = cookie_of(sign_in(client))
     cookie = {
@@ -161,13 +198,22 @@ def test_a_forged_or_foreign_cookie_is_refused_401(client, forge):
     }[forge]
     answer = records(client, cookie)
     assert answer.status == 401, answer
-    assert answer.json["error"] in ("Your staff session is not valid: sign in again.",
-                                    "Sign in as staff on the report page, or send Authorization: Bearer and the admin token.")
+    assert answer.json["error"] in (
+        "Your staff session is not valid: sign in again.",
+        "Sign in as staff on the report page, or send Authorization: Bearer and the admin token.",
+    )
     assert answer.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("query", ["course=101&token=%s" % ADMIN_TOKEN, "course=101&access_token=%s" % ADMIN_TOKEN,
-                                   "course=101&admin_token=%s" % ADMIN_TOKEN, "course=101&authorization=Bearer+%s" % ADMIN_TOKEN])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "course=101&token=%s" % ADMIN_TOKEN,
+        "course=101&access_token=%s" % ADMIN_TOKEN,
+        "course=101&admin_token=%s" % ADMIN_TOKEN,
+        "course=101&authorization=Bearer+%s" % ADMIN_TOKEN,
+    ],
+)
 def test_the_admin_token_in_the_url_opens_nothing(client, context, query):
     report_progress(client, context)
     answer = records(client, query=query)
@@ -189,7 +235,9 @@ def test_signing_out_clears_the_cookie(client):
     value, attributes = cookie_of(answer)
     assert value == "" and "Max-Age=0" in attributes
     assert {"Path=/api", "HttpOnly", "SameSite=Strict"} <= set(attributes)  # the same cookie, or it would not clear
-    refused = client.request("DELETE", "/api/staff-session", headers={"Origin": "http://evil.example", "Host": "127.0.0.1"})
+    refused = client.request(
+        "DELETE", "/api/staff-session", headers={"Origin": "http://evil.example", "Host": "127.0.0.1"}
+    )
     assert refused.status == 403 and "Set-Cookie" not in refused.headers
 
 

@@ -64,20 +64,24 @@ def test_course_created_records_the_course_and_its_title(client, store):
     assert post(client, body, delivery_headers(body)).json == {"status": "applied"}
     dump = store.dump()
     assert [(c, t, at) for c, t, at, _ in dump["courses"]] == [
-        ("safety-2", "Safety, second edition", "2026-11-28T08:00:00.000Z")]
+        ("safety-2", "Safety, second edition", "2026-11-28T08:00:00.000Z")
+    ]
     assert dump["records"] == []
     # Visible to staff: the course's title, before any learner has a record.
-    answer = client.request("GET", "/api/records", headers={"Authorization": "Bearer " + ADMIN_TOKEN},
-                            query="course=safety-2")
+    answer = client.request(
+        "GET", "/api/records", headers={"Authorization": "Bearer " + ADMIN_TOKEN}, query="course=safety-2"
+    )
     assert (answer.json["title"], answer.json["records"]) == ("Safety, second edition", [])
     # Another delivery for the course (a re-send with an earlier time): the earliest created time is kept.
-    body = delivery_body("course.created", course="safety-2", title="Safety, second edition",
-                         occurred_at="2026-11-27T08:00:00Z")
+    body = delivery_body(
+        "course.created", course="safety-2", title="Safety, second edition", occurred_at="2026-11-27T08:00:00Z"
+    )
     assert post(client, body, delivery_headers(body)).json == {"status": "applied"}
     assert [at for _, _, at, _ in store.dump()["courses"]] == ["2026-11-27T08:00:00.000Z"]
     # Stored whole, like every verified delivery, with no learner (a course event names none).
     assert [(row[1], row[2], row[4]) for row in store.dump()["webhook_deliveries"]] == [
-        ("course.created", "applied", None)] * 2
+        ("course.created", "applied", None)
+    ] * 2
 
 
 def test_an_unknown_event_type_is_stored_and_ignored(client, store):
@@ -88,10 +92,12 @@ def test_an_unknown_event_type_is_stored_and_ignored(client, store):
     assert (answer.status, answer.json) == (202, {"status": "ignored"})
     after = store.dump()
     assert [(row[0], row[1], row[2]) for row in after["webhook_deliveries"]] == [
-        (headers["X-Coassemble-Delivery"], "course.archived", "ignored")]
+        (headers["X-Coassemble-Delivery"], "course.archived", "ignored")
+    ]
     assert after["webhook_deliveries"][0][-1] == body.decode()
-    assert {k: v for k, v in after.items() if k != "webhook_deliveries"} == \
-           {k: v for k, v in before.items() if k != "webhook_deliveries"}
+    assert {k: v for k, v in after.items() if k != "webhook_deliveries"} == {
+        k: v for k, v in before.items() if k != "webhook_deliveries"
+    }
     assert post(client, body, headers).json == {"status": "duplicate"}
 
 
@@ -122,7 +128,7 @@ def _hostile_cases():
     moved = delivery_headers(good)
     moved["X-Coassemble-Timestamp"] = str(int(moved["X-Coassemble-Timestamp"]) + 1)  # not what was signed
     bare = delivery_headers(good)
-    bare["X-Coassemble-Signature"] = bare["X-Coassemble-Signature"][len("sha256="):]
+    bare["X-Coassemble-Signature"] = bare["X-Coassemble-Signature"][len("sha256=") :]
     big = b'{"type": "course.completed", "pad": "' + b"x" * (1024 * 1024) + b'"}'
     return {
         "forged signature": (good, forged, 401),
@@ -144,9 +150,14 @@ def _hostile_cases():
         "empty body": signed(b"") + (400,),
         "not UTF-8": signed(b'{"type": "course.completed", "x": "\xff"}') + (400,),
         "no type": signed(json.dumps({"data": {}}).encode()) + (400,),
-        "no tracking": signed(json.dumps({"type": "course.completed", "data": {"course": {"id": 1}}}).encode()) + (400,),
-        "no learner identifier": signed(json.dumps({"type": "course.commenced", "data": {
-            "course": {"id": 1}, "tracking": {"email": "a@b"}}}).encode()) + (400,),
+        "no tracking": signed(json.dumps({"type": "course.completed", "data": {"course": {"id": 1}}}).encode())
+        + (400,),
+        "no learner identifier": signed(
+            json.dumps(
+                {"type": "course.commenced", "data": {"course": {"id": 1}, "tracking": {"email": "a@b"}}}
+            ).encode()
+        )
+        + (400,),
         "course id not a slug": signed(delivery_body(course="1; DROP TABLE records")) + (400,),
         "occurredAt not a time": signed(delivery_body(occurred_at="'; DROP TABLE records; --")) + (400,),
         "NUL in a string": signed(delivery_body(title="a\u0000b")) + (400,),
@@ -184,7 +195,12 @@ def test_without_a_webhook_secret_the_receiver_answers_503_and_stores_nothing(st
     assert store.dump() == before
 
 
-HOSTILE_TEXT = ["'; DROP TABLE records; --", "<script>alert('x')</script>", "\" OR 1=1 --", "<img src=x onerror=alert(1)>"]
+HOSTILE_TEXT = [
+    "'; DROP TABLE records; --",
+    "<script>alert('x')</script>",
+    "\" OR 1=1 --",
+    "<img src=x onerror=alert(1)>",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXT)
@@ -193,10 +209,21 @@ def test_sql_and_markup_in_every_field_are_stored_verbatim_and_change_nothing_el
     assert post(client, seed, delivery_headers(seed)).status == 200
     before = store.dump()
     message = {
-        "id": text, "type": "course.completed", "occurredAt": "2026-11-28T08:00:00Z", "workspaceId": text,
-        "data": {"course": {"id": "101", "title": text, "key": text, "clientIdentifier": text},
-                 "tracking": {"id": text, "identifier": text, "email": text, "commenced": text,
-                              "completed": text, "totalTime": text}},
+        "id": text,
+        "type": "course.completed",
+        "occurredAt": "2026-11-28T08:00:00Z",
+        "workspaceId": text,
+        "data": {
+            "course": {"id": "101", "title": text, "key": text, "clientIdentifier": text},
+            "tracking": {
+                "id": text,
+                "identifier": text,
+                "email": text,
+                "commenced": text,
+                "completed": text,
+                "totalTime": text,
+            },
+        },
         text: text,
     }
     body = json.dumps(message).encode()

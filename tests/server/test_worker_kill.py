@@ -50,8 +50,9 @@ def test_two_workers_one_killed_mid_check_finish_every_check_exactly_once(databa
     store.check_delay_s = 0  # due at once
     for learner in LEARNERS:
         coassemble.api.seed_tracking(101, learner, commenced=T_DONE, completed=T_DONE, score=75, passed=True)
-        store.record_events("101", learner, "session-0001", [ReportedEvent(1, "course:completed", {}, T_REPORTED)],
-                            T_REPORTED)
+        store.record_events(
+            "101", learner, "session-0001", [ReportedEvent(1, "course:completed", {}, T_REPORTED)], T_REPORTED
+        )
     assert len([c for c in store.pending_checks() if c["done_at"] is None]) == len(LEARNERS)
 
     # Count every trackings request per learner; hold the first one for HELD open.
@@ -68,11 +69,22 @@ def test_two_workers_one_killed_mid_check_finish_every_check_exactly_once(databa
         if hold:
             release.wait(DEADLINE_S)
         return answer(environ)
+
     coassemble.api.routes[route] = counting
 
     env = server_env(database, **coassemble.env())
-    command = [sys.executable, "-m", "coursewire", "worker", "--poll", "0.1", "--lease", str(LEASE_S),
-               "--sweep-every", "0"]
+    command = [
+        sys.executable,
+        "-m",
+        "coursewire",
+        "worker",
+        "--poll",
+        "0.1",
+        "--lease",
+        str(LEASE_S),
+        "--sweep-every",
+        "0",
+    ]
     logs = {name: open(str(tmp_path / ("%s.log" % name)), "w+") for name in ("a", "b")}
     workers = {}
     deadline = time.time() + DEADLINE_S
@@ -83,13 +95,19 @@ def test_two_workers_one_killed_mid_check_finish_every_check_exactly_once(databa
         assert done_by_a == LEARNERS[:5]
 
         workers["b"] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs["b"], stderr=subprocess.STDOUT)
-        wait_for("worker B to finish some checks",
-                 lambda: sum(1 for c in store.pending_checks() if c["done_at"] is not None) >= 10, deadline)
+        wait_for(
+            "worker B to finish some checks",
+            lambda: sum(1 for c in store.pending_checks() if c["done_at"] is not None) >= 10,
+            deadline,
+        )
         workers["a"].kill()  # SIGKILL: no shutdown code runs, its claim on HELD stays behind
         assert workers["a"].wait(30) == -9
 
-        wait_for("every check to be finished",
-                 lambda: all(c["done_at"] is not None for c in store.pending_checks()), deadline)
+        wait_for(
+            "every check to be finished",
+            lambda: all(c["done_at"] is not None for c in store.pending_checks()),
+            deadline,
+        )
         workers["b"].terminate()  # SIGTERM: finishes the check in hand, then says what it did
         assert workers["b"].wait(30) == 0
     finally:
@@ -108,8 +126,11 @@ def test_two_workers_one_killed_mid_check_finish_every_check_exactly_once(databa
     store.close()
     # None lost: every check finished, each record verified with Coassemble's time and score.
     assert [(c["learner"], c["outcome"]) for c in checks] == [(learner, "verified") for learner in LEARNERS]
-    assert all((records[learner]["status"], records[learner]["verified_completed_at"], records[learner]["verified_score"])
-               == ("completed_verified", T_DONE, 75) for learner in LEARNERS)
+    assert all(
+        (records[learner]["status"], records[learner]["verified_completed_at"], records[learner]["verified_score"])
+        == ("completed_verified", T_DONE, 75)
+        for learner in LEARNERS
+    )
     # Each done once: Coassemble was asked once per learner, except the check the dead worker held,
     # which worker B took over after its lease (its attempt count says the second claim).
     assert asked[HELD] == 2 and all(asked[learner] == 1 for learner in LEARNERS if learner != HELD), asked

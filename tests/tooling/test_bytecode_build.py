@@ -15,8 +15,7 @@ from serving import ROOT
 sys.path.insert(0, ROOT)
 from coursewire import deploy  # noqa: E402
 
-MICROPYTHON = os.path.join(ROOT, "node_modules", "@micropython", "micropython-webassembly-pyscript",
-                           "micropython.mjs")
+MICROPYTHON = os.path.join(ROOT, "node_modules", "@micropython", "micropython-webassembly-pyscript", "micropython.mjs")
 
 RUN_BYTECODE = r"""
 import fs from "fs";
@@ -57,8 +56,9 @@ def test_a_bytecode_build_maps_every_library_file_to_its_bytecode(tmp_path):
     written = deploy.build(dest, "https://coursewire.example/", ("mpy",), bytecode=True)
     with open(os.path.join(dest, "coursewire", "mpy.toml"), "rb") as f:
         config = tomllib.load(f)
-    assert config["files"] and all(source.endswith(".mpy") and target.endswith(".mpy")
-                                   for source, target in config["files"].items())
+    assert config["files"] and all(
+        source.endswith(".mpy") and target.endswith(".mpy") for source, target in config["files"].items()
+    )
     for source in config["files"]:
         assert os.path.getsize(os.path.join(dest, "coursewire", source)) > 0, source
     assert config["interpreter"] == "https://coursewire.example/runtime/micropython/micropython.mjs"
@@ -88,11 +88,27 @@ def test_the_bytecode_runs_on_the_pinned_micropython(tmp_path):
 def test_serve_build_says_in_one_sentence_when_mpy_cross_is_not_1_27(tmp_path, monkeypatch):
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "mpy-cross").write_text("#!/bin/sh\necho 'MicroPython v1.22.0 on 2024-01-01; mpy-cross emitting mpy v6.2'\n")
+    (fake / "mpy-cross").write_text(
+        "#!/bin/sh\necho 'MicroPython v1.22.0 on 2024-01-01; mpy-cross emitting mpy v6.2'\n"
+    )
     (fake / "mpy-cross").chmod(0o755)
     monkeypatch.setenv("PATH", str(fake) + os.pathsep + os.environ["PATH"])
-    done = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py"), "build", str(tmp_path / "d"),
-                           "--base-url", "https://coursewire.example/", "--runtime", "mpy", "--bytecode"],
-                          capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    done = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "serve.py"),
+            "build",
+            str(tmp_path / "d"),
+            "--base-url",
+            "https://coursewire.example/",
+            "--runtime",
+            "mpy",
+            "--bytecode",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+    )
     assert done.returncode != 0
     assert "--bytecode needs mpy-cross 1.27.0" in done.stderr and "Traceback" not in done.stderr

@@ -78,8 +78,10 @@ def test_every_interpreter_path_is_relative_to_its_config_and_exists_once_instal
 
 def test_serve_makes_the_interpreter_absolute_and_scheme_relative(servers):
     host = servers.app.split("//", 1)[1]
-    for path, runtime in (("/mpy.toml", "micropython/micropython.mjs"),
-                          ("/coursewire/pyscript.toml", "pyodide/pyodide.mjs")):
+    for path, runtime in (
+        ("/mpy.toml", "micropython/micropython.mjs"),
+        ("/coursewire/pyscript.toml", "pyodide/pyodide.mjs"),
+    ):
         with urllib.request.urlopen(servers.app + path) as response:
             text = response.read().decode()
         # Scheme-relative: a page behind an HTTPS proxy asks for HTTPS, never mixed content.

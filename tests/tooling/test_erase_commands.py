@@ -51,6 +51,7 @@ def served():
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return "http://127.0.0.1:%d" % server.server_address[1]
+
     yield serve
     for server in servers:
         server.shutdown()
@@ -65,8 +66,14 @@ def coassemble(served):
 def coursewire(*args, env=None):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("COASSEMBLE_", "COURSEWIRE_", "DATABASE_URL"))}
     clean.update(PYTHONPATH=ROOT, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "coursewire"] + list(args), cwd=ROOT, env=clean,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "coursewire"] + list(args),
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def coassemble_env(url):
@@ -98,22 +105,30 @@ def test_register_prints_the_secret_once_and_deliveries_verify_with_it(coassembl
     done = coursewire("webhooks", "register", receiver + "/webhooks/coassemble", env=env)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == ("Registered webhook endpoint 1 for %s/webhooks/coassemble "
-                        "(course.created, course.commenced, course.completed)." % receiver)
+    assert lines[0] == (
+        "Registered webhook endpoint 1 for %s/webhooks/coassemble "
+        "(course.created, course.commenced, course.completed)." % receiver
+    )
     secret = lines[3].strip()
     assert secret.startswith("whsec_") and done.stdout.count(secret) == 2  # the value, and the line to store it
     assert 'COASSEMBLE_WEBHOOK_SECRET="<the secrets already there> %s"' % secret in done.stdout
     # Listed without its secret.
     listed = coursewire("webhooks", "list", env=env)
-    assert listed.stdout == "1  enabled   %s/webhooks/coassemble  course.created, course.commenced, course.completed\n" \
-        % receiver and secret not in listed.stdout
+    assert (
+        listed.stdout
+        == "1  enabled   %s/webhooks/coassemble  course.created, course.commenced, course.completed\n" % receiver
+        and secret not in listed.stdout
+    )
     # Stored as printed: appended to the old secret. Then a learner completes the course at Coassemble.
     receiver_settings.webhook_secret = "whsec_the-old-one " + secret
     url = mint("101", "ada@example.com", settings=settings(api_url=coassemble, workspace_id=WORKSPACE, api_key=KEY))
     token = urllib.parse.parse_qs(urllib.parse.urlsplit(url.url).query)["token"][0]
-    request = urllib.request.Request(coassemble + "/api/tracking", method="POST",
-                                     data=json.dumps({"token": token, "event": "completed"}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        coassemble + "/api/tracking",
+        method="POST",
+        data=json.dumps({"token": token, "event": "completed"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     urllib.request.urlopen(request, timeout=10).close()
     record = wait_for(lambda: store.course_records("101")["records"], "the verified completion arrived")[0]
     assert record["learner"] == "ada@example.com" and record["status"] == "completed_verified"
@@ -126,18 +141,28 @@ def test_register_prints_the_secret_once_and_deliveries_verify_with_it(coassembl
     store.close()
 
 
-@pytest.mark.parametrize("args, env, sentence", [
-    (["webhooks", "list"], {}, "coursewire: Coassemble is not configured: set COASSEMBLE_API_KEY on the server.\n"),
-    (["webhooks", "register", "ftp://x"], {}, "coursewire: URL must be the receiver's https:// address"),
-    (["webhooks", "register", "https://x.example/w", "--events", "course.deleted"], {},
-     "coursewire: Argument --events: invalid choice: 'course.deleted'"),
-    (["webhooks", "delete", "one"], {}, "coursewire: ID must be an endpoint's number"),
-    (["erase"], {}, "coursewire: Name one learner ID, or give --pending (see --help).\n"),
-    (["erase", "ada"], {}, "coursewire: No learner record is configured: set DATABASE_URL or COURSEWIRE_DB"),
-    (["erase", " ada"], {}, "coursewire: ID must not begin or end with spaces.\n"),
-    (["purge"], {}, "coursewire: Set COURSEWIRE_RETENTION_DAYS to the number of days reported events are kept.\n"),
-    (["purge"], {"COURSEWIRE_RETENTION_DAYS": "soon"}, "coursewire: COURSEWIRE_RETENTION_DAYS must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "args, env, sentence",
+    [
+        (["webhooks", "list"], {}, "coursewire: Coassemble is not configured: set COASSEMBLE_API_KEY on the server.\n"),
+        (["webhooks", "register", "ftp://x"], {}, "coursewire: URL must be the receiver's https:// address"),
+        (
+            ["webhooks", "register", "https://x.example/w", "--events", "course.deleted"],
+            {},
+            "coursewire: Argument --events: invalid choice: 'course.deleted'",
+        ),
+        (["webhooks", "delete", "one"], {}, "coursewire: ID must be an endpoint's number"),
+        (["erase"], {}, "coursewire: Name one learner ID, or give --pending (see --help).\n"),
+        (["erase", "ada"], {}, "coursewire: No learner record is configured: set DATABASE_URL or COURSEWIRE_DB"),
+        (["erase", " ada"], {}, "coursewire: ID must not begin or end with spaces.\n"),
+        (["purge"], {}, "coursewire: Set COURSEWIRE_RETENTION_DAYS to the number of days reported events are kept.\n"),
+        (
+            ["purge"],
+            {"COURSEWIRE_RETENTION_DAYS": "soon"},
+            "coursewire: COURSEWIRE_RETENTION_DAYS must be a whole number",
+        ),
+    ],
+)
 def test_command_line_mistakes_are_one_sentence(args, env, sentence):
     done = coursewire(*args, env=env)
     assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
@@ -147,7 +172,8 @@ def test_command_line_mistakes_are_one_sentence(args, env, sentence):
 def test_coassemble_refusing_a_registration_is_one_sentence_without_the_key(coassemble):
     done = coursewire("webhooks", "list", env=dict(coassemble_env(coassemble), COASSEMBLE_API_KEY="wrong-key-1234567"))
     assert done.returncode == 2 and done.stderr == (
-        "coursewire: Coassemble refused the API key for the webhook list (HTTP 401): check COASSEMBLE_API_KEY.\n")
+        "coursewire: Coassemble refused the API key for the webhook list (HTTP 401): check COASSEMBLE_API_KEY.\n"
+    )
 
 
 def seed_learner(store, learner, when):
@@ -155,10 +181,20 @@ def seed_learner(store, learner, when):
     token = context.issue_report_token("101", learner)
     client_app = make_app(context=context)
     from wsgi_client import call_wsgi
-    answer = call_wsgi(client_app, "POST", "/api/events", batch(token, [
-        event(1, "course:start", time_text=iso(when)),
-        event(2, "screen:answer", {"id": "q", "question": "Q", "answer": "A", "correct": True}, iso(when))]),
-        {"Content-Type": "application/json"})
+
+    answer = call_wsgi(
+        client_app,
+        "POST",
+        "/api/events",
+        batch(
+            token,
+            [
+                event(1, "course:start", time_text=iso(when)),
+                event(2, "screen:answer", {"id": "q", "question": "Q", "answer": "A", "correct": True}, iso(when)),
+            ],
+        ),
+        {"Content-Type": "application/json"},
+    )
     assert answer.status == 200 and answer.json["applied"] == 2, answer
 
 
@@ -169,10 +205,10 @@ def test_a_failed_erasure_at_coassemble_is_retried_by_the_command(coassemble, se
     mint("101", "ada@example.com", settings=settings(api_url=coassemble, workspace_id=WORKSPACE, api_key=KEY))
     # The route, while Coassemble cannot be reached: erased here, reported as failed there.
     down = "http://127.0.0.1:%d" % free_port()
-    app = served(make_app(context=Context(settings(api_url=down, workspace_id=WORKSPACE, api_key=KEY),
-                                          store=store)))
-    request = urllib.request.Request(app + "/api/learners/ada%40example.com", method="DELETE",
-                                     headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+    app = served(make_app(context=Context(settings(api_url=down, workspace_id=WORKSPACE, api_key=KEY), store=store)))
+    request = urllib.request.Request(
+        app + "/api/learners/ada%40example.com", method="DELETE", headers={"Authorization": "Bearer " + ADMIN_TOKEN}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         answer = json.loads(response.read())
     assert answer["coassemble"] == "failed" and answer["removed"]["records"] == 1
@@ -183,12 +219,15 @@ def test_a_failed_erasure_at_coassemble_is_retried_by_the_command(coassemble, se
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == "ada@example.com: 0 rows removed here; Coassemble: erased.\n"
     assert get_json(coassemble + "/api/erasures")["erasures"] == [
-        {"method": "DELETE", "path": "user", "identifier": "ada@example.com", "found": True}]
+        {"method": "DELETE", "path": "user", "identifier": "ada@example.com", "found": True}
+    ]
     assert coursewire("erase", "--pending", env=env).stdout == "No erasure is waiting for Coassemble.\n"
     # A learner the record never held is not "erased": one sentence, status 2.
     unknown = coursewire("erase", "nobody@example.com", env=env)
-    assert unknown.returncode == 2 and unknown.stderr == \
-        "coursewire: Nothing is held about learner 'nobody@example.com': nothing to erase.\n"
+    assert (
+        unknown.returncode == 2
+        and unknown.stderr == "coursewire: Nothing is held about learner 'nobody@example.com': nothing to erase.\n"
+    )
     store.close()
 
 
@@ -199,8 +238,10 @@ def test_erase_by_the_command_alone_and_a_failure_is_status_1(tmp_path):
     down = "http://127.0.0.1:%d" % free_port()
     done = coursewire("erase", "grace", env=dict(coassemble_env(down), COURSEWIRE_DB=database))
     assert done.returncode == 1 and done.stderr == ""
-    assert done.stdout.startswith("grace: 5 rows removed here; Coassemble: failed (Erased here, but not at "
-                                  "Coassemble: Coassemble could not be reached")
+    assert done.stdout.startswith(
+        "grace: 5 rows removed here; Coassemble: failed (Erased here, but not at "
+        "Coassemble: Coassemble could not be reached"
+    )
     assert KEY not in done.stdout
     assert store.course_records("101")["records"] == [] and store.pending_coassemble_erasures() == ["grace"]
     store.close()

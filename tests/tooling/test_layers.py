@@ -38,8 +38,10 @@ def layer_breaks(source, module, is_package=False, filename="<probe>"):
         for name, line in found:
             for other in forbidden:
                 if name == DYNAMIC or within(name, other):
-                    breaks.setdefault((line, layer, other), "%s:%d imports %s (%s must not import %s)"
-                                      % (filename, line, name, layer, other))
+                    breaks.setdefault(
+                        (line, layer, other),
+                        "%s:%d imports %s (%s must not import %s)" % (filename, line, name, layer, other),
+                    )
     return [breaks[key] for key in sorted(breaks)]
 
 
@@ -103,8 +105,13 @@ def probe_sources(module, other):
     return sources
 
 
-PROBES = [(module, other, form) for layer, forbidden in RULES for other in forbidden
-          for module in PROBE_MODULES[layer] for form in probe_sources(module, other)]
+PROBES = [
+    (module, other, form)
+    for layer, forbidden in RULES
+    for other in forbidden
+    for module in PROBE_MODULES[layer]
+    for form in probe_sources(module, other)
+]
 
 
 def write_probe(root, module, source, is_package=False):
@@ -173,5 +180,7 @@ def test_from_dot_import_starts_at_the_module_package_or_the_package_itself():
     assert names("from . import x\n", "coursewire.core.wire", False) == ["coursewire.core", "coursewire.core.x"]
     assert names("from . import x\n", "coursewire.core", True) == ["coursewire.core", "coursewire.core.x"]
     assert names("from .. import x\n", "coursewire.core", True) == ["coursewire", "coursewire.x"]
-    assert names("from ..server import y\n", "coursewire.core.wire", False) == ["coursewire.server",
-                                                                                 "coursewire.server.y"]
+    assert names("from ..server import y\n", "coursewire.core.wire", False) == [
+        "coursewire.server",
+        "coursewire.server.y",
+    ]

@@ -28,16 +28,30 @@ SERVER = os.path.join(ROOT, "coursewire", "server")
 
 # The core's names the server must import, never define: the vocabulary's own, the wire's field
 # readers, the reducer's quiz functions, and the names the server's copies had before (issue 22).
-CORE_NAMES = {name for name in dir(vocabulary) if not name.startswith("_")} | {
-    name for name in dir(wire) if name.startswith(("as_", "is_"))} | {
-    "read_fields", "quiz_attempt", "quiz_entry", "is_number", "is_finite"}
-KNOWN_COPIES = {"text", "digits", "attempt", "is_digits", "session_chars", "course_chars", "is_session",
-                "raise_progress_clamp", "clamp"}
+CORE_NAMES = (
+    {name for name in dir(vocabulary) if not name.startswith("_")}
+    | {name for name in dir(wire) if name.startswith(("as_", "is_"))}
+    | {"read_fields", "quiz_attempt", "quiz_entry", "is_number", "is_finite"}
+)
+KNOWN_COPIES = {
+    "text",
+    "digits",
+    "attempt",
+    "is_digits",
+    "session_chars",
+    "course_chars",
+    "is_session",
+    "raise_progress_clamp",
+    "clamp",
+}
 # Server functions that wrap a core rule with the server's refusal (the agreement tests below check
 # they give the core's answers).
 WRAPPERS = {("coursewire/server/ids.py", "course_id")}
-VOCABULARY_VALUES = [value for name, value in vars(vocabulary).items()
-                     if name.isupper() and isinstance(value, (str, tuple, dict)) and len(value) > 1]
+VOCABULARY_VALUES = [
+    value
+    for name, value in vars(vocabulary).items()
+    if name.isupper() and isinstance(value, (str, tuple, dict)) and len(value) > 1
+]
 QUIZ_ENTRY_KEYS = set(course.quiz_entry(1, "answer", None, wire.read_fields("screen:answer", {}), 1, "t"))
 
 
@@ -51,8 +65,11 @@ def server_files():
 
 def _literal(node):
     # A constant's value, also through frozenset("...") / set(...) / tuple(...), or None.
-    if isinstance(node, ast.Call) and len(node.args) == 1 and getattr(node.func, "id", None) in (
-            "frozenset", "set", "tuple"):
+    if (
+        isinstance(node, ast.Call)
+        and len(node.args) == 1
+        and getattr(node.func, "id", None) in ("frozenset", "set", "tuple")
+    ):
         node = node.args[0]
     try:
         return ast.literal_eval(node)
@@ -67,8 +84,12 @@ def _same_value(value, known):
 
 
 def _is_isinstance(node, type_name):
-    return (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "isinstance" and len(node.args) == 2
-            and getattr(node.args[1], "id", None) == type_name)
+    return (
+        isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "isinstance"
+        and len(node.args) == 2
+        and getattr(node.args[1], "id", None) == type_name
+    )
 
 
 def _is_int_copy(node):
@@ -78,11 +99,20 @@ def _is_int_copy(node):
     values = node.values
     for first, second in zip(values, values[1:], strict=False):
         negated_bool = isinstance(second, ast.UnaryOp) and isinstance(second.op, ast.Not)
-        if isinstance(node.op, ast.And) and _is_isinstance(first, "int") and negated_bool \
-                and _is_isinstance(second.operand, "bool"):
+        if (
+            isinstance(node.op, ast.And)
+            and _is_isinstance(first, "int")
+            and negated_bool
+            and _is_isinstance(second.operand, "bool")
+        ):
             return True
-        if isinstance(node.op, ast.Or) and isinstance(first, ast.UnaryOp) and isinstance(first.op, ast.Not) \
-                and _is_isinstance(first.operand, "int") and _is_isinstance(second, "bool"):
+        if (
+            isinstance(node.op, ast.Or)
+            and isinstance(first, ast.UnaryOp)
+            and isinstance(first.op, ast.Not)
+            and _is_isinstance(first.operand, "int")
+            and _is_isinstance(second, "bool")
+        ):
             return True
     return False
 
@@ -107,7 +137,7 @@ def copies(source, filename="<probe>"):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             targets = [node.name]
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name):
                         targets.append(name.id)
@@ -126,7 +156,8 @@ def copies(source, filename="<probe>"):
         if _is_clamp_copy(node):
             problems.append("%s:%d copies the progress clamp" % (filename, node.lineno))
         if isinstance(node, ast.Dict) and QUIZ_ENTRY_KEYS <= {
-                key.value for key in node.keys if isinstance(key, ast.Constant)}:
+            key.value for key in node.keys if isinstance(key, ast.Constant)
+        }:
             problems.append("%s:%d builds its own quiz entry" % (filename, node.lineno))
     return problems
 
@@ -148,8 +179,11 @@ def test_is_int_is_written_once():
                 if name.endswith(".py") and path != vocabulary.__file__:
                     with open(path, encoding="utf-8") as f:
                         tree = ast.parse(f.read(), path)
-                    problems += ["%s:%d" % (os.path.relpath(path, ROOT), node.lineno)
-                                 for node in ast.walk(tree) if _is_int_copy(node)]
+                    problems += [
+                        "%s:%d" % (os.path.relpath(path, ROOT), node.lineno)
+                        for node in ast.walk(tree)
+                        if _is_int_copy(node)
+                    ]
     assert problems == []
 
 
@@ -159,8 +193,10 @@ def test_the_server_uses_the_cores_own_objects():
     assert evidence.read_fields is wire.read_fields
     assert evidence.QUIZ_EVENTS is vocabulary.QUIZ_EVENTS
     assert paging.STATUSES is vocabulary.STATUSES
-    assert (evidence.MAX_ATTEMPT, evidence.MAX_SCREEN_ID_CHARS) == (vocabulary.MAX_ATTEMPT,
-                                                                     vocabulary.MAX_SCREEN_ID_CHARS)
+    assert (evidence.MAX_ATTEMPT, evidence.MAX_SCREEN_ID_CHARS) == (
+        vocabulary.MAX_ATTEMPT,
+        vocabulary.MAX_SCREEN_ID_CHARS,
+    )
     assert reports.is_session_id is vocabulary.is_session_id and ids.MAX_COURSE_CHARS == vocabulary.MAX_COURSE_CHARS
 
 
@@ -172,8 +208,10 @@ OLD_COPIES = {  # what coursewire/server held before the core owned its vocabula
     "is_int, inline": "def f(seq):\n    return isinstance(seq, int) and not isinstance(seq, bool)\n",
     "is_int, negated": "def f(seq):\n    if not isinstance(seq, int) or isinstance(seq, bool):\n        return 1\n",
     "the progress clamp": "def f(record, p):\n    record['progress'] = max(0, min(100, p))\n",
-    "a quiz entry": ("def f(e):\n    return {'seq': 1, 'event': 2, 'screen': 3, 'title': 4, 'question': 5,"
-                     " 'answer': 6, 'correct': 7, 'score': 8, 'attempt': 9, 'time': 10}\n"),
+    "a quiz entry": (
+        "def f(e):\n    return {'seq': 1, 'event': 2, 'screen': 3, 'title': 4, 'question': 5,"
+        " 'answer': 6, 'correct': 7, 'score': 8, 'attempt': 9, 'time': 10}\n"
+    ),
     "the attempt rule": "def _attempt(screen, event):\n    return 1\n",
 }
 
@@ -188,11 +226,30 @@ def test_the_guard_fails_when_a_copy_is_added_back(what):
 
 # -- the rules both sides apply give one answer --
 
+
 def _course_ids():
     rng = random.Random(22)
     alphabet = vocabulary.COURSE_CHARS + " /é\u00a0\t<>%"
-    samples = [0, 7, -1, True, None, 1.5, "", "1", "intro-101", "a.b:c_d-e", "a b", "é", "x" * 128, "x" * 129,
-               "y" * 256, "~" * 10, "\u0661", "12\n"]
+    samples = [
+        0,
+        7,
+        -1,
+        True,
+        None,
+        1.5,
+        "",
+        "1",
+        "intro-101",
+        "a.b:c_d-e",
+        "a b",
+        "é",
+        "x" * 128,
+        "x" * 129,
+        "y" * 256,
+        "~" * 10,
+        "\u0661",
+        "12\n",
+    ]
     samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 140))) for _ in range(200)]
     return samples
 

@@ -33,15 +33,36 @@ def test_runtime_files_have_the_types_browsers_require(servers):
 
 
 def test_only_run_time_files_the_library_and_the_app_are_served(servers):
-    for path in ("/node_modules/pyodide/package.json", "/runtime/pyodide/package.json",
-                 "/runtime/pyscript/core.js.map", "/runtime/pyscript/codemirror_view-BsXnWedx.js",
-                 "/tests/conftest.py", "/.git/config", "/serve.py", "/runtime/pyodide/../../package.json",
-                 "/app/../serve.py", "/coursewire/server/settings.py", "/coursewire/deploy.py",
-                 "/coursewire/server/", "/coursewire/core/", "/requirements-dev.txt"):
+    for path in (
+        "/node_modules/pyodide/package.json",
+        "/runtime/pyodide/package.json",
+        "/runtime/pyscript/core.js.map",
+        "/runtime/pyscript/codemirror_view-BsXnWedx.js",
+        "/tests/conftest.py",
+        "/.git/config",
+        "/serve.py",
+        "/runtime/pyodide/../../package.json",
+        "/app/../serve.py",
+        "/coursewire/server/settings.py",
+        "/coursewire/deploy.py",
+        "/coursewire/server/",
+        "/coursewire/core/",
+        "/requirements-dev.txt",
+    ):
         assert fetch(servers.app + path)[0] == 404, path
-    for path in ("/", "/builder.html", "/app/ui.py", "/pyscript.toml", "/examples/host-site.html",
-                 "/coursewire/core/session.py", "/coursewire/browser/embed.py", "/coursewire/browser/bridge.js",
-                 "/coursewire/browser/automount.py", "/coursewire/mpy.toml", "/coursewire/__init__.py"):
+    for path in (
+        "/",
+        "/builder.html",
+        "/app/ui.py",
+        "/pyscript.toml",
+        "/examples/host-site.html",
+        "/coursewire/core/session.py",
+        "/coursewire/browser/embed.py",
+        "/coursewire/browser/bridge.js",
+        "/coursewire/browser/automount.py",
+        "/coursewire/mpy.toml",
+        "/coursewire/__init__.py",
+    ):
         assert fetch(servers.app + path)[0] == 200, path
 
 
@@ -58,12 +79,21 @@ def raw_request(origin, line, timeout=5):
             answer += chunk
 
 
-@pytest.mark.parametrize("line", [
-    "GET ../serve.py HTTP/1.1", "GET ..%2fserve.py HTTP/1.1", "GET /..%2fserve.py HTTP/1.1",
-    "GET /%2e%2e/serve.py HTTP/1.1", "GET /..%5cserve.py HTTP/1.1", "GET //etc/passwd HTTP/1.1",
-    "GET /../README.md HTTP/1.1", "GET /%2e%2e%2ftests%2fconftest.py HTTP/1.1",
-    "GET ../node_modules/pyodide/package.json HTTP/1.1", "GET http://x/../serve.py HTTP/1.1",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET ../serve.py HTTP/1.1",
+        "GET ..%2fserve.py HTTP/1.1",
+        "GET /..%2fserve.py HTTP/1.1",
+        "GET /%2e%2e/serve.py HTTP/1.1",
+        "GET /..%5cserve.py HTTP/1.1",
+        "GET //etc/passwd HTTP/1.1",
+        "GET /../README.md HTTP/1.1",
+        "GET /%2e%2e%2ftests%2fconftest.py HTTP/1.1",
+        "GET ../node_modules/pyodide/package.json HTTP/1.1",
+        "GET http://x/../serve.py HTTP/1.1",
+    ],
+)
 def test_no_request_line_reaches_a_file_outside_what_each_origin_serves(servers, line):
     for origin in (servers.app, servers.harness):
         answer = raw_request(origin, line)
@@ -71,8 +101,19 @@ def test_no_request_line_reaches_a_file_outside_what_each_origin_serves(servers,
         assert "ensure_runtime" not in answer and "Coursewire" not in answer.split("\r\n\r\n", 1)[-1][:2000]
 
 
-@pytest.mark.parametrize("path", ["/mpy.toml", "/pyscript.toml", "/coursewire/mpy.toml", "/config.js", "/",
-                                  "/coursewire/core/wire.py", "/runtime/pyscript/core.js", "/nothing-here"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/mpy.toml",
+        "/pyscript.toml",
+        "/coursewire/mpy.toml",
+        "/config.js",
+        "/",
+        "/coursewire/core/wire.py",
+        "/runtime/pyscript/core.js",
+        "/nothing-here",
+    ],
+)
 def test_head_agrees_with_get(servers, path):
     get = fetch(servers.app + path)
     request = urllib.request.Request(servers.app + path, method="HEAD")
@@ -121,8 +162,7 @@ SERVE_PY = os.path.join(ROOT, "serve.py")
 
 
 def run_serve(args, env=None, script=SERVE_PY):
-    return subprocess.run([sys.executable, script] + args, capture_output=True, text=True,
-                          timeout=30, env=env)
+    return subprocess.run([sys.executable, script] + args, capture_output=True, text=True, timeout=30, env=env)
 
 
 def test_a_port_in_use_gets_one_sentence_not_a_traceback():
@@ -135,7 +175,8 @@ def test_a_port_in_use_gets_one_sentence_not_a_traceback():
     assert "Traceback" not in result.stderr
     assert result.stderr.strip() == (
         "serve.py: Port %d on 127.0.0.1 is already in use: stop the program using it or pick "
-        "another port with --port / --harness-port." % port)
+        "another port with --port / --harness-port." % port
+    )
 
 
 def test_same_host_for_both_origins_is_refused():
@@ -158,9 +199,12 @@ def test_missing_runtime_without_npm_says_what_to_install(tmp_path):
 
 def test_ctrl_c_stops_both_servers_cleanly():
     app_port, harness_port = free_port(), free_port()
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(app_port),
-                             "--harness-port", str(harness_port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "serve.py"), "--port", str(app_port), "--harness-port", str(harness_port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()
     assert "Coursewire:" in line
     proc.send_signal(subprocess.signal.SIGINT)
@@ -195,16 +239,24 @@ def test_a_half_open_connection_is_closed_by_the_server():
         server.server_close()
 
 
-@pytest.mark.parametrize("args, sentence", [
-    (["build"], "The following arguments are required: DIR, --base-url (see --help)."),
-    (["build", "out", "--base-url", "ftp://x"], "--base-url must be the http(s) URL the folder will be served at"),
-    (["build", "out", "--base-url", "https://cdn.example/?q=1"], "--base-url must be the http(s) URL"),
-    (["--port", "x"], "Argument --port: invalid int value: 'x' (see --help)."),
-    (["--public-url", "cdn.example"], "--public-url must be the http(s) URL"),
-])
+@pytest.mark.parametrize(
+    "args, sentence",
+    [
+        (["build"], "The following arguments are required: DIR, --base-url (see --help)."),
+        (["build", "out", "--base-url", "ftp://x"], "--base-url must be the http(s) URL the folder will be served at"),
+        (["build", "out", "--base-url", "https://cdn.example/?q=1"], "--base-url must be the http(s) URL"),
+        (["--port", "x"], "Argument --port: invalid int value: 'x' (see --help)."),
+        (["--public-url", "cdn.example"], "--public-url must be the http(s) URL"),
+    ],
+)
 def test_command_line_mistakes_get_one_sentence(args, sentence, tmp_path):
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py")] + args, capture_output=True,
-                            text=True, timeout=30, cwd=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "serve.py")] + args,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=str(tmp_path),
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and sentence in result.stderr
 
@@ -217,6 +269,7 @@ def test_build_refuses_a_folder_that_is_not_empty_and_not_a_build(tmp_path):
 
 
 # ---- serve.py's simulated Coassemble, used from a host's own backend ----------------------------
+
 
 def wait_for_banner(proc, timeout_s=30):
     """serve.py's banner (everything it printed up to "Press Ctrl-C"), once it is all out."""
@@ -279,15 +332,15 @@ def records_at(base, admin_token):
     """{learner: status} of course 101 in the learner record the app at `base` keeps."""
     import json
 
-    request = urllib.request.Request(base + "/api/records?course=101",
-                                     headers={"Authorization": "Bearer " + admin_token})
+    request = urllib.request.Request(
+        base + "/api/records?course=101", headers={"Authorization": "Bearer " + admin_token}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return {r["learner"]: r["status"] for r in json.loads(response.read())["records"]}
 
 
 @pytest.mark.parametrize("secret_from", ["variable", "file"])
-def test_webhook_url_sends_the_simulated_webhooks_to_a_host_backend_signed_as_the_banner_says(own_backend,
-                                                                                           secret_from):
+def test_webhook_url_sends_the_simulated_webhooks_to_a_host_backend_signed_as_the_banner_says(own_backend, secret_from):
     import json
     import re
 
@@ -305,8 +358,11 @@ def test_webhook_url_sends_the_simulated_webhooks_to_a_host_backend_signed_as_th
     try:
         banner = wait_for_banner(proc)
         # What the banner tells a host developer to set, followed literally.
-        api = re.search(r"COASSEMBLE_API_URL=(\S+) COASSEMBLE_WORKSPACE_ID=(\S+) COASSEMBLE_API_KEY=<the key in "
-                        r"(\S+)>", banner)
+        api = re.search(
+            r"COASSEMBLE_API_URL=(\S+) COASSEMBLE_WORKSPACE_ID=(\S+) COASSEMBLE_API_KEY=<the key in "
+            r"(\S+)>",
+            banner,
+        )
         assert api and api.group(1) == harness, banner
         with open(api.group(3)) as f:
             key = f.read().strip()
@@ -315,8 +371,9 @@ def test_webhook_url_sends_the_simulated_webhooks_to_a_host_backend_signed_as_th
             assert "signed with COASSEMBLE_WEBHOOK_SECRET (the receiver needs the same value)" in banner
             secret = env["COASSEMBLE_WEBHOOK_SECRET"]
         else:
-            path = re.search(r"signed with the secret in (\S+) \(the receiver's COASSEMBLE_WEBHOOK_SECRET\)",
-                             banner).group(1)
+            path = re.search(
+                r"signed with the secret in (\S+) \(the receiver's COASSEMBLE_WEBHOOK_SECRET\)", banner
+            ).group(1)
             with open(path) as f:
                 secret = f.read().strip()
         assert key not in banner and secret not in banner
@@ -326,14 +383,18 @@ def test_webhook_url_sends_the_simulated_webhooks_to_a_host_backend_signed_as_th
         settings = Settings(workspace_id=api.group(2), api_key=key, api_url=api.group(1))
         embed = coassemble.mint("101", "grace", settings=settings)
         token = urllib.parse.parse_qs(urllib.parse.urlsplit(embed.url).query)["token"][0]
-        request = urllib.request.Request(harness + "/api/tracking", method="POST",
-                                         headers={"Content-Type": "application/json"},
-                                         data=json.dumps({"token": token, "event": "completed"}).encode())
+        request = urllib.request.Request(
+            harness + "/api/tracking",
+            method="POST",
+            headers={"Content-Type": "application/json"},
+            data=json.dumps({"token": token, "event": "completed"}).encode(),
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 202
 
         # Both webhooks arrive at the host backend, verified there: the learner is completed_verified.
         import time
+
         deadline = time.monotonic() + 30
         while own_backend.records().get("grace") != "completed_verified":
             assert time.monotonic() < deadline, own_backend.records()
@@ -349,14 +410,22 @@ def test_webhook_url_sends_the_simulated_webhooks_to_a_host_backend_signed_as_th
 
 @pytest.mark.parametrize("value", ["ftp://receiver.example/hook", "receiver.example/hook", "http:///hook"])
 def test_a_webhook_url_that_is_not_http_gets_one_sentence(value, tmp_path):
-    for args, env in ((["--webhook-url", value], None),
-                      ([], dict(os.environ, COURSEWIRE_DEMO_WEBHOOK_URL=value))):
-        result = subprocess.run([sys.executable, os.path.join(ROOT, "serve.py")] + args, capture_output=True,
-                                text=True, timeout=30, cwd=str(tmp_path), env=env)
+    for args, env in ((["--webhook-url", value], None), ([], dict(os.environ, COURSEWIRE_DEMO_WEBHOOK_URL=value))):
+        result = subprocess.run(
+            [sys.executable, os.path.join(ROOT, "serve.py")] + args,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=str(tmp_path),
+            env=env,
+        )
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert result.stderr.strip().splitlines() == [
             "serve.py: --webhook-url must be the http(s) URL of a webhook receiver, such as "
-            "http://127.0.0.1:5000/webhooks/coassemble (got %r) (see --help)." % value]
+            "http://127.0.0.1:5000/webhooks/coassemble (got %r) (see --help)." % value
+        ]
+
+
 def _quick_server(**limits):
     """serve.py's app server on a free port with short limits (the real ones: 30 s, 60 s, 128)."""
     import threading

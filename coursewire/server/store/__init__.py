@@ -15,12 +15,16 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 def open_store(database: str | None) -> RecordStore:
     """A migrated RecordStore for `database`: a postgresql:// URL or an SQLite file path."""
     if not isinstance(database, str) or not database.strip():
-        raise StoreError("No database is configured: set DATABASE_URL (postgresql://...) or COURSEWIRE_DB (a file path).")
+        raise StoreError(
+            "No database is configured: set DATABASE_URL (postgresql://...) or COURSEWIRE_DB (a file path)."
+        )
     if database.startswith(POSTGRES_SCHEMES):
         from coursewire.server.store.postgres import PostgresRecordStore
+
         store: RecordStore = PostgresRecordStore(database)
     else:
         from coursewire.server.store.sqlite import SQLiteRecordStore
+
         store = SQLiteRecordStore(database)
     try:
         store.open()
@@ -29,7 +33,9 @@ def open_store(database: str | None) -> RecordStore:
         raise
     except Exception as error:
         store.close()
-        raise StoreError("Cannot open the learner record in the %s: %s" % (store.describe(), _sentence(error))) from error
+        raise StoreError(
+            "Cannot open the learner record in the %s: %s" % (store.describe(), _sentence(error))
+        ) from error
     return store
 
 

@@ -41,11 +41,12 @@ class ErasureStore(StorePart):
         """Remove every row of `learner` and record the tombstone, atomically. Returns
         {"removed": {table: n}, "erased_at": ..., "coassemble": state or None}, or None when
         nothing is held about the learner (no rows, no tombstone): an unknown learner."""
+
         def body(tx: Tx) -> Any:
-            courses = sorted(set(row[0] for row in
-                                 tx.run("SELECT course FROM records WHERE learner = ?", (learner,)).fetchall()))
-            deliveries = tx.run("SELECT COUNT(*) FROM webhook_deliveries WHERE learner = ?",
-                                (learner,)).fetchone()[0]
+            courses = sorted(
+                set(row[0] for row in tx.run("SELECT course FROM records WHERE learner = ?", (learner,)).fetchall())
+            )
+            deliveries = tx.run("SELECT COUNT(*) FROM webhook_deliveries WHERE learner = ?", (learner,)).fetchone()[0]
             tombstone = tx.run("SELECT erased_at, coassemble FROM erasures WHERE learner = ?", (learner,)).fetchone()
             if not courses and not deliveries and tombstone is None:
                 return None
@@ -57,9 +58,11 @@ class ErasureStore(StorePart):
             for table in LEARNER_TABLES:
                 removed[table] = sum(
                     tx.run("DELETE FROM %s WHERE course = ? AND learner = ?" % table, (course, learner)).rowcount
-                    for course in courses)
+                    for course in courses
+                )
             removed["webhook_deliveries"] = tx.run(
-                "UPDATE webhook_deliveries SET learner = NULL, body = '' WHERE learner = ?", (learner,)).rowcount
+                "UPDATE webhook_deliveries SET learner = NULL, body = '' WHERE learner = ?", (learner,)
+            ).rowcount
             # Bookkeeping that names the learner goes too: pending tracking checks, report counters.
             tx.run("DELETE FROM pending_checks WHERE learner = ?", (learner,))
             self.forget_report_counters(tx, learner)
@@ -69,6 +72,7 @@ class ErasureStore(StorePart):
             else:
                 when, coassemble = tombstone  # erased before: the first time stands
             return {"removed": removed, "erased_at": when, "coassemble": coassemble}
+
         return self._transaction(body)
 
     def note_coassemble_erasure(self, learner: str, state: str) -> None:
@@ -77,22 +81,35 @@ class ErasureStore(StorePart):
 
     def pending_coassemble_erasures(self) -> "list[str]":
         """Learners erased here whom Coassemble has not yet confirmed erasing."""
-        return self._transaction(lambda tx: sorted(row[0] for row in tx.run(
-            "SELECT learner FROM erasures WHERE coassemble IS NULL OR coassemble NOT IN (?, ?)",
-            COASSEMBLE_ERASED).fetchall()), write=False)
+        return self._transaction(
+            lambda tx: sorted(
+                row[0]
+                for row in tx.run(
+                    "SELECT learner FROM erasures WHERE coassemble IS NULL OR coassemble NOT IN (?, ?)",
+                    COASSEMBLE_ERASED,
+                ).fetchall()
+            ),
+            write=False,
+        )
 
     def learner_export(self, learner: str) -> "dict | None":
         """Everything held about `learner`, from one snapshot, as JSON-able rows keyed by column
         name; None when nothing is (no rows, no tombstone)."""
+
         def body(tx: Tx) -> Any:
             tables: dict[str, list[dict[str, Any]]] = {}
-            for table, key in (("records", "course"), ("reported_events", "course, session, seq"),
-                               ("quiz_answers", "course, session, seq"), ("quiz_screens", "course, screen")):
+            for table, key in (
+                ("records", "course"),
+                ("reported_events", "course, session, seq"),
+                ("quiz_answers", "course, session, seq"),
+                ("quiz_screens", "course, screen"),
+            ):
                 cursor = tx.run("SELECT * FROM %s WHERE learner = ? ORDER BY %s" % (table, key), (learner,))
                 names = [column[0] for column in cursor.description]
                 tables[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-            cursor = tx.run("SELECT * FROM webhook_deliveries WHERE learner = ? ORDER BY received_at, delivery",
-                            (learner,))
+            cursor = tx.run(
+                "SELECT * FROM webhook_deliveries WHERE learner = ? ORDER BY received_at, delivery", (learner,)
+            )
             names = [column[0] for column in cursor.description]
             tables["webhook_deliveries"] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
             row = tx.run("SELECT erased_at, coassemble FROM erasures WHERE learner = ?", (learner,)).fetchone()
@@ -105,21 +122,25 @@ class ErasureStore(StorePart):
                 found = tx.run("SELECT title, created_at FROM courses WHERE course = ?", (course,)).fetchone()
                 titles[course] = {"title": found[0], "created_at": found[1]} if found else None
             return {"learner": learner, "courses": titles, "erasure": erasure, **tables}
+
         return self._transaction(body, write=False)
 
     def purge_reported(self, before_iso: str) -> "dict[str, int]":
         """Delete reported events (and the quiz answers they carried) that happened before
         `before_iso`. Records keep their fields, verified completions included; only the browser's
         raw evidence goes. Returns {"reported_events": n, "quiz_answers": n}."""
+
         def body(tx: Tx) -> Any:
             answers = tx.run("DELETE FROM quiz_answers WHERE answered_at < ?", (before_iso,)).rowcount
             events = tx.run("DELETE FROM reported_events WHERE occurred_at < ?", (before_iso,)).rowcount
             return {"reported_events": events, "quiz_answers": answers}
+
         return self._transaction(body)
 
 
 def export_document(export: dict) -> dict:
     """The export as one JSON-able document: stored JSON columns shown parsed, not as strings."""
+
     def parsed(rows: list[dict], columns: tuple[str, ...]) -> list[dict]:
         out = []
         for row in rows:
@@ -132,6 +153,7 @@ def export_document(export: dict) -> dict:
                         pass  # kept as stored
             out.append(row)
         return out
+
     document = dict(export)
     document["reported_events"] = parsed(export["reported_events"], ("data",))
     document["quiz_answers"] = parsed(export["quiz_answers"], ("question", "answer", "score"))

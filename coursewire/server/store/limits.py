@@ -39,8 +39,9 @@ def window_start(now: float, length_s: int) -> int:
 class LimitCounters(StorePart):
     """RecordStore's counters for the bounds (mixed into RecordStore)."""
 
-    def charge_report(self, tx: Tx, limits: "Limits", course: str, learner: str, session: str, events: int, size: int,
-                      now: float) -> None:
+    def charge_report(
+        self, tx: Tx, limits: "Limits", course: str, learner: str, session: str, events: int, size: int, now: float
+    ) -> None:
         """Inside a batch's transaction: add it to its learner's window and its session's total;
         OverLimit when the counts before it had reached a cap."""
         start = window_start(now, limits.report_window_s)
@@ -48,17 +49,21 @@ class LimitCounters(StorePart):
             "INSERT INTO report_windows (course, learner, window_start, events, bytes) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (course, learner, window_start) DO UPDATE SET events = report_windows.events + excluded.events,"
             " bytes = report_windows.bytes + excluded.bytes RETURNING events, bytes",
-            (course, learner, start, events, size)).fetchone()
+            (course, learner, start, events, size),
+        ).fetchone()
         if total_events - events >= limits.report_events or total_bytes - size >= limits.report_bytes:
             raise OverLimit("learner", start + limits.report_window_s)
         if (total_events, total_bytes) == (events, size):  # (most likely) a new window: drop the old ones
-            tx.run("DELETE FROM report_windows WHERE course = ? AND learner = ? AND window_start < ?",
-                   (course, learner, start))
+            tx.run(
+                "DELETE FROM report_windows WHERE course = ? AND learner = ? AND window_start < ?",
+                (course, learner, start),
+            )
         total_events, total_bytes = tx.run(
             "INSERT INTO report_sessions (course, learner, session, events, bytes, last_at) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (course, learner, session) DO UPDATE SET events = report_sessions.events + excluded.events,"
             " bytes = report_sessions.bytes + excluded.bytes, last_at = excluded.last_at RETURNING events, bytes",
-            (course, learner, session, events, size, iso(now))).fetchone()
+            (course, learner, session, events, size, iso(now)),
+        ).fetchone()
         if total_events - events >= limits.session_events or total_bytes - size >= limits.session_bytes:
             raise OverLimit("session", now + limits.session_retry_after_s)
 
@@ -79,16 +84,23 @@ class LimitCounters(StorePart):
                 failures = tx.run(
                     "INSERT INTO guess_windows (client, window_start, failures) VALUES (?, ?, 1)"
                     " ON CONFLICT (client, window_start) DO UPDATE SET failures = guess_windows.failures + 1"
-                    " RETURNING failures", (client, start)).fetchone()[0]
+                    " RETURNING failures",
+                    (client, start),
+                ).fetchone()[0]
                 if client == OVERALL and failures == 1:  # a new window: forget the old ones
                     tx.run("DELETE FROM guess_windows WHERE window_start < ?", (start,))
             return None
+
         return self._transaction(body)
 
     def _lockout(self, tx: Tx, limits: "Limits", address: str, now: float) -> "tuple[int, str] | None":
         start = window_start(now, limits.guess_window_s)
-        counts = dict(tx.run("SELECT client, failures FROM guess_windows WHERE window_start = ? AND client IN (?, ?)",
-                             (start, address, OVERALL)).fetchall())
+        counts = dict(
+            tx.run(
+                "SELECT client, failures FROM guess_windows WHERE window_start = ? AND client IN (?, ?)",
+                (start, address, OVERALL),
+            ).fetchall()
+        )
         until = start + limits.guess_window_s
         if counts.get(address, 0) >= limits.guesses_per_address:
             return until, "address"
@@ -113,9 +125,12 @@ class LimitCounters(StorePart):
         from coursewire.server.tokens import REPORT_TOKEN_TTL_S
 
         def body(tx: Tx) -> int:
-            removed = tx.run("DELETE FROM report_windows WHERE window_start < ?",
-                             (window_start(now, limits.report_window_s),)).rowcount
-            removed += tx.run("DELETE FROM report_sessions WHERE last_at < ?",
-                              (iso(now - REPORT_TOKEN_TTL_S),)).rowcount
+            removed = tx.run(
+                "DELETE FROM report_windows WHERE window_start < ?", (window_start(now, limits.report_window_s),)
+            ).rowcount
+            removed += tx.run(
+                "DELETE FROM report_sessions WHERE last_at < ?", (iso(now - REPORT_TOKEN_TTL_S),)
+            ).rowcount
             return removed
+
         return self._transaction(body)

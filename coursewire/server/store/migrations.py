@@ -19,18 +19,21 @@ SCHEMA_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
 
 # (version, summary, statements): a statement is SQL, or {backend: SQL}.
 MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
-    (1, "learner records, browser reports, quiz answers, webhook deliveries, server secrets", [
-        # One row per course anyone has reported or Coassemble has told us about. last_change is
-        # the polling cursor: every transaction that changes a record of the course bumps it, and
-        # that row lock also serialises writers of one course on PostgreSQL.
-        """CREATE TABLE courses (
+    (
+        1,
+        "learner records, browser reports, quiz answers, webhook deliveries, server secrets",
+        [
+            # One row per course anyone has reported or Coassemble has told us about. last_change is
+            # the polling cursor: every transaction that changes a record of the course bumps it, and
+            # that row lock also serialises writers of one course on PostgreSQL.
+            """CREATE TABLE courses (
             course TEXT PRIMARY KEY,
             title TEXT,
             created_at TEXT,
             last_change BIGINT NOT NULL DEFAULT 0
         )""",
-        # One record per (course, learner): reported and verified evidence side by side.
-        """CREATE TABLE records (
+            # One record per (course, learner): reported and verified evidence side by side.
+            """CREATE TABLE records (
             course TEXT NOT NULL,
             learner TEXT NOT NULL,
             progress INTEGER NOT NULL DEFAULT 0,
@@ -43,9 +46,9 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             changed BIGINT NOT NULL,
             PRIMARY KEY (course, learner)
         )""",
-        "CREATE INDEX records_by_change ON records (course, changed)",
-        # Every browser event applied, once: the primary key is the idempotency key.
-        """CREATE TABLE reported_events (
+            "CREATE INDEX records_by_change ON records (course, changed)",
+            # Every browser event applied, once: the primary key is the idempotency key.
+            """CREATE TABLE reported_events (
             course TEXT NOT NULL,
             learner TEXT NOT NULL,
             session TEXT NOT NULL,
@@ -56,8 +59,8 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             received_at TEXT NOT NULL,
             PRIMARY KEY (course, learner, session, seq)
         )""",
-        # Quiz answers (and fails and retries) with their attempts, from reported events.
-        """CREATE TABLE quiz_answers (
+            # Quiz answers (and fails and retries) with their attempts, from reported events.
+            """CREATE TABLE quiz_answers (
             course TEXT NOT NULL,
             learner TEXT NOT NULL,
             session TEXT NOT NULL,
@@ -73,8 +76,8 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             answered_at TEXT NOT NULL,
             PRIMARY KEY (course, learner, session, seq)
         )""",
-        # Per screen of a record: its title and current attempt (for answers without one).
-        """CREATE TABLE quiz_screens (
+            # Per screen of a record: its title and current attempt (for answers without one).
+            """CREATE TABLE quiz_screens (
             course TEXT NOT NULL,
             learner TEXT NOT NULL,
             screen TEXT NOT NULL,
@@ -82,8 +85,8 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             attempt INTEGER NOT NULL,
             PRIMARY KEY (course, learner, screen)
         )""",
-        # Every verified delivery, applied or ignored (unknown type), with its raw body.
-        """CREATE TABLE webhook_deliveries (
+            # Every verified delivery, applied or ignored (unknown type), with its raw body.
+            """CREATE TABLE webhook_deliveries (
             delivery TEXT PRIMARY KEY,
             event_type TEXT NOT NULL,
             outcome TEXT NOT NULL,
@@ -94,21 +97,25 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             received_at TEXT NOT NULL,
             body TEXT NOT NULL
         )""",
-        # Secrets the server generates once and must keep across restarts (the report token key).
-        """CREATE TABLE server_secrets (
+            # Secrets the server generates once and must keep across restarts (the report token key).
+            """CREATE TABLE server_secrets (
             name TEXT PRIMARY KEY,
             value TEXT NOT NULL
         )""",
-    ]),
-    (2, "verified score, passed and progress from Coassemble's trackings; pending tracking checks", [
-        # Coassemble's own word (trackings), beside the browser's reported progress and answers.
-        "ALTER TABLE records ADD COLUMN verified_score TEXT",  # JSON number
-        "ALTER TABLE records ADD COLUMN verified_passed INTEGER",  # 0 / 1
-        "ALTER TABLE records ADD COLUMN verified_progress INTEGER",  # 0..100
-        # A browser reported a completion Coassemble has not verified yet: ask for the learner's
-        # tracking soon, from whichever process claims it first (coursewire/server/checks.py).
-        # A claim is a lease (claimed_until): a dead process's claim expires and another takes it.
-        """CREATE TABLE pending_checks (
+        ],
+    ),
+    (
+        2,
+        "verified score, passed and progress from Coassemble's trackings; pending tracking checks",
+        [
+            # Coassemble's own word (trackings), beside the browser's reported progress and answers.
+            "ALTER TABLE records ADD COLUMN verified_score TEXT",  # JSON number
+            "ALTER TABLE records ADD COLUMN verified_passed INTEGER",  # 0 / 1
+            "ALTER TABLE records ADD COLUMN verified_progress INTEGER",  # 0..100
+            # A browser reported a completion Coassemble has not verified yet: ask for the learner's
+            # tracking soon, from whichever process claims it first (coursewire/server/checks.py).
+            # A claim is a lease (claimed_until): a dead process's claim expires and another takes it.
+            """CREATE TABLE pending_checks (
             course TEXT NOT NULL,
             learner TEXT NOT NULL,
             due_at TEXT NOT NULL,
@@ -120,9 +127,9 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             created_at TEXT NOT NULL,
             PRIMARY KEY (course, learner)
         )""",
-        "CREATE INDEX pending_checks_by_due ON pending_checks (done_at, due_at)",
-        # Periodic jobs (the sweep) are claimed the same way, so one process runs each when due.
-        """CREATE TABLE periodic_jobs (
+            "CREATE INDEX pending_checks_by_due ON pending_checks (done_at, due_at)",
+            # Periodic jobs (the sweep) are claimed the same way, so one process runs each when due.
+            """CREATE TABLE periodic_jobs (
             job TEXT PRIMARY KEY,
             due_at TEXT NOT NULL,
             claim TEXT,
@@ -130,25 +137,33 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             last_run_at TEXT,
             last_outcome TEXT
         )""",
-    ]),
-    (3, "erasures: a tombstone per erased learner; indexes to find a learner's rows across courses", [
-        # One row per erased learner: evidence dated before erased_at never brings them back
-        # (store/erasure.py). `coassemble` is what Coassemble answered to its DELETE user, or
-        # NULL until it confirmed ("erased" / "not found"), so `coursewire erase` knows what to retry.
-        """CREATE TABLE erasures (
+        ],
+    ),
+    (
+        3,
+        "erasures: a tombstone per erased learner; indexes to find a learner's rows across courses",
+        [
+            # One row per erased learner: evidence dated before erased_at never brings them back
+            # (store/erasure.py). `coassemble` is what Coassemble answered to its DELETE user, or
+            # NULL until it confirmed ("erased" / "not found"), so `coursewire erase` knows what to retry.
+            """CREATE TABLE erasures (
             learner TEXT PRIMARY KEY,
             erased_at TEXT NOT NULL,
             coassemble TEXT
         )""",
-        "CREATE INDEX records_by_learner ON records (learner)",
-        "CREATE INDEX webhook_deliveries_by_learner ON webhook_deliveries (learner)",
-        # Retention purges reported events by age (store/erasure.py purge).
-        "CREATE INDEX reported_events_by_time ON reported_events (occurred_at)",
-        "CREATE INDEX quiz_answers_by_time ON quiz_answers (answered_at)",
-    ]),
-    (4, "bounds: report counters per learner window and per page session, wrong admin-token counters", [
-        # coursewire/server/store/limits.py keeps these; window_start is Unix seconds.
-        """CREATE TABLE report_windows (
+            "CREATE INDEX records_by_learner ON records (learner)",
+            "CREATE INDEX webhook_deliveries_by_learner ON webhook_deliveries (learner)",
+            # Retention purges reported events by age (store/erasure.py purge).
+            "CREATE INDEX reported_events_by_time ON reported_events (occurred_at)",
+            "CREATE INDEX quiz_answers_by_time ON quiz_answers (answered_at)",
+        ],
+    ),
+    (
+        4,
+        "bounds: report counters per learner window and per page session, wrong admin-token counters",
+        [
+            # coursewire/server/store/limits.py keeps these; window_start is Unix seconds.
+            """CREATE TABLE report_windows (
             course TEXT NOT NULL,
             learner TEXT NOT NULL,
             window_start BIGINT NOT NULL,
@@ -156,7 +171,7 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             bytes BIGINT NOT NULL,
             PRIMARY KEY (course, learner, window_start)
         )""",
-        """CREATE TABLE report_sessions (
+            """CREATE TABLE report_sessions (
             course TEXT NOT NULL,
             learner TEXT NOT NULL,
             session TEXT NOT NULL,
@@ -165,26 +180,44 @@ MIGRATIONS: list[tuple[int, str, list[str | dict[str, str]]]] = [
             last_at TEXT NOT NULL,
             PRIMARY KEY (course, learner, session)
         )""",
-        """CREATE TABLE guess_windows (
+            """CREATE TABLE guess_windows (
             client TEXT NOT NULL,
             window_start BIGINT NOT NULL,
             failures BIGINT NOT NULL,
             PRIMARY KEY (client, window_start)
         )""",
-    ]),
-    (5, "records paged by learner in code-point order", [
-        # Keyset pages (store/paging.py) walk a course's learners in code-point order. SQLite's
-        # primary key already sorts so (BINARY); PostgreSQL's sorts in the database's collation,
-        # so it gets an index in "C" (code points) that the pages' ORDER BY can walk.
-        {"postgres": 'CREATE INDEX records_by_course_learner_code_points ON records (course, learner COLLATE "C")'},
-    ]),
+        ],
+    ),
+    (
+        5,
+        "records paged by learner in code-point order",
+        [
+            # Keyset pages (store/paging.py) walk a course's learners in code-point order. SQLite's
+            # primary key already sorts so (BINARY); PostgreSQL's sorts in the database's collation,
+            # so it gets an index in "C" (code points) that the pages' ORDER BY can walk.
+            {"postgres": 'CREATE INDEX records_by_course_learner_code_points ON records (course, learner COLLATE "C")'},
+        ],
+    ),
 ]
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)
 # Every table, for dump() (tests compare whole databases) and for a backup script.
-TABLES = ("schema_version", "courses", "records", "reported_events", "quiz_answers", "quiz_screens",
-          "webhook_deliveries", "server_secrets", "pending_checks", "periodic_jobs", "erasures",
-          "report_windows", "report_sessions", "guess_windows")
+TABLES = (
+    "schema_version",
+    "courses",
+    "records",
+    "reported_events",
+    "quiz_answers",
+    "quiz_screens",
+    "webhook_deliveries",
+    "server_secrets",
+    "pending_checks",
+    "periodic_jobs",
+    "erasures",
+    "report_windows",
+    "report_sessions",
+    "guess_windows",
+)
 
 
 class SchemaTooNew(Exception):
@@ -203,7 +236,8 @@ def migrate(tx: Tx, now_iso: str, backend: str | None = None) -> list[int]:
     if current > LATEST_VERSION:
         raise SchemaTooNew(
             "The database's schema is version %d, newer than this Coursewire (version %d): "
-            "upgrade Coursewire." % (current, LATEST_VERSION))
+            "upgrade Coursewire." % (current, LATEST_VERSION)
+        )
     # Every version not yet recorded, in number order: a migration merged later with a lower
     # number than one already applied (branches numbered in advance) is still applied, once.
     applied = []
@@ -215,7 +249,8 @@ def migrate(tx: Tx, now_iso: str, backend: str | None = None) -> list[int]:
                 statement = statement.get(backend or "", "")
             if statement:
                 tx.run(statement)
-        tx.run("INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)",
-               (version, summary, now_iso))
+        tx.run(
+            "INSERT INTO schema_version (version, summary, applied_at) VALUES (?, ?, ?)", (version, summary, now_iso)
+        )
         applied.append(version)
     return applied

@@ -20,8 +20,9 @@ def _psycopg() -> ModuleType:
     try:
         import psycopg
     except ImportError:
-        raise StoreError("DATABASE_URL names a PostgreSQL database but psycopg is not installed:"
-                         " pip install 'psycopg[binary]'.") from None
+        raise StoreError(
+            "DATABASE_URL names a PostgreSQL database but psycopg is not installed: pip install 'psycopg[binary]'."
+        ) from None
     return psycopg
 
 
@@ -38,8 +39,9 @@ class PostgresRecordStore(RecordStore):
         RecordStore.__init__(self)
 
     def _connect(self) -> Any:
-        return self._psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                     application_name="coursewire")
+        return self._psycopg.connect(
+            self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="coursewire"
+        )
 
     def _begin(self, conn: Any, write: bool) -> None:
         conn.execute("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

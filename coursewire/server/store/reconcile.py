@@ -51,8 +51,9 @@ class ReconcileStore(StorePart):
         def body(tx: Tx) -> Any:
             # The course row first, as every record writer does (lock order, see record_store); a
             # course not seen before gets its row (and lock) now; rolled back if nothing changes.
-            known = tx.run("SELECT last_change FROM courses WHERE course = ?" + self._for_update(),
-                           (course,)).fetchone()
+            known = tx.run(
+                "SELECT last_change FROM courses WHERE course = ?" + self._for_update(), (course,)
+            ).fetchone()
             change = None if known is not None else self._bump_course(tx, course)
             outcomes: list[str] = []
             records: dict[str, dict[str, Any]] = {}
@@ -75,18 +76,29 @@ class ReconcileStore(StorePart):
             if check is not None:
                 learner = check["learner"]
                 verified = self._load_record(tx, course, learner)["verified_completed_at"] is not None
-                if not self._finish_check(tx, course, learner, check["claim"], check["now"],
-                                          None if verified else check.get("retry_at"),
-                                          "verified" if verified else "not completed"):
+                if not self._finish_check(
+                    tx,
+                    course,
+                    learner,
+                    check["claim"],
+                    check["now"],
+                    None if verified else check.get("retry_at"),
+                    "verified" if verified else "not completed",
+                ):
                     return _Rollback(["lost"])
                 return outcomes
             return outcomes if changed else _Rollback(outcomes)  # the new course row too
+
         return self._transaction(body)
 
     def known_courses(self) -> list:
         """Every course the record has heard of, sorted."""
-        return [row[0] for row in self._transaction(
-            lambda tx: tx.run("SELECT course FROM courses ORDER BY course").fetchall(), write=False)]
+        return [
+            row[0]
+            for row in self._transaction(
+                lambda tx: tx.run("SELECT course FROM courses ORDER BY course").fetchall(), write=False
+            )
+        ]
 
     # -- pending checks --
 
@@ -94,47 +106,65 @@ class ReconcileStore(StorePart):
         """Inside a record writer's transaction: ask for this learner's tracking soon (once: a
         check already pending stays as it is; a finished one is opened again)."""
         due = iso(parse_iso(now_iso) + self.check_delay_s)
-        tx.run("INSERT INTO pending_checks (course, learner, due_at, attempts, created_at) VALUES (?, ?, ?, 0, ?)"
-               " ON CONFLICT (course, learner) DO UPDATE SET due_at = excluded.due_at, attempts = 0,"
-               " claim = NULL, claimed_until = NULL, done_at = NULL, outcome = NULL, created_at = excluded.created_at"
-               " WHERE pending_checks.done_at IS NOT NULL", (course, learner, due, now_iso))
+        tx.run(
+            "INSERT INTO pending_checks (course, learner, due_at, attempts, created_at) VALUES (?, ?, ?, 0, ?)"
+            " ON CONFLICT (course, learner) DO UPDATE SET due_at = excluded.due_at, attempts = 0,"
+            " claim = NULL, claimed_until = NULL, done_at = NULL, outcome = NULL, created_at = excluded.created_at"
+            " WHERE pending_checks.done_at IS NOT NULL",
+            (course, learner, due, now_iso),
+        )
 
     def claim_check(self, now_iso: str, lease_s: float) -> tuple[str, str, int, str] | None:
         """Claim the oldest due check no live process holds: (course, learner, attempt, claim)
         or None. A check whose record is already verified is finished on the way, unasked."""
+
         def body(tx: Tx) -> Any:
-            tx.run("UPDATE pending_checks SET done_at = ?, outcome = 'verified', claim = NULL, claimed_until = NULL"
-                   " WHERE done_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?) AND EXISTS"
-                   " (SELECT 1 FROM records WHERE records.course = pending_checks.course"
-                   " AND records.learner = pending_checks.learner AND records.verified_completed_at IS NOT NULL)",
-                   (now_iso, now_iso))
-            row = tx.run("SELECT course, learner, attempts FROM pending_checks WHERE done_at IS NULL AND due_at <= ?"
-                         " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY due_at, course, learner"
-                         " LIMIT 1" + self._for_update(skip_locked=True), (now_iso, now_iso)).fetchone()
+            tx.run(
+                "UPDATE pending_checks SET done_at = ?, outcome = 'verified', claim = NULL, claimed_until = NULL"
+                " WHERE done_at IS NULL AND (claimed_until IS NULL OR claimed_until <= ?) AND EXISTS"
+                " (SELECT 1 FROM records WHERE records.course = pending_checks.course"
+                " AND records.learner = pending_checks.learner AND records.verified_completed_at IS NOT NULL)",
+                (now_iso, now_iso),
+            )
+            row = tx.run(
+                "SELECT course, learner, attempts FROM pending_checks WHERE done_at IS NULL AND due_at <= ?"
+                " AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY due_at, course, learner"
+                " LIMIT 1" + self._for_update(skip_locked=True),
+                (now_iso, now_iso),
+            ).fetchone()
             if row is None:
                 return None
             course, learner, attempts = row
             claim = secrets.token_hex(12)
-            tx.run("UPDATE pending_checks SET claim = ?, claimed_until = ?, attempts = ? WHERE course = ? AND learner = ?",
-                   (claim, iso(parse_iso(now_iso) + lease_s), attempts + 1, course, learner))
+            tx.run(
+                "UPDATE pending_checks SET claim = ?, claimed_until = ?, attempts = ? WHERE course = ? AND learner = ?",
+                (claim, iso(parse_iso(now_iso) + lease_s), attempts + 1, course, learner),
+            )
             return course, learner, attempts + 1, claim
+
         return self._transaction(body)
 
-    def finish_check(self, course: str, learner: str, claim: str, now_iso: str, retry_at: str | None,
-                     outcome: str) -> bool:
+    def finish_check(
+        self, course: str, learner: str, claim: str, now_iso: str, retry_at: str | None, outcome: str
+    ) -> bool:
         """Finish a claimed check without a tracking to apply: done (retry_at None) or due again
         at retry_at. False when the claim was no longer ours (nothing changed)."""
         return self._transaction(lambda tx: self._finish_check(tx, course, learner, claim, now_iso, retry_at, outcome))
 
-    def _finish_check(self, tx: Tx, course: str, learner: str, claim: str, now_iso: str, retry_at: str | None,
-                      outcome: str) -> bool:
+    def _finish_check(
+        self, tx: Tx, course: str, learner: str, claim: str, now_iso: str, retry_at: str | None, outcome: str
+    ) -> bool:
         if retry_at is None:
-            sql = ("UPDATE pending_checks SET done_at = ?, outcome = ?, claim = NULL, claimed_until = NULL"
-                   " WHERE course = ? AND learner = ? AND claim = ? AND done_at IS NULL")
+            sql = (
+                "UPDATE pending_checks SET done_at = ?, outcome = ?, claim = NULL, claimed_until = NULL"
+                " WHERE course = ? AND learner = ? AND claim = ? AND done_at IS NULL"
+            )
             params = (now_iso, outcome, course, learner, claim)
         else:
-            sql = ("UPDATE pending_checks SET due_at = ?, outcome = ?, claim = NULL, claimed_until = NULL"
-                   " WHERE course = ? AND learner = ? AND claim = ? AND done_at IS NULL")
+            sql = (
+                "UPDATE pending_checks SET due_at = ?, outcome = ?, claim = NULL, claimed_until = NULL"
+                " WHERE course = ? AND learner = ? AND claim = ? AND done_at IS NULL"
+            )
             params = (retry_at, outcome, course, learner, claim)
         return tx.run(sql, params).rowcount == 1
 
@@ -142,15 +172,20 @@ class ReconcileStore(StorePart):
         """Every check, finished or not: [{"course", "learner", "due_at", "attempts", "claimed_until",
         "done_at", "outcome"}] (for `coursewire worker --status` and tests)."""
         names = ("course", "learner", "due_at", "attempts", "claimed_until", "done_at", "outcome")
-        rows = self._transaction(lambda tx: tx.run(
-            "SELECT %s FROM pending_checks ORDER BY course, learner" % ", ".join(names)).fetchall(), write=False)
+        rows = self._transaction(
+            lambda tx: tx.run("SELECT %s FROM pending_checks ORDER BY course, learner" % ", ".join(names)).fetchall(),
+            write=False,
+        )
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def forget_done_checks(self, now_iso: str) -> int:
         """Remove checks finished more than DONE_CHECKS_KEPT_S ago; returns how many."""
         before = iso(parse_iso(now_iso) - DONE_CHECKS_KEPT_S)
-        return self._transaction(lambda tx: tx.run(
-            "DELETE FROM pending_checks WHERE done_at IS NOT NULL AND done_at < ?", (before,)).rowcount)
+        return self._transaction(
+            lambda tx: (
+                tx.run("DELETE FROM pending_checks WHERE done_at IS NOT NULL AND done_at < ?", (before,)).rowcount
+            )
+        )
 
     # -- periodic jobs --
 
@@ -161,22 +196,34 @@ class ReconcileStore(StorePart):
 
         def body(tx: Tx) -> Any:
             tx.run("INSERT INTO periodic_jobs (job, due_at) VALUES (?, ?) ON CONFLICT (job) DO NOTHING", (job, now_iso))
-            row = tx.run("SELECT last_run_at FROM periodic_jobs WHERE job = ? AND (due_at <= ? OR ?)"
-                         " AND (claimed_until IS NULL OR claimed_until <= ?)" + self._for_update(skip_locked=True),
-                         (job, now_iso, bool(force), now_iso)).fetchone()
+            row = tx.run(
+                "SELECT last_run_at FROM periodic_jobs WHERE job = ? AND (due_at <= ? OR ?)"
+                " AND (claimed_until IS NULL OR claimed_until <= ?)" + self._for_update(skip_locked=True),
+                (job, now_iso, bool(force), now_iso),
+            ).fetchone()
             if row is None:
                 return _Rollback(None)
             claim = secrets.token_hex(12)
-            tx.run("UPDATE periodic_jobs SET claim = ?, claimed_until = ? WHERE job = ?",
-                   (claim, iso(parse_iso(now_iso) + lease_s), job))
+            tx.run(
+                "UPDATE periodic_jobs SET claim = ?, claimed_until = ? WHERE job = ?",
+                (claim, iso(parse_iso(now_iso) + lease_s), job),
+            )
             return claim, row[0]
+
         return self._transaction(body)
 
     def finish_job(self, job: str, claim: str, started_iso: str, next_due_iso: str, outcome: str) -> bool:
         """Record a run of `job` (started at started_iso) and when it is next due."""
-        return self._transaction(lambda tx: tx.run(
-            "UPDATE periodic_jobs SET claim = NULL, claimed_until = NULL, due_at = ?, last_run_at = ?, last_outcome = ?"
-            " WHERE job = ? AND claim = ?", (next_due_iso, started_iso, outcome[:500], job, claim)).rowcount == 1)
+        return self._transaction(
+            lambda tx: (
+                tx.run(
+                    "UPDATE periodic_jobs SET claim = NULL, claimed_until = NULL, due_at = ?, last_run_at = ?, last_outcome = ?"
+                    " WHERE job = ? AND claim = ?",
+                    (next_due_iso, started_iso, outcome[:500], job, claim),
+                ).rowcount
+                == 1
+            )
+        )
 
 
 def _before_erasure(tx: Tx, learner: str, tracking: "Tracking") -> bool:

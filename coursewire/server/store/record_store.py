@@ -30,9 +30,20 @@ from coursewire.server.times import iso
 
 Record = dict[str, Any]  # one row of `records`, by column name
 
-RECORD_COLUMNS = ("course", "learner", "progress", "reported_started_at", "reported_completed_at",
-                  "verified_commenced_at", "verified_completed_at", "last_event_at", "reported_events",
-                  "verified_score", "verified_passed", "verified_progress")
+RECORD_COLUMNS = (
+    "course",
+    "learner",
+    "progress",
+    "reported_started_at",
+    "reported_completed_at",
+    "verified_commenced_at",
+    "verified_completed_at",
+    "last_event_at",
+    "reported_events",
+    "verified_score",
+    "verified_passed",
+    "verified_progress",
+)
 REPORT_TOKEN_SECRET = "report_token"
 TRANSACTION_ATTEMPTS = 3  # a PostgreSQL deadlock or serialisation failure is retried this often
 
@@ -93,8 +104,9 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
             except Exception as error:
                 if self._classify(error) is None:
                     raise
-                raise StoreUnavailable("The learner record's database cannot be reached (%s)."
-                                       % _first_line(error)) from error
+                raise StoreUnavailable(
+                    "The learner record's database cannot be reached (%s)." % _first_line(error)
+                ) from error
             reuse = True
             try:
                 self._begin(conn, write)
@@ -110,8 +122,9 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
                 if failure == "retry" and attempt + 1 < TRANSACTION_ATTEMPTS:
                     continue
                 if failure in ("retry", "unavailable"):
-                    raise StoreUnavailable("The learner record's database is unavailable (%s)."
-                                           % _first_line(error)) from error
+                    raise StoreUnavailable(
+                        "The learner record's database is unavailable (%s)." % _first_line(error)
+                    ) from error
                 raise
             finally:
                 self._pool.release(conn, reuse and self._reusable(conn))
@@ -125,9 +138,11 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
 
     def open(self) -> list[int]:
         """Bring the schema up to date (safe when several processes start at once)."""
+
         def body(tx: Tx) -> list[int]:
             self._lock_migrations(tx)
             return migrate(tx, iso(time.time()), self.backend)
+
         try:
             return self._transaction(body)
         except SchemaTooNew as error:
@@ -140,20 +155,24 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
 
     def schema_version(self) -> int:
         return self._transaction(
-            lambda tx: tx.run("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0, write=False)
+            lambda tx: tx.run("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0, write=False
+        )
 
     def token_secret(self) -> str:
         """The report-token secret this database keeps, generated on first use (so tokens stay
         valid across restarts and across the processes sharing the database)."""
         if self._token_secret is None:
             import secrets
+
             candidate = secrets.token_hex(32)
 
             def body(tx: Tx) -> str:
-                tx.run("INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-                       (REPORT_TOKEN_SECRET, candidate))
-                return tx.run("SELECT value FROM server_secrets WHERE name = ?",
-                              (REPORT_TOKEN_SECRET,)).fetchone()[0]
+                tx.run(
+                    "INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                    (REPORT_TOKEN_SECRET, candidate),
+                )
+                return tx.run("SELECT value FROM server_secrets WHERE name = ?", (REPORT_TOKEN_SECRET,)).fetchone()[0]
+
             self._token_secret = self._transaction(body)
         return self._token_secret
 
@@ -162,6 +181,7 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
         "ignored" (an unknown type: stored, not applied), "erased" (about an erased learner's
         time before the erasure: stored without the learner and body, not applied) or
         "duplicate" (seen before: nothing changes)."""
+
         def body(tx: Tx) -> Any:
             learner: str | None = delivery.learner
             outcome, raw = "applied" if delivery.applies else "ignored", delivery.body
@@ -174,8 +194,18 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
                 "INSERT INTO webhook_deliveries (delivery, event_type, outcome, course, learner, occurred_at,"
                 " signed_at, received_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (delivery) DO NOTHING",
-                (delivery.delivery, delivery.event_type, outcome, delivery.course, learner,
-                 delivery.occurred_at, delivery.signed_at, delivery.received_at, raw)).rowcount
+                (
+                    delivery.delivery,
+                    delivery.event_type,
+                    outcome,
+                    delivery.course,
+                    learner,
+                    delivery.occurred_at,
+                    delivery.signed_at,
+                    delivery.received_at,
+                    raw,
+                ),
+            ).rowcount
             if inserted != 1:
                 return _Rollback("duplicate")
             if outcome in ("ignored", "erased"):
@@ -185,24 +215,35 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
             if delivery.course_title is not None:
                 tx.run("UPDATE courses SET title = ? WHERE course = ?", (delivery.course_title, delivery.course))
             if delivery.event_type == "course.created":
-                tx.run("UPDATE courses SET created_at = ? WHERE course = ? AND (created_at IS NULL OR created_at > ?)",
-                       (delivery.occurred_at, delivery.course, delivery.occurred_at))
+                tx.run(
+                    "UPDATE courses SET created_at = ? WHERE course = ? AND (created_at IS NULL OR created_at > ?)",
+                    (delivery.occurred_at, delivery.course, delivery.occurred_at),
+                )
             else:
                 assert delivery.learner is not None  # a learner event names its learner (webhooks.py)
                 record = self._load_record(tx, delivery.course, delivery.learner)
                 evidence.apply_verified(record, delivery.event_type, delivery.occurred_at)
                 self._save_record(tx, record, change)
             return outcome
+
         return self._transaction(body)
 
-    def record_events(self, course: str, learner: str, session: str, events: Iterable[evidence.ReportedEvent],
-                      received_at: str, refused: list | None = None,
-                      charge: Callable[[Tx], None] | None = None) -> tuple[int, int]:
+    def record_events(
+        self,
+        course: str,
+        learner: str,
+        session: str,
+        events: Iterable[evidence.ReportedEvent],
+        received_at: str,
+        refused: list | None = None,
+        charge: Callable[[Tx], None] | None = None,
+    ) -> tuple[int, int]:
         """Apply a batch of browser events (evidence.ReportedEvent) for one record, each at most
         once per (session, seq), atomically. Returns (applied, duplicates). An event the record
         cannot hold (evidence.unstorable) is left out and, when `refused` is a list, appended
         to it as (seq, sentence); the rest of the batch is applied. `charge(tx)` (the bounds,
         store/limits.py) runs first in the same transaction; what it raises rolls the batch back."""
+
         def body(tx: Tx) -> Any:
             if charge is not None:
                 charge(tx)
@@ -226,8 +267,8 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
                 inserted = tx.run(
                     "INSERT INTO reported_events (course, learner, session, seq, name, data, occurred_at, received_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (course, learner, session, seq) DO NOTHING",
-                    (course, learner, session, event.seq, event.name, _json(event.data), event.time,
-                     received_at)).rowcount
+                    (course, learner, session, event.seq, event.name, _json(event.data), event.time, received_at),
+                ).rowcount
                 if inserted != 1:
                     duplicates += 1
                     continue
@@ -238,10 +279,22 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
                     tx.run(
                         "INSERT INTO quiz_answers (course, learner, session, seq, event, screen, title, question,"
                         " answer, correct, score, attempt, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (course, learner, session, entry["seq"], entry["event"], entry["screen"], entry["title"],
-                         _json(entry["question"]), _json(entry["answer"]),
-                         None if entry["correct"] is None else int(entry["correct"]),
-                         None if entry["score"] is None else _json(entry["score"]), entry["attempt"], entry["time"]))
+                        (
+                            course,
+                            learner,
+                            session,
+                            entry["seq"],
+                            entry["event"],
+                            entry["screen"],
+                            entry["title"],
+                            _json(entry["question"]),
+                            _json(entry["answer"]),
+                            None if entry["correct"] is None else int(entry["correct"]),
+                            None if entry["score"] is None else _json(entry["score"]),
+                            entry["attempt"],
+                            entry["time"],
+                        ),
+                    )
             if not applied:
                 return _Rollback((0, duplicates))  # nothing new: not even the cursor moves
             self._save_screens(tx, course, learner, screens)
@@ -249,6 +302,7 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
             if completion_reported and record["verified_completed_at"] is None:
                 self._enqueue_check(tx, course, learner, received_at)  # ask Coassemble soon (store/reconcile.py)
             return applied, duplicates
+
         refusals: list[tuple[int, str]] = []
         result = self._transaction(body)
         if refused is not None:
@@ -259,26 +313,35 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
         """{"course", "title", "cursor", "records"}: the records of `course` changed after the
         cursor `since` (0: all), read from one snapshot, learners in code-point order. Poll with
         the returned cursor to get only what changed since."""
+
         def body(tx: Tx) -> dict[str, Any]:
             row = tx.run("SELECT title, last_change FROM courses WHERE course = ?", (course,)).fetchone()
             if row is None:
                 return {"course": course, "title": None, "cursor": 0, "records": []}
             title, cursor = row
-            rows = tx.run("SELECT %s, changed FROM records WHERE course = ? AND changed > ?"
-                          % ", ".join(RECORD_COLUMNS), (course, since)).fetchall()
+            rows = tx.run(
+                "SELECT %s, changed FROM records WHERE course = ? AND changed > ?" % ", ".join(RECORD_COLUMNS),
+                (course, since),
+            ).fetchall()
             answers = tx.run(
                 "SELECT learner, session, seq, event, screen, title, question, answer, correct, score, attempt,"
                 " answered_at FROM quiz_answers WHERE course = ? AND learner IN"
                 " (SELECT learner FROM records WHERE course = ? AND changed > ?)",
-                (course, course, since)).fetchall()
+                (course, course, since),
+            ).fetchall()
             return {"course": course, "title": title, "cursor": cursor, "records": _records_json(rows, answers)}
+
         return self._transaction(body, write=False)
 
     def dump(self) -> dict[str, list[tuple]]:
         """Every row of every table, sorted: two equal dumps mean two equal databases."""
+
         def body(tx: Tx) -> dict[str, list[tuple]]:
-            return {table: sorted((tuple(row) for row in tx.run("SELECT * FROM %s" % table).fetchall()), key=repr)
-                    for table in TABLES}
+            return {
+                table: sorted((tuple(row) for row in tx.run("SELECT * FROM %s" % table).fetchall()), key=repr)
+                for table in TABLES
+            }
+
         return self._transaction(body, write=False)
 
     # -- rows --
@@ -286,35 +349,50 @@ class RecordStore(ReconcileStore, ErasureStore, LimitCounters, PagingStore):
     def _bump_course(self, tx: Tx, course: str) -> int:
         return tx.run(
             "INSERT INTO courses (course, last_change) VALUES (?, 1) ON CONFLICT (course)"
-            " DO UPDATE SET last_change = courses.last_change + 1 RETURNING last_change", (course,)).fetchone()[0]
+            " DO UPDATE SET last_change = courses.last_change + 1 RETURNING last_change",
+            (course,),
+        ).fetchone()[0]
 
     def _has_event(self, tx: Tx, course: str, learner: str, session: str, seq: int) -> bool:
-        return tx.run("SELECT 1 FROM reported_events WHERE course = ? AND learner = ? AND session = ? AND seq = ?",
-                      (course, learner, session, seq)).fetchone() is not None
+        return (
+            tx.run(
+                "SELECT 1 FROM reported_events WHERE course = ? AND learner = ? AND session = ? AND seq = ?",
+                (course, learner, session, seq),
+            ).fetchone()
+            is not None
+        )
 
     def _load_record(self, tx: Tx, course: str, learner: str) -> Record:
-        row = tx.run("SELECT %s FROM records WHERE course = ? AND learner = ?" % ", ".join(RECORD_COLUMNS),
-                     (course, learner)).fetchone()
+        row = tx.run(
+            "SELECT %s FROM records WHERE course = ? AND learner = ?" % ", ".join(RECORD_COLUMNS), (course, learner)
+        ).fetchone()
         return dict(zip(RECORD_COLUMNS, row, strict=True)) if row is not None else evidence.new_record(course, learner)
 
     def _save_record(self, tx: Tx, record: Record, change: int) -> None:
         names = RECORD_COLUMNS + ("changed",)
         values = tuple(record[name] for name in RECORD_COLUMNS) + (change,)
         updates = ", ".join("%s = excluded.%s" % (name, name) for name in names[2:])
-        tx.run("INSERT INTO records (%s) VALUES (%s) ON CONFLICT (course, learner) DO UPDATE SET %s"
-               % (", ".join(names), ", ".join("?" * len(names)), updates), values)
+        tx.run(
+            "INSERT INTO records (%s) VALUES (%s) ON CONFLICT (course, learner) DO UPDATE SET %s"
+            % (", ".join(names), ", ".join("?" * len(names)), updates),
+            values,
+        )
 
     def _load_screens(self, tx: Tx, course: str, learner: str) -> dict[str, dict[str, Any]]:
-        rows = tx.run("SELECT screen, title, attempt FROM quiz_screens WHERE course = ? AND learner = ?",
-                      (course, learner)).fetchall()
+        rows = tx.run(
+            "SELECT screen, title, attempt FROM quiz_screens WHERE course = ? AND learner = ?", (course, learner)
+        ).fetchall()
         return {screen: {"title": title, "attempt": attempt, "changed": False} for screen, title, attempt in rows}
 
     def _save_screens(self, tx: Tx, course: str, learner: str, screens: dict[str, dict[str, Any]]) -> None:
         for screen, state in screens.items():
             if state["changed"]:
-                tx.run("INSERT INTO quiz_screens (course, learner, screen, title, attempt) VALUES (?, ?, ?, ?, ?)"
-                       " ON CONFLICT (course, learner, screen) DO UPDATE SET title = excluded.title,"
-                       " attempt = excluded.attempt", (course, learner, screen, state["title"], state["attempt"]))
+                tx.run(
+                    "INSERT INTO quiz_screens (course, learner, screen, title, attempt) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT (course, learner, screen) DO UPDATE SET title = excluded.title,"
+                    " attempt = excluded.attempt",
+                    (course, learner, screen, state["title"], state["attempt"]),
+                )
 
 
 def _json(value: Any) -> str:
@@ -325,34 +403,47 @@ def _json(value: Any) -> str:
 def _records_json(rows: list, answers: list) -> list[dict[str, Any]]:
     by_learner: dict[str, list[tuple]] = {}
     for learner, session, seq, event, screen, title, question, answer, correct, score, attempt, answered_at in answers:
-        by_learner.setdefault(learner, []).append((answered_at, session, seq, {
-            "event": event, "screen": screen, "title": title,
-            "question": json.loads(question), "answer": json.loads(answer),
-            "correct": None if correct is None else bool(correct),
-            "score": None if score is None else json.loads(score),
-            "attempt": attempt, "time": answered_at,
-        }))
+        by_learner.setdefault(learner, []).append(
+            (
+                answered_at,
+                session,
+                seq,
+                {
+                    "event": event,
+                    "screen": screen,
+                    "title": title,
+                    "question": json.loads(question),
+                    "answer": json.loads(answer),
+                    "correct": None if correct is None else bool(correct),
+                    "score": None if score is None else json.loads(score),
+                    "attempt": attempt,
+                    "time": answered_at,
+                },
+            )
+        )
     records = []
     for row in rows:
         record = dict(zip(RECORD_COLUMNS + ("changed",), row, strict=True))
         learner = record["learner"]
         entries = sorted(by_learner.get(learner, ()), key=lambda item: item[:3])
-        records.append({
-            "learner": learner,
-            "progress": record["progress"],
-            "status": evidence.status(record),
-            "answers": [entry for _, _, _, entry in entries],
-            "reported_started_at": record["reported_started_at"],
-            "reported_completed_at": record["reported_completed_at"],
-            "verified_commenced_at": record["verified_commenced_at"],
-            "verified_completed_at": record["verified_completed_at"],
-            "last_event_at": record["last_event_at"],
-            "reported_events": record["reported_events"],
-            "verified_score": None if record["verified_score"] is None else json.loads(record["verified_score"]),
-            "verified_passed": None if record["verified_passed"] is None else bool(record["verified_passed"]),
-            "verified_progress": record["verified_progress"],
-            "changed": record["changed"],
-        })
+        records.append(
+            {
+                "learner": learner,
+                "progress": record["progress"],
+                "status": evidence.status(record),
+                "answers": [entry for _, _, _, entry in entries],
+                "reported_started_at": record["reported_started_at"],
+                "reported_completed_at": record["reported_completed_at"],
+                "verified_commenced_at": record["verified_commenced_at"],
+                "verified_completed_at": record["verified_completed_at"],
+                "last_event_at": record["last_event_at"],
+                "reported_events": record["reported_events"],
+                "verified_score": None if record["verified_score"] is None else json.loads(record["verified_score"]),
+                "verified_passed": None if record["verified_passed"] is None else bool(record["verified_passed"]),
+                "verified_progress": record["verified_progress"],
+                "changed": record["changed"],
+            }
+        )
     records.sort(key=lambda r: r["learner"])
     return records
 

@@ -37,7 +37,9 @@ class SQLiteRecordStore(RecordStore):
             conn.execute("PRAGMA busy_timeout = %d" % (self.busy_timeout_s * 1000))
             mode = self._enter_wal(conn)
             if mode.lower() != "wal":
-                raise StoreError("SQLite cannot use write-ahead logging for %s (it stays in %s mode)." % (self.path, mode))
+                raise StoreError(
+                    "SQLite cannot use write-ahead logging for %s (it stays in %s mode)." % (self.path, mode)
+                )
             conn.execute("PRAGMA synchronous = FULL")
         except BaseException:
             conn.close()
