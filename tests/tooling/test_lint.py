@@ -20,3 +20,8 @@ def test_mypy_finds_nothing_in_the_typed_server():
     done = run("mypy", "--no-incremental", "--cache-dir", "/dev/null")
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert "Success: no issues found" in done.stdout
+
+
+def test_ruff_format_leaves_every_file_as_it_is():
+    done = run("ruff", "format", "--check", "--no-cache", ".")
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
