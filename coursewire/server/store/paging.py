@@ -209,7 +209,9 @@ class PagingStore(StorePart):
             ).fetchall()
             more = len(rows) > limit
             rows = rows[:limit]
-            entries = [_answer_entry(row) for row in rows]
+            from coursewire.server.store.record_store import answer_entry  # the module that subclasses this one
+
+            entries = [answer_entry(row) for row in rows]
             last = rows[-1] if rows else None
             token = encode_token(["a1", course, learner, last[11], last[1], last[2]]) if more and last else None
             return {
@@ -252,19 +254,3 @@ class PagingStore(StorePart):
             }
 
         return self._transaction(body, write=False)
-
-
-def _answer_entry(row: tuple) -> dict[str, Any]:
-    # The records API's answer shape (as record_store._records_json writes each inline answer).
-    _, _, _, event, screen, title, question, answer, correct, score, attempt, answered_at = row
-    return {
-        "event": event,
-        "screen": screen,
-        "title": title,
-        "question": json.loads(question),
-        "answer": json.loads(answer),
-        "correct": None if correct is None else bool(correct),
-        "score": None if score is None else json.loads(score),
-        "attempt": attempt,
-        "time": answered_at,
-    }

@@ -400,27 +400,28 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
+def answer_entry(row: tuple) -> dict[str, Any]:
+    """The records API's shape of one quiz_answers row (learner, session, seq, event, screen, title,
+    question, answer, correct, score, attempt, answered_at): inline in a record and in the answers route."""
+    _, _, _, event, screen, title, question, answer, correct, score, attempt, answered_at = row
+    return {
+        "event": event,
+        "screen": screen,
+        "title": title,
+        "question": json.loads(question),
+        "answer": json.loads(answer),
+        "correct": None if correct is None else bool(correct),
+        "score": None if score is None else json.loads(score),
+        "attempt": attempt,
+        "time": answered_at,
+    }
+
+
 def _records_json(rows: list, answers: list) -> list[dict[str, Any]]:
     by_learner: dict[str, list[tuple]] = {}
-    for learner, session, seq, event, screen, title, question, answer, correct, score, attempt, answered_at in answers:
-        by_learner.setdefault(learner, []).append(
-            (
-                answered_at,
-                session,
-                seq,
-                {
-                    "event": event,
-                    "screen": screen,
-                    "title": title,
-                    "question": json.loads(question),
-                    "answer": json.loads(answer),
-                    "correct": None if correct is None else bool(correct),
-                    "score": None if score is None else json.loads(score),
-                    "attempt": attempt,
-                    "time": answered_at,
-                },
-            )
-        )
+    for row in answers:
+        learner, session, seq, answered_at = row[0], row[1], row[2], row[-1]
+        by_learner.setdefault(learner, []).append((answered_at, session, seq, answer_entry(row)))
     records = []
     for row in rows:
         record = dict(zip(RECORD_COLUMNS + ("changed",), row, strict=True))
