@@ -4,27 +4,10 @@ import csv
 import io
 
 import pytest
+from record_shapes import record
 
 from app import report_text
 from coursewire.core import roster
-
-
-def record(learner="ada", progress=0, status="not_started", answers=(), **times):
-    value = {
-        "learner": learner,
-        "progress": progress,
-        "status": status,
-        "answers": list(answers),
-        "reported_started_at": None,
-        "reported_completed_at": None,
-        "verified_commenced_at": None,
-        "verified_completed_at": None,
-        "last_event_at": None,
-        "reported_events": 0,
-        "changed": 1,
-    }
-    value.update(times)
-    return value
 
 
 def answer(event="answer", answer="B", correct=True, attempt=1, title="Knowledge check", **extra):

@@ -1,26 +1,9 @@
 """coursewire/core/roster.py: statuses, the two kinds of completion evidence, progress bands."""
 
 import pytest
+from record_shapes import record
 
 from coursewire.core import roster
-
-
-def record(learner="ada", progress=0, status="not_started", answers=(), **times):
-    value = {
-        "learner": learner,
-        "progress": progress,
-        "status": status,
-        "answers": list(answers),
-        "reported_started_at": None,
-        "reported_completed_at": None,
-        "verified_commenced_at": None,
-        "verified_completed_at": None,
-        "last_event_at": None,
-        "reported_events": 0,
-        "changed": 1,
-    }
-    value.update(times)
-    return value
 
 
 def test_reported_and_verified_completion_never_share_a_word_or_a_mark():
