@@ -16,19 +16,13 @@ import argparse
 import os
 import sys
 import textwrap
-from collections.abc import Callable
 from types import ModuleType
 from typing import NoReturn
 
 from coursewire import deploy
-
-Fail = Callable[[str], NoReturn]  # what the server commands call with their one-sentence mistake
+from coursewire.server.command_error import CliError
 
 GUNICORN_LINE = "gunicorn --workers 2 --bind 0.0.0.0:8000 'coursewire.server.wsgi:application()'"
-
-
-class CliError(Exception):
-    """A mistake or missing piece the user can fix: printed as one sentence, no traceback."""
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -84,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """0 done (here and at Coassemble, or Coassemble not configured), 1 Coassemble failed, 2 a mistake."""
-    from coursewire.cli import CliError
+    from coursewire.server.command_error import CliError
     from coursewire.server.ids import learner_id
     from coursewire.server.settings import Settings
     from coursewire.server.store import StoreError, open_store

@@ -24,7 +24,7 @@ from coursewire.server.store.errors import StoreUnavailable
 if TYPE_CHECKING:
     import argparse
 
-    from coursewire.cli import Fail
+    from coursewire.server.command_error import Fail
     from coursewire.server.settings import Settings
     from coursewire.server.store import RecordStore
 

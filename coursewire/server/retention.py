@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from coursewire.cli import CliError
+    from coursewire.server.command_error import CliError
     from coursewire.server.settings import Settings
     from coursewire.server.store import StoreError, open_store
 

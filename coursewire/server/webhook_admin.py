@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings() -> Settings:
-    from coursewire.cli import CliError
+    from coursewire.server.command_error import CliError
     from coursewire.server.settings import Settings
 
     try:
@@ -60,8 +60,8 @@ def _settings() -> Settings:
 
 def _call(settings: Settings, method: str, path: str, what: str, body: object = None) -> Any:
     """Coassemble's JSON answer to one call; CliError (one sentence) otherwise."""
-    from coursewire.cli import CliError
     from coursewire.server import coassemble  # here, not at import: `coursewire --help` stays quick
+    from coursewire.server.command_error import CliError
 
     try:
         status, headers, raw, failure = coassemble.api_call(
@@ -80,7 +80,7 @@ def _call(settings: Settings, method: str, path: str, what: str, body: object = 
 
 
 def register(args: argparse.Namespace) -> int:
-    from coursewire.cli import CliError
+    from coursewire.server.command_error import CliError
 
     url = args.url.strip()
     if not url.startswith(("https://", "http://")):
@@ -133,7 +133,7 @@ def list_endpoints(args: argparse.Namespace) -> int:
 
 
 def delete(args: argparse.Namespace) -> int:
-    from coursewire.cli import CliError
+    from coursewire.server.command_error import CliError
 
     if not args.endpoint.isdigit():
         raise CliError("ID must be an endpoint's number, as `coursewire webhooks list` shows it.")
@@ -143,7 +143,7 @@ def delete(args: argparse.Namespace) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    from coursewire.cli import CliError
+    from coursewire.server.command_error import CliError
 
     actions = {"register": register, "list": list_endpoints, "delete": delete}
     if args.action not in actions:

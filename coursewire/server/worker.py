@@ -35,7 +35,7 @@ from coursewire.server.times import iso
 if TYPE_CHECKING:
     import argparse
 
-    from coursewire.cli import Fail
+    from coursewire.server.command_error import Fail
     from coursewire.server.settings import Settings
     from coursewire.server.store import RecordStore
 
