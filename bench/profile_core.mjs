@@ -1,5 +1,5 @@
 // Runs bench/profile_core.py on MicroPython or Pyodide in Node (the npm packages the pages load),
-// with coursewire/ copied into the interpreter's file system. Prints its JSON line.
+// with coursewire/ and app/ copied into the interpreter's file system. Prints its JSON line.
 //   node bench/profile_core.mjs mpy|py [events=5000] [repeats=3]
 // Each repeat is a fresh interpreter; prints the median per stage [min-max] and the JSON.
 import { readFileSync, readdirSync, statSync } from "node:fs";
@@ -44,6 +44,7 @@ for (let r = 0; r < Number(repeats); r++) {
   interpreter.registerJsModule("bench_clock", { cpu_ms: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } });
   interpreter.FS.mkdir("/profile");
   copy(interpreter.FS, join(root, "coursewire"), "/profile/coursewire");
+  copy(interpreter.FS, join(root, "app"), "/profile/app"); // the quiz rows' words (app/present.py)
   interpreter.FS.writeFile("/profile/profile_core.py", readFileSync(join(root, "bench", "profile_core.py"), "utf8"));
   try {
     interpreter.runPython(`import sys\nsys.path.insert(0, "/profile")\nimport profile_core\nprofile_core.main(${Number(events)})`);
