@@ -130,8 +130,14 @@ def test_register_prints_the_secret_once_and_deliveries_verify_with_it(coassembl
         headers={"Content-Type": "application/json"},
     )
     urllib.request.urlopen(request, timeout=10).close()
-    record = wait_for(lambda: store.course_records("101")["records"], "the verified completion arrived")[0]
-    assert record["learner"] == "ada@example.com" and record["status"] == "completed_verified"
+
+    # Both deliveries (commenced, then completed) arrive on their own thread: wait for the second.
+    def verified():
+        return [r for r in store.course_records("101")["records"] if r["status"] == "completed_verified"]
+
+    record = wait_for(verified, "the verified completion arrived")[0]
+    assert record["learner"] == "ada@example.com"
+    assert [r["learner"] for r in store.course_records("101")["records"]] == ["ada@example.com"]
     deliveries = get_json(coassemble + "/api/deliveries")["deliveries"]
     assert sorted(d["event"] for d in deliveries) == ["course.commenced", "course.completed"]
     assert all(d["state"] == "delivered" and [a["status"] for a in d["attempts"]] == [200] for d in deliveries)
