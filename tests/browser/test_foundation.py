@@ -22,6 +22,10 @@ def test_course_page_boots_offline_and_shows_the_first_message(page, servers, ru
     assert any(u.startswith(servers.harness + "/player.html") for u in requested)
     wanted = "/runtime/micropython/micropython.wasm" if runtime == "mpy" else "/runtime/pyodide/pyodide.asm.wasm"
     assert any(u.endswith(wanted) for u in requested)
+    # The library and the demo app arrive as one bundle each (coursewire/bundle.py), not module by module.
+    stem = "mpy" if runtime == "mpy" else "pyscript"
+    python = sorted(u.split("?")[0][len(servers.app) :] for u in requested if u.split("?")[0].endswith(".py"))
+    assert python == ["/app/page_player.py", "/%s-app.py" % stem, "/%s-coursewire.py" % stem], python
 
 
 def test_runtime_defaults_to_pyodide(page, servers):

@@ -130,6 +130,10 @@ def test_the_readme_snippet_works_from_the_static_build_on_a_third_origin(
     hosts = {"/".join(u.split("/", 3)[:3]) for u in requested if u.startswith("http")}
     assert hosts <= {origin, servers.harness, url.rsplit("/", 1)[0]}, hosts
     assert any(u.startswith(origin + "/runtime/") for u in requested)
+    # The library in one fetch (coursewire/bundle.py), beside the snippet's entry script.
+    python = sorted(u[len(origin) :] for u in requested if u.startswith(origin) and u.endswith(".py"))
+    stem = "mpy" if runtime == "mpy" else "pyscript"
+    assert python == ["/coursewire/browser/automount.py", "/coursewire/%s-coursewire.py" % stem], python
 
 
 def test_python_handlers_on_a_host_page_from_the_static_build(page, servers, runtime, host_page, deployed, guard):
