@@ -92,14 +92,19 @@
     ? ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json",
        "pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs"]
     : ["micropython/micropython.wasm", "micropython/micropython.mjs"];
-  files.forEach(function (name) {
+  files = files.map(function (name) { return "runtime/" + name; });
+  // And what PyScript fetches next, one after the other once the interpreter is up: the config's
+  // bundles (coursewire/bundle.py names them after the config) and the page's script.
+  var stem = runtime === "mpy" ? "mpy" : "pyscript";
+  files.push(stem + "-coursewire.py", stem + "-app.py", "app/page_" + page + ".py");
+  files.forEach(function (path) {
     var link = document.createElement("link");
-    link.rel = name.slice(-4) === ".mjs" ? "modulepreload" : "preload";
+    link.rel = path.slice(-4) === ".mjs" ? "modulepreload" : "preload";
     if (link.rel === "preload") {
       link.as = "fetch";
       link.crossOrigin = "anonymous";
     }
-    link.href = "runtime/" + name;
+    link.href = path;
     document.head.appendChild(link);
   });
 

@@ -618,4 +618,43 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountSnippetElements);
   else mountSnippetElements();
+
+  // PyScript asks for the interpreter only once core.js has loaded and read the config, then for
+  // the library's bundle and the snippet's entry one after the other. The snippet's files lie at
+  // known places beside automount.py (coursewire/deploy.py lays them out; coursewire/bundle.py
+  // names the bundle after the config), so ask for them all now, as the course is: they download
+  // while PyScript starts. Only for our own entry and config; anything else is left to PyScript.
+  var INTERPRETER_FILES = {
+    mpy: ["micropython/micropython.mjs", "micropython/micropython.wasm"],
+    py: ["pyodide/pyodide.mjs", "pyodide/pyodide.asm.mjs", "pyodide/pyodide.asm.wasm",
+         "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"],
+  };
+  function preloadSnippetFiles() {
+    var scripts = document.querySelectorAll("script[type='mpy'][src][config], script[type='py'][src][config]");
+    for (var i = 0; i < scripts.length; i++) {
+      var entry = scripts[i].src; // (resolved against the page)
+      var base = entry.replace(/\/coursewire\/browser\/automount\.py$/, "/");
+      var config = new URL(scripts[i].getAttribute("config"), document.baseURI).href;
+      var runtime = scripts[i].type;
+      var stem = runtime === "mpy" ? "mpy" : "pyscript";
+      if (base === entry || config !== base + "coursewire/" + stem + ".toml") continue;
+      var files = INTERPRETER_FILES[runtime].map(function (name) { return base + "runtime/" + name; });
+      files.push(base + "coursewire/" + stem + "-coursewire.py", entry);
+      var links = document.querySelectorAll("link[href]");
+      var have = {};
+      for (var j = 0; j < links.length; j++) have[links[j].href] = true; // what the host preloads already
+      files.forEach(function (url) {
+        if (have[url]) return;
+        var link = document.createElement("link");
+        link.rel = /\.mjs$/.test(url) ? "modulepreload" : "preload";
+        if (link.rel === "preload") link.as = "fetch";
+        link.crossOrigin = "anonymous"; // as PyScript's fetch() and import() ask: one download each
+        link.href = url;
+        document.head.appendChild(link);
+      });
+      return; // one runtime per page
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", preloadSnippetFiles);
+  else preloadSnippetFiles();
 })();

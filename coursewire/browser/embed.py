@@ -29,11 +29,7 @@ from coursewire.browser.local_storage import LocalStorage
 from coursewire.core import changes as C
 from coursewire.core.course import BOUND_NOTICES
 from coursewire.core.jsonsafe import json_loads, parse_json
-from coursewire.core.outbox import Outbox
-from coursewire.core.reconnect import MintRequest, Reconnect, answer_fields
-from coursewire.core.reconnect_driver import ReconnectDriver
 from coursewire.core.record_keeper import RecordKeeper
-from coursewire.core.reporter import Reporter
 from coursewire.core.session import Session
 from coursewire.core.store import MAX_STORED_CHARS, Store
 from coursewire.core.urls import web_url
@@ -94,6 +90,8 @@ def _source(bridge, container, url, mint, product):
     if frame_id and not url and mint is None:
         adopted = bridge.mintOf(frame_id)
         if adopted:  # minted before Python started (the snippet or the demo page)
+            from coursewire.core.reconnect import MintRequest
+
             mint = MintRequest.from_data(json.loads(adopted))
         else:
             url = bridge.src(frame_id) or None
@@ -102,8 +100,15 @@ def _source(bridge, container, url, mint, product):
     return frame_id, url, mint
 
 
+# Minting and reporting are imported where an embed first needs them (here, Embed.__init__,
+# _control, _start_reports): a page that embeds a URL it holds, or reports nothing, never compiles
+# them (MicroPython compiles every module it imports at start-up; bench/README.md, start-up).
 def _mint_request(mint, product):
-    if mint is None or isinstance(mint, MintRequest):
+    if mint is None:
+        return None
+    from coursewire.core.reconnect import MintRequest
+
+    if isinstance(mint, MintRequest):
         return mint
     if isinstance(mint, dict) and "action" not in mint:
         mint = dict(mint)
@@ -179,9 +184,12 @@ class Embed:
         self.session.on_handler_error = lambda sentence: window.console.error("Coursewire: " + sentence)
         self._tell_rule_errors()
         self._tell_bounds()
-        self.reconnect_policy = Reconnect(automatic=reconnect) if self.mint else None
-        self._reconnector = None
+        self.reconnect_policy = self._reconnector = None
         if self.mint:
+            from coursewire.core.reconnect import Reconnect
+            from coursewire.core.reconnect_driver import ReconnectDriver
+
+            self.reconnect_policy = Reconnect(automatic=reconnect)
             self._reconnector = ReconnectDriver(self.reconnect_policy, clock, self._remint, self._retried)
         self._reporter = self._start_reports(report, clock) if report else None
         self.outbox = self._reporter.outbox if self._reporter else None
@@ -351,6 +359,8 @@ class Embed:
     def _control(self, form, payload):
         """What bridge.js tells about this frame outside its messages."""
         if form == MINTED:
+            from coursewire.core.reconnect import answer_fields
+
             answer, reason = parse_json(payload, MAX_STORED_CHARS)
             try:
                 if reason is not None:
@@ -422,6 +432,9 @@ class Embed:
             report = {"url": report}
         if not isinstance(report, dict) or not isinstance(report.get("url"), str) or not report["url"]:
             raise ValueError("report must be the URL of the host's events endpoint, such as '/api/events'")
+        from coursewire.core.outbox import Outbox
+        from coursewire.core.reporter import Reporter
+
         bridge = window.coursewireBridge
         outbox = Outbox(bridge.sessionId(), self.mint.course if self.mint else None, self.learner)
         outbox.set_token(report.get("token"))

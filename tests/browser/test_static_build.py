@@ -134,6 +134,11 @@ def test_the_readme_snippet_works_from_the_static_build_on_a_third_origin(
     python = sorted(u[len(origin) :] for u in requested if u.startswith(origin) and u.endswith(".py"))
     stem = "mpy" if runtime == "mpy" else "pyscript"
     assert python == ["/coursewire/browser/automount.py", "/coursewire/%s-coursewire.py" % stem], python
+    # bridge.js asks for the runtime, the bundle and the entry early; PyScript's own requests then
+    # take those downloads (same URL, same CORS mode): nothing of ours is fetched twice (but
+    # bridge.js itself: the page's <script> and the config's js_modules import are two requests).
+    twice = sorted(u for u in set(requested) if u.startswith(origin) and requested.count(u) > 1)
+    assert twice == [origin + "/coursewire/browser/bridge.js"], twice
 
 
 def test_python_handlers_on_a_host_page_from_the_static_build(page, servers, runtime, host_page, deployed, guard):
