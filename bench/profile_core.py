@@ -248,6 +248,7 @@ class PerCall:
             if event is not None and event.known:
                 self.outbox.add(event, NOW)
         self.edited = self.session.take_changes().get(C.SCREENS_EDITED, ())
+        self.store.prepare(record_of(state, shared=True))  # (RecordKeeper.changed, in the page)
         self.outbox.next_batch()  # the first goes; the others wait for its answer
         if len(state.quiz) > quiz_before:
             quiz_rows(state.quiz[-min(QUIZ_FIRST_ROWS, len(state.quiz) - quiz_before) :])
