@@ -248,8 +248,8 @@ class Store:
         times what it costs at the end of the batch (bench/profile_core.mjs, "per call"). Only
         a list that grew since the last save is prepared (one emptied and filled again is
         written whole by the save, as before)."""
-        if self._saved is None or record.get("kind") != "course":
-            return
+        if not self.available or self._saved is None or record.get("kind") != "course":
+            return  # (refused storage saves nothing: texts kept for it would only grow)
         for name in ("feedback_history", "quiz"):
             items = record[name]
             saved = self._saved.get(name)
