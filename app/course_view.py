@@ -31,6 +31,9 @@ QUIZ_ROWS = 200
 # table by the next batch (bench/run.py, "quiz answers"). More than a screen's worth at 1280 px.
 QUIZ_FIRST_ROWS = 25
 QUIZ_FILL_WAIT_MS = 300  # the longest the older rows wait for an idle moment
+# ... unless another large batch replaced the table's rows meanwhile (a burst goes on): the older
+# rows drawn then would be thrown away by the next batch, so they wait again, at most this often.
+QUIZ_FILL_DEFERRALS = 10
 
 _QUIZ_LABELS = json.dumps(list(present.QUIZ_COLUMNS))
 
@@ -42,7 +45,11 @@ class CourseView:
         self.inspector = Inspector(embed)
         self.notices = Notices()
         self.opened_steps = set()
+        self._steps_drawn = None  # what _steps last drew: the list is rebuilt only when it changes
         self._fill_due = False
+        self._large_batches = 0  # large batches drawn (each replaced the table's rows)
+        self._fill_after = 0  # ... when the pending fill was (re)scheduled
+        self._fill_deferred = 0
         self._fill_proxy = create_proxy(lambda *_: self._fill_quiz())
         confirm_flow(
             "clear-log", "clear-confirm", "clear-yes", "clear-no", embed.clear_quiz, before_open=self._count_for_clear
@@ -103,8 +110,10 @@ class CourseView:
         elif len(new_entries) > QUIZ_FIRST_ROWS:
             body.textContent = ""
             self._add_rows(body, quiz[-QUIZ_FIRST_ROWS:], False)
+            self._large_batches += 1
             if not self._fill_due:
                 self._fill_due = True
+                self._fill_after = self._large_batches
                 body.setAttribute("aria-busy", "true")
                 window.coursewirePage.whenIdle(self._fill_proxy, QUIZ_FILL_WAIT_MS)
         elif new_entries:
@@ -120,7 +129,13 @@ class CourseView:
 
     def _fill_quiz(self):
         """The older rows a large batch left out, below the newest ones the table shows."""
+        if self._large_batches != self._fill_after and self._fill_deferred < QUIZ_FILL_DEFERRALS:
+            self._fill_deferred += 1
+            self._fill_after = self._large_batches
+            window.coursewirePage.whenIdle(self._fill_proxy, QUIZ_FILL_WAIT_MS)
+            return
         self._fill_due = False
+        self._fill_deferred = 0
         body = by_id("quiz-log")
         quiz = self.embed.state.quiz
         shown = body.childElementCount
@@ -159,9 +174,19 @@ class CourseView:
         return rule_id
 
     def _steps(self):
+        # Every answer changes its screen (SCREENS), a step's words far less often: the list is
+        # rebuilt (some 20 DOM calls a step) only when what it shows changed, not per batch.
+        state = self.embed.state
+        drawn = [
+            (rule["id"], rule.get("label"), rule["id"] in state.unlocked, rule["id"] in self.opened_steps)
+            + (_condition(rule, state.screens),)
+            for rule in state.rules
+        ]
+        if drawn == self._steps_drawn:
+            return
+        self._steps_drawn = drawn
         box = by_id("steps")
         box.textContent = ""
-        state = self.embed.state
         for rule in state.rules:
             unlocked = rule["id"] in state.unlocked
             item = el("li")

@@ -35,10 +35,8 @@ function copy(FS, from, to) {
   }
 }
 
-const out = [];
-const runs = [];
-for (let r = 0; r < Number(repeats); r++) {
-  out.length = 0;
+// A fresh interpreter with the library, the demo's app/ and profile_core.py in its file system.
+async function prepared() {
   const interpreter = await load();
   // CPU time, not wall time: other processes on the machine do not count (profile_core.py).
   interpreter.registerJsModule("bench_clock", { cpu_ms: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } });
@@ -46,13 +44,47 @@ for (let r = 0; r < Number(repeats); r++) {
   copy(interpreter.FS, join(root, "coursewire"), "/profile/coursewire");
   copy(interpreter.FS, join(root, "app"), "/profile/app"); // the quiz rows' words (app/present.py)
   interpreter.FS.writeFile("/profile/profile_core.py", readFileSync(join(root, "bench", "profile_core.py"), "utf8"));
+  return interpreter;
+}
+
+const out = [];
+const runs = [];
+for (let r = 0; r < Number(repeats); r++) {
+  out.length = 0;
+  const interpreter = await prepared();
   try {
     interpreter.runPython(`import sys\nsys.path.insert(0, "/profile")\nimport profile_core\nprofile_core.main(${Number(events)})`);
   } catch (error) { // a Python error: its message only (the module's source would follow it)
     console.error(String(error.message || error).slice(-2000));
     process.exit(1);
   }
-  runs.push(JSON.parse(out.join("\n")));
+  const run = JSON.parse(out.join("\n"));
+  // The page's shape: one call from JavaScript per batch, per record save, per outbox save
+  // (profile_core.py's PerCall): what MicroPython's collections between calls cost.
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  for (const kind of run.workloads) {
+    for (const stage of ["floor, per call", "pipeline, per call"]) {
+      const fresh = await prepared(); // a heap as a page's: nothing else has run in it
+      fresh.runPython(`import gc\nimport sys\nsys.path.insert(0, "/profile")\nimport profile_core\n_per_call = profile_core.PerCall("${kind}", ${Number(events)})`);
+      const calls = fresh.globals.get("_per_call");
+      const texts = JSON.parse(calls.batch_texts());
+      fresh.runPython("gc.collect()");
+      const start = cpu();
+      for (let b = 0; b < texts.length; b++) {
+        if (stage.startsWith("floor")) {
+          calls.floor_batch(texts[b]);
+          continue;
+        }
+        calls.batch(texts[b]);
+        calls.save();
+        if ((b + 1) % 10 === 0) calls.outbox_save();
+      }
+      if (!stage.startsWith("floor")) calls.end();
+      run.stages[kind][stage] = cpu() - start;
+    }
+  }
+  run.order.push("floor, per call", "pipeline, per call");
+  runs.push(run);
 }
 // Median per stage over the repeats, with min and max.
 const stages = {};

@@ -27,6 +27,13 @@ batches of 100 as bridge.js hands them over, and is timed on its own:
                server answering each report at once
   pipeline, unanswered   the same with no answer during the burst: all its reports stay pending
   one gc, record alive   one full collection with the pipeline's record alive
+  floor, per call      the floor's Python called from JavaScript once per batch (PerCall), in a
+                       fresh interpreter, the batches' texts kept in JavaScript, as in the page
+  pipeline, per call   the pipeline in the page's shape (PerCall): one call per batch, one per
+                       record save, one per outbox save every 10 batches, in a fresh interpreter.
+                       MicroPython collects between such calls, and an allocation then searches
+                       the heap from its start past all that is alive: this is the row that
+                       reproduces the page's cost (the one-call rows above do not)
 
 Every stage starts after gc.collect() and includes the collections its own garbage causes.
 
@@ -199,6 +206,64 @@ def pipeline(texts, answered=True):
             outbox.save_plan()[2]()
     quiz_rows(state.quiz[-QUIZ_ROWS:])
     return session, outbox
+
+
+class PerCall:
+    """The page's shape of the same work: JavaScript calls Python once per batch (the bridge),
+    once per record save (an animation frame) and once per outbox save (a timer), and MicroPython
+    collects garbage between such calls, after which each allocation searches the heap from its
+    start, past everything alive. bench/profile_core.mjs drives it, one call at a time; the
+    server's answer to the first report waits behind the burst, as in the page."""
+
+    def __init__(self, kind, n):
+        self.kind, self.n = kind, n
+        self.session = Session("player", [ORIGIN], state_for("player"))
+        self.outbox = Outbox("bench-profile-session", "101", "ada")
+        self.outbox.set_token("token")
+        self.store = Store("coursewire:bench", MemoryStorage())
+        self.edited = ()
+        self.floor_state = ({"progress": 0}, {}, [])
+
+    def batch_texts(self):
+        """The batches as one JSON text: JavaScript keeps them (in the page they live there)."""
+        return json.dumps(batches(messages(self.kind, self.n)))
+
+    def floor_batch(self, text):
+        state, screens, answers = self.floor_state
+        for _, _, _, payload in json.loads(text):
+            message = json.loads(payload)
+            name = message["type"] + ":" + message["event"]
+            if name == "course:progress":
+                state["progress"] = max(state["progress"], message["data"]["progress"])
+            elif name == "screen:answer":
+                answers.append(message["data"])
+            else:
+                screens[message["data"]["id"]] = message["data"]
+
+    def batch(self, text):
+        state = self.session.state
+        quiz_before = len(state.quiz)
+        for _, origin, form, payload in json.loads(text):
+            event = self.session.receive(origin, True, form, payload, NOW)
+            if event is not None and event.known:
+                self.outbox.add(event, NOW)
+        self.edited = self.session.take_changes().get(C.SCREENS_EDITED, ())
+        self.store.prepare(record_of(state, shared=True))  # (RecordKeeper.changed, in the page)
+        self.outbox.next_batch()  # the first goes; the others wait for its answer
+        if len(state.quiz) > quiz_before:
+            quiz_rows(state.quiz[-min(QUIZ_FIRST_ROWS, len(state.quiz) - quiz_before) :])
+
+    def save(self):
+        self.store.save(record_of(self.session.state, shared=True), self.edited)
+
+    def outbox_save(self):
+        self.outbox.save_plan()[2]()
+
+    def end(self):
+        quiz_rows(self.session.state.quiz[-QUIZ_ROWS:])
+        self.outbox.answered(200)
+        while self.outbox.next_batch() is not None:
+            self.outbox.answered(200)
 
 
 def timed(times, name, fn):

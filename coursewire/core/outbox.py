@@ -62,8 +62,11 @@ class Outbox:
         self.course = course
         self.learner = learner
         self.token = None  # the newest report token the server issued for this course and learner
-        # [{"session", "seq", "type", "event", "data", "time"}], oldest first; an entry added by this
-        # page also has "text", its event serialised once for the batch and the stored chunk.
+        # Oldest first. An entry added by this page is {"session", "seq", "text"}: its event
+        # serialised once, for the batch and the stored chunk, and nothing else kept (an entry
+        # held the parsed event too: 5,000 unsent answers kept 5,000 payloads alive, and on
+        # MicroPython every allocation scans past what is alive). One restored from storage is
+        # {"session", "seq", "type", "event", "data", "time"}: its text is made when it is sent.
         self.pending = []
         self.next_seq = 1
         self.dropped = 0  # entries refused for good (a bound reached, a batch the server refuses)
@@ -87,16 +90,8 @@ class Outbox:
         if len(self.pending) >= MAX_PENDING:
             self.dropped += 1
             return False
-        entry = {
-            "session": self.session_id,
-            "seq": self.next_seq,
-            "type": event.type,
-            "event": event.event,
-            "data": event.data,
-            "time": now,
-        }
-        entry["text"] = _event_text(entry)
-        self.pending.append(entry)
+        text = _event_text(self.next_seq, event.type, event.event, event.data, now)
+        self.pending.append({"session": self.session_id, "seq": self.next_seq, "text": text})
         self.next_seq += 1
         return True
 
@@ -119,7 +114,7 @@ class Outbox:
         for entry in self.pending:
             if entry["session"] != session or len(events) >= MAX_BATCH_EVENTS:
                 break
-            text = entry.get("text") or _event_text(entry)  # (restored entries have none)
+            text = entry.get("text") or _entry_text(entry)  # (restored entries have none)
             if events and size + len(text) > MAX_BATCH_CHARS:
                 break
             events.append(text)
@@ -345,11 +340,16 @@ def _reason(body):
     return ": " + _clip(error) if isinstance(error, str) and error else ""
 
 
-def _event_text(entry):
-    """The JSON text of an entry as a batch's "events" hold it, made once per entry."""
-    item = {"seq": entry["seq"], "type": entry["type"], "data": entry["data"], "time": entry["time"]}
-    if entry.get("event") is not None:  # (a stored entry may leave out a null event)
-        item["event"] = entry["event"]
+def _entry_text(entry):
+    """The batch text of an entry restored from storage (a stored entry may leave out a null event)."""
+    return _event_text(entry["seq"], entry["type"], entry.get("event"), entry["data"], entry["time"])
+
+
+def _event_text(seq, kind, event, data, time):
+    """The JSON text of an event as a batch's "events" hold it, made once per entry."""
+    item = {"seq": seq, "type": kind, "data": data, "time": time}
+    if event is not None:
+        item["event"] = event
     text = json.dumps(item)
     if "\\u0000" in text:
         text = json.dumps(_without_nul(item))  # a database cannot store NUL; the page shows U+FFFD too

@@ -77,6 +77,8 @@ class RecordKeeper:
             self._edited.add(position)
         if self.store is not None and any(part not in NOT_RECORD for part in changes):
             self.save_later()
+            # The new entries serialised now, in the batch's own call; the save joins them later.
+            self.store.prepare(record_of(self.state_of(), shared=True))
 
     def save_later(self):
         """Save at the next animation frame, or after SAVE_LATEST_MS, whichever comes first."""

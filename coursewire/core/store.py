@@ -232,16 +232,53 @@ class Store:
             self._chunks[name] = _chunks_for(count)
         self._saved = dict(head["lists"])
         self._first = firsts
+        for name, (start, texts) in list(self._tail.items()):  # the next save rewrites the last chunk only
+            keep = (self._saved[name] // CHUNK) * CHUNK
+            self._tail[name] = (keep, texts[keep - start :]) if keep >= start else None
+            if self._tail[name] is None:
+                del self._tail[name]
+
+    def prepare(self, record):
+        """Serialise the entries appended to the record's growing lists since the last save, for
+        the next save to join (`record`: the course record, or at least its LISTS but screens).
+
+        Called where the entries were made (the end of the page's batch): on MicroPython a save
+        runs in a call of its own (an animation frame), after a collection, where every
+        allocation searches the heap from its start; serialising 100 answers there cost ten
+        times what it costs at the end of the batch (bench/profile_core.mjs, "per call"). Only
+        a list that grew since the last save is prepared (one emptied and filled again is
+        written whole by the save, as before)."""
+        if not self.available or self._saved is None or record.get("kind") != "course":
+            return  # (refused storage saves nothing: texts kept for it would only grow)
+        for name in ("feedback_history", "quiz"):
+            items = record[name]
+            saved = self._saved.get(name)
+            if saved is None or len(items) < saved or (saved and _first_entry(items) != self._first.get(name)):
+                continue
+            # The texts from the start of the last saved chunk on, each entry serialised once.
+            start = (saved or 0) // CHUNK * CHUNK
+            tail = self._tail.get(name)
+            texts = tail[1] if tail is not None and tail[0] == start else []
+            texts.extend([json.dumps(item) for item in items[start + len(texts) :]])
+            self._tail[name] = (start, texts)
 
     def _chunk_text(self, name, i, count, items):
         first, end = i * CHUNK, min(count, (i + 1) * CHUNK)
         if name == "screens":  # changed in place: serialised anew
             return _list_text(items(first, end))
+        start, texts = self._tail_for(name, first, count, items)
+        return "[" + ", ".join(texts[first - start : end - start]) + "]"
+
+    def _tail_for(self, name, first, count, items):
         tail = self._tail.get(name)
-        texts = list(tail[1]) if tail is not None and tail[0] == first and len(tail[1]) <= end - first else []
-        texts.extend([json.dumps(item) for item in items(first + len(texts), end)])
+        if tail is not None and tail[0] <= first and first - tail[0] <= len(tail[1]):
+            start, texts = tail
+            if len(texts) < count - start:
+                texts.extend([json.dumps(item) for item in items(start + len(texts), count)])
+            return start, texts
+        texts = [json.dumps(item) for item in items(first, count)]  # (written whole: no texts kept)
         self._tail[name] = (first, texts)
-        return "[" + ", ".join(texts) + "]"
+        return first, texts
 
     def _chunks_to_write(self, name, count, touched, first):
         """(chunk numbers to write, whether they replace entries the stored record counts)."""

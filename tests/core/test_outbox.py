@@ -317,8 +317,11 @@ def test_acknowledged_chunks_are_removed_and_a_reload_sends_only_what_is_left():
 
 
 def test_a_version_1_outbox_record_is_read_and_saved_again_in_chunks():
-    box = filled(3)
-    record = {"version": 1, "pending": box.pending, "token": "tok"}
+    # (version 1 stored every entry whole: session, seq, type, event, data, time)
+    pending = [
+        {"session": SESSION, "seq": i, "type": "course", "event": "start", "data": {}, "time": NOW} for i in (1, 2, 3)
+    ]
+    record = {"version": 1, "pending": pending, "token": "tok"}
     later = Outbox("c" * 32, "101", "ada")
     assert later.restore(json.loads(json.dumps(record))) is None
     storage = {"outbox": "old"}

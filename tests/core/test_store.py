@@ -186,3 +186,32 @@ def test_clear_removes_the_record_and_every_chunk():
     store.save(record(120))
     assert store.clear() is None
     assert backend.data == {}
+
+
+def refilled(n, first_seq):
+    """The quiz log cleared and filled again: n other entries (Clear log, then answers)."""
+    rec = record(0)
+    rec["quiz"] = [entry(i) for i in range(first_seq, first_seq + n)]
+    return rec
+
+
+def test_entries_prepared_at_the_batch_are_stored_as_a_save_alone_stores_them():
+    prepared, plain = FakeStorage(), FakeStorage()
+    store, other = Store(KEY, prepared), Store(KEY, plain)
+    for n in (120, 130, 175, 176):
+        store.prepare(record(n))  # the end of the batch (RecordKeeper.changed) ...
+        store.save(record(n))  # ... the frame's save
+        other.save(record(n))
+    assert prepared.data == plain.data and prepared.writes == plain.writes
+    assert Store(KEY, prepared).load() == (record(176), None)
+
+
+@pytest.mark.parametrize("again", [5, 40, 130])
+def test_entries_prepared_before_the_log_was_cleared_are_never_stored_as_the_new_ones(again):
+    backend = FakeStorage()
+    store = Store(KEY, backend)
+    store.save(record(20))
+    store.prepare(record(30))  # ten answers serialised; then Clear log and new answers
+    store.prepare(refilled(again, 1000))
+    store.save(refilled(again, 1000))
+    assert Store(KEY, backend).load() == (refilled(again, 1000), None)
